@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole suite: everything on SQLite (unit, integration, browser), then the data layer
+# again on a throwaway PostgreSQL cluster. Two workers: CI machines have two cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export KEHU_DEBUG=0 KEHU_HTTPS=0 PYTHONDONTWRITEBYTECODE=1
+unset DATABASE_URL
+WORKERS=${KEHU_TEST_WORKERS:-2}
+
+echo "== kehu tests on SQLite =="
+.venv/bin/python -m pytest -n "$WORKERS" "$@"
+
+echo "== kehu tests on PostgreSQL =="
+.venv/bin/python scripts/with_postgres.py .venv/bin/python -m pytest -n "$WORKERS" \
+  -m "not browser" --ignore=tests/value "$@"

@@ -1,0 +1,89 @@
+"""Users, teams, roles and the tiers of access (分级管理)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    MANAGER = "manager", _("Manager")
+    SALES = "sales", _("Sales")
+    SERVICE = "service", _("Service")
+    MARKETING = "marketing", _("Marketing")
+    ANALYST = "analyst", _("Analyst")
+
+
+# Roles that see the sensitive tier (credit status, contacts' personal notes, the legal
+# representative's personal data) without an individual grant.
+ROLES_WITH_SENSITIVE_TIER = {Role.ADMIN, Role.MANAGER}
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    share_customers = models.BooleanField(
+        _("sales share the team's customers"),
+        default=False,
+        help_text=_("When on, sales users see every customer owned in their team, "
+                    "not only their own."),
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SALES)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="members",
+    )
+    sensitive_tier = models.BooleanField(
+        _("sensitive tier granted"),
+        default=False,
+        help_text=_("Sees and edits sensitive fields even if the role does not."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    @property
+    def is_kehu_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def sees_sensitive(self) -> bool:
+        return self.is_kehu_admin or self.role in ROLES_WITH_SENSITIVE_TIER or self.sensitive_tier
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens",
+                             verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"

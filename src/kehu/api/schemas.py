@@ -1,0 +1,186 @@
+"""Types and helpers every router shares: bounded ids, text without NUL characters, input
+schemas generated from model fields, error and page shapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.db import models
+from django.utils import timezone
+from ninja import Schema
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, create_model
+
+# Primary keys are 64-bit; a larger number can match nothing, and databases refuse to
+# compare with it, so it is rejected as input instead of failing in the database.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text; refusing it here gives the user a message
+    # instead of a server error.
+    if "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+
+def bounded_text(max_length: int, min_length: int = 0) -> Any:
+    # The length is checked on the string itself, before the NUL check, so that pydantic
+    # reports it as characters ("at most 200 characters").
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length),
+                     AfterValidator(_no_nul)]
+
+
+# Cursors are opaque and short; a long one is not a cursor.
+Cursor = bounded_text(500)
+
+
+def _storable(value: datetime | None) -> datetime | None:
+    """Naive times are taken in the firm's time zone; times that fall outside what the
+    database can store once converted to UTC are refused."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date and time out of range") from None
+    return value
+
+
+AwareDateTime = Annotated[datetime, AfterValidator(_storable)]
+
+
+class InputSchema(Schema):
+    # An unknown field is most likely a typo; silently dropping it would lose data.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None
+
+
+class FieldErrorOut(Schema):
+    field: str | None = Field(description="The field at fault, dotted for nested ones "
+                                          "(lines.0.quantity); null for the whole request.")
+    message: str
+    # Only for errors in the shape of the request, found before kehu looks at it:
+    # where the value was (body, query, path) and pydantic's error type.
+    location: str | None = None
+    type: str | None = None
+
+
+class ValidationErrorOut(Schema):
+    detail: list[FieldErrorOut]
+
+
+class StaleOut(Schema):
+    detail: str
+    current_version: int
+    changed_by: str | None
+
+
+def errors(*codes: int) -> dict[int, type[Schema]]:
+    """The error responses an operation documents."""
+    shapes = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: StaleOut,
+              422: ValidationErrorOut}
+    return {code: shapes[code] for code in codes}
+
+
+def _choice_type(field: models.Field) -> Any:
+    values = [value for value, _label in field.flatchoices]
+    if field.blank and "" not in values:
+        values.insert(0, "")
+    return Literal[tuple(values)]
+
+
+def input_type(field: models.Field) -> Any:
+    """The pydantic type accepting what `field` can store, bounded so that no value reaches
+    the database that it would refuse with an error rather than a validation message."""
+    if isinstance(field, models.DecimalField):
+        base: Any = Annotated[Decimal, Field(max_digits=field.max_digits,
+                                             decimal_places=field.decimal_places,
+                                             allow_inf_nan=False)]
+    elif isinstance(field, models.DateTimeField):
+        base = AwareDateTime
+    elif isinstance(field, models.DateField):
+        base = date
+    elif isinstance(field, models.BooleanField):
+        base = bool
+    elif isinstance(field, models.PositiveSmallIntegerField):
+        base = Annotated[int, Field(ge=0, le=32767)]
+    elif isinstance(field, models.IntegerField):
+        base = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+    elif field.choices:
+        base = _choice_type(field)
+    elif isinstance(field, models.CharField):
+        base = bounded_text(field.max_length)
+    else:
+        base = Text
+    return base | None if field.null else base
+
+
+def output_type(field: models.Field) -> Any:
+    if isinstance(field, models.DecimalField):
+        base: Any = Decimal
+    elif isinstance(field, models.DateTimeField):
+        base = datetime
+    elif isinstance(field, models.DateField):
+        base = date
+    elif isinstance(field, models.BooleanField):
+        base = bool
+    elif isinstance(field, models.IntegerField):
+        base = int
+    else:
+        base = str
+    return base | None if field.null else base
+
+
+def input_schema(name: str, model: type[models.Model], fields: tuple[str, ...], *,
+                 required: tuple[str, ...] = (), extra: dict[str, Any] | None = None,
+                 doc: str = "") -> type[Schema]:
+    """An input schema for `fields` of `model`; fields not in `required` may be omitted, and
+    only the ones sent are written (a PATCH changes what it names)."""
+    definitions: dict[str, Any] = {}
+    for field_name in fields:
+        field = model._meta.get_field(field_name)
+        kind = input_type(field)
+        info = Field(... if field_name in required else None,
+                     description=str(field.verbose_name))
+        definitions[field_name] = (kind, info)
+    definitions.update(extra or {})
+    schema = create_model(name, __base__=InputSchema, **definitions)
+    schema.__doc__ = doc or None
+    return schema
+
+
+def output_schema(name: str, model: type[models.Model], fields: tuple[str, ...], *,
+                  optional: tuple[str, ...] = (), extra: dict[str, Any] | None = None,
+                  doc: str = "") -> type[Schema]:
+    """An output schema; fields in `optional` may be absent (the sensitive tier)."""
+    extra = dict(extra or {})
+    # The id leads, as a reader of the JSON expects.
+    definitions: dict[str, Any] = {"id": extra.pop("id")} if "id" in extra else {}
+    for field_name in fields:
+        field = model._meta.get_field(field_name)
+        kind = output_type(field)
+        if field_name in optional:
+            definitions[field_name] = (kind | None, Field(
+                None, description=f"{field.verbose_name} (only for users in the sensitive tier)"))
+        else:
+            definitions[field_name] = (kind, Field(..., description=str(field.verbose_name)))
+    definitions.update(extra)
+    schema = create_model(name, __base__=Schema, **definitions)
+    schema.__doc__ = doc or None
+    return schema
+
+
+def username(user) -> str | None:
+    return user.username if user is not None else None

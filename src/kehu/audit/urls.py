@@ -1,0 +1,9 @@
+from django.urls import path
+
+from kehu.audit import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("", views.events, name="events"),
+]

@@ -1,0 +1,84 @@
+"""The one place that decides which customers a user may see or touch.
+
+Every list, detail, search, API call and export calls `restrict(queryset, user, action)`;
+models that hang off a customer name the path to it in `CUSTOMER_PATHS`. A record the user
+may not see is simply absent from the queryset, so views answer 404 and ids do not leak.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from kehu.accounts.models import Role
+
+VIEW = "view"
+CHANGE = "change"  # edit the card, its contacts and transactions, set the lifecycle state
+CONTRIBUTE = "contribute"  # add activities to the timeline
+DELETE = "delete"
+EXPORT = "export"
+ACTIONS = (VIEW, CHANGE, CONTRIBUTE, DELETE, EXPORT)
+
+# Which actions each role may take, and over which scope of customers:
+# "own" = customers the user owns; "team" = customers owned in the user's team;
+# "own+shared" = own, plus the team's when the team shares customers.
+_SCOPES: dict[str, dict[str, str]] = {
+    Role.MANAGER: {VIEW: "team", CHANGE: "team", CONTRIBUTE: "team", DELETE: "team",
+                   EXPORT: "team"},
+    Role.SALES: {VIEW: "own+shared", CHANGE: "own+shared", CONTRIBUTE: "own+shared",
+                 EXPORT: "own+shared"},
+    Role.SERVICE: {VIEW: "team", CONTRIBUTE: "team"},
+    Role.MARKETING: {VIEW: "team", EXPORT: "team"},
+    Role.ANALYST: {VIEW: "team", EXPORT: "team"},
+}
+
+CUSTOMER_PATHS: dict[str, str] = {
+    "customers.customer": "",
+    "customers.contact": "customer__",
+    "customers.transaction": "customer__",
+    "customers.lifecycletransition": "customer__",
+    "customers.ownerassignment": "customer__",
+    "sales.activity": "customer__",
+}
+
+_NOTHING = Q(pk__in=[])
+
+
+def customer_filter(user, action: str, prefix: str = "") -> Q | None:
+    """The condition on customers for `user` doing `action`; None means no restriction."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return _NOTHING
+    if user.is_kehu_admin:
+        return None
+    scope = _SCOPES.get(user.role, {}).get(action)
+    own = Q(**{f"{prefix}owner_id": user.pk})
+    if scope is None:
+        return _NOTHING
+    if user.team_id is None:
+        return own
+    team = Q(**{f"{prefix}team_id": user.team_id})
+    if scope == "own":
+        return own
+    if scope == "team":
+        return team
+    if scope == "own+shared":
+        return own | team if user.team.share_customers else own
+    raise AssertionError(scope)
+
+
+def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:
+    label = queryset.model._meta.label_lower
+    try:
+        prefix = CUSTOMER_PATHS[label]
+    except KeyError:
+        raise LookupError(f"{label} has no customer path; add it to CUSTOMER_PATHS") from None
+    condition = customer_filter(user, action, prefix)
+    return queryset if condition is None else queryset.filter(condition)
+
+
+def can(user, action: str, customer) -> bool:
+    """Whether `user` may take `action` on this one customer (checked in the database)."""
+    from kehu.customers.models import Customer
+
+    return restrict(Customer.objects.filter(pk=customer.pk), user, action).exists()

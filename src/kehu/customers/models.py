@@ -1,0 +1,316 @@
+"""The customer data card (客户资料卡) and what hangs off it: contacts, lifecycle state and
+its history, owners and their history, products and transactions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from kehu.core.models import TimeStampedModel, VersionedModel
+
+
+class CustomerKind(models.TextChoices):
+    ORGANISATION = "organisation", _("Organisation")
+    PERSON = "person", _("Person")
+
+
+class CustomerNature(models.TextChoices):
+    GOVERNMENT = "government", _("Government agency")
+    SPECIAL = "special", _("Special company")
+    ORDINARY = "ordinary", _("Ordinary company")
+    INDIVIDUAL = "individual", _("Individual")
+    DEALER = "dealer", _("Dealer/partner")
+
+
+class ServiceGroup(models.TextChoices):
+    LARGE = "large", _("Large enterprise")
+    SME = "sme", _("SME")
+    HOUSEHOLD = "household", _("Household")
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "micro", _("Micro (under 10 staff)")
+    SMALL = "small", _("Small (10–99 staff)")
+    MEDIUM = "medium", _("Medium (100–999 staff)")
+    LARGE = "large", _("Large (1,000+ staff)")
+
+
+class LifecycleState(models.TextChoices):
+    POTENTIAL = "potential", _("Potential")
+    TARGET = "target", _("Target")
+    FIRST_PURCHASE = "first", _("First purchase")
+    REPEAT_PURCHASE = "repeat", _("Repeat purchase")
+    LOYAL = "loyal", _("Loyal")
+    CHURNED = "churned", _("Churned")
+    NON_CUSTOMER = "non_customer", _("Non-customer")
+
+
+class CreditRating(models.TextChoices):
+    EXCELLENT = "excellent", _("Excellent")
+    GOOD = "good", _("Good")
+    FAIR = "fair", _("Fair")
+    POOR = "poor", _("Poor")
+    BLOCKED = "blocked", _("Blocked")
+
+
+class Customer(VersionedModel):
+    # Base data (基础资料)
+    kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices,
+                            default=CustomerKind.ORGANISATION)
+    name = models.CharField(_("name"), max_length=200)
+    external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True,
+                                   unique=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    province = models.CharField(_("province"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=100, blank=True)
+    founded_on = models.DateField(_("founded on"), null=True, blank=True)
+    trading_since = models.DateField(_("trading with us since"), null=True, blank=True)
+    organisation_form = models.CharField(_("organisation form"), max_length=100, blank=True)
+    registered_capital = models.DecimalField(_("registered capital"), max_digits=16,
+                                             decimal_places=2, null=True, blank=True)
+    # Characteristics (客户特征)
+    nature = models.CharField(_("customer nature"), max_length=20, choices=CustomerNature.choices,
+                              default=CustomerNature.ORDINARY)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    size = models.CharField(_("company size"), max_length=20, choices=CompanySize.choices,
+                            blank=True)
+    service_group = models.CharField(_("service group"), max_length=20,
+                                     choices=ServiceGroup.choices, default=ServiceGroup.SME)
+    service_area = models.CharField(_("service area"), max_length=200, blank=True)
+    sales_capacity = models.CharField(_("sales capacity"), max_length=200, blank=True)
+    development_potential = models.TextField(_("development potential"), blank=True)
+    business_philosophy = models.TextField(_("business philosophy and direction"), blank=True)
+    business_style = models.CharField(_("business style"), max_length=200, blank=True)
+    # Business status (业务状况)
+    sales_performance = models.TextField(_("sales performance"), blank=True)
+    staff_quality = models.CharField(_("staff quality"), max_length=200, blank=True)
+    competitor_relations = models.TextField(_("relations with competitors"), blank=True)
+    cooperation_attitude = models.TextField(_("attitude to cooperation with us"), blank=True)
+    # Transaction status (交易现状)
+    current_activity = models.TextField(_("current activity"), blank=True)
+    problems = models.TextField(_("problems"), blank=True)
+    strengths = models.TextField(_("strengths"), blank=True)
+    reputation = models.CharField(_("reputation"), max_length=200, blank=True)
+    trade_terms = models.CharField(_("trade terms"), max_length=200, blank=True)
+    # Sensitive tier (分级管理)
+    credit_rating = models.CharField(_("credit status"), max_length=20,
+                                     choices=CreditRating.choices, blank=True)
+    credit_limit = models.DecimalField(_("credit limit"), max_digits=14, decimal_places=2,
+                                       null=True, blank=True)
+    credit_incidents = models.TextField(_("credit incidents"), blank=True)
+    overdue_amount = models.DecimalField(_("overdue payments"), max_digits=14, decimal_places=2,
+                                         null=True, blank=True)
+    legal_rep_personality = models.TextField(_("legal representative's personality"), blank=True)
+    legal_rep_interests = models.TextField(_("legal representative's interests"), blank=True)
+    legal_rep_birth_year = models.PositiveSmallIntegerField(
+        _("legal representative's year of birth"), null=True, blank=True)
+    # Management
+    lifecycle_state = models.CharField(_("lifecycle state"), max_length=20,
+                                       choices=LifecycleState.choices,
+                                       default=LifecycleState.POTENTIAL, db_index=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"),
+                              on_delete=models.PROTECT, related_name="owned_customers")
+    # Denormalised from the owner so that team scoping is one indexed comparison at 1M rows.
+    team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="customers")
+    # Search keys: lower-case name, its pinyin and initials, phone digits, e-mail.
+    search_text = models.CharField(max_length=600, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("created by"))
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("last changed by"))
+
+    history = HistoricalRecords(excluded_fields=["search_text", "updated_at"])
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["owner", "id"]),
+            models.Index(fields=["team", "id"]),
+            models.Index(fields=["lifecycle_state", "id"]),
+            models.Index(fields=["created_at", "id"]),
+            models.Index(fields=["updated_at", "id"]),
+            models.Index(fields=["city", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+SENSITIVE_CUSTOMER_FIELDS = (
+    "credit_rating", "credit_limit", "credit_incidents", "overdue_amount",
+    "legal_rep_personality", "legal_rep_interests", "legal_rep_birth_year",
+)
+
+
+class DecisionRole(models.TextChoices):
+    APPROVER = "approver", _("Approver")
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    SUPPORTER = "supporter", _("Supporter")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+
+
+class Contact(VersionedModel):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts",
+                                 verbose_name=_("customer"))
+    name = models.CharField(_("name"), max_length=100)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    decision_role = models.CharField(_("role in the decision chain"), max_length=20,
+                                     choices=DecisionRole.choices, blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    # Sensitive tier
+    personal_interests = models.TextField(_("personal interests"), blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-is_primary", "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+SENSITIVE_CONTACT_FIELDS = ("personal_interests", "birthday")
+
+
+class TransitionSource(models.TextChoices):
+    MANUAL = "manual", _("Set by hand")
+    DERIVED = "derived", _("Derived from behaviour")
+    IMPORT = "import", _("Imported")
+
+
+class LifecycleTransition(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="lifecycle_transitions", verbose_name=_("customer"))
+    from_state = models.CharField(_("from"), max_length=20, choices=LifecycleState.choices,
+                                  blank=True)
+    to_state = models.CharField(_("to"), max_length=20, choices=LifecycleState.choices)
+    at = models.DateTimeField(_("when"), db_index=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=TransitionSource.choices,
+                              default=TransitionSource.MANUAL)
+
+    class Meta:
+        verbose_name = _("lifecycle transition")
+        verbose_name_plural = _("lifecycle transitions")
+        ordering = ["-at", "-id"]
+
+
+class OwnerAssignment(models.Model):
+    """One period during which a user was responsible for a customer (专人负责)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="owner_assignments", verbose_name=_("customer"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="+", verbose_name=_("owner"))
+    started_at = models.DateTimeField(_("from"))
+    ended_at = models.DateTimeField(_("until"), null=True, blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("assigned by"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("owner assignment")
+        verbose_name_plural = _("owner assignments")
+        ordering = ["-started_at", "-id"]
+
+
+class Product(TimeStampedModel):
+    code = models.CharField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2,
+                                     default=Decimal("0"))
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=2,
+                                    default=Decimal("0"))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class TransactionKind(models.TextChoices):
+    ORDER = "order", _("Order")
+    INVOICE = "invoice", _("Invoice")
+    RETURN = "return", _("Return")
+
+
+class Transaction(TimeStampedModel):
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="transactions",
+                                 verbose_name=_("customer"))
+    number = models.CharField(_("number"), max_length=50, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=TransactionKind.choices,
+                            default=TransactionKind.ORDER)
+    date = models.DateField(_("date"), db_index=True)
+    # Totals; with line items they are the sums of the lines. A return is negative.
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    cost = models.DecimalField(_("cost of goods"), max_digits=14, decimal_places=2,
+                               default=Decimal("0"))
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("created by"))
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["customer", "date"])]
+
+    @property
+    def gross_profit(self) -> Decimal:
+        return self.amount - self.cost
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+
+class TransactionLine(models.Model):
+    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="lines",
+                                    verbose_name=_("transaction"))
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.PROTECT,
+                                verbose_name=_("product"))
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=2,
+                                    default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("line item")
+        verbose_name_plural = _("line items")
+
+    @property
+    def amount(self) -> Decimal:
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+
+    @property
+    def cost(self) -> Decimal:
+        return (self.quantity * self.unit_cost).quantize(Decimal("0.01"))

@@ -1,0 +1,125 @@
+"""Every read of customer files a user can trigger; each one restricted to what the user
+may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from kehu.core.pagination import Page, keyset_page
+from kehu.core.permissions import VIEW, restrict
+from kehu.customers.models import (
+    SENSITIVE_CONTACT_FIELDS,
+    SENSITIVE_CUSTOMER_FIELDS,
+    Contact,
+    Customer,
+    LifecycleTransition,
+    OwnerAssignment,
+    Transaction,
+)
+from kehu.customers.search import query_key
+
+SORTS = {
+    "name": "name",
+    "created": "created_at",
+    "updated": "updated_at",
+    "state": "lifecycle_state",
+    "city": "city",
+}
+
+
+@dataclass
+class CustomerFilters:
+    q: str = ""
+    state: str = ""
+    owner: int | None = None
+    team: int | None = None
+    nature: str = ""
+    service_group: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def customers(user, action: str = VIEW) -> QuerySet[Customer]:
+    return restrict(Customer.objects.all(), user, action)
+
+
+def filter_customers(qs: QuerySet[Customer], f: CustomerFilters) -> QuerySet[Customer]:
+    if f.q.strip():
+        qs = qs.filter(search_text__contains=query_key(f.q))
+    if f.state:
+        qs = qs.filter(lifecycle_state=f.state)
+    if f.owner:
+        qs = qs.filter(owner_id=f.owner)
+    if f.team:
+        qs = qs.filter(team_id=f.team)
+    if f.nature:
+        qs = qs.filter(nature=f.nature)
+    if f.service_group:
+        qs = qs.filter(service_group=f.service_group)
+    return qs
+
+
+def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
+                  descending: bool = False, cursor: str | None = None, limit: int = 50,
+                  action: str = VIEW) -> Page:
+    qs = filter_customers(customers(user, action), filters).select_related("owner", "team")
+    return keyset_page(qs, sort=SORTS.get(sort, "name"), descending=descending, cursor=cursor,
+                       limit=limit)
+
+
+def get_customer(user, pk, action: str = VIEW) -> Customer:
+    """The customer if the user may take `action` on it; Customer.DoesNotExist otherwise,
+    so that callers answer 404 for customers that exist but are out of reach."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Customer.DoesNotExist from None
+    return customers(user, action).select_related("owner", "team").get(pk=pk)
+
+
+def contacts(user, action: str = VIEW) -> QuerySet[Contact]:
+    return restrict(Contact.objects.select_related("customer"), user, action)
+
+
+def transactions(user, action: str = VIEW) -> QuerySet[Transaction]:
+    return restrict(Transaction.objects.select_related("customer"), user, action)
+
+
+def lifecycle_history(customer: Customer) -> QuerySet[LifecycleTransition]:
+    return customer.lifecycle_transitions.select_related("by")
+
+
+def owner_history(customer: Customer) -> QuerySet[OwnerAssignment]:
+    return customer.owner_assignments.select_related("owner", "assigned_by")
+
+
+def change_history(user, customer: Customer, limit: int = 200) -> list[dict]:
+    """Field-level changes of the card, newest first, without sensitive values for users
+    outside the sensitive tier."""
+    hidden = set() if user.sees_sensitive else set(SENSITIVE_CUSTOMER_FIELDS)
+    records = list(customer.history.select_related("history_user").order_by("-history_date",
+                                                                             "-history_id")[:limit + 1])
+    out = []
+    for newer, older in zip(records, records[1:] + [None], strict=False):
+        entry = {"at": newer.history_date, "user": newer.history_user,
+                 "reason": newer.history_change_reason or "", "type": newer.history_type,
+                 "changes": []}
+        if older is not None:
+            delta = newer.diff_against(older)
+            for change in delta.changes:
+                if change.field in {"version", "updated_by", "search_text"}:
+                    continue
+                sensitive = change.field in hidden
+                entry["changes"].append({
+                    "field": Customer._meta.get_field(change.field).verbose_name,
+                    "old": None if sensitive else change.old,
+                    "new": None if sensitive else change.new,
+                    "hidden": sensitive,
+                })
+        out.append(entry)
+    return out[:limit]
+
+
+def visible_contact_fields(user) -> set[str]:
+    return set() if user.sees_sensitive else set(SENSITIVE_CONTACT_FIELDS)

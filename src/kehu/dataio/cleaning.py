@@ -1,0 +1,235 @@
+"""Turning one cell of an import file into a field value, or a reason why it cannot be one.
+
+A cleaner is built once per column from the model field, then called for every row, so the
+per-row work is a few comparisons and one conversion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import models
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from kehu.dataio import normalise
+from kehu.dataio.mapping import CHOICE_SYNONYMS, header_key
+
+
+class CellError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+Cleaner = Callable[[Any], Any]
+
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?(?:\.\d+)?)?$")
+_COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_NUMBER_NOISE = re.compile(r"[,，\s¥￥$元]")
+_TRUE = {"1", "true", "yes", "y", "是", "有", "对", "√", "✓", "x"}
+_FALSE = {"0", "false", "no", "n", "否", "无", "不", "×"}
+
+
+def text(value: Any) -> str:
+    """A cell as text: numbers typed into a spreadsheet come back without a trailing .0."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return str(value).strip()
+
+
+def parse_date(value: Any) -> dt.date:
+    if isinstance(value, str):
+        # The two shapes ERP exports use, without the regex: a million rows notice.
+        try:
+            if len(value) == 8 and value.isdigit():
+                return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+            if len(value) == 10 and value[4] == value[7] and value[4] in "-/.":
+                return dt.date(int(value[:4]), int(value[5:7]), int(value[8:]))
+        except ValueError:
+            pass
+    elif isinstance(value, dt.datetime):
+        return value.date()
+    elif isinstance(value, dt.date):
+        return value
+    raw = text(value)
+    if not raw.isascii():
+        raw = normalise.halfwidth(raw)
+    match = _DATE.match(raw) or _COMPACT_DATE.match(raw)
+    if match:
+        try:
+            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            pass
+    raise CellError(_("“%(value)s” is not a date; write it as 2024-03-31, 20240331 or "
+                      "2024/03/31.") % {"value": raw})
+
+
+def parse_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        result = value
+    elif isinstance(value, dt.date):
+        result = dt.datetime.combine(value, dt.time())
+    else:
+        raw = normalise.halfwidth(text(value))
+        match = _DATE.match(raw) or _COMPACT_DATE.match(raw)
+        try:
+            if not match:
+                raise ValueError(raw)
+            parts = [int(p) if p else 0 for p in match.groups()]
+            parts += [0] * (6 - len(parts))
+            result = dt.datetime(*parts[:6])
+        except ValueError:
+            raise CellError(_("“%(value)s” is not a date and time; write it as "
+                              "2024-03-31 14:30.") % {"value": raw}) from None
+    if timezone.is_naive(result):
+        result = timezone.make_aware(result)
+    return result
+
+
+def parse_decimal(value: Any, max_digits: int, decimal_places: int) -> Decimal:
+    if isinstance(value, bool):
+        raise CellError(_("“%(value)s” is not a number.") % {"value": value})
+    if isinstance(value, int | float):
+        try:
+            number = Decimal(repr(value))
+        except InvalidOperation:
+            raise CellError(_("“%(value)s” is not a number.") % {"value": value}) from None
+        # A spreadsheet's binary fractions (0.1 + 0.2) are rounded to what it displays.
+        if number.is_finite():
+            number = round(number, decimal_places)
+    else:
+        raw = str(value)
+        try:
+            number = Decimal(raw)
+        except InvalidOperation:
+            # Thousands separators, currency signs, full-width digits: the slow way.
+            raw = normalise.halfwidth(raw).strip()
+            try:
+                number = Decimal(_NUMBER_NOISE.sub("", raw))
+            except InvalidOperation:
+                raise CellError(_("“%(value)s” is not a number.") % {"value": raw}) from None
+    if not number.is_finite():
+        raise CellError(_("“%(value)s” is not a number.") % {"value": value})
+    exponent = number.as_tuple().exponent
+    if -exponent > decimal_places:  # type: ignore[operator] - finite, so an int
+        raise CellError(_("“%(value)s” has more than %(places)d decimal places.")
+                        % {"value": value, "places": decimal_places})
+    if abs(number) >= _LIMITS[max_digits - decimal_places]:
+        raise CellError(_("“%(value)s” is too large.") % {"value": value})
+    return number
+
+
+_LIMITS = [Decimal(10) ** n for n in range(40)]
+
+
+def parse_int(value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = text(value)
+    try:
+        number = int(normalise.halfwidth(raw))
+    except ValueError:
+        raise CellError(_("“%(value)s” is not a whole number.") % {"value": raw}) from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise CellError(_("“%(value)s” is out of range.") % {"value": raw})
+    return number
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    key = normalise.halfwidth(text(value)).strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise CellError(_("“%(value)s” is not yes or no (是/否).") % {"value": text(value)})
+
+
+def choice_lookup(field: models.Field, synonyms_key: str | None = None) -> dict[str, str]:
+    """Every accepted spelling of each choice: its value, its labels in English and Chinese,
+    and the glossary's Chinese words."""
+    lookup: dict[str, str] = {}
+    for language in ("en", "zh-hans"):
+        with translation.override(language):
+            for value, label in field.flatchoices:
+                if value == "":
+                    continue
+                lookup.setdefault(header_key(str(value)), value)
+                lookup.setdefault(header_key(str(label)), value)
+    for word, value in CHOICE_SYNONYMS.get(synonyms_key or field.name, {}).items():
+        lookup.setdefault(header_key(word), value)
+    return lookup
+
+
+def cleaner_for(field: models.Field, synonyms_key: str | None = None) -> Cleaner:
+    """A function from a cell to the field's value; empty cells give the field's empty value
+    (callers decide whether empty is allowed)."""
+    if field.choices:
+        lookup = choice_lookup(field, synonyms_key)
+        allowed = ", ".join(str(label) for value, label in field.flatchoices if value != "")
+
+        def clean_choice(value: Any) -> str:
+            raw = text(value)
+            try:
+                return lookup[header_key(raw)]
+            except KeyError:
+                raise CellError(_("“%(value)s” is not one of: %(choices)s.")
+                                % {"value": raw, "choices": allowed}) from None
+
+        return clean_choice
+    if isinstance(field, models.EmailField):
+        max_length = field.max_length
+
+        def clean_email(value: Any) -> str:
+            address = normalise.email(text(value))
+            if len(address) > max_length:
+                raise CellError(_("Too long: %(n)d characters, at most %(max)d.")
+                                % {"n": len(address), "max": max_length})
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise CellError(_("“%(value)s” is not a valid e-mail address.")
+                                % {"value": address}) from None
+            return address
+
+        return clean_email
+    if isinstance(field, models.DateTimeField):
+        return parse_datetime
+    if isinstance(field, models.DateField):
+        return parse_date
+    if isinstance(field, models.DecimalField):
+        digits, places = field.max_digits, field.decimal_places
+        return lambda value: parse_decimal(value, digits, places)
+    if isinstance(field, models.BooleanField):
+        return parse_bool
+    if isinstance(field, models.PositiveSmallIntegerField):
+        return lambda value: parse_int(value, 0, 32767)
+    if isinstance(field, models.IntegerField):
+        return lambda value: parse_int(value)
+    if isinstance(field, models.CharField | models.TextField):
+        max_length = field.max_length
+
+        def clean_text(value: Any) -> str:
+            result = text(value)
+            if max_length is not None and len(result) > max_length:
+                raise CellError(_("Too long: %(n)d characters, at most %(max)d.")
+                                % {"n": len(result), "max": max_length})
+            return result
+
+        return clean_text
+    raise TypeError(f"no import cleaner for {field!r}")
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())

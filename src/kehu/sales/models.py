@@ -1,0 +1,42 @@
+"""Activities: the timeline of notes, calls, visits and e-mails on a customer card."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import TimeStampedModel
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", _("Note")
+    CALL = "call", _("Call")
+    VISIT = "visit", _("Visit")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("E-mail")
+    TASK = "task", _("Task")
+
+
+class Activity(TimeStampedModel):
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="activities", verbose_name=_("customer"))
+    contact = models.ForeignKey("customers.Contact", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="activities",
+                                verbose_name=_("contact"))
+    kind = models.CharField(_("kind"), max_length=10, choices=ActivityKind.choices,
+                            default=ActivityKind.NOTE)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("details"), blank=True)
+    occurred_at = models.DateTimeField(_("when"), db_index=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="activities", verbose_name=_("author"))
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["customer", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,20 @@
+import pytest
+from django.db import DatabaseError, transaction
+
+from kehu.audit.models import AppendOnlyError, AuditEvent
+from kehu.audit.services import record
+
+
+@pytest.mark.django_db
+def test_the_audit_log_cannot_be_changed_or_deleted(users):
+    event = record(users["admin"], "customer.view", customer_id=1)
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    # Not even by a bulk query that bypasses the model.
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="x")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    assert AuditEvent.objects.get(pk=event.pk).action == "customer.view"

@@ -1,0 +1,73 @@
+"""One Chromium for the whole session; each test gets a fresh context (cookies, language)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from a
+# thread with a running loop unless told that this is intended (the live server is separate).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = os.environ.get("KEHU_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (set KEHU_CHROMIUM)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="en-US")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shot():
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page, name: str, full_page: bool = True) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
+
+
+
+
+@pytest.fixture(autouse=True)
+def _audit_log_flushable(django_db_setup, django_db_blocker):
+    """Browser tests run against a live server, so their data is committed and the test
+    database is flushed afterwards. On SQLite the flush is a DELETE, which the audit log's
+    append-only triggers refuse (PostgreSQL's TRUNCATE does not fire them). Empty the log
+    with the triggers lifted, then put them back, before the flush runs."""
+    import importlib
+
+    from django.db import connection
+
+    yield
+    if connection.vendor != "sqlite":
+        return
+    triggers = importlib.import_module("kehu.audit.migrations.0002_append_only")
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for sql in triggers.SQLITE_REVERSE:
+            cursor.execute(sql)
+        cursor.execute("DELETE FROM audit_auditevent")
+        for sql in triggers.SQLITE:
+            cursor.execute(sql)

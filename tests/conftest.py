@@ -1,0 +1,70 @@
+"""Shared fixtures: two teams, a user for each role, customers owned across teams."""
+
+from __future__ import annotations
+
+import pytest
+
+PASSWORD = "kehu-test-password"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_settings():
+    """Session-wide, so that the live server (whose middleware reads settings once, at start)
+    sees them too."""
+    from django.test import override_settings
+
+    with override_settings(
+        # Real hashing costs ~0.2 s per user, and nothing here checks the hashing itself.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # The test client and the live server speak plain HTTP, as the demo does.
+        SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False,
+        SECURE_HSTS_SECONDS=0,
+    ):
+        yield
+
+
+@pytest.fixture
+def teams(db):
+    from kehu.accounts.models import Team
+
+    return {"east": Team.objects.create(name="East 华东"),
+            "north": Team.objects.create(name="North 华北")}
+
+
+@pytest.fixture
+def users(teams):
+    """One user per role in team East, plus sales and manager in team North."""
+    from kehu.accounts.models import Role, User
+
+    def make(username, role, team):
+        return User.objects.create_user(username=username, password=PASSWORD, role=role,
+                                        team=team, first_name=username)
+
+    return {
+        "admin": make("admin", Role.ADMIN, None),
+        "manager1": make("manager1", Role.MANAGER, teams["east"]),
+        "sales1": make("sales1", Role.SALES, teams["east"]),
+        "sales1b": make("sales1b", Role.SALES, teams["east"]),
+        "service1": make("service1", Role.SERVICE, teams["east"]),
+        "marketing1": make("marketing1", Role.MARKETING, teams["east"]),
+        "analyst1": make("analyst1", Role.ANALYST, teams["east"]),
+        "manager2": make("manager2", Role.MANAGER, teams["north"]),
+        "sales2": make("sales2", Role.SALES, teams["north"]),
+    }
+
+
+@pytest.fixture
+def customers(users):
+    """Customers owned by sales1, sales1b (same team) and sales2 (other team)."""
+    from kehu.customers.services import create_customer
+
+    admin = users["admin"]
+    return {
+        "east": create_customer(admin, {"name": "上海华东贸易有限公司", "phone": "+86 21-5555-0101",
+                                        "email": "info@huadong.example", "city": "上海",
+                                        "credit_rating": "good"}, owner=users["sales1"]),
+        "east_b": create_customer(admin, {"name": "Hangzhou Silk Co., Ltd.", "city": "杭州"},
+                                  owner=users["sales1b"]),
+        "north": create_customer(admin, {"name": "北京华北机械厂", "phone": "010-6666-0202",
+                                         "city": "北京"}, owner=users["sales2"]),
+    }

@@ -123,7 +123,8 @@ class Customer(VersionedModel):
     team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="customers")
     # Search keys: lower-case name, its pinyin and initials, phone digits, e-mail.
-    search_text = models.CharField(max_length=600, blank=True, editable=False)
+    # Indexed for substring search: an FTS5 trigram table on SQLite, pg_trgm on PostgreSQL.
+    search_text = models.TextField(blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("created by"))
@@ -140,6 +141,10 @@ class Customer(VersionedModel):
             models.Index(fields=["name", "id"]),
             models.Index(fields=["owner", "id"]),
             models.Index(fields=["team", "id"]),
+            # A sales user's or a team's list in name order, the page most often opened.
+            models.Index(fields=["owner", "name", "id"]),
+            models.Index(fields=["team", "name", "id"]),
+            models.Index(fields=["lifecycle_state", "name", "id"]),
             models.Index(fields=["lifecycle_state", "id"]),
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["updated_at", "id"]),

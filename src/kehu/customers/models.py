@@ -139,11 +139,12 @@ class Customer(VersionedModel):
         verbose_name_plural = _("customers")
         indexes = [
             models.Index(fields=["name", "id"]),
-            models.Index(fields=["owner", "id"]),
-            models.Index(fields=["team", "id"]),
-            # A sales user's or a team's list in name order, the page most often opened.
+            # A sales user's or a team's list in name order, the page most often opened, and
+            # a team's in order of change or creation.
             models.Index(fields=["owner", "name", "id"]),
             models.Index(fields=["team", "name", "id"]),
+            models.Index(fields=["team", "updated_at", "id"]),
+            models.Index(fields=["team", "created_at", "id"]),
             models.Index(fields=["lifecycle_state", "name", "id"]),
             models.Index(fields=["lifecycle_state", "id"]),
             models.Index(fields=["created_at", "id"]),

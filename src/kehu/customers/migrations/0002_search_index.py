@@ -1,62 +1,12 @@
 """Substring search that stays fast at a million customers.
 
 search_text becomes unbounded text (with each Chinese character's own reading added, see
-kehu.customers.search.char_pinyin) and gets a trigram index and a word index: FTS5 tables
-kept in step by triggers on SQLite, pg_trgm and full-text GIN indexes on PostgreSQL.
+kehu.customers.search.char_pinyin) and gets a trigram index and a word index (see
+kehu.customers.search_index).
 """
 
 from django.conf import settings
 from django.db import migrations, models
-
-FTS = "customers_customer_fts"
-WORDS = "customers_customer_words"
-SQLITE = [
-    f"""CREATE VIRTUAL TABLE {FTS} USING fts5(search_text, content='customers_customer',
-        content_rowid='id', tokenize='trigram')""",
-    f"""CREATE TRIGGER {FTS}_insert AFTER INSERT ON customers_customer BEGIN
-        INSERT INTO {FTS}(rowid, search_text) VALUES (new.id, new.search_text); END""",
-    f"""CREATE TRIGGER {FTS}_delete AFTER DELETE ON customers_customer BEGIN
-        INSERT INTO {FTS}({FTS}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
-        END""",
-    f"""CREATE TRIGGER {FTS}_update AFTER UPDATE OF search_text ON customers_customer BEGIN
-        INSERT INTO {FTS}({FTS}, rowid, search_text) VALUES ('delete', old.id, old.search_text);
-        INSERT INTO {FTS}(rowid, search_text) VALUES (new.id, new.search_text); END""",
-    f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')",
-    # Queries of one or two letters are too short for trigrams: they match the start of a
-    # word (the initials "ww", a pinyin "wa..."), through a word index with prefix tables.
-    f"""CREATE VIRTUAL TABLE {WORDS} USING fts5(search_text, content='customers_customer',
-        content_rowid='id', tokenize='unicode61', prefix='1 2')""",
-    f"""CREATE TRIGGER {WORDS}_insert AFTER INSERT ON customers_customer BEGIN
-        INSERT INTO {WORDS}(rowid, search_text) VALUES (new.id, new.search_text); END""",
-    f"""CREATE TRIGGER {WORDS}_delete AFTER DELETE ON customers_customer BEGIN
-        INSERT INTO {WORDS}({WORDS}, rowid, search_text)
-        VALUES ('delete', old.id, old.search_text); END""",
-    f"""CREATE TRIGGER {WORDS}_update AFTER UPDATE OF search_text ON customers_customer BEGIN
-        INSERT INTO {WORDS}({WORDS}, rowid, search_text)
-        VALUES ('delete', old.id, old.search_text);
-        INSERT INTO {WORDS}(rowid, search_text) VALUES (new.id, new.search_text); END""",
-    f"INSERT INTO {WORDS}({WORDS}) VALUES ('rebuild')",
-]
-SQLITE_REVERSE = [
-    f"DROP TRIGGER IF EXISTS {FTS}_insert",
-    f"DROP TRIGGER IF EXISTS {FTS}_delete",
-    f"DROP TRIGGER IF EXISTS {FTS}_update",
-    f"DROP TABLE IF EXISTS {FTS}",
-    f"DROP TRIGGER IF EXISTS {WORDS}_insert",
-    f"DROP TRIGGER IF EXISTS {WORDS}_delete",
-    f"DROP TRIGGER IF EXISTS {WORDS}_update",
-    f"DROP TABLE IF EXISTS {WORDS}",
-]
-POSTGRES = [
-    # pg_trgm is a trusted extension: the database owner may create it without superuser.
-    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX customers_customer_search_trgm ON customers_customer "
-    "USING gin (search_text gin_trgm_ops)",
-    "CREATE INDEX customers_customer_search_words ON customers_customer "
-    "USING gin (to_tsvector('simple'::regconfig, search_text))",
-]
-POSTGRES_REVERSE = ["DROP INDEX IF EXISTS customers_customer_search_trgm",
-                    "DROP INDEX IF EXISTS customers_customer_search_words"]
 
 
 def refresh_search_text(apps, schema_editor):
@@ -64,29 +14,31 @@ def refresh_search_text(apps, schema_editor):
 
     Customer = apps.get_model("customers", "Customer")
     last = 0
-    while True:
-        rows = list(Customer.objects.filter(pk__gt=last).order_by("pk")
-                    .only("name", "phone", "mobile", "email", "external_id")[:5000])
-        if not rows:
-            break
-        for c in rows:
-            c.search_text = search_text(name=c.name, phones=(c.phone, c.mobile), email=c.email,
-                                        external_id=c.external_id)
-        Customer.objects.bulk_update(rows, ["search_text"], batch_size=1000)
-        last = rows[-1].pk
+    with schema_editor.connection.cursor() as cursor:
+        while True:
+            rows = list(Customer.objects.filter(pk__gt=last).order_by("pk").values_list(
+                "pk", "name", "phone", "mobile", "email", "external_id")[:5000])
+            if not rows:
+                break
+            # Plain UPDATEs by id: bulk_update's CASE expressions crawl at a million rows.
+            cursor.executemany(
+                "UPDATE customers_customer SET search_text = %s WHERE id = %s",
+                [(search_text(name=name, phones=(phone, mobile), email=email,
+                              external_id=external_id), pk)
+                 for pk, name, phone, mobile, email, external_id in rows])
+            last = rows[-1][0]
 
 
 def create_index(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for sql in POSTGRES if vendor == "postgresql" else SQLITE if vendor == "sqlite" else []:
-        schema_editor.execute(sql)
+    from kehu.customers import search_index
+
+    search_index.install(schema_editor.connection)
 
 
 def drop_index(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    for sql in (POSTGRES_REVERSE if vendor == "postgresql" else
-                SQLITE_REVERSE if vendor == "sqlite" else []):
-        schema_editor.execute(sql)
+    from kehu.customers import search_index
+
+    search_index.uninstall(schema_editor.connection)
 
 
 class Migration(migrations.Migration):

@@ -37,16 +37,16 @@ def as_1d_float(name: str, values: object) -> np.ndarray:
 def check_rfm(frequency: object, recency: object, T: object
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate (frequency, recency, T) as the transaction models expect them."""
-    x = as_1d_float("frequency", frequency)
-    tx = as_1d_float("recency", recency)
-    t_cal = as_1d_float("T", T)
-    n = x.size
-    try:
-        x, tx, t_cal = np.broadcast_arrays(x, tx, t_cal)
-    except ValueError:
+    raw = [np.asarray(v) for v in (frequency, recency, T)]
+    lengths = {a.size for a in raw if a.ndim != 0}  # scalars apply to every customer
+    if len(lengths) > 1:
         raise ValueModelError(
-            f"frequency, recency and T must have the same length, got {n}, {tx.size} and "
-            f"{t_cal.size}") from None
+            f"frequency, recency and T must have the same length, got "
+            f"{', '.join(str(a.size) for a in raw)}")
+    n = lengths.pop() if lengths else 1
+    x, tx, t_cal = (np.broadcast_to(as_1d_float(name, a), (n,)) if a.ndim == 0
+                    else as_1d_float(name, a)
+                    for name, a in zip(("frequency", "recency", "T"), raw, strict=True))
     _first_bad("frequency", x < 0, x, "is negative")
     _first_bad("frequency", x != np.round(x), x, "is not a whole number of repeat purchases")
     _first_bad("recency", tx < 0, tx, "is negative")

@@ -59,7 +59,7 @@ class TransactionModel:
             return -ll / total, -grad / total
 
         theta, mean_negll = maximise(objective, self._starts(data), self.param_names,
-                                     self.label)
+                                     self.label, total)
         self.params_ = dict(zip(self.param_names, map(float, np.exp(theta)), strict=True))
         self.loglik_ = -mean_negll * total
         self.n_customers_ = int(round(total))

@@ -16,8 +16,8 @@ from scipy.optimize import minimize
 
 from kehu.value.errors import ValueModelError
 
-# A fit whose parameter ends outside [e^-LOG_BOUND, e^LOG_BOUND] (or is walled off there, see
-# _guarded) is one where the data push a parameter to 0 or infinity: not identified.
+# The optimiser is walled off beyond [e^-LOG_BOUND, e^LOG_BOUND] (see _guarded), where gamma
+# functions and powers overflow; fits heading there are refused long before (RUNAWAY).
 LOG_BOUND = 18.0
 GRADIENT_TOLERANCE = 1e-5
 
@@ -25,42 +25,89 @@ Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
 def maximise(objective: Objective, starts: Sequence[np.ndarray], names: Sequence[str],
-             model: str) -> tuple[np.ndarray, float]:
+             model: str, n_customers: float) -> tuple[np.ndarray, float]:
     """Minimise objective(log_params) -> (mean negative log-likelihood, gradient) from the
     first start, trying the next ones only if it fails; (log_params, mean negative
-    log-likelihood)."""
-    best = None
-    failures = []
+    log-likelihood). Raises ValueModelError when no start converges or when the optimum
+    does not pin the parameters down (see _check_identified)."""
+    attempts = []
     for start in starts:
         with np.errstate(all="ignore"):
             # BFGS rather than L-BFGS-B: with 3 or 4 parameters scipy's L-BFGS-B spends ~5 ms
             # per iteration in overhead, more than the likelihood of 100k customers costs.
             result = minimize(_guarded(objective), np.asarray(start, dtype=np.float64),
                               jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-9})
-        grad = np.asarray(result.jac, dtype=np.float64)
-        grad_norm = float(np.max(np.abs(grad), initial=0.0))
+        grad_norm = float(np.max(np.abs(result.jac), initial=0.0))
+        attempts.append((result, grad_norm))
         # BFGS often stops on "precision loss" once it is at the optimum to machine
         # precision; a small gradient is what convergence means.
-        if np.isfinite(result.fun) and np.all(np.isfinite(result.x)) and (
-                grad_norm < GRADIENT_TOLERANCE):
-            best = result
+        if np.isfinite(result.fun) and grad_norm < GRADIENT_TOLERANCE:
             break
-        else:
-            failures.append(f"{result.message} (largest gradient {grad_norm:.3g})")
-    if best is None:
+    else:
+        result, grad_norm = min(attempts, key=lambda a: a[0].fun)
+        far = np.abs(result.x) > RUNAWAY
+        if far.any():
+            raise ValueModelError(_runaway_message(model, names, result.x, far))
         raise ValueModelError(
-            f"{model}: the optimiser did not converge from any starting point: "
-            f"{'; '.join(failures)}. The data may not fit the model.")
-    at_edge = np.abs(best.x) >= LOG_BOUND
-    if at_edge.any():
-        i = int(np.flatnonzero(at_edge)[0])
-        value = float(np.exp(best.x[i]))
+            f"{model}: the optimiser did not converge from {len(attempts)} starting points "
+            f"(best: {result.message.rstrip('.')}, largest gradient {grad_norm:.3g}). The data "
+            f"may not fit the model.")
+    _check_identified(objective, result.x, names, model, n_customers)
+    return result.x, float(result.fun)
+
+
+# A log-parameter beyond this (a parameter above 1e5 or below 1e-5 in the units of the data)
+# is one the optimiser is chasing to 0 or infinity.
+RUNAWAY = 11.5
+# A fit is refused when some combination of log-parameters has a standard error above this:
+# the data then say nothing about it (e^5 ~ 150-fold either way).
+MAX_LOG_SE = 5.0
+
+
+def _runaway_message(model: str, names: Sequence[str], theta: np.ndarray,
+                     far: np.ndarray) -> str:
+    which = ", ".join(f"{names[i]} = {np.exp(theta[i]):.3g} (heading to "
+                      f"{'0' if theta[i] < 0 else 'infinity'})" for i in np.flatnonzero(far))
+    return (f"{model}: the data cannot identify the model: {which}. Typical causes: no "
+            f"spread between customers, nobody dropping out, or too short a history.")
+
+
+def _check_identified(objective: Objective, theta: np.ndarray, names: Sequence[str],
+                      model: str, n_customers: float) -> None:
+    """Refuse an optimum along which the likelihood is (nearly) flat.
+
+    The curvature of the mean negative log-likelihood (a finite-difference Hessian of the
+    analytic gradient) gives the standard errors of the log-parameters. An optimum at
+    infinity shows up as a direction of almost zero curvature: those parameters are not
+    determined by the data, and predictions would rest on an arbitrary stopping point.
+    """
+    k = theta.size
+    h = 1e-4
+    hess = np.empty((k, k))
+    for i in range(k):
+        step = np.zeros(k)
+        step[i] = h
+        with np.errstate(all="ignore"):
+            up = objective(theta + step)[1]
+            down = objective(theta - step)[1]
+        hess[i] = (up - down) / (2 * h)
+    hess = (hess + hess.T) / 2
+    if not np.all(np.isfinite(hess)):
+        raise ValueModelError(f"{model}: the likelihood is not finite around the optimum")
+    values, vectors = np.linalg.eigh(hess * n_customers)
+    worst = int(np.argmin(values))
+    se = np.inf if values[worst] <= 0 else 1 / np.sqrt(values[worst])
+    far = np.abs(theta) > RUNAWAY
+    if se > MAX_LOG_SE:
+        if far.any():
+            raise ValueModelError(_runaway_message(model, names, theta, far))
+        direction = vectors[:, worst]
+        main = np.flatnonzero(np.abs(direction) >= 0.3 * np.abs(direction).max())
+        which = ", ".join(f"{names[i]} = {np.exp(theta[i]):.3g}" for i in main)
         raise ValueModelError(
-            f"{model}: the data cannot identify the model: parameter {names[i]} ran to "
-            f"{value:.3g}, the edge of the search range (a rate or dispersion of 0 or "
-            f"infinity). Too few customers, too short a history, or nobody dropping out "
-            f"or repeating can cause this.")
-    return best.x, float(best.fun)
+            f"{model}: the data cannot identify the model: the likelihood is flat in "
+            f"{which} (standard error of their logarithm {se:.3g}); more customers or a "
+            f"longer history are needed.")
 
 
 def _guarded(objective: Objective) -> Objective:

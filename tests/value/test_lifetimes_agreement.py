@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+
 with warnings.catch_warnings():  # lifetimes sets a pandas option that pandas 3 deprecated
     warnings.simplefilter("ignore")
     from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter

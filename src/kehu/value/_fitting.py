@@ -10,9 +10,9 @@ many customers there are.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 
 from kehu.value.errors import ValueModelError
 
@@ -20,6 +20,7 @@ from kehu.value.errors import ValueModelError
 # functions and powers overflow; fits heading there are refused long before (RUNAWAY).
 LOG_BOUND = 18.0
 GRADIENT_TOLERANCE = 1e-5
+MAX_STEP = 2.0
 
 Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -33,13 +34,10 @@ def maximise(objective: Objective, starts: Sequence[np.ndarray], names: Sequence
     attempts = []
     for start in starts:
         with np.errstate(all="ignore"):
-            # BFGS rather than L-BFGS-B: with 3 or 4 parameters scipy's L-BFGS-B spends ~5 ms
-            # per iteration in overhead, more than the likelihood of 100k customers costs.
-            result = minimize(_guarded(objective), np.asarray(start, dtype=np.float64),
-                              jac=True, method="BFGS", options={"maxiter": 2000, "gtol": 1e-9})
+            result = bfgs(_guarded(objective), np.asarray(start, dtype=np.float64))
         grad_norm = float(np.max(np.abs(result.jac), initial=0.0))
         attempts.append((result, grad_norm))
-        # BFGS often stops on "precision loss" once it is at the optimum to machine
+        # The line search stops making progress once the optimum is reached to machine
         # precision; a small gradient is what convergence means.
         if np.isfinite(result.fun) and grad_norm < GRADIENT_TOLERANCE:
             break
@@ -50,10 +48,69 @@ def maximise(objective: Objective, starts: Sequence[np.ndarray], names: Sequence
             raise ValueModelError(_runaway_message(model, names, result.x, far))
         raise ValueModelError(
             f"{model}: the optimiser did not converge from {len(attempts)} starting points "
-            f"(best: {result.message.rstrip('.')}, largest gradient {grad_norm:.3g}). The data "
-            f"may not fit the model.")
+            f"(best: {result.message}, largest gradient {grad_norm:.3g}). The data may not "
+            f"fit the model.")
     _check_identified(objective, result.x, names, model, n_customers)
     return result.x, float(result.fun)
+
+
+@dataclass
+class Result:
+    x: np.ndarray
+    fun: float
+    jac: np.ndarray
+    message: str
+
+
+def bfgs(objective: Objective, x0: np.ndarray, gtol: float = 1e-8, max_iter: int = 1000
+         ) -> Result:
+    """Quasi-Newton minimisation (BFGS with a backtracking Armijo line search).
+
+    Written out because the problems are tiny (3 or 4 parameters, smooth, gradient known)
+    and scipy.optimize costs more to import (it pulls in scipy.sparse, linalg and spatial,
+    ~250 modules) than a fit of 100k customers takes: `kehu value` is a command-line tool,
+    where start-up time is part of the user's wait.
+    """
+    x = np.array(x0, dtype=np.float64)
+    n = x.size
+    fx, g = objective(x)
+    # First steps of at most ~1 in log-parameter space (a factor e), then BFGS learns scale.
+    h = np.eye(n) / max(1.0, float(np.max(np.abs(g))))
+    stalled = 0
+    for _ in range(max_iter):
+        if float(np.max(np.abs(g))) < gtol:
+            return Result(x, fx, g, "converged")
+        direction = -h @ g
+        if not float(g @ direction) < 0:  # lost the descent direction: restart
+            h = np.eye(n) / max(1.0, float(np.max(np.abs(g))))
+            direction = -h @ g
+        # At most a factor e^2 per parameter per step: a wild step into a region where the
+        # likelihood is extreme costs far more to evaluate than a few more iterations.
+        direction *= min(1.0, MAX_STEP / float(np.max(np.abs(direction))))
+        slope = float(g @ direction)
+        step = 1.0
+        while True:
+            x_new = x + step * direction
+            f_new, g_new = objective(x_new)
+            if np.isfinite(f_new) and f_new <= fx + 1e-4 * step * slope:
+                break
+            step *= 0.5
+            if step < 1e-12:
+                return Result(x, fx, g, "no further decrease (precision limit)")
+        s, y = x_new - x, g_new - g
+        if fx - f_new <= 1e-15 * max(abs(fx), 1.0):
+            stalled += 1
+            if stalled == 3:  # no real decrease three times: at the optimum, to precision
+                return Result(x_new, f_new, g_new, "no further decrease (precision limit)")
+        else:
+            stalled = 0
+        sy = float(s @ y)
+        if sy > 1e-12 * float(np.linalg.norm(s) * np.linalg.norm(y)):
+            rho = 1.0 / sy
+            left = np.eye(n) - rho * np.outer(s, y)
+            h = left @ h @ left.T + rho * np.outer(s, s)
+        x, fx, g = x_new, f_new, g_new
+    return Result(x, fx, g, f"no convergence in {max_iter} iterations")
 
 
 # A log-parameter beyond this (a parameter above 1e5 or below 1e-5 in the units of the data)

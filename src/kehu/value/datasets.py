@@ -104,7 +104,7 @@ def simulate_transactions(n_customers: int, *, model: str = "bgnbd",
     The default parameters (weekly rates) give about 17 purchases per customer over the
     default two years, like the benchmark's 100k customers / 1.7M rows.
     """
-    params = params or {"r": 2.0, "alpha": 6.0, "a": 0.8, "b": 12.0}
+    params = params or {"r": 2.0, "alpha": 5.3, "a": 0.8, "b": 12.0}
     spend = spend or {"p": 6.25, "q": 3.74, "v": 15.44}
     _check_params(model, params)
     rng = np.random.default_rng(seed)

@@ -32,9 +32,13 @@ BLOCK_TERMS = 8_192
 _NODES, _WEIGHTS = roots_legendre(64)
 
 
+class TooCostly(Exception):
+    """The series would need far more terms than at any plausible optimum."""
+
+
 def _log_integral(r: float, alpha: float, s: float, beta: float, x: np.ndarray,
-                  tx: np.ndarray, T: np.ndarray, gradient: bool = True
-                  ) -> tuple[np.ndarray, np.ndarray | None, bool]:
+                  tx: np.ndarray, T: np.ndarray, gradient: bool = True,
+                  budget: int | None = None) -> tuple[np.ndarray, np.ndarray | None, bool]:
     """log I and d log I / d(r, alpha, s, beta) (shape (4, n)) for each customer.
 
     Let m = max(alpha, beta) and u = log(m + tau) - log(m + t_x). Then
@@ -45,6 +49,7 @@ def _log_integral(r: float, alpha: float, s: float, beta: float, x: np.ndarray,
     a series of positive terms: it is summed in log space over a window around where
     its terms are largest (the terms follow a negative binomial in k, times g). Returns
     also whether any series had to be cut at MAX_TERMS (the answer is then a lower bound).
+    Raises TooCostly when the windows would hold more than budget terms in all.
     """
     n = x.size
     log_i = np.full(n, -np.inf)
@@ -81,6 +86,8 @@ def _log_integral(r: float, alpha: float, s: float, beta: float, x: np.ndarray,
     length = (hi - lo) // stride + 1
     truncated = bool((length > MAX_TERMS).any())
     length = np.minimum(length, MAX_TERMS)
+    if budget is not None and length.sum() > budget:
+        raise TooCostly
     out_log = np.empty(x.size)
     out_grad = np.empty((4, x.size)) if gradient else None
     # Blocks of customers with similar window lengths (sorted), each padded to a matrix of
@@ -192,7 +199,14 @@ class ParetoNBDModel(TransactionModel):
         log_aT = np.log(alpha + data.uT)[data.iT]
         log_bT = np.log(beta + data.uT)[data.iT]
         alive = -(r + x) * log_aT - s * log_bT
-        log_i, grad_i, _ = _log_integral(r, alpha, s, beta, x, tx, T, gradient)
+        try:
+            # While fitting, parameters where the series gets very long (alpha and beta
+            # hundreds of times apart) are far from any optimum: call them impossible rather
+            # than spend seconds on them; the optimiser then steps back.
+            log_i, grad_i, _ = _log_integral(r, alpha, s, beta, x, tx, T, gradient,
+                                             budget=400 * x.size + 200_000)
+        except TooCostly:
+            return -np.inf, np.zeros(4)
         died = np.log(s) + log_i
         log_sum = np.logaddexp(alive, died)
         const = (gammaln(r + ux) - gammaln(r))[ix]

@@ -87,7 +87,7 @@ def encode_ids(customer_ids: object) -> tuple[np.ndarray, np.ndarray]:
         if hi - lo < max(4 * ids.size, 1 << 20):
             # Dense enough: the id itself, shifted, is the code; unused codes are dropped
             # later with the customers who have no purchase.
-            return (ids - lo).astype(np.int64), np.arange(lo, hi + 1, dtype=ids.dtype)
+            return np.subtract(ids, lo, dtype=np.int64), np.arange(lo, hi + 1, dtype=ids.dtype)
     if ids.dtype.kind in "OUS":
         encoded = _arrow_encode(ids)
         if encoded is not None:
@@ -153,13 +153,18 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
     distinct[0] = True
     np.not_equal(key[1:], key[:-1], out=distinct[1:])
     key = key[distinct]
+    del distinct
     cust = key // span
-    day = (key - cust * span).astype(np.int64) + d0
-    del key, distinct
+    key -= cust * span  # now the day, relative to d0
+    day = key.astype(np.int32) + np.int32(d0)
+    del key
 
-    in_cal = day <= cal_end
     n_days_all = np.bincount(cust, minlength=n_codes)
-    n_days_cal = np.bincount(cust[in_cal], minlength=n_codes)
+    if calibration_end_day is None:
+        n_days_cal = n_days_all
+    else:
+        n_days_cal = np.bincount(cust[day <= cal_end], minlength=n_codes)
+    del cust
     present = np.flatnonzero(n_days_cal > 0)
     start = np.cumsum(n_days_all) - n_days_all  # first distinct day of each customer
     first_day = day[start[present]]
@@ -168,20 +173,24 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
 
     # Money: total per customer minus the amount of the first purchase day, without sorting
     # the amounts (a gather of each row's first day is cheaper than an argsort).
-    first_of_code = np.full(n_codes, np.iinfo(np.int64).max, dtype=np.int64)
+    first_of_code = np.full(n_codes, np.iinfo(np.int32).max, dtype=np.int32)
     first_of_code[present] = first_day
-    row_cal = days <= cal_end
     on_first = days == first_of_code[codes]
-    repeat_amount = np.bincount(codes, weights=np.where(row_cal & ~on_first, amounts, 0.0),
-                                minlength=n_codes)[present]
+    row_cal = None if calibration_end_day is None else days <= cal_end
+    if row_cal is None:
+        total = np.bincount(codes, weights=amounts, minlength=n_codes)
+    else:
+        total = np.bincount(codes[row_cal], weights=amounts[row_cal], minlength=n_codes)
+    first_amount = np.bincount(codes[on_first], weights=amounts[on_first], minlength=n_codes)
+    repeat_amount = (total - first_amount)[present]
     with np.errstate(invalid="ignore", divide="ignore"):
         monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
 
     freq_h = money_h = None
     if calibration_end_day is not None:
         freq_h = (n_days_all[present] - n_days_cal[present]).astype(np.float64)
-        amount_h = np.bincount(codes, weights=np.where(row_cal, 0.0, amounts),
-                               minlength=n_codes)[present]
+        late = ~row_cal
+        amount_h = np.bincount(codes[late], weights=amounts[late], minlength=n_codes)[present]
         money_h = np.where(freq_h > 0, amount_h / np.maximum(freq_h, 1), 0.0)
     return _Aggregates(present, frequency, (last_day - first_day).astype(np.float64),
                        (cal_end - first_day).astype(np.float64), monetary, freq_h, money_h)

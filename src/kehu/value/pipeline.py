@@ -83,18 +83,22 @@ def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
     """Write the scores CSV atomically: a temporary file next to it, renamed when complete,
     so a failure never leaves a half-written file (or touches an existing one)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
+
+    from kehu.value._arrow import numeric_array, string_array
 
     path = Path(path)
     ids = columns["customer_id"]
-    id_array = pa.array(ids if ids.dtype.kind in "iu" else ids.astype(str))
+    text_ids = ids.dtype.kind not in "iu"
+    id_array = string_array(ids) if text_ids else numeric_array(ids)
     table = pa.table({"customer_id": id_array,
-                      **{name: pa.array(columns[name]) for name in SCORE_COLUMNS[1:]}})
+                      **{name: numeric_array(columns[name]) for name in SCORE_COLUMNS[1:]}})
     # Arrow quotes every string when asked to quote "as needed"; quote only if some id
     # really contains a delimiter, quote or line break.
-    text_ids = pa.types.is_string(id_array.type)
-    needs_quotes = text_ids and pc.any(pc.match_substring_regex(id_array, '[,"\r\n]')).as_py()
+    needs_quotes = text_ids and bool(np.char.count(ids.astype(str), ",").any()
+                                     or np.char.count(ids.astype(str), '"').any()
+                                     or np.char.count(ids.astype(str), "\n").any()
+                                     or np.char.count(ids.astype(str), "\r").any())
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

@@ -384,13 +384,37 @@ def release_memory() -> None:
 
 
 def _numpy(arr: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """A numpy copy made by numpy (ChunkedArray.to_numpy would concatenate in Arrow's own
-    allocator, which keeps freed memory)."""
+    """The values of a null-free numeric or boolean Arrow array as numpy, read from its
+    buffers: Array.to_numpy would import pandas when it is installed (see _arrow), and
+    ChunkedArray.to_numpy concatenates in Arrow's allocator, which keeps freed memory."""
     if isinstance(arr, pa.Array):
-        return arr.to_numpy(zero_copy_only=False)
+        return _numpy_chunk(arr)
     if arr.num_chunks == 1:
-        return arr.chunk(0).to_numpy(zero_copy_only=False)
-    return np.concatenate([c.to_numpy(zero_copy_only=False) for c in arr.chunks])
+        return _numpy_chunk(arr.chunk(0))
+    if arr.num_chunks == 0:
+        return _numpy_chunk(pa.nulls(0, arr.type))
+    return np.concatenate([_numpy_chunk(c) for c in arr.chunks])
+
+
+def _numpy_chunk(arr: pa.Array) -> np.ndarray:
+    t = arr.type
+    if pa.types.is_boolean(t):
+        if len(arr) == 0:
+            return np.zeros(0, dtype=bool)
+        bits = np.frombuffer(arr.buffers()[1], dtype=np.uint8)
+        return np.unpackbits(bits, count=arr.offset + len(arr), bitorder="little"
+                             )[arr.offset:].astype(bool)
+    if pa.types.is_floating(t):
+        dtype = np.dtype(f"f{t.bit_width // 8}")
+    elif pa.types.is_integer(t) or pa.types.is_date32(t) or pa.types.is_timestamp(t):
+        signed = not pa.types.is_unsigned_integer(t)
+        dtype = np.dtype(f"{'i' if signed else 'u'}{t.bit_width // 8}")
+    else:
+        raise TypeError(f"no numpy view for Arrow type {t}")
+    if len(arr) == 0:
+        return np.zeros(0, dtype=dtype)
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr),
+                         offset=arr.offset * dtype.itemsize)
 
 
 def _first(mask: pa.Array) -> int:
@@ -406,24 +430,22 @@ def _codes(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     # Numbers of one width ("00004") or without leading zeros are coded as integers, which
     # is several times faster than hashing strings; they are written back as they were.
     if pc.all(pc.match_substring_regex(arr, r"^[0-9]{1,18}$")).as_py():
-        lengths = pc.utf8_length(arr)
-        width = pc.min_max(lengths)
-        fixed = width["min"].as_py() == width["max"].as_py()
-        leading_zero = pc.any(pc.and_(pc.starts_with(arr, "0"),
-                                      pc.greater(lengths, 1))).as_py()
+        lengths = _numpy(pc.utf8_length(arr))
+        fixed = lengths.min() == lengths.max()
+        leading_zero = bool((_numpy(pc.starts_with(arr, "0")) & (lengths > 1)).any())
         if fixed or not leading_zero:
             codes, ids = encode_ids(_numpy(pc.cast(arr, pa.int64())))
             if fixed and leading_zero:
-                ids = np.char.zfill(ids.astype(str), width["max"].as_py())
+                ids = np.char.zfill(ids.astype(str), int(lengths.max()))
             return codes, ids
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     encoded = pc.dictionary_encode(arr)
-    uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
+    uniques = np.array(encoded.dictionary.to_pylist(), dtype=object)
     order = np.argsort(uniques, kind="stable")
     rank = np.empty(order.size, dtype=np.int64)
     rank[order] = np.arange(order.size)
-    return rank[encoded.indices.to_numpy(zero_copy_only=False)], uniques[order]
+    return rank[_numpy(encoded.indices)], uniques[order]
 
 
 def _days(arr: pa.ChunkedArray, fail) -> np.ndarray:

@@ -139,15 +139,16 @@ def _check_identified(objective: Objective, theta: np.ndarray, names: Sequence[s
     determined by the data, and predictions would rest on an arbitrary stopping point.
     """
     k = theta.size
-    h = 1e-4
+    h = 1e-5
     hess = np.empty((k, k))
-    for i in range(k):
-        step = np.zeros(k)
-        step[i] = h
-        with np.errstate(all="ignore"):
-            up = objective(theta + step)[1]
-            down = objective(theta - step)[1]
-        hess[i] = (up - down) / (2 * h)
+    with np.errstate(all="ignore"):
+        # Forward differences: k gradients, not 2k; the standard errors need no more than
+        # a few digits.
+        grad = objective(theta)[1]
+        for i in range(k):
+            step = np.zeros(k)
+            step[i] = h
+            hess[i] = (objective(theta + step)[1] - grad) / h
     hess = (hess + hess.T) / 2
     if not np.all(np.isfinite(hess)):
         raise ValueModelError(f"{model}: the likelihood is not finite around the optimum")

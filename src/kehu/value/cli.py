@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from kehu.value.errors import ValueModelError
 from kehu.value.readers import InputError
@@ -151,6 +150,8 @@ def _print_json(obj: dict[str, Any]) -> None:
 
 
 def _print_fit(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
     out = Console()
     table = Table(title=f"kehu value: {report['model']} on {report['customers']:,} customers "
                   f"(time unit {report['time_unit']})")
@@ -248,6 +249,8 @@ def evaluate(file: FileArg, customer_col: CustomerCol, date_col: DateCol,
         _print_json(report)
         return
     _print_fit(report)
+    from rich.table import Table
+
     table = Table(title=f"Holdout {calibration_end} to {as_of} "
                   f"({holdout.holdout_duration:.4g} {time_unit.value}): repeat purchases")
     for name in ("calibration frequency", "customers", "actual (mean)", "predicted (mean)"):

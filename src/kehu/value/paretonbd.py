@@ -15,6 +15,7 @@ gives its exact derivatives: no overflow, no cancellation, analytic gradients.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,13 @@ from kehu.value.errors import ValueModelError
 MAX_TERMS = 20_000
 # Terms evaluated per block: small enough for the temporaries to stay in the CPU cache.
 BLOCK_TERMS = 8_192
-_NODES, _WEIGHTS = roots_legendre(64)
+
+
+@functools.cache
+def _legendre() -> tuple[np.ndarray, np.ndarray]:
+    """64-point Gauss-Legendre nodes and log weights (computed on first use, not import)."""
+    nodes, weights = roots_legendre(64)
+    return nodes, np.log(weights)
 
 
 class TooCostly(Exception):
@@ -309,15 +316,16 @@ class ParetoNBDModel(TransactionModel):
         died = np.full(x.size, -np.inf)
         vt = t_arr / (ap + t_arr)
         pos = vt > 0
+        nodes, log_weights = _legendre()
         for chunk in np.array_split(np.flatnonzero(pos), max(1, pos.sum() // 20_000)):
             if chunk.size == 0:
                 continue
             half = vt[chunk, None] / 2
-            v = half * (_NODES[None, :] + 1)
+            v = half * (nodes[None, :] + 1)
             nn, rr, aa, bb = (arr[chunk, None] for arr in (n_arr, rp, ap, bp))
             log_f = (xlogy(nn, v) + (rr + s - 1) * np.log1p(-v)
                      - (s + 1) * np.log(bb + (aa - bb) * v))
-            log_int = logsumexp(log_f + np.log(_WEIGHTS)[None, :], axis=1) + np.log(half[:, 0])
+            log_int = logsumexp(log_f + log_weights[None, :], axis=1) + np.log(half[:, 0])
             died[chunk] = (np.log(s) + s * np.log(bp[chunk]) + np.log(ap[chunk])
                            + log_coef[chunk] + log_int)
         q = np.exp(survive) + np.exp(died)

@@ -27,8 +27,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2021-12-31"
 KEHU = [sys.executable, "-c", "from kehu.cli import main; main()", "value", "score"]
@@ -59,16 +57,24 @@ s.to_csv(out)
 """
 
 
+GENERATE = r"""
+import sys
+import pyarrow as pa, pyarrow.csv as pacsv
+from kehu.value.datasets import simulate_transactions
+path, customers, as_of = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+log = simulate_transactions(customers, as_of=as_of, seed=customers)
+pacsv.write_csv(pa.table({"customer_id": log.customer_id, "date": log.date,
+                          "amount": log.amount}), path)
+print(len(log))
+"""
+
+
 def generate(path: Path, customers: int) -> int:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    from kehu.value.datasets import simulate_transactions
-
-    log = simulate_transactions(customers, as_of=AS_OF, seed=customers)
-    pacsv.write_csv(pa.table({"customer_id": log.customer_id, "date": log.date,
-                              "amount": log.amount}), path)
-    return len(log)
+    """Write the log in a child process: this process must stay small, because a child's
+    peak memory as the kernel reports it starts from its parent's size at fork."""
+    out = subprocess.run([sys.executable, "-c", GENERATE, str(path), str(customers), AS_OF],
+                         check=True, capture_output=True, text=True)
+    return int(out.stdout)
 
 
 def run(command: list[str]) -> tuple[float, float]:
@@ -84,18 +90,24 @@ def run(command: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024  # Linux reports KiB
 
 
-def agreement(kehu_csv: Path, lifetimes_csv: Path) -> str:
-    import pyarrow.csv as pacsv
+AGREEMENT = r"""
+import sys
+import numpy as np
+import pyarrow.csv as pacsv
+ours = pacsv.read_csv(sys.argv[1]).to_pydict()
+theirs = pacsv.read_csv(sys.argv[2]).to_pydict()
+a = np.array(ours["p_alive"])[np.argsort(ours["customer_id"])]
+b = np.array(theirs["p_alive"])[np.argsort(theirs["customer_id"])]
+clv_ours, clv_theirs = sum(ours["clv"]), sum(theirs["clv"])
+print(f"max |P(alive) kehu - lifetimes| = {np.abs(a - b).max():.2g}; total CLV kehu "
+      f"{clv_ours:,.0f} vs lifetimes {clv_theirs:,.0f} ({clv_ours / clv_theirs - 1:+.2%})")
+"""
 
-    ours = pacsv.read_csv(kehu_csv).to_pydict()
-    theirs = pacsv.read_csv(lifetimes_csv).to_pydict()
-    order_ours = np.argsort(ours["customer_id"])
-    order_theirs = np.argsort(theirs["customer_id"])
-    alive = np.abs(np.array(ours["p_alive"])[order_ours]
-                   - np.array(theirs["p_alive"])[order_theirs])
-    clv_ours, clv_theirs = sum(ours["clv"]), sum(theirs["clv"])
-    return (f"max |P(alive) kehu - lifetimes| = {alive.max():.2g}; total CLV kehu "
-            f"{clv_ours:,.0f} vs lifetimes {clv_theirs:,.0f} ({clv_ours / clv_theirs - 1:+.2%})")
+
+def agreement(kehu_csv: Path, lifetimes_csv: Path) -> str:
+    out = subprocess.run([sys.executable, "-c", AGREEMENT, str(kehu_csv), str(lifetimes_csv)],
+                         check=True, capture_output=True, text=True)
+    return out.stdout.strip()
 
 
 def main() -> None:

@@ -465,17 +465,24 @@ def _days(arr: pa.ChunkedArray, fail) -> np.ndarray:
         return _days(pc.cast(text, pa.date32()), fail)  # plain ISO dates, fast
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    # Mixed or other formats: each accepted format in turn, then point at what is left.
-    parsed = pa.nulls(len(text), pa.timestamp("s"))
-    head = pc.utf8_slice_codeunits(text, 0, 10)
-    for source, fmt in ((head, "%Y-%m-%d"), (head, "%Y/%m/%d"), (text, "%Y%m%d"),
-                        (head, "%Y.%m.%d")):
-        attempt = pc.strptime(source, format=fmt, unit="s", error_is_null=True)
-        parsed = pc.coalesce(parsed, attempt)
-    if parsed.null_count:
-        i = _first(pc.is_null(parsed))
+    # Other or mixed formats: YYYY-MM-DD, YYYY/MM/DD or YYYY.MM.DD (with or without a
+    # time after it) or YYYYMMDD; the numbers are checked like YYYYMMDD integers, so that
+    # 2024-02-30 is refused rather than rolled over to March (as strptime would).
+    parts = [pc.extract_regex(text, pattern) for pattern in (
+        r"^(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})(?:[ T].*)?$",
+        r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$")]
+    matched = pc.or_(pc.is_valid(parts[0]), pc.is_valid(parts[1]))
+    if not pc.all(matched).as_py():
+        i = _first(pc.invert(matched))
         raise fail(i, f"cannot read {text[i].as_py()!r} as a date ({DATE_HELP})")
-    return _days(parsed, fail)
+
+    def number(field: str) -> np.ndarray:
+        value = pc.coalesce(*(pc.struct_field(part, field) for part in parts))
+        return _numpy(pc.cast(value, pa.int64()))
+
+    ymd = number("y") * 10000 + number("m") * 100 + number("d")
+    return _yyyymmdd(ymd, lambda i: fail(i, f"cannot read {text[i].as_py()!r} as a date "
+                                         f"({DATE_HELP})"))
 
 
 def _yyyymmdd(values: np.ndarray, fail) -> np.ndarray:

@@ -37,6 +37,7 @@ Exit status: 0 done, 1 the data do not fit the model, 2 bad input.
 app = typer.Typer(help=HELP, add_completion=False, no_args_is_help=True,
                   rich_markup_mode=None, pretty_exceptions_enable=False)
 stderr = Console(stderr=True, soft_wrap=True)  # never break a message across lines
+stdout = Console(soft_wrap=True)
 
 
 class TimeUnit(StrEnum):
@@ -152,7 +153,7 @@ def _print_json(obj: dict[str, Any]) -> None:
 def _print_fit(report: dict[str, Any]) -> None:
     from rich.table import Table
 
-    out = Console()
+    out = stdout
     table = Table(title=f"kehu value: {report['model']} on {report['customers']:,} customers "
                   f"(time unit {report['time_unit']})")
     table.add_column("model")
@@ -218,7 +219,7 @@ def score(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_co
     if json_output:
         _print_json(report)
     else:
-        Console().print(f"Wrote {len(summary):,} customers to {out} (total {months}-month CLV "
+        stdout.print(f"Wrote {len(summary):,} customers to {out} (total {months}-month CLV "
                         f"{columns['clv'].sum():,.2f}).", highlight=False)
 
 
@@ -258,8 +259,8 @@ def evaluate(file: FileArg, customer_col: CustomerCol, date_col: DateCol,
     for g in holdout.by_frequency:
         table.add_row(f"{g['frequency']}{'+' if g['plus'] else ''}", f"{g['customers']:,}",
                       f"{g['actual_mean']:.3f}", f"{g['predicted_mean']:.3f}")
-    Console().print(table)
-    Console().print(
+    stdout.print(table)
+    stdout.print(
         f"All customers: actual {holdout.actual:,.0f}, predicted {holdout.predicted:,.1f} "
         f"({holdout.relative_error:+.1%}). Cumulative repeat purchases to {as_of}: actual "
         f"{holdout.cumulative_actual:,.0f}, predicted {holdout.cumulative_predicted:,.1f} "

@@ -121,3 +121,15 @@ class Triples:
 
     def __len__(self) -> int:
         return self.x.size
+
+    def thinned(self, fraction: float, seed: int = 0) -> Triples | None:
+        """Each customer kept with probability fraction (reproducibly): a random sample in
+        the same form. None when the weights are not whole customer counts."""
+        if not np.all(self.weight == np.round(self.weight)):
+            return None
+        rng = np.random.default_rng(seed)
+        weight = rng.binomial(self.weight.astype(np.int64), min(fraction, 1.0)).astype(float)
+        keep = weight > 0
+        return Triples(x=self.x[keep], tx=self.tx[keep], T=self.T[keep], weight=weight[keep],
+                       inverse=np.zeros(0, dtype=np.intp), ux=self.ux, ix=self.ix[keep],
+                       utx=self.utx, itx=self.itx[keep], uT=self.uT, iT=self.iT[keep])

@@ -26,21 +26,28 @@ Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 
 def maximise(objective: Objective, starts: Sequence[np.ndarray], names: Sequence[str],
-             model: str, n_customers: float) -> tuple[np.ndarray, float]:
+             model: str, n_customers: float, inverse_hessian: np.ndarray | None = None,
+             check: bool = True) -> tuple[np.ndarray, float, np.ndarray]:
     """Minimise objective(log_params) -> (mean negative log-likelihood, gradient) from the
-    first start, trying the next ones only if it fails; (log_params, mean negative
-    log-likelihood). Raises ValueModelError when no start converges or when the optimum
-    does not pin the parameters down (see _check_identified)."""
+    first start, trying the next ones only if it fails.
+
+    Returns (log_params, mean negative log-likelihood, Hessian of it). Raises
+    ValueModelError when no start converges or (with check) when the optimum does not pin
+    the parameters down (see _check_identified). inverse_hessian, if known (from a fit on a
+    sample), saves BFGS from learning the curvature again.
+    """
     attempts = []
     for start in starts:
         with np.errstate(all="ignore"):
-            result = bfgs(_guarded(objective), np.asarray(start, dtype=np.float64))
+            result = bfgs(_guarded(objective), np.asarray(start, dtype=np.float64),
+                          h0=inverse_hessian)
         grad_norm = float(np.max(np.abs(result.jac), initial=0.0))
         attempts.append((result, grad_norm))
         # The line search stops making progress once the optimum is reached to machine
         # precision; a small gradient is what convergence means.
         if np.isfinite(result.fun) and grad_norm < GRADIENT_TOLERANCE:
             break
+        inverse_hessian = None  # it did not help this start; the next ones start afresh
     else:
         result, grad_norm = min(attempts, key=lambda a: a[0].fun)
         far = np.abs(result.x) > RUNAWAY
@@ -50,8 +57,10 @@ def maximise(objective: Objective, starts: Sequence[np.ndarray], names: Sequence
             f"{model}: the optimiser did not converge from {len(attempts)} starting points "
             f"(best: {result.message}, largest gradient {grad_norm:.3g}). The data may not "
             f"fit the model.")
-    _check_identified(objective, result.x, names, model, n_customers)
-    return result.x, float(result.fun)
+    hess = _hessian(objective, result.x, model)
+    if check:
+        _check_identified(hess, result.x, names, model, n_customers)
+    return result.x, float(result.fun), hess
 
 
 @dataclass
@@ -62,20 +71,20 @@ class Result:
     message: str
 
 
-def bfgs(objective: Objective, x0: np.ndarray, gtol: float = 1e-8, max_iter: int = 1000
-         ) -> Result:
+def bfgs(objective: Objective, x0: np.ndarray, gtol: float = 1e-8, max_iter: int = 1000,
+         h0: np.ndarray | None = None) -> Result:
     """Quasi-Newton minimisation (BFGS with a backtracking Armijo line search).
 
     Written out because the problems are tiny (3 or 4 parameters, smooth, gradient known)
     and scipy.optimize costs more to import (it pulls in scipy.sparse, linalg and spatial,
     ~250 modules) than a fit of 100k customers takes: `kehu value` is a command-line tool,
-    where start-up time is part of the user's wait.
+    where start-up time is part of the user's wait. h0: a starting inverse Hessian.
     """
     x = np.array(x0, dtype=np.float64)
     n = x.size
     fx, g = objective(x)
     # First steps of at most ~1 in log-parameter space (a factor e), then BFGS learns scale.
-    h = np.eye(n) / max(1.0, float(np.max(np.abs(g))))
+    h = np.eye(n) / max(1.0, float(np.max(np.abs(g)))) if h0 is None else np.array(h0)
     stalled = 0
     for _ in range(max_iter):
         if float(np.max(np.abs(g))) < gtol:
@@ -113,6 +122,24 @@ def bfgs(objective: Objective, x0: np.ndarray, gtol: float = 1e-8, max_iter: int
     return Result(x, fx, g, f"no convergence in {max_iter} iterations")
 
 
+def _hessian(objective: Objective, theta: np.ndarray, model: str) -> np.ndarray:
+    """Finite-difference Hessian of the analytic gradient (forward differences: k + 1
+    gradients; the uses below need no more than a few digits)."""
+    k = theta.size
+    h = 1e-5
+    hess = np.empty((k, k))
+    with np.errstate(all="ignore"):
+        grad = objective(theta)[1]
+        for i in range(k):
+            step = np.zeros(k)
+            step[i] = h
+            hess[i] = (objective(theta + step)[1] - grad) / h
+    hess = (hess + hess.T) / 2
+    if not np.all(np.isfinite(hess)):
+        raise ValueModelError(f"{model}: the likelihood is not finite around the optimum")
+    return hess
+
+
 # A log-parameter beyond this (a parameter above 1e5 or below 1e-5 in the units of the data)
 # is one the optimiser is chasing to 0 or infinity.
 RUNAWAY = 11.5
@@ -129,29 +156,15 @@ def _runaway_message(model: str, names: Sequence[str], theta: np.ndarray,
             f"spread between customers, nobody dropping out, or too short a history.")
 
 
-def _check_identified(objective: Objective, theta: np.ndarray, names: Sequence[str],
+def _check_identified(hess: np.ndarray, theta: np.ndarray, names: Sequence[str],
                       model: str, n_customers: float) -> None:
     """Refuse an optimum along which the likelihood is (nearly) flat.
 
-    The curvature of the mean negative log-likelihood (a finite-difference Hessian of the
-    analytic gradient) gives the standard errors of the log-parameters. An optimum at
-    infinity shows up as a direction of almost zero curvature: those parameters are not
-    determined by the data, and predictions would rest on an arbitrary stopping point.
+    The curvature of the mean negative log-likelihood (hess) gives the standard errors of
+    the log-parameters. An optimum at infinity shows up as a direction of almost zero
+    curvature: those parameters are not determined by the data, and predictions would rest
+    on an arbitrary stopping point.
     """
-    k = theta.size
-    h = 1e-5
-    hess = np.empty((k, k))
-    with np.errstate(all="ignore"):
-        # Forward differences: k gradients, not 2k; the standard errors need no more than
-        # a few digits.
-        grad = objective(theta)[1]
-        for i in range(k):
-            step = np.zeros(k)
-            step[i] = h
-            hess[i] = (objective(theta + step)[1] - grad) / h
-    hess = (hess + hess.T) / 2
-    if not np.all(np.isfinite(hess)):
-        raise ValueModelError(f"{model}: the likelihood is not finite around the optimum")
     values, vectors = np.linalg.eigh(hess * n_customers)
     worst = int(np.argmin(values))
     se = np.inf if values[worst] <= 0 else 1 / np.sqrt(values[worst])

@@ -74,7 +74,7 @@ class GammaGammaModel:
         # the mean (E[m] = p v / (q - 1)).
         p0 = max(mean**2 / max(var, 1e-12), 0.5)
         starts = [np.log([p0, 3.0, mean * 2.0 / p0]), np.log([1.0, 2.0, mean]), np.zeros(3)]
-        theta, mean_negll = maximise(objective, starts, self.param_names, self.label, n)
+        theta, mean_negll, _ = maximise(objective, starts, self.param_names, self.label, n)
         self.params_ = dict(zip(self.param_names, map(float, np.exp(theta)), strict=True))
         self.loglik_ = -mean_negll * n
         self.n_customers_ = int(n)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -132,7 +133,6 @@ def _steps(total: int) -> Iterator[_Steps]:
 def _load(steps: _Steps, file: Path, customer_col: str, date_col: str, amount_col: str,
           as_of: str, time_unit: TimeUnit, no_header: bool, delimiter: str | None,
           calibration_end: str | None = None):
-    from kehu.value.pipeline import summarise
     from kehu.value.readers import read_transactions
     from kehu.value.rfm import to_day
 
@@ -140,8 +140,14 @@ def _load(steps: _Steps, file: Path, customer_col: str, date_col: str, amount_co
     if calibration_end is not None:
         to_day(calibration_end, "--calibration-end")
     steps.step(f"Reading {file.name}")
-    table = read_transactions(file, customer_col, date_col, amount_col, header=not no_header,
-                              delimiter=delimiter)
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(read_transactions, file, customer_col, date_col, amount_col,
+                              header=not no_header, delimiter=delimiter)
+        # Arrow reads without holding the GIL: load the models (scipy.special alone takes
+        # as long as reading 100k customers' purchases) meanwhile.
+        from kehu.value.pipeline import summarise
+
+        table = reading.result()
     steps.step("Summarising customers")
     return summarise(table, as_of, time_unit.value, calibration_end)
 
@@ -175,11 +181,11 @@ def fit(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_col:
         json_output: JsonOpt = False, no_header: NoHeader = False,
         delimiter: DelimiterOpt = None) -> None:
     """Fit the transaction model and Gamma-Gamma; print their parameters."""
-    from kehu.value.pipeline import fit_report, fit_spend_model, fit_transaction_model
-
     with _errors(), _steps(4) as steps:
         summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
                         no_header, delimiter)
+        from kehu.value.pipeline import fit_report, fit_spend_model, fit_transaction_model
+
         steps.step(f"Fitting {model.value}")
         transactions = fit_transaction_model(model.value, summary)
         steps.step("Fitting Gamma-Gamma")
@@ -200,13 +206,13 @@ def score(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_co
           json_output: JsonOpt = False, no_header: NoHeader = False,
           delimiter: DelimiterOpt = None) -> None:
     """Write P(alive), expected purchases, expected spend and CLV per customer to --out."""
-    from kehu.value import pipeline
-
     with _errors(), _steps(6) as steps:
         if not out.parent.is_dir():
             raise InputError(out, "the folder to write the scores in does not exist")
         summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
                         no_header, delimiter)
+        from kehu.value import pipeline
+
         steps.step(f"Fitting {model.value}")
         transactions = pipeline.fit_transaction_model(model.value, summary)
         steps.step("Fitting Gamma-Gamma")
@@ -233,12 +239,12 @@ def evaluate(file: FileArg, customer_col: CustomerCol, date_col: DateCol,
              json_output: JsonOpt = False, no_header: NoHeader = False,
              delimiter: DelimiterOpt = None) -> None:
     """Holdout check: fit up to --calibration-end, compare predictions with what happened."""
-    from kehu.value.holdout import evaluate_holdout
-    from kehu.value.pipeline import fit_report, fit_transaction_model
-
     with _errors(), _steps(4) as steps:
         summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
                         no_header, delimiter, calibration_end)
+        from kehu.value.holdout import evaluate_holdout
+        from kehu.value.pipeline import fit_report, fit_transaction_model
+
         steps.step(f"Fitting {model.value}")
         transactions = fit_transaction_model(model.value, summary)
         steps.step("Predicting the holdout")

@@ -292,9 +292,9 @@ class ParetoNBDModel(TransactionModel):
         Given alive at T, lambda ~ Gamma(r+x, alpha+T) and mu ~ Gamma(s, beta+T). Either the
         customer outlives the period (probability ((beta+T)/(beta+T+t))^s, then n is NBD over
         t) or dies at tau < t (density s (beta+T)^s / (beta+T+tau)^(s+1), then n is NBD over
-        tau); the integral over tau is done by 64-point Gauss-Legendre after the change of
-        variable v = tau / (alpha+T+tau), which makes the integrand a polynomial in v times
-        smooth factors. For a new customer (x = t_x = T = 0) this is P(X(t) = n).
+        tau); the integral over tau is done by 64-point Gauss-Legendre in log(c + tau),
+        c = min(alpha+T, beta+T), where the integrand is smooth. For a new customer
+        (x = t_x = T = 0) this is P(X(t) = n).
         """
         x, tx, t_cal = check_rfm(frequency, recency, T)
         n_arr = check_counts(n)
@@ -314,19 +314,24 @@ class ParetoNBDModel(TransactionModel):
                        + rp * (np.log(ap) - np.log(ap + t_arr))
                        + xlogy(n_arr, t_arr / (ap + t_arr)))
         died = np.full(x.size, -np.inf)
-        vt = t_arr / (ap + t_arr)
-        pos = vt > 0
+        # The death time tau runs over [0, t]; in y = log(c + tau), c = min(alpha', beta'),
+        # both (alpha'+tau) and (beta'+tau) are smooth however small their constants and
+        # however long t is, so 64 Gauss-Legendre points suffice.
+        c = np.minimum(ap, bp)
+        y_end = np.log1p(t_arr / c)  # y - log c runs over [0, y_end]
+        pos = y_end > 0
         nodes, log_weights = _legendre()
         for chunk in np.array_split(np.flatnonzero(pos), max(1, pos.sum() // 20_000)):
             if chunk.size == 0:
                 continue
-            half = vt[chunk, None] / 2
-            v = half * (nodes[None, :] + 1)
-            nn, rr, aa, bb = (arr[chunk, None] for arr in (n_arr, rp, ap, bp))
-            log_f = (xlogy(nn, v) + (rr + s - 1) * np.log1p(-v)
-                     - (s + 1) * np.log(bb + (aa - bb) * v))
+            half = y_end[chunk, None] / 2
+            u = half * (nodes[None, :] + 1)
+            nn, rr, aa, bb, cc = (arr[chunk, None] for arr in (n_arr, rp, ap, bp, c))
+            tau = cc * np.expm1(u)
+            log_f = (xlogy(nn, tau) - (rr + nn) * np.log(aa + tau)
+                     - (s + 1) * np.log(bb + tau) + np.log(cc + tau))
             log_int = logsumexp(log_f + log_weights[None, :], axis=1) + np.log(half[:, 0])
-            died[chunk] = (np.log(s) + s * np.log(bp[chunk]) + np.log(ap[chunk])
+            died[chunk] = (np.log(s) + s * np.log(bp[chunk]) + rp[chunk] * np.log(ap[chunk])
                            + log_coef[chunk] + log_int)
         q = np.exp(survive) + np.exp(died)
         out = alive * q + (1 - alive) * (n_arr == 0)

@@ -56,7 +56,7 @@ class TransactionModel:
             raise ValueModelError(f"{self.label}: every customer has T = 0 (no time observed)")
         data = Triples.build(x, tx, t_cal, w)
         total = float(data.weight.sum())
-        starts, curvature = self._starts(data), None
+        starts, curvature, hessian = self._starts(data), None, None
         sample = data.thinned(SAMPLE_CUSTOMERS / total) if len(data) > SAMPLE_ABOVE else None
         if sample is not None:
             # Many distinct customers: find the optimum on a random sample first, then
@@ -66,11 +66,14 @@ class TransactionModel:
                 theta, _, hess = maximise(self._objective(sample), starts, self.param_names,
                                           self.label, float(sample.weight.sum()), check=False)
                 if np.all(np.linalg.eigvalsh(hess) > 0):
-                    starts, curvature = [theta, *starts], np.linalg.inv(hess)
+                    # The sample's curvature (per customer) also serves the identification
+                    # check on everyone: the standard errors scale with the full count.
+                    starts, curvature, hessian = [theta, *starts], np.linalg.inv(hess), hess
             except ValueModelError:
                 pass
         theta, mean_negll, _ = maximise(self._objective(data), starts, self.param_names,
-                                        self.label, total, inverse_hessian=curvature)
+                                        self.label, total, inverse_hessian=curvature,
+                                        hessian=hessian)
         self.params_ = dict(zip(self.param_names, map(float, np.exp(theta)), strict=True))
         self.loglik_ = -mean_negll * total
         self.n_customers_ = int(round(total))

@@ -27,14 +27,16 @@ Objective = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 def maximise(objective: Objective, starts: Sequence[np.ndarray], names: Sequence[str],
              model: str, n_customers: float, inverse_hessian: np.ndarray | None = None,
-             check: bool = True) -> tuple[np.ndarray, float, np.ndarray]:
+             check: bool = True, hessian: np.ndarray | None = None
+             ) -> tuple[np.ndarray, float, np.ndarray]:
     """Minimise objective(log_params) -> (mean negative log-likelihood, gradient) from the
     first start, trying the next ones only if it fails.
 
     Returns (log_params, mean negative log-likelihood, Hessian of it). Raises
     ValueModelError when no start converges or (with check) when the optimum does not pin
     the parameters down (see _check_identified). inverse_hessian, if known (from a fit on a
-    sample), saves BFGS from learning the curvature again.
+    sample), saves BFGS from learning the curvature again; hessian, if known (the same
+    sample's), is used for the identification check instead of computing it again.
     """
     attempts = []
     for start in starts:
@@ -58,7 +60,8 @@ def maximise(objective: Objective, starts: Sequence[np.ndarray], names: Sequence
             f"{model}: the optimiser did not converge from {len(attempts)} starting points "
             f"(best: {result.message}, largest gradient {grad_norm:.3g}). The data may not "
             f"fit the model.")
-    hess = _hessian(objective, result.x, model)
+    known = hessian is not None and len(attempts) == 1  # it belongs to the first start
+    hess = hessian if known else _hessian(objective, result.x, model)
     if check:
         _check_identified(hess, result.x, names, model, n_customers)
     return result.x, float(result.fun), hess

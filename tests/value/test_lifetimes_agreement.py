@@ -106,6 +106,7 @@ def test_spend_and_clv_agree(request, model_fixture, gamma_gamma, columns):
     np.testing.assert_allclose(ours, theirs.to_numpy(), rtol=1e-7)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered in logaddexp:RuntimeWarning")
 def test_lifetimes_fits_the_same_parameters(bgnbd, paretonbd, gamma_gamma, columns):
     f, r, T, m = columns
     for ours, fitter in ((bgnbd, BetaGeoFitter()), (paretonbd, ParetoNBDFitter())):

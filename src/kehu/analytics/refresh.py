@@ -177,8 +177,7 @@ class _Refresh:
         """In-sample check: the repeat purchases the model expects over each buyer's own
         time with us against those made. A model far off misleads every figure after it."""
         buyers = now.present
-        expected = float(np.sum(bg.expected_purchases(now.T[buyers], 0 * now.T[buyers],
-                                                      0 * now.T[buyers], 0 * now.T[buyers])))
+        expected = float(np.sum(bg.expected_purchases_new(now.T[buyers])))
         actual = float(np.sum(now.frequency[buyers]))
         if actual > 0 and abs(expected - actual) / actual > 0.1:
             self.warn("poor_fit", _("The purchase model fits poorly: it expects %(expected)s "

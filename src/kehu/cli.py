@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sys
 
-
 # `kehu value refresh` scores the CRM's own database, so it is a Django command.
 PURE_VALUE_COMMANDS = {"fit", "score", "evaluate", "--help", "-h"}
 

@@ -130,7 +130,8 @@ class SegmentAction(models.Model):
 
     segment = models.CharField(_("segment"), max_length=20, unique=True)
     create_task = models.BooleanField(_("create a task for the owner"), default=True)
-    subject = models.CharField(_("task"), max_length=200)
+    # Empty: the prescribed treatment, in the language of whoever runs the refresh.
+    subject = models.CharField(_("task"), max_length=200, blank=True)
     due_in_days = models.PositiveSmallIntegerField(_("due in (days)"), default=14)
 
     class Meta:
@@ -140,6 +141,26 @@ class SegmentAction(models.Model):
 
     def __str__(self) -> str:
         return self.segment
+
+    @property
+    def task_subject(self) -> str:
+        default = PRESCRIBED.get(self.segment, ("", False))[0]
+        return self.subject or str(default)
+
+
+# The treatment each segment prescribes (DOMAIN.md §4–5), and whether it becomes a task by
+# default: the actions that need a person; "maintain efficiently" and "phase out" do not.
+PRESCRIBED = {
+    "invest": (_("Invest and retain: plan an account review and a retention offer"), True),
+    "develop": (_("Develop: propose more products or a larger order"), True),
+    "maintain": (_("Maintain efficiently: serve through low-cost channels"), False),
+    "minimise": (_("Minimise cost: no proactive visits"), False),
+    "protect": (_("Protect: call the customer and confirm their satisfaction"), True),
+    "nurture": (_("Nurture: offer training or a service package to grow the account"), False),
+    "control": (_("Control tightly: review credit limit, pricing and territory"), True),
+    "phase_out": (_("Phase out: stop discounts and proactive service"), False),
+    "at_risk": (_("At risk: a valuable customer is slipping away — call them this week"), True),
+}
 
 
 class RefreshStatus(models.TextChoices):

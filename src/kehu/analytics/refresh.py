@@ -512,7 +512,7 @@ class _Refresh:
                 if action is None:
                     continue
                 tasks.append(Activity(
-                    customer_id=v.customer_id, kind=ActivityKind.TASK, subject=action.subject,
+                    customer_id=v.customer_id, kind=ActivityKind.TASK, subject=action.task_subject,
                     body=_("Created by the value refresh of %(date)s.") % {"date": today},
                     occurred_at=timezone.now(), author=None,
                     assigned_to_id=owners[v.customer_id],

@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent.parent
@@ -77,6 +76,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.sales",
     "kehu.dataio",
+    "kehu.demo",
 ]
 
 MIDDLEWARE = [

@@ -2,8 +2,9 @@
 
 Every URL that names a customer (or its contact, transaction or activity) is requested, with
 GET and POST, as every role, with records of a customer the role may not see: each answers
-404 (or 405 for a method the page never takes, whatever the id). Every page without parameters leaves that customer's name out. A URL added later is
-covered without editing this file; a URL parameter this file does not know makes it fail.
+404 (or 405 for a method the page never takes, whatever the id). Every page without
+parameters leaves that customer's name out. A URL added later is covered without editing
+this file; a URL parameter this file does not know makes it fail.
 """
 
 from __future__ import annotations

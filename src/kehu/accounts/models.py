@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 class Role(models.TextChoices):
@@ -55,6 +59,13 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["username"]
+
+    def get_full_name(self) -> str:
+        # Chinese names are written family name first with no space: 王晓东, not 晓东 王.
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if _HAN.search(first + last):
+            return f"{last}{first}"
+        return f"{first} {last}".strip()
 
     @property
     def is_kehu_admin(self) -> bool:

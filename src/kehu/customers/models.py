@@ -217,6 +217,9 @@ class LifecycleTransition(models.Model):
         verbose_name_plural = _("lifecycle transitions")
         ordering = ["-at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.from_state or '—'} → {self.to_state}"
+
 
 class OwnerAssignment(models.Model):
     """One period during which a user was responsible for a customer (专人负责)."""
@@ -236,6 +239,9 @@ class OwnerAssignment(models.Model):
         verbose_name = _("owner assignment")
         verbose_name_plural = _("owner assignments")
         ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.started_at:%Y-%m-%d}"
 
 
 class Product(TimeStampedModel):
@@ -306,6 +312,9 @@ class TransactionLine(models.Model):
     class Meta:
         verbose_name = _("line item")
         verbose_name_plural = _("line items")
+
+    def __str__(self) -> str:
+        return self.description or str(self.product_id or "")
 
     @property
     def amount(self) -> Decimal:

@@ -98,8 +98,8 @@ def change_history(user, customer: Customer, limit: int = 200) -> list[dict]:
     """Field-level changes of the card, newest first, without sensitive values for users
     outside the sensitive tier."""
     hidden = set() if user.sees_sensitive else set(SENSITIVE_CUSTOMER_FIELDS)
-    records = list(customer.history.select_related("history_user").order_by("-history_date",
-                                                                             "-history_id")[:limit + 1])
+    records = list(customer.history.select_related("history_user")
+                   .order_by("-history_date", "-history_id")[:limit + 1])
     out = []
     for newer, older in zip(records, records[1:] + [None], strict=False):
         entry = {"at": newer.history_date, "user": newer.history_user,

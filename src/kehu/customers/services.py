@@ -170,7 +170,8 @@ def change_owner(user: User, customer: Customer, new_owner: User, *, reason: str
         raise NotPermitted(_("You may not change this customer."))
     if not new_owner.is_active:
         raise ServiceError(_("The owner must be an active user."), field="owner")
-    if not user.is_kehu_admin and not (user.role == "manager" and new_owner.team_id == user.team_id):
+    same_team = new_owner.team_id == user.team_id
+    if not user.is_kehu_admin and not (user.role == "manager" and same_team):
         raise NotPermitted(_("Only a manager of the new owner's team or an admin may reassign "
                              "customers."), field="owner")
     current = _locked(Customer, customer.pk)

@@ -1,0 +1,448 @@
+"""The demo firm: the real CDNOW purchase history (23,570 customers, 69,659 transactions,
+1997–1998) dressed as a Chinese distributor's customer base, with made-up names, companies,
+contacts, owners, teams and activities.
+
+The dates are moved forward by 28 years, which keeps weekdays and leap days where they were,
+so the history runs from January 2025 to June 2026 and the demo looks current. Amounts are
+the real ones. Line items carry the number of CDs of each order, so an order's total is the
+sum of its lines (a few cents off the source where its unit price does not divide evenly).
+
+Loading is idempotent: a second run only makes sure that the demo users exist with the
+demo password, and says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from importlib import resources
+
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from kehu.accounts.models import Role, Team, User
+from kehu.audit.services import record
+from kehu.customers.models import (
+    CompanySize,
+    Contact,
+    CreditRating,
+    Customer,
+    CustomerKind,
+    CustomerNature,
+    DecisionRole,
+    LifecycleState,
+    LifecycleTransition,
+    OwnerAssignment,
+    Product,
+    ServiceGroup,
+    Transaction,
+    TransactionKind,
+    TransactionLine,
+    TransitionSource,
+)
+from kehu.customers.search import search_text
+from kehu.demo import names
+from kehu.sales.models import Activity, ActivityKind
+
+PASSWORD = "kehu-demo"  # noqa: S105 - the published demo password
+YEARS_SHIFT = 28
+PROSPECTS = 600  # leads without purchases yet: potential, target and non-customers
+SEED = 20260101
+CENTS = Decimal("0.01")
+
+USERS = [  # username, role, team key, first name, last name
+    ("admin", Role.ADMIN, None, "管理员", "系统"),
+    ("manager1", Role.MANAGER, "east", "慧敏", "陈"),
+    ("manager2", Role.MANAGER, "north", "建国", "赵"),
+    ("sales1", Role.SALES, "east", "晓东", "王"),
+    ("sales2", Role.SALES, "north", "丽娜", "刘"),
+    ("service1", Role.SERVICE, "east", "静", "周"),
+    ("marketing1", Role.MARKETING, "east", "欣怡", "林"),
+    ("analyst1", Role.ANALYST, "east", "思远", "许"),
+]
+TEAMS = {"east": "East 华东", "north": "North 华北"}
+
+PRODUCTS = [  # code, name, unit price, unit cost
+    ("CD-POP", "流行音乐 CD Pop", "15.00", "9.80"),
+    ("CD-CLS", "古典音乐 CD Classical", "18.00", "11.20"),
+    ("CD-JAZ", "爵士乐 CD Jazz", "16.50", "10.40"),
+    ("CD-ROK", "摇滚乐 CD Rock", "14.50", "9.10"),
+    ("CD-FOL", "民族音乐 CD Folk", "13.00", "8.20"),
+    ("CD-OST", "影视原声 CD Soundtrack", "15.50", "9.90"),
+    ("CD-BOX", "精选套装 CD Box set", "48.00", "30.50"),
+    ("SVC-INS", "音响安装服务 Audio installation", "120.00", "70.00"),
+]
+
+ACTIVITY_TEMPLATES = [
+    (ActivityKind.CALL, "回访：确认订单到货情况", "客户表示包装完好，对发货速度满意。"),
+    (ActivityKind.CALL, "电话沟通新品目录", "介绍了本季新品，客户希望收到纸质目录。"),
+    (ActivityKind.VISIT, "上门拜访，了解采购计划", "客户计划下季度增加采购，关注价格与账期。"),
+    (ActivityKind.EMAIL, "发送报价单", "已发送最新报价单及促销政策。"),
+    (ActivityKind.NOTE, "客户反馈", "客户建议增加古典音乐品类。"),
+    (ActivityKind.MEETING, "年度合作洽谈", "双方讨论了明年的合作框架与返利政策。"),
+]
+
+
+@dataclass
+class LoadResult:
+    created: bool
+    customers: int = 0
+    transactions: int = 0
+    contacts: int = 0
+    activities: int = 0
+
+
+Progress = Callable[[str], None]
+
+
+def _shift(day: dt.date) -> dt.date:
+    return day.replace(year=day.year + YEARS_SHIFT)
+
+
+def read_cdnow() -> dict[int, list[tuple[dt.date, int, Decimal]]]:
+    """Purchases by CDNOW customer id: (date, number of CDs, dollars), in file order."""
+    purchases: dict[int, list] = defaultdict(list)
+    raw = resources.files("kehu.demo").joinpath("data/cdnow_master.txt.gz").read_bytes()
+    for line in gzip.decompress(raw).decode().splitlines():
+        parts = line.split()
+        if len(parts) != 4 or not parts[0].isdigit():
+            continue  # the header
+        cid, day, cds, dollars = parts
+        purchases[int(cid)].append(
+            (dt.date(int(day[:4]), int(day[4:6]), int(day[6:])), int(cds), Decimal(dollars))
+        )
+    return purchases
+
+
+def _ensure_users() -> dict[str, User]:
+    teams = {key: Team.objects.get_or_create(name=name)[0] for key, name in TEAMS.items()}
+    users = {}
+    for username, role, team_key, first, last in USERS:
+        user, _created = User.objects.get_or_create(username=username)
+        user.role, user.team = role, teams[team_key] if team_key else None
+        user.first_name, user.last_name = first, last
+        user.email = f"{username}@demo.kehu.invalid"
+        user.is_staff = user.is_superuser = role == Role.ADMIN
+        user.is_active = True
+        user.set_password(PASSWORD)
+        user.save()
+        users[username] = user
+    return users
+
+
+def _state(days: list[dt.date], end: dt.date) -> tuple[str, str]:
+    """An initial state set by hand from the purchase history, as a firm migrating its
+    records would; the value refresh later derives states from behaviour."""
+    if end - days[-1] > dt.timedelta(days=365):
+        return LifecycleState.CHURNED, "十二个月内没有购买"
+    if len(days) >= 8:
+        return LifecycleState.LOYAL, "经常购买（8 个以上购买日）"
+    if len(days) >= 2:
+        return LifecycleState.REPEAT_PURCHASE, "已在多个日子购买"
+    return LifecycleState.FIRST_PURCHASE, "目前仅购买一次"
+
+
+def _profile(rng: random.Random, seq: int) -> dict:
+    """Card fields of one made-up customer."""
+    province, city, team = rng.choice(names.PLACES)
+    roll = rng.random()
+    data = {"province": province, "city": city, "address": names.address(rng, city), "_team": team}
+    if roll < 0.68:  # households buying for themselves (B2C)
+        person = (
+            names.chinese_person(rng) if rng.random() < 0.95 else names.english_person(rng).name
+        )
+        data.update(
+            kind=CustomerKind.PERSON,
+            name=person,
+            nature=CustomerNature.INDIVIDUAL,
+            service_group=ServiceGroup.HOUSEHOLD,
+            mobile=names.mobile(rng),
+        )
+        if rng.random() < 0.6:
+            data["email"] = f"user{seq:05d}@mail.example.cn"
+        return data
+    if rng.random() < 0.85:
+        company, industry = names.chinese_company(rng, city)
+    else:
+        company, industry = names.english_company(rng)
+    nature = rng.choices(
+        [
+            CustomerNature.ORDINARY,
+            CustomerNature.DEALER,
+            CustomerNature.GOVERNMENT,
+            CustomerNature.SPECIAL,
+        ],
+        weights=[80, 12, 5, 3],
+    )[0]
+    size = rng.choices(list(CompanySize.values), weights=[30, 45, 20, 5])[0]
+    large = size == CompanySize.LARGE
+    founded = dt.date(rng.randrange(1985, 2022), rng.randrange(1, 13), rng.randrange(1, 28))
+    data.update(
+        kind=CustomerKind.ORGANISATION,
+        name=company,
+        nature=nature,
+        industry=industry,
+        size=size,
+        service_group=ServiceGroup.LARGE if large else ServiceGroup.SME,
+        phone=names.landline(rng, city),
+        email=f"info{seq:05d}@corp.example.cn",
+        legal_representative=names.chinese_person(rng),
+        founded_on=founded,
+        organisation_form=rng.choice(["有限责任公司", "股份有限公司", "个人独资企业", "事业单位"]),
+        registered_capital=Decimal(rng.choice([50, 100, 200, 500, 1000, 5000])) * 10000,
+        trade_terms=rng.choice(["款到发货", "月结30天", "月结60天", "预付30%"]),
+        credit_rating=rng.choices(list(CreditRating.values), weights=[20, 45, 25, 8, 2])[0],
+        credit_limit=Decimal(rng.choice([5, 10, 20, 50, 100])) * 1000,
+        service_area=rng.choice(["本市", "本省", "华东地区", "华北地区", "全国"]),
+        business_style=rng.choice(["稳健", "进取", "保守", "灵活"]),
+        reputation=rng.choice(["良好", "一般", "优秀"]),
+    )
+    if rng.random() < 0.3:
+        data.update(
+            legal_rep_personality=rng.choice(["务实谨慎", "果断直爽", "注重细节"]),
+            legal_rep_interests=rng.choice(names.INTERESTS),
+            legal_rep_birth_year=rng.randrange(1955, 1990),
+        )
+    if rng.random() < 0.15:
+        data["overdue_amount"] = Decimal(rng.randrange(1, 80)) * 500
+        data["credit_incidents"] = "2025年曾逾期付款一次，已结清。"
+    return data
+
+
+def _owner(rng: random.Random, team: str, users: dict[str, User]) -> User:
+    if team == "east":
+        return users["manager1"] if rng.random() < 0.08 else users["sales1"]
+    return users["manager2"] if rng.random() < 0.08 else users["sales2"]
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(CENTS, rounding=ROUND_HALF_UP)
+
+
+def is_loaded() -> bool:
+    return Customer.objects.filter(external_id="CD00001").exists()
+
+
+def load(progress: Progress = lambda message: None) -> LoadResult:
+    users = _ensure_users()
+    if is_loaded():
+        return LoadResult(created=False)
+    with transaction.atomic():
+        return _load(users, progress)
+
+
+def _load(users: dict[str, User], progress: Progress) -> LoadResult:
+    rng = random.Random(SEED)
+    admin = users["admin"]
+    now = timezone.now()
+    progress("Reading the CDNOW purchase history")
+    purchases = read_cdnow()
+    last_day = _shift(max(p[0] for rows in purchases.values() for p in rows))
+    products = {}
+    for code, name, price, cost in PRODUCTS:
+        products[code], _created = Product.objects.get_or_create(
+            code=code,
+            defaults={"name": name, "unit_price": Decimal(price), "unit_cost": Decimal(cost)},
+        )
+    music = [p for code, p in products.items() if code.startswith("CD-")]
+
+    progress("Creating customers")
+    customers, owners, states, teams, firsts = [], [], [], [], []
+    ids = sorted(purchases) + list(range(900001, 900001 + PROSPECTS))
+    for cid in ids:
+        data = _profile(rng, cid)
+        team = data.pop("_team")
+        owner = _owner(rng, team, users)
+        history = purchases.get(cid)
+        if history:
+            days = sorted({_shift(p[0]) for p in history})
+            state, reason = _state(days, last_day)
+            data["trading_since"] = days[0]
+        else:
+            state = rng.choices(
+                [LifecycleState.POTENTIAL, LifecycleState.TARGET, LifecycleState.NON_CUSTOMER],
+                weights=[60, 30, 10],
+            )[0]
+            reason = (
+                "2026 年展会线索" if state != LifecycleState.NON_CUSTOMER else "与我们的产品不匹配"
+            )
+        customer = Customer(
+            external_id=f"CD{cid:05d}" if cid < 900001 else f"LD{cid - 900000:05d}",
+            owner=owner,
+            team_id=owner.team_id,
+            lifecycle_state=state,
+            created_by=admin,
+            updated_by=admin,
+            **data,
+        )
+        customer.search_text = search_text(
+            name=customer.name,
+            phones=(customer.phone, customer.mobile),
+            email=customer.email,
+            external_id=customer.external_id,
+        )
+        customers.append(customer)
+        owners.append(owner)
+        states.append((state, reason))
+        teams.append(team)
+        firsts.append(history[0][0] if history else None)
+    customers = bulk_create_with_history(
+        customers, Customer, batch_size=2000, default_user=admin, default_change_reason="演示数据"
+    )
+    # SQLite (3.35+) and PostgreSQL hand the new ids back from bulk inserts.
+    assert all(c.pk for c in customers)
+
+    OwnerAssignment.objects.bulk_create(
+        [
+            OwnerAssignment(
+                customer=c, owner=o, started_at=now, assigned_by=admin, reason="演示数据"
+            )
+            for c, o in zip(customers, owners, strict=True)
+        ],
+        batch_size=5000,
+    )
+    LifecycleTransition.objects.bulk_create(
+        [
+            LifecycleTransition(
+                customer=c,
+                from_state="",
+                to_state=s,
+                at=now,
+                by=admin,
+                reason=r,
+                source=TransitionSource.IMPORT,
+            )
+            for c, (s, r) in zip(customers, states, strict=True)
+        ],
+        batch_size=5000,
+    )
+
+    progress("Creating contacts")
+    contacts = []
+    for customer in customers:
+        if customer.kind != CustomerKind.ORGANISATION:
+            continue
+        for i in range(rng.choice([1, 1, 2, 3])):
+            title = rng.choice(names.JOB_TITLES)[0]
+            contacts.append(
+                Contact(
+                    customer=customer,
+                    name=names.chinese_person(rng),
+                    title=title,
+                    phone=names.mobile(rng),
+                    is_primary=i == 0,
+                    decision_role=rng.choice(list(DecisionRole.values)),
+                    personal_interests=rng.choice(names.INTERESTS) if rng.random() < 0.4 else "",
+                    birthday=dt.date(
+                        rng.randrange(1965, 2000), rng.randrange(1, 13), rng.randrange(1, 29)
+                    )
+                    if rng.random() < 0.3
+                    else None,
+                )
+            )
+    bulk_create_with_history(
+        contacts, Contact, batch_size=5000, default_user=admin, default_change_reason="演示数据"
+    )
+
+    progress("Creating transactions")
+    txn_count = _transactions(rng, customers, owners, purchases, music)
+
+    progress("Creating activities")
+    activities = []
+    for customer, owner, first in zip(customers, owners, firsts, strict=True):
+        start = _shift(first) if first else last_day - dt.timedelta(days=rng.randrange(1, 120))
+        for _i in range(rng.choice([0, 1, 1, 2, 3])):
+            kind, subject, body = rng.choice(ACTIVITY_TEMPLATES)
+            day = start + dt.timedelta(days=rng.randrange(0, 400))
+            day = min(day, last_day + dt.timedelta(days=90))
+            at = dt.datetime.combine(
+                day,
+                dt.time(rng.randrange(9, 18), rng.choice([0, 15, 30])),
+                tzinfo=timezone.get_current_timezone(),
+            )
+            activities.append(
+                Activity(
+                    customer=customer,
+                    kind=kind,
+                    subject=subject,
+                    body=body,
+                    occurred_at=at,
+                    author=owner,
+                )
+            )
+    Activity.objects.bulk_create(activities, batch_size=5000)
+
+    result = LoadResult(
+        created=True,
+        customers=len(customers),
+        transactions=txn_count,
+        contacts=len(contacts),
+        activities=len(activities),
+    )
+    record(
+        admin,
+        "demo.load",
+        via="cli",
+        detail={
+            "customers": result.customers,
+            "transactions": result.transactions,
+            "contacts": result.contacts,
+            "activities": result.activities,
+        },
+    )
+    return result
+
+
+def _transactions(
+    rng: random.Random,
+    customers: list[Customer],
+    owners: list[User],
+    purchases: dict,
+    music: list[Product],
+) -> int:
+    txns, lines = [], []
+    for customer, owner in zip(customers, owners, strict=True):
+        history = (
+            purchases.get(int(customer.external_id[2:]))
+            if customer.external_id.startswith("CD")
+            else None
+        )
+        if not history:
+            continue
+        cost_ratio = Decimal(str(round(rng.uniform(0.55, 0.8), 3)))
+        for n, (day, cds, dollars) in enumerate(history, start=1):
+            quantity = Decimal(max(cds, 1))
+            unit_price = _money(dollars / quantity)
+            unit_cost = _money(unit_price * cost_ratio)
+            product = rng.choice(music)
+            txn = Transaction(
+                customer=customer,
+                date=_shift(day),
+                kind=TransactionKind.ORDER,
+                number=f"SO{_shift(day):%Y%m%d}-{customer.external_id[2:]}-{n}",
+                amount=unit_price * quantity,
+                cost=unit_cost * quantity,
+                created_by=owner,
+            )
+            txns.append(txn)
+            lines.append(
+                TransactionLine(
+                    transaction=txn,
+                    product=product,
+                    description=product.name,
+                    quantity=quantity,
+                    unit_price=unit_price,
+                    unit_cost=unit_cost,
+                )
+            )
+    Transaction.objects.bulk_create(txns, batch_size=5000)
+    for line in lines:
+        line.transaction_id = line.transaction.pk
+    TransactionLine.objects.bulk_create(lines, batch_size=5000)
+    return len(txns)

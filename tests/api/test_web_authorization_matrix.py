@@ -30,6 +30,7 @@ SKIPPED_NAMESPACES = {"admin", "api"}
 NOT_CUSTOMER_URLS = {
     "api_token_revoke",  # a personal API token of the signed-in user
     "set_language",
+    "job",  # a background job: only the user who started it (or an admin) sees it
 }
 
 

@@ -8,7 +8,7 @@ PASSWORD = "kehu-test-password"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _test_settings():
+def _test_settings(tmp_path_factory):
     """Session-wide, so that the live server (whose middleware reads settings once, at start)
     sees them too."""
     from django.test import override_settings
@@ -19,6 +19,8 @@ def _test_settings():
         # The test client and the live server speak plain HTTP, as the demo does.
         SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False,
         SECURE_HSTS_SECONDS=0,
+        # Files uploaded to the import wizard go to a temporary folder, not the project's var/.
+        KEHU_UPLOAD_DIR=tmp_path_factory.mktemp("uploads"),
     ):
         yield
 
@@ -34,7 +36,8 @@ def empty_audit_log(django_db_blocker) -> None:
 
     if connection.vendor != "sqlite":
         return
-    triggers = importlib.import_module("kehu.audit.migrations.0002_append_only")
+    # The newest definition of the triggers (0003 allows redaction of details).
+    triggers = importlib.import_module("kehu.audit.migrations.0003_redaction")
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         for sql in triggers.SQLITE_REVERSE:
             cursor.execute(sql)

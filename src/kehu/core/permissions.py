@@ -73,6 +73,11 @@ def customer_filter(user, action: str, prefix: str = "") -> Q | None:
     raise AssertionError(scope)
 
 
+def has_action(user, action: str) -> bool:
+    """Whether the user may take `action` on any customer at all (to show or hide a page)."""
+    return customer_filter(user, action) is not _NOTHING
+
+
 def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:
     label = queryset.model._meta.label_lower
     try:

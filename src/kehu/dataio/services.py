@@ -1,11 +1,13 @@
 """Importing files all or nothing, and undoing an import.
 
-An import reads the file twice. The first pass checks every row and collects every problem
-(line, column, reason) without writing anything; a file with any problem is refused whole.
-The second pass checks each row again — inside the one database transaction that writes
-them, so nothing can have changed in between — and writes them in chunks with bulk inserts.
-Killing the process at any point leaves the database as it was, and running the import again
-succeeds.
+An import reads the file once and checks every row, collecting every problem (line, column,
+reason) without writing anything; the checked rows wait in a temporary file. A file with any
+problem is refused whole. Otherwise the checked rows are written in chunks with bulk inserts,
+inside one database transaction together with the batch that records them. Killing the
+process at any point leaves the database as it was, and running the import again succeeds.
+What changes between the check and the write (a customer deleted meanwhile, an external id
+taken) makes the database refuse the transaction, and the import reports it and writes
+nothing.
 """
 
 from __future__ import annotations
@@ -581,11 +583,6 @@ class _ProductImporter(_Importer):
     kind = ImportKind.PRODUCTS
     model = Product
 
-    def file_problems(self) -> list[str]:
-        if self.user.is_kehu_admin or self.user.role == Role.MANAGER:
-            return []
-        return [_("Only managers and admins may import products.")]
-
     def prepare(self) -> None:
         self.existing = dict(Product.objects.values_list("code", "id"))
 
@@ -672,6 +669,37 @@ def _json(value: Any) -> Any:
     return value
 
 
+# Who may import what --------------------------------------------------------------------------
+# The role decides the kinds; the rows are then limited to the customers the user may change
+# (or add activities to) and the owners the user may assign, as on the card.
+_IMPORT_ROLES: dict[str, set[str]] = {
+    ImportKind.CUSTOMERS: {Role.MANAGER, Role.SALES},
+    ImportKind.CONTACTS: {Role.MANAGER, Role.SALES},
+    ImportKind.TRANSACTIONS: {Role.MANAGER, Role.SALES},
+    ImportKind.PRODUCTS: {Role.MANAGER},
+    ImportKind.ACTIVITIES: {Role.MANAGER, Role.SALES, Role.SERVICE},
+}
+
+
+def may_import(user: User, kind: str) -> bool:
+    if not getattr(user, "is_active", False) or kind not in _IMPORT_ROLES:
+        return False
+    return user.is_kehu_admin or user.role in _IMPORT_ROLES[kind]
+
+
+def importable_kinds(user: User) -> list[str]:
+    return [kind for kind in ImportKind.values if may_import(user, kind)]
+
+
+def _role_problem(user: User, kind: str) -> str | None:
+    if may_import(user, kind):
+        return None
+    if kind == ImportKind.PRODUCTS:
+        return _("Only managers and admins may import products.")
+    return _("Your role (%(role)s) may not import %(kind)s.") % {
+        "role": user.get_role_display(), "kind": ImportKind(kind).label}
+
+
 # The service --------------------------------------------------------------------------------
 
 def import_file(user: User, kind: str, path: str | os.PathLike[str], *,
@@ -691,6 +719,11 @@ def import_file(user: User, kind: str, path: str | os.PathLike[str], *,
         raise NotPermitted(_("Inactive users may not import."))
     path = Path(path)
     report = ImportReport(kind=kind, file_name=file_name or path.name, dry_run=dry_run)
+    refused = _role_problem(user, kind)
+    if refused:
+        report.add_error(0, "", refused)
+        _record_refusal(user, report, ip, via, dry_run)
+        return report
     try:
         table = open_table(path)
     except FileRefused as exc:
@@ -969,3 +1002,87 @@ def acting_user(username: str | None) -> User:
     if len(admins) != 1:
         raise ServiceError(_("Say which user you act as with --as USER."), field="as")
     return admins[0]
+
+
+# Preview --------------------------------------------------------------------------------------
+
+PREVIEW_ROWS = 20
+
+
+@dataclass
+class PreviewCell:
+    header: str
+    value: Any
+    error: str = ""
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    cells: list[PreviewCell]
+    errors: list[str] = field(default_factory=list)  # problems of the row as a whole
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not any(c.error for c in self.cells)
+
+
+@dataclass
+class Preview:
+    headers: list[str]
+    columns: dict[str, str]  # header → field, for the columns that are used
+    ignored: list[str]
+    problems: list[str]  # problems of the file as a whole
+    rows: list[PreviewRow]
+    errors: list[RowError]  # every problem found in the previewed rows, in order
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.errors
+
+
+def preview_file(user: User, kind: str, path: str | os.PathLike[str], *,
+                 mapping: Mapping[str, str] | None = None, owner: User | None = None,
+                 update_existing: bool = False, limit: int = PREVIEW_ROWS) -> Preview:
+    """Check the first `limit` rows exactly as the import will, writing nothing, and say
+    which cell of which row has which problem. FileRefused if the file cannot be read."""
+    if kind not in IMPORTERS:
+        raise ServiceError(_("Unknown kind of import: %(kind)s.") % {"kind": kind})
+    table = open_table(path)
+    columns = resolve(kind, table.headers, None, mapping)
+    importer = IMPORTERS[kind](user, columns, owner=owner, update_existing=update_existing)
+    problems = [p for p in (_role_problem(user, kind),) if p]
+    problems += [*columns.problems, *importer.file_problems()]
+    result = Preview(headers=list(table.headers), columns=dict(columns.columns),
+                     ignored=list(columns.ignored), problems=problems, rows=[], errors=[])
+    if problems:
+        return result
+    importer.prepare()
+    report = ImportReport(kind=kind, file_name=Path(path).name, dry_run=True)
+    for line, row in table.rows():
+        if len(result.rows) >= limit:
+            break
+        before = len(report.errors)
+        importer.clean(line, row, report)
+        found = report.errors[before:]
+        by_column = {}
+        for error in found:
+            by_column.setdefault(error.column, []).append(error.message)
+        cells = [PreviewCell(h, row.get(h, ""), " ".join(by_column.pop(h, [])))
+                 for h in table.headers]
+        extra = [m for ms in by_column.values() for m in ms]
+        result.rows.append(PreviewRow(line=line, cells=cells, errors=extra))
+        result.errors.extend(found)
+    return result
+
+
+def report_as_dict(report: ImportReport) -> dict[str, Any]:
+    """The report as a background job keeps it (Job.result)."""
+    return {
+        "ok": report.ok, "kind": report.kind, "file": report.file_name,
+        "dry_run": report.dry_run, "rows": report.rows, "created": report.created,
+        "updated": report.updated, "batch_id": report.batch_id,
+        "columns": report.columns, "ignored_columns": report.ignored_columns,
+        "error_count": report.error_count,
+        "errors": [[e.line, e.column, e.message] for e in report.errors],
+    }

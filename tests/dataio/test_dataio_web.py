@@ -145,7 +145,7 @@ def test_each_role_imports_its_kinds_only(users, role, kinds):
         "</select>")[0])) if 'name="kind"' in page else set()
     assert offered == kinds
     for kind in {"customers", "products", "activities"} - kinds:
-        response = upload(client, "x\n1\n".encode(), kind=kind)
+        response = upload(client, b"x\n1\n", kind=kind)
         assert response.status_code == 400
     assert not ImportUpload.objects.exists()
 

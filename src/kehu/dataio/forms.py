@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kehu.customers.forms import assignable_owners
@@ -39,7 +40,7 @@ def field_choices(kind: str) -> list[tuple[str, str]]:
     required = set(REQUIRED[kind])
     choices = [("", str(_("— ignore this column —")))]
     for name in FIELDS[kind]:
-        label = f"{field_label(kind, name)} ({name})"
+        label = f"{capfirst(field_label(kind, name))} ({name})"
         choices.append((name, f"{label} *" if name in required else label))
     return choices
 

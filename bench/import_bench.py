@@ -59,6 +59,26 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, max(peak, before) / 1024
 
 
+def fresh_postgres_database(url: str) -> tuple[str, object]:
+    """A new, empty database on the server of `url`; returns its URL and a function that
+    drops it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"kehu_bench_{os.getpid()}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    return urlunsplit(parts._replace(path="/" + name)), drop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -71,6 +91,9 @@ def main() -> None:
     env = dict(os.environ, KEHU_VAR_DIR=str(folder), KEHU_HTTPS="0",
                DJANGO_SETTINGS_MODULE="kehu.settings")
     engine = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
+    drop = None
+    if engine == "PostgreSQL":
+        env["DATABASE_URL"], drop = fresh_postgres_database(env["DATABASE_URL"])
     print(f"kehu import bench on {engine}: {opts.rows:,} transactions for "
           f"{opts.customers:,} customers")
     t0 = time.perf_counter()
@@ -91,6 +114,8 @@ def main() -> None:
     scaled = elapsed * 1_000_000 / opts.rows
     print(f"  goal for 1M rows on {engine}: ≤ {goal} s; this run scales to {scaled:.0f} s "
           f"({'met' if scaled <= goal else 'NOT met'})")
+    if drop is not None and not opts.keep:
+        drop()
     if not opts.keep:
         import shutil
 

@@ -3,15 +3,18 @@ queue, and merging (DOMAIN.md §1: dynamic management)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,6 +32,7 @@ from kehu.dataio.models import DedupScan
 from kehu.dataio.quality import create_refresh_tasks
 
 QUALITY_JOBS = ("dataio.dedup", "dataio.stale")
+RECENT = timedelta(minutes=30)
 BOUND = 1000
 
 
@@ -50,7 +54,10 @@ def quality(request: HttpRequest) -> HttpResponse:
         customer_selectors.CustomerFilters(stale=True)))
     customer_pairs, customer_exact = _bounded(dedup.customer_pairs(user))
     contact_pairs, contact_exact = _bounded(dedup.contact_pairs(user))
-    recent = [jobs.overlay(j) for j in Job.objects.filter(user=user, kind__in=QUALITY_JOBS)[:3]]
+    # This user's scans and task runs that are going on or just ended.
+    recent = [jobs.overlay(j) for j in Job.objects.filter(
+        Q(finished_at__isnull=True) | Q(finished_at__gte=timezone.now() - RECENT),
+        user=user, kind__in=QUALITY_JOBS)[:3]]
     return render(request, "dataio/quality.html", {
         "nav": "quality", "stale": stale, "stale_exact": stale_exact,
         "stale_days": settings.KEHU_STALE_AFTER_DAYS,
@@ -157,6 +164,8 @@ def _compare(user, kind: str, a, b) -> list[dict[str, Any]]:
         va, vb = getattr(a, name if name != "owner" else "owner_id"), getattr(
             b, name if name != "owner" else "owner_id")
         empty_a = va in (None, "")
+        if not (va != vb or not empty_a):
+            continue  # empty on both sides: nothing to choose
         rows.append({
             "name": name, "label": a._meta.get_field(name).verbose_name,
             "a": _display(a, name), "b": _display(b, name), "differ": va != vb,

@@ -48,15 +48,21 @@ def write_files(folder: Path, rows: int, customers: int) -> tuple[Path, Path]:
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall time and peak RSS (MiB) of one kehu command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    global last_cpu
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     t0 = time.perf_counter()
     result = subprocess.run([*KEHU, *args], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
     if result.returncode != 0:
         sys.exit(f"kehu {' '.join(args)} failed ({result.returncode}):\n"
                  f"{result.stdout}\n{result.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    last_cpu = usage.ru_utime + usage.ru_stime - cpu
+    return elapsed, max(usage.ru_maxrss, before) / 1024
+
+
+last_cpu = 0.0  # CPU seconds of the last command (the import process, not the database)
 
 
 def fresh_postgres_database(url: str) -> tuple[str, object]:
@@ -109,7 +115,9 @@ def main() -> None:
     print(f"  customers: {opts.customers:,} rows in {elapsed:.1f} s")
     elapsed, peak = run(["import", "transactions", str(txn_path), "--as", "bench"], env)
     print(f"  transactions: {opts.rows:,} rows in {elapsed:.1f} s = "
-          f"{opts.rows / elapsed:,.0f} rows/s; peak memory {peak:.0f} MiB")
+          f"{opts.rows / elapsed:,.0f} rows/s; peak memory {peak:.0f} MiB; "
+          f"{last_cpu:.1f} s of CPU in the import process")
+    print(f"  machine load during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     goal = 30 if engine == "PostgreSQL" else 60
     scaled = elapsed * 1_000_000 / opts.rows
     print(f"  goal for 1M rows on {engine}: ≤ {goal} s; this run scales to {scaled:.0f} s "

@@ -128,7 +128,8 @@ def start_import(user: User, upload: ImportUpload, *, ip: str | None = None) -> 
 
 def _run(progress: jobs.Progress, upload_id: uuid.UUID, ip: str | None) -> dict[str, Any]:
     upload = ImportUpload.objects.select_related("user", "owner").get(pk=upload_id)
-    labels = {"check": _("Checking every row"), "write": _("Writing")}
+    labels = {"check": _("Checking every row"), "write": _("Writing"),
+              "import": _("Checking and writing")}
 
     def report_progress(phase: str, done: int, total: int | None) -> None:
         progress.report(done, total=total, message=labels.get(phase, phase))

@@ -193,3 +193,19 @@ def test_the_scan_runs_from_the_command(crowd):
     out = StringIO()
     call_command("dedup", stdout=out)
     assert "5 pairs of customers" in out.getvalue()
+
+
+def test_alike_names_with_other_numbers_are_other_firms():
+    assert dedup.score_customers({"name": "华东贸易第1分店"}, {"name": "华东贸易第2分店"}).score \
+        < dedup.MIN_SCORE
+    assert dedup.score_customers({"name": "客户12贸易"}, {"name": "客户13贸易"}).score \
+        < dedup.MIN_SCORE
+    assert dedup.score_customers({"name": "客户12贸易有限公司"}, {"name": "客户12贸易"}).score \
+        >= 90
+
+
+def test_near_sounds_and_shared_suffixes_do_not_make_firms_alike():
+    # 恒信 hengxin and 和谐 hexie sound near, not the same: two firms.
+    assert dedup.name_similarity("唐山恒信文化传媒股份有限公司", "唐山和谐文化传媒有限责任公司") < 80
+    # A long shared legal-form suffix must not lift two names.
+    assert dedup.name_similarity("上海华东贸易有限公司", "上海华西贸易有限公司") < 85

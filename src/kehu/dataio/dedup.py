@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -66,6 +67,12 @@ _REPEATS = re.compile(r"(.)\1+")
 
 # Keys ---------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=200_000)
+def _norm(name: str) -> str:
+    return normalise.company_name(name)
+
+
+@lru_cache(maxsize=200_000)
 def pinyin(name: str) -> str:
     """The name in toneless pinyin, lower case, letters and digits only; a name without
     Chinese characters comes back as itself in that form."""
@@ -73,6 +80,7 @@ def pinyin(name: str) -> str:
     return _NOT_ALNUM.sub("", normalise.halfwidth(text).lower())
 
 
+@lru_cache(maxsize=200_000)
 def initials(name: str) -> str:
     if not _HAN.search(name):
         return ""
@@ -93,7 +101,7 @@ def phones(*numbers: str) -> set[str]:
 
 
 def name_keys(name: str, prefix: str = "") -> set[str]:
-    norm = normalise.company_name(name or "")
+    norm = _norm(name or "")
     if len(norm) < 2:
         return set()
     keys = {f"{prefix}n:{norm}"}
@@ -144,26 +152,35 @@ def _combine(evidence: Iterable[float]) -> float:
 
 
 def name_similarity(a: str, b: str) -> int:
-    """0–100: how alike two names are, written in characters or in pinyin, in any word order,
-    legal-form suffixes aside."""
-    na, nb = normalise.company_name(a or ""), normalise.company_name(b or "")
+    """0–100: how alike two names are, legal-form suffixes aside: as written, as pronounced
+    (same-sounding characters, an input-method slip), and in any word order."""
+    na, nb = _norm(a or ""), _norm(b or "")
     if not na or not nb:
         return 0
     if na == nb:
         return 100
-    direct = fuzz.ratio(na, nb)
-    pa, pb = pinyin(na), pinyin(nb)
-    sounds = fuzz.ratio(pa, pb) if pa and pb else 0
+    score = fuzz.ratio(na, nb)
     if _HAN.search(na + nb):
-        sounds *= 0.97  # same sound, other characters: a little less sure than the same text
-    words = fuzz.token_sort_ratio(normalise.halfwidth(a).lower(), normalise.halfwidth(b).lower())
-    return int(round(max(direct, sounds, words)))
+        # Only the same sound counts: near sounds (heng-xin, he-xie) are other names.
+        if pinyin(na) == pinyin(nb):
+            score = max(score, 97)
+    else:
+        score = max(score, fuzz.token_sort_ratio(normalise.words(a), normalise.words(b)))
+    return int(round(score))
 
 
-def _name_evidence(similarity: int) -> float:
+_DIGITS = re.compile(r"\d+")
+
+
+def _name_evidence(similarity: int, a: str = "", b: str = "") -> float:
     if similarity < 80:
         return 0.0
-    return 0.35 + (similarity - 80) / 20 * 0.55  # 80 → 0.35 … 100 → 0.90
+    evidence = 0.35 + (similarity - 80) / 20 * 0.55  # 80 → 0.35 … 100 → 0.90
+    da, db = _DIGITS.findall(_norm(a or "")), _DIGITS.findall(_norm(b or ""))
+    if da and db and da != db:
+        # 第1分店 and 第2分店, 客户12 and 客户13: alike text, different numbers, other firms.
+        evidence *= 0.3
+    return evidence
 
 
 def score_customers(x: dict[str, Any], y: dict[str, Any]) -> Match:
@@ -181,7 +198,7 @@ def score_customers(x: dict[str, Any], y: dict[str, Any]) -> Match:
     similarity = name_similarity(x.get("name", ""), y.get("name", ""))
     if similarity >= 80:
         reasons.append({"code": "name", "value": similarity})
-        evidence.append(_name_evidence(similarity))
+        evidence.append(_name_evidence(similarity, x.get("name", ""), y.get("name", "")))
     p = _combine(evidence)
     if x.get("external_id") and y.get("external_id") and x["external_id"] != y["external_id"]:
         # Two different ids in the source system: more likely two records on purpose.
@@ -203,10 +220,10 @@ def score_contacts(x: dict[str, Any], y: dict[str, Any]) -> Match:
     similarity = name_similarity(x.get("name", ""), y.get("name", ""))
     if similarity >= 80:
         reasons.append({"code": "name", "value": similarity})
-        if x.get("customer_id") == y.get("customer_id"):
-            evidence.append(_name_evidence(similarity))
-        else:
-            evidence.append(_name_evidence(similarity) * 0.3)
+        weight = _name_evidence(similarity, x.get("name", ""), y.get("name", ""))
+        if x.get("customer_id") != y.get("customer_id"):
+            weight *= 0.3
+        evidence.append(weight)
     if x.get("customer_id") == y.get("customer_id"):
         reasons.append({"code": "same_customer", "value": ""})
     return Match(int(round(_combine(evidence) * 100)), reasons)
@@ -243,8 +260,8 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def refresh_keys(kind: _Kind, since=None, progress: Progress | None = None) -> int:
-    """Recompute the keys of records changed since `since` (all when None)."""
+def refresh_keys(kind: _Kind, since=None, progress: Progress | None = None) -> list[int]:
+    """Recompute the keys of records changed since `since` (all when None); their ids."""
     qs = kind.model.objects.all()
     if since is not None:
         qs = qs.filter(updated_at__gte=since)
@@ -260,7 +277,7 @@ def refresh_keys(kind: _Kind, since=None, progress: Progress | None = None) -> i
                  for row in rows for key in kind.keys(row)], batch_size=5000)
         if progress:
             progress.report(min(n * CHUNK, len(ids)))
-    return len(ids)
+    return ids
 
 
 def _blocks(kind: _Kind) -> Iterator[tuple[str, list[int]]]:
@@ -302,15 +319,19 @@ def _neighbours(kind: _Kind) -> Iterator[tuple[int, int]]:
                 window.pop(0)
 
 
-def candidates(kind: _Kind) -> set[tuple[int, int]]:
+def candidates(kind: _Kind, changed: set[int] | None = None) -> set[tuple[int, int]]:
+    """Pairs to compare; with `changed`, only those involving one of these records."""
     pairs: set[tuple[int, int]] = set()
     for _key, ids in _blocks(kind):
+        if changed is not None and changed.isdisjoint(ids):
+            continue
         for i, a in enumerate(ids):
             for b in ids[i + 1:]:
-                if a != b:
+                if a != b and (changed is None or a in changed or b in changed):
                     pairs.add((a, b) if a < b else (b, a))
     if kind.model is Customer:
-        pairs.update(_neighbours(kind))
+        pairs.update(p for p in _neighbours(kind)
+                     if changed is None or p[0] in changed or p[1] in changed)
     return pairs
 
 
@@ -318,56 +339,85 @@ def scan(progress: Progress | None = None, *, kinds: tuple[str, ...] = ("custome
                                                                         "contacts"),
          full: bool = False, user=None, via: str = "cli") -> dict[str, Any]:
     """Refresh keys, find and score candidate pairs, and update the review queue. Runs as a
-    background job (the data quality page) or inline (`kehu dedup`)."""
+    background job (the data quality page) or inline (`kehu dedup`). After the first scan,
+    only records changed since the last one are compared again (with everybody)."""
     result: dict[str, Any] = {}
     for kind in (k for k in (CUSTOMERS, CONTACTS) if k.name in kinds):
         started = timezone.now()
         state = DedupScan.objects.filter(kind=kind.name).first()
         since = None if full or state is None else state.scanned_at
         refreshed = refresh_keys(kind, since, progress)
-        if progress:
-            progress.report(0, total=None, message=_("Looking for candidate pairs"))
-        pairs = sorted(candidates(kind))
+        changed = None if since is None else set(refreshed)
+        pairs: list[tuple[int, int]] = []
+        if changed is None or changed:
+            if progress:
+                progress.report(0, total=None, message=_("Looking for candidate pairs"))
+            pairs = sorted(candidates(kind, changed))
         if progress:
             progress.report(0, total=len(pairs), message=_("Scoring candidate pairs"))
-        found = 0
+        found: set[tuple[int, int]] = set()
         for n, chunk in enumerate(_chunks(pairs), 1):
-            found += _score_chunk(kind, chunk, started)
+            found |= _score_chunk(kind, chunk, started)
             if progress:
                 progress.report(min(n * CHUNK, len(pairs)))
-        # Open pairs this scan no longer found: their records changed or went.
-        gone, _by_model = kind.pair_model.objects.filter(status=PairStatus.OPEN,
-                                                         found_at__lt=started).delete()
+        gone = _drop_unfound(kind, changed, found)
         DedupScan.objects.update_or_create(kind=kind.name, defaults={"scanned_at": started})
-        result[kind.name] = {"keys_refreshed": refreshed, "candidates": len(pairs),
-                             "pairs": found, "dropped": gone}
+        result[kind.name] = {"keys_refreshed": len(refreshed), "candidates": len(pairs),
+                             "pairs": kind.pair_model.objects.filter(
+                                 status=PairStatus.OPEN).count(),
+                             "dropped": gone}
     record(user, "duplicates.scan", via=via, detail=result)
     return result
 
 
-def _score_chunk(kind: _Kind, chunk: list[tuple[int, int]], now) -> int:
+def _drop_unfound(kind: _Kind, changed: set[int] | None,
+                  found: set[tuple[int, int]]) -> int:
+    """Open pairs of compared records that no longer look alike (they changed)."""
+    if changed is not None and not changed:
+        return 0
+    gone = []
+    if changed is None:
+        rows = kind.pair_model.objects.filter(status=PairStatus.OPEN).values_list(
+            "pk", "a_id", "b_id").iterator(chunk_size=10_000)
+        gone = [pk for pk, a, b in rows if (a, b) not in found]
+    else:
+        ids = sorted(changed)
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start:start + CHUNK]
+            rows = kind.pair_model.objects.filter(
+                Q(a_id__in=part) | Q(b_id__in=part), status=PairStatus.OPEN).values_list(
+                "pk", "a_id", "b_id")
+            gone += [pk for pk, a, b in rows if (a, b) not in found]
+    for start in range(0, len(gone), CHUNK):
+        kind.pair_model.objects.filter(pk__in=gone[start:start + CHUNK]).delete()
+    return len(gone)
+
+
+def _score_chunk(kind: _Kind, chunk: list[tuple[int, int]], now) -> set[tuple[int, int]]:
+    """Score pairs; store those that look alike; return them."""
     ids = {pk for pair in chunk for pk in pair}
     rows = {r["id"]: r for r in kind.model.objects.filter(pk__in=ids).values(*kind.fields)}
     existing = {(p.a_id, p.b_id): p for p in kind.pair_model.objects.filter(
         Q(a_id__in=ids) & Q(b_id__in=ids))}
-    new, changed = [], []
+    new, changed, kept = [], [], set()
     for a, b in chunk:
         if a not in rows or b not in rows:
             continue
         match = kind.score(rows[a], rows[b])
-        pair = existing.get((a, b))
         if match.score < MIN_SCORE:
             continue
+        kept.add((a, b))
+        pair = existing.get((a, b))
         if pair is None:
             new.append(kind.pair_model(a_id=a, b_id=b, score=match.score,
                                        reasons=match.reasons, found_at=now))
-        else:
+        elif (pair.score, pair.reasons) != (match.score, match.reasons):
             pair.score, pair.reasons, pair.found_at = match.score, match.reasons, now
             changed.append(pair)
     with transaction.atomic():
         kind.pair_model.objects.bulk_create(new, ignore_conflicts=True)
         kind.pair_model.objects.bulk_update(changed, ["score", "reasons", "found_at"])
-    return len(new) + len(changed)
+    return kept
 
 
 # The review queue ---------------------------------------------------------------------------

@@ -56,6 +56,8 @@ def main() -> int:
                                "start"]),
             check=True, stdout=subprocess.DEVNULL,
         )
+        # The database the command is pointed at; test runs make their own test_ copy.
+        subprocess.run([_pg_bin("createdb"), "-h", sock, "-U", "kehu", "kehu"], check=True)
         env = dict(os.environ, DATABASE_URL=f"postgres://kehu@/kehu?host={sock}")
         return subprocess.run(sys.argv[1:], env=env).returncode
     finally:

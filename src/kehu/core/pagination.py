@@ -80,7 +80,10 @@ def keyset_page(queryset: QuerySet, *, sort: str, descending: bool = False,
     if position is not None:
         value, pk = position
         op = "lt" if descending else "gt"
-        qs = qs.filter(Q(**{f"{sort}__{op}": value}) | Q(**{sort: value, f"pk__{op}": pk}))
+        # The leading range condition lets the database start in the (sort, pk) index at
+        # the cursor; the OR alone would make it scan from the beginning on every page.
+        qs = qs.filter(Q(**{f"{sort}__{op}e": value}),
+                       Q(**{f"{sort}__{op}": value}) | Q(**{sort: value, f"pk__{op}": pk}))
     rows = list(qs[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]

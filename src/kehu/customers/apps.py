@@ -1,8 +1,26 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_search_index(sender, using, **kwargs):
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from kehu.customers import search_index
+
+    # post_migrate also fires after a migrate that stopped short of the search migration.
+    applied = MigrationRecorder(connections[using]).applied_migrations()
+    if ("customers", "0002_search_index") in applied:
+        search_index.install(connections[using])
 
 
 class CustomersConfig(AppConfig):
     name = "kehu.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        post_migrate.connect(
+            _ensure_search_index, sender=self, dispatch_uid="kehu.customers.search_index"
+        )

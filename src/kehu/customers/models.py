@@ -130,7 +130,8 @@ class Customer(VersionedModel):
                                      editable=False, on_delete=models.SET_NULL,
                                      related_name="+", verbose_name=_("data confirmed by"))
     # Search keys: lower-case name, its pinyin and initials, phone digits, e-mail.
-    search_text = models.CharField(max_length=600, blank=True, editable=False)
+    # Indexed for substring search: an FTS5 trigram table on SQLite, pg_trgm on PostgreSQL.
+    search_text = models.TextField(blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("created by"))
@@ -145,8 +146,13 @@ class Customer(VersionedModel):
         verbose_name_plural = _("customers")
         indexes = [
             models.Index(fields=["name", "id"]),
-            models.Index(fields=["owner", "id"]),
-            models.Index(fields=["team", "id"]),
+            # A sales user's or a team's list in name order, the page most often opened, and
+            # a team's in order of change or creation.
+            models.Index(fields=["owner", "name", "id"]),
+            models.Index(fields=["team", "name", "id"]),
+            models.Index(fields=["team", "updated_at", "id"]),
+            models.Index(fields=["team", "created_at", "id"]),
+            models.Index(fields=["lifecycle_state", "name", "id"]),
             models.Index(fields=["lifecycle_state", "id"]),
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["updated_at", "id"]),

@@ -39,12 +39,45 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     return "".join(syllables).lower(), "".join(initials).lower()
 
 
+def char_pinyin(text: str) -> str:
+    """Each Chinese character's own reading, joined, ignoring the phrase around it.
+
+    Context-free on purpose: a name containing the characters of a query then always
+    contains the query's char_pinyin, which lets a two-character query ("王伟", too short
+    for a trigram index) be looked up by its reading ("wangwei") and checked exactly after.
+    """
+    return "".join(lazy_pinyin(list(text or ""), errors="ignore")).lower()
+
+
 def search_text(*, name: str, phones: tuple[str, ...] = (), email: str = "",
                 external_id: str | None = "") -> str:
     full, initials = pinyin_keys(name)
-    parts = [normalise(name), full, initials, *(phone_digits(p) for p in phones),
-             normalise(email), normalise(external_id or "")]
-    return " ".join(p for p in parts if p)[:600]
+    chars = char_pinyin(name) if full else ""
+    parts = [normalise(name), full, chars if chars != full else "", initials,
+             *(phone_digits(p) for p in phones), normalise(email), normalise(external_id or "")]
+    return " ".join(p for p in parts if p)
+
+
+INDEXED_LENGTH = 3  # trigram indexes find substrings of three characters or more
+_WORD_START = re.compile(r"[a-z0-9]{1,2}")
+
+
+def is_word_start(key: str) -> bool:
+    """Whether a query too short for trigrams is looked up as the start of a word: one or
+    two letters or digits ("ww", the initials of 王伟)."""
+    return bool(_WORD_START.fullmatch(key))
+
+
+def index_term(key: str) -> str | None:
+    """A substring that every search_text matching `key` contains and that a trigram index
+    can look up, or None when there is none (short Latin queries scan instead)."""
+    if len(key) >= INDEXED_LENGTH:
+        return key
+    if key and all(_HAN.match(c) for c in key):
+        reading = char_pinyin(key)
+        if len(reading) >= INDEXED_LENGTH:
+            return reading
+    return None
 
 
 def query_key(q: str) -> str:

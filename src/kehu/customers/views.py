@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -147,6 +148,8 @@ def _display(customer: Customer, name: str):
     value = getattr(customer, name)
     if field.choices and value:
         return getattr(customer, f"get_{name}_display")()
+    if isinstance(value, Decimal):
+        return number_format(value, decimal_pos=2, force_grouping=True)
     return value
 
 

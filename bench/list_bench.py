@@ -1,0 +1,347 @@
+"""Customer list and search at scale: p50/p95 of the list page as users see it.
+
+Usage: python bench/list_bench.py [--customers N] [--transactions N] [--db sqlite|postgres|both]
+                                  [--requests N]
+
+Fills a fresh database with N customers (default 1,000,000) owned by 100 sales users in ten
+teams, and N transactions (default 10,000,000), then requests the customer list page through
+Django's test client (selector, query, template: what a user waits for) as an admin, a
+manager and a sales user: first pages in every sort order, following pages, filters, and
+searches by Chinese name, pinyin, initials, phone digits, e-mail and a term that matches
+nothing. Prints p50/p95 per kind of request and overall. Goal: p95 ≤ 150 ms on SQLite and on
+PostgreSQL. SQLite lives in a temporary folder; PostgreSQL is a throwaway cluster started by
+scripts/with_postgres.py. It prints figures; it never fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TEAMS, SALES_PER_TEAM = 10, 10
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--transactions", type=int, default=10_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both", "current"], default="both")
+    parser.add_argument("--requests", type=int, default=40, help="per kind of request")
+    parser.add_argument(
+        "--sqlite-dir",
+        help="keep the SQLite database in this folder and "
+        "reuse it on the next run instead of filling again",
+    )
+    args = parser.parse_args()
+    if args.db == "current":
+        run(args)
+        return 0
+    me = [
+        sys.executable,
+        __file__,
+        "--customers",
+        str(args.customers),
+        "--transactions",
+        str(args.transactions),
+        "--requests",
+        str(args.requests),
+        "--db",
+        "current",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(KEHU_DEBUG="0", KEHU_HTTPS="0", DJANGO_SETTINGS_MODULE="kehu.settings")
+    status = 0
+    if args.db in {"sqlite", "both"}:
+        print("== SQLite ==", flush=True)
+        if args.sqlite_dir:
+            status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": args.sqlite_dir}).returncode
+        else:
+            with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
+                status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": var}).returncode
+    if args.db in {"postgres", "both"}:
+        with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
+            print("== PostgreSQL ==", flush=True)
+            status |= subprocess.run(
+                [sys.executable, str(ROOT / "scripts/with_postgres.py"), *me],
+                env={**env, "KEHU_VAR_DIR": var},
+            ).returncode
+    return status
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from kehu.customers.models import Customer
+
+    call_command("migrate", verbosity=0)
+    if Customer.objects.exists():
+        print(f"reusing {Customer.objects.count():,} customers", flush=True)
+    else:
+        started = time.monotonic()
+        fill(args.customers, args.transactions)
+        print(
+            f"filled {args.customers:,} customers and {args.transactions:,} transactions in "
+            f"{time.monotonic() - started:.0f} s",
+            flush=True,
+        )
+    measure(args.requests)
+
+
+# Filling -------------------------------------------------------------------------------------
+
+
+def _defaults(model) -> dict:
+    """Column defaults for raw inserts, as the model would fill them."""
+    out = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.has_default():
+            out[field.column] = field.get_default()
+        elif field.null:
+            out[field.column] = None
+        else:
+            out[field.column] = ""
+    return out
+
+
+def _insert(model, rows, columns: list[str], batch: int = 20_000) -> None:
+    from django.db import connection
+
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg's own cursor: COPY is the fast path
+            with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - names from the models
+        chunk = []
+        for row in rows:
+            chunk.append(row)
+            if len(chunk) >= batch:
+                cursor.executemany(sql, chunk)
+                chunk.clear()
+        if chunk:
+            cursor.executemany(sql, chunk)
+
+
+def fill(n_customers: int, n_transactions: int) -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from kehu.accounts.models import Role, Team, User
+    from kehu.customers import search
+    from kehu.customers.models import Customer, LifecycleState, Transaction
+    from kehu.demo import names
+
+    # ~20k distinct names over a million customers, as in a real base: memoise their pinyin.
+    search.pinyin_keys = functools.lru_cache(maxsize=None)(search.pinyin_keys)
+    search.char_pinyin = functools.lru_cache(maxsize=None)(search.char_pinyin)
+    rng = random.Random(1)
+    now = timezone.now()
+    owners = []
+    with transaction.atomic():
+        # No passwords: the benchmark signs in with force_login, and hashing costs seconds.
+        User.objects.create(username="admin", role=Role.ADMIN, is_superuser=True)
+        for t in range(TEAMS):
+            team = Team.objects.create(name=f"Team {t}")
+            User.objects.create(username=f"manager{t}", role=Role.MANAGER, team=team)
+            for s in range(SALES_PER_TEAM):
+                owners.append(
+                    User.objects.create(username=f"sales{t}_{s}", role=Role.SALES, team=team)
+                )
+    states = LifecycleState.values
+    defaults = _defaults(Customer)
+    columns = list(defaults) + ["id"]
+
+    def customers():
+        for i in range(1, n_customers + 1):
+            province, city, _team = rng.choice(names.PLACES)
+            if rng.random() < 0.6:
+                name, kind, mobile, phone = (
+                    names.chinese_person(rng),
+                    "person",
+                    names.mobile(rng),
+                    "",
+                )
+            else:
+                name, _industry = names.chinese_company(rng, city)
+                kind, mobile, phone = "organisation", "", names.landline(rng, city)
+            email = f"c{i}@example.cn" if rng.random() < 0.5 else ""
+            owner = owners[i % len(owners)]
+            created = now - dt.timedelta(minutes=rng.randrange(5 * 365 * 24 * 60))
+            row = dict(
+                defaults,
+                name=name,
+                kind=kind,
+                mobile=mobile,
+                phone=phone,
+                email=email,
+                province=province,
+                city=city,
+                external_id=f"B{i:08d}",
+                lifecycle_state=rng.choice(states),
+                owner_id=owner.pk,
+                team_id=owner.team_id,
+                created_at=created,
+                updated_at=created,
+                search_text=search.search_text(
+                    name=name, phones=(phone, mobile), email=email, external_id=f"B{i:08d}"
+                ),
+            )
+            row["id"] = i
+            yield tuple(row[c] for c in columns)
+
+    with transaction.atomic():
+        _insert(Customer, customers(), columns)
+    print(f"  customers in: {time.monotonic() - _t0:.0f} s", flush=True)
+
+    tdefaults = _defaults(Transaction)
+    start = dt.date(2021, 1, 1)
+
+    template = dict(tdefaults, kind="order", created_at=now, updated_at=now)
+    varying = ["customer_id", "number", "date", "amount", "cost"]
+    tcolumns = varying + [c for c in template if c not in varying]
+    constant = tuple(template[c] for c in tcolumns[len(varying) :])
+    days = [start + dt.timedelta(days=d) for d in range(1800)]
+    randrange = rng.randrange
+
+    def transactions():
+        for i in range(n_transactions):
+            cents = randrange(100, 500_000)
+            yield (
+                randrange(1, n_customers + 1),
+                f"SO{i:09d}",
+                days[randrange(1800)],
+                f"{cents // 100}.{cents % 100:02d}",
+                f"{cents * 6 // 1000}.{cents * 6 // 10 % 100:02d}",
+                *constant,
+            )
+
+    with transaction.atomic():
+        _insert(Transaction, transactions(), tcolumns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('customers_customer', 'id'), "
+                "(SELECT max(id) FROM customers_customer))"
+            )
+        cursor.execute("ANALYZE")
+
+
+_t0 = time.monotonic()
+
+
+# Measuring -----------------------------------------------------------------------------------
+
+
+def measure(per_kind: int) -> None:
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from kehu.accounts.models import User
+    from kehu.customers.models import Customer
+
+    setup_test_environment()  # the test client's response.context, and host "testserver"
+    rng = random.Random(2)
+    sample = list(
+        Customer.objects.filter(pk__in=[rng.randrange(1, 200_000) for _ in range(400)]).values(
+            "name", "mobile", "phone", "email", "search_text"
+        )
+    )
+    clients = {}
+    for username in ("admin", "manager3", "sales3_4"):
+        client = Client()
+        client.force_login(User.objects.get(username=username))
+        clients[username] = client
+
+    def pinyin(row):
+        return row["search_text"].split(" ")[1]
+
+    def initials(row):
+        return row["search_text"].split(" ")[2]
+
+    kinds = {
+        "first page, by name": lambda: {},
+        "first page, other sort": lambda: {
+            "sort": rng.choice(["created", "updated", "state", "city"]),
+            "dir": rng.choice(["asc", "desc"]),
+        },
+        "filter state": lambda: {"state": rng.choice(["loyal", "churned", "first"])},
+        "search Chinese name": lambda: {"q": rng.choice(sample)["name"][: rng.choice([2, 3, 4])]},
+        "search pinyin": lambda: {"q": pinyin(rng.choice(sample))[: rng.randrange(5, 12)]},
+        "search initials": lambda: {"q": initials(rng.choice(sample))},
+        "search phone": lambda: {
+            "q": next(
+                r["mobile"] or r["phone"]
+                for r in rng.sample(sample, 5)
+                if r["mobile"] or r["phone"]
+            )
+        },
+        "search e-mail": lambda: {
+            "q": next(r["email"] for r in rng.sample(sample, 20) if r["email"])
+        },
+        "search, no match": lambda: {"q": f"zzq{rng.randrange(10**6)}"},
+    }
+    overall = []
+    print(f"{'request':28} {'user':10} {'p50 ms':>8} {'p95 ms':>8}")
+    for kind, params in kinds.items():
+        for username, client in clients.items():
+            timings = []
+            for i in range(per_kind + 3):
+                query = params()
+                started = time.perf_counter()
+                response = client.get("/", query)
+                elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, (kind, query, response.status_code)
+                if i >= 3:  # the first requests warm the caches
+                    timings.append(elapsed)
+            overall += timings
+            print(
+                f"{kind:28} {username:10} {statistics.median(timings):8.1f} {_p95(timings):8.1f}",
+                flush=True,
+            )
+    # Following pages: walk five pages deep by the "next" cursor.
+    for username, client in clients.items():
+        timings = []
+        for _ in range(per_kind // 5 + 1):
+            query = {"sort": rng.choice(["name", "created"])}
+            for _page in range(5):
+                started = time.perf_counter()
+                response = client.get("/", query)
+                timings.append((time.perf_counter() - started) * 1000)
+                cursor = response.context["page"].next_cursor
+                if not cursor:
+                    break
+                query = {**query, "cursor": cursor}
+        overall += timings
+        print(
+            f"{'next pages':28} {username:10} {statistics.median(timings):8.1f} "
+            f"{_p95(timings):8.1f}",
+            flush=True,
+        )
+    print(f"{'all requests':28} {'':10} {statistics.median(overall):8.1f} {_p95(overall):8.1f}")
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

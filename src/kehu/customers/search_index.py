@@ -1,0 +1,80 @@
+"""The database indexes behind customer search (see kehu.customers.search for the keys and
+kehu.customers.selectors.search_customers for the queries).
+
+SQLite: two FTS5 tables over customers_customer.search_text — trigrams for substrings of
+three characters or more, words with prefix tables for one or two letters — kept in step by
+triggers. PostgreSQL: a pg_trgm GIN index and a full-text GIN index on the same column.
+
+`install` is idempotent and runs after every migration: on SQLite, a migration that remakes
+the customer table (as SQLite's ALTER TABLE requires for most field changes) drops its
+triggers silently, and search would drift from the data without them.
+"""
+
+from __future__ import annotations
+
+TABLE = "customers_customer"
+SQLITE_INDEXES = {  # FTS5 table name: its tokenizer options
+    "customers_customer_fts": "tokenize='trigram'",
+    "customers_customer_words": "tokenize='unicode61', prefix='1 2'",
+}
+POSTGRES = {  # index name: its definition
+    "customers_customer_search_trgm": "USING gin (search_text gin_trgm_ops)",
+    "customers_customer_search_words": "USING gin (to_tsvector('simple'::regconfig, search_text))",
+}
+
+
+def _sqlite_triggers(fts: str) -> dict[str, str]:
+    delete = (
+        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text);"
+    )
+    insert = f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text);"
+    return {
+        f"{fts}_insert": f"AFTER INSERT ON {TABLE} BEGIN {insert} END",
+        f"{fts}_delete": f"AFTER DELETE ON {TABLE} BEGIN {delete} END",
+        f"{fts}_update": f"AFTER UPDATE OF search_text ON {TABLE} BEGIN {delete} {insert} END",
+    }
+
+
+def install(connection) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [TABLE])
+            missing = set(POSTGRES) - {row[0] for row in cursor.fetchall()}
+            if missing:
+                # pg_trgm is trusted: the database owner may create it without superuser.
+                cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            for name in sorted(missing):
+                cursor.execute(f"CREATE INDEX {name} ON {TABLE} {POSTGRES[name]}")
+        return
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
+        existing = {row[0] for row in cursor.fetchall()}
+        if TABLE not in existing:
+            return
+        for fts, options in SQLITE_INDEXES.items():
+            triggers = _sqlite_triggers(fts)
+            if fts in existing and existing >= set(triggers):
+                continue
+            if fts not in existing:
+                cursor.execute(
+                    f"CREATE VIRTUAL TABLE {fts} USING fts5(search_text, "
+                    f"content='{TABLE}', content_rowid='id', {options})"
+                )
+            for name, body in triggers.items():
+                cursor.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+            # Rows may have changed while the triggers were missing: index them afresh.
+            cursor.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
+
+
+def uninstall(connection) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for name in POSTGRES:
+                cursor.execute(f"DROP INDEX IF EXISTS {name}")
+        elif connection.vendor == "sqlite":
+            for fts in SQLITE_INDEXES:
+                for name in _sqlite_triggers(fts):
+                    cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+                cursor.execute(f"DROP TABLE IF EXISTS {fts}")

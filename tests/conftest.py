@@ -25,6 +25,17 @@ def _test_settings(tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Each test starts in English: a request in Chinese earlier in the same worker would
+    otherwise leave Chinese active for the thread (and for jobs started from it)."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 def empty_audit_log(django_db_blocker) -> None:
     """Tests whose data is committed (live server, background threads) end with a flush of
     the test database. On SQLite the flush is a DELETE, which the audit log's append-only

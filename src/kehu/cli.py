@@ -12,7 +12,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "value" and (len(argv) < 2 or argv[1] in {"fit", "score", "evaluate", "--help", "-h"}):
+    if argv and argv[0] == "value" and (
+            len(argv) < 2 or argv[1] in {"fit", "score", "evaluate", "--help", "-h"}):
         from kehu.value.cli import app
 
         app(args=argv[1:], prog_name="kehu value")

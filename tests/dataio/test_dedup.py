@@ -206,6 +206,7 @@ def test_alike_names_with_other_numbers_are_other_firms():
 
 def test_near_sounds_and_shared_suffixes_do_not_make_firms_alike():
     # 恒信 hengxin and 和谐 hexie sound near, not the same: two firms.
-    assert dedup.name_similarity("唐山恒信文化传媒股份有限公司", "唐山和谐文化传媒有限责任公司") < 80
+    assert dedup.name_similarity("唐山恒信文化传媒股份有限公司",
+                                 "唐山和谐文化传媒有限责任公司") < 80
     # A long shared legal-form suffix must not lift two names.
     assert dedup.name_similarity("上海华东贸易有限公司", "上海华西贸易有限公司") < 85

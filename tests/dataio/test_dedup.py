@@ -210,3 +210,16 @@ def test_near_sounds_and_shared_suffixes_do_not_make_firms_alike():
                                  "唐山和谐文化传媒有限责任公司") < 80
     # A long shared legal-form suffix must not lift two names.
     assert dedup.name_similarity("上海华东贸易有限公司", "上海华西贸易有限公司") < 85
+
+
+@pytest.mark.django_db
+def test_comparing_two_cards_is_a_recorded_view_of_both(crowd, users):
+    from kehu.audit.models import AuditEvent
+
+    dedup.scan()
+    pair = CustomerPair.objects.get(a=crowd["east"], b=crowd["east_dup"])
+    client = Client()
+    client.force_login(users["manager1"])
+    client.get(reverse("dataio:duplicate_pair", args=["customers", pair.pk]))
+    assert set(AuditEvent.objects.filter(action="customer.view", username="manager1")
+               .values_list("customer_id", flat=True)) == {crowd["east"].pk, crowd["east_dup"].pk}

@@ -209,6 +209,9 @@ def test_the_privacy_pages_per_role(person, officer, users):
     assert reverse("dataio:privacy_customer", args=[person.pk]) in page
     page = client.get(reverse("dataio:privacy"), {"q": CONTACT}).content.decode()
     assert CONTACT in page
+    client.get(reverse("dataio:privacy_customer", args=[person.pk]))
+    assert AuditEvent.objects.filter(action="customer.view", username="sales2",
+                                     customer_id=person.pk).exists()
     response = client.get(reverse("dataio:privacy_customer_export", args=[person.pk]))
     assert response["Content-Disposition"].startswith("attachment")
     assert json.loads(response.content)["customer"]["name"] == NAME

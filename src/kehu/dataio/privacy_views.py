@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.audit.services import record
 from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
 from kehu.customers.models import Contact
@@ -70,6 +71,9 @@ def privacy_search(request: HttpRequest) -> HttpResponse:
 @login_required
 def privacy_customer(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer(request, pk)
+    # Reading a customer file is recorded, whoever reads it and why.
+    record(request.user, "customer.view", obj=customer, ip=client_ip(request), via="web",
+           detail={"part": "privacy"})
     return render(request, "dataio/privacy_customer.html", {
         "nav": "privacy", "customer": customer, "contacts": customer.contacts.all(),
         "counts": {"transactions": customer.transactions.count(),

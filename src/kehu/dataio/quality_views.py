@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role
+from kehu.audit.services import record
 from kehu.core import jobs
 from kehu.core.errors import ServiceError, StaleVersion
 from kehu.core.models import Job
@@ -209,6 +210,10 @@ def duplicate_pair(request: HttpRequest, kind: str, pair_id: int) -> HttpRespons
                 if customer_selectors.customers(user).filter(pk=customer.pk).exists():
                     return redirect("customers:card", customer.pk)
                 return redirect(f"{reverse('dataio:duplicates')}?kind={kind}")
+    for customer in {a.pk: a, b.pk: b}.values() if kind == "customers" else (
+            {a.customer_id: a.customer, b.customer_id: b.customer}.values()):
+        record(user, "customer.view", obj=customer, ip=client_ip(request), via="web",
+               detail={"part": "merge"})
     if kind == "customers":
         may_merge = (can(user, CHANGE, a) and can(user, DELETE, b)) or (
             can(user, CHANGE, b) and can(user, DELETE, a))

@@ -48,15 +48,41 @@ def write_files(folder: Path, rows: int, customers: int) -> tuple[Path, Path]:
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall time and peak RSS (MiB) of one kehu command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    global last_cpu
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     t0 = time.perf_counter()
     result = subprocess.run([*KEHU, *args], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
     if result.returncode != 0:
         sys.exit(f"kehu {' '.join(args)} failed ({result.returncode}):\n"
                  f"{result.stdout}\n{result.stderr}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak, before) / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    last_cpu = usage.ru_utime + usage.ru_stime - cpu
+    return elapsed, max(usage.ru_maxrss, before) / 1024
+
+
+last_cpu = 0.0  # CPU seconds of the last command (the import process, not the database)
+
+
+def fresh_postgres_database(url: str) -> tuple[str, object]:
+    """A new, empty database on the server of `url`; returns its URL and a function that
+    drops it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"kehu_bench_{os.getpid()}"
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    return urlunsplit(parts._replace(path="/" + name)), drop
 
 
 def main() -> None:
@@ -71,6 +97,9 @@ def main() -> None:
     env = dict(os.environ, KEHU_VAR_DIR=str(folder), KEHU_HTTPS="0",
                DJANGO_SETTINGS_MODULE="kehu.settings")
     engine = "PostgreSQL" if env.get("DATABASE_URL") else "SQLite"
+    drop = None
+    if engine == "PostgreSQL":
+        env["DATABASE_URL"], drop = fresh_postgres_database(env["DATABASE_URL"])
     print(f"kehu import bench on {engine}: {opts.rows:,} transactions for "
           f"{opts.customers:,} customers")
     t0 = time.perf_counter()
@@ -86,11 +115,15 @@ def main() -> None:
     print(f"  customers: {opts.customers:,} rows in {elapsed:.1f} s")
     elapsed, peak = run(["import", "transactions", str(txn_path), "--as", "bench"], env)
     print(f"  transactions: {opts.rows:,} rows in {elapsed:.1f} s = "
-          f"{opts.rows / elapsed:,.0f} rows/s; peak memory {peak:.0f} MiB")
+          f"{opts.rows / elapsed:,.0f} rows/s; peak memory {peak:.0f} MiB; "
+          f"{last_cpu:.1f} s of CPU in the import process")
+    print(f"  machine load during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     goal = 30 if engine == "PostgreSQL" else 60
     scaled = elapsed * 1_000_000 / opts.rows
     print(f"  goal for 1M rows on {engine}: ≤ {goal} s; this run scales to {scaled:.0f} s "
           f"({'met' if scaled <= goal else 'NOT met'})")
+    if drop is not None and not opts.keep:
+        drop()
     if not opts.keep:
         import shutil
 

@@ -8,7 +8,7 @@ PASSWORD = "kehu-test-password"
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _test_settings():
+def _test_settings(tmp_path_factory):
     """Session-wide, so that the live server (whose middleware reads settings once, at start)
     sees them too."""
     from django.test import override_settings
@@ -19,8 +19,50 @@ def _test_settings():
         # The test client and the live server speak plain HTTP, as the demo does.
         SECURE_SSL_REDIRECT=False, SESSION_COOKIE_SECURE=False, CSRF_COOKIE_SECURE=False,
         SECURE_HSTS_SECONDS=0,
+        # Files uploaded to the import wizard go to a temporary folder, not the project's var/.
+        KEHU_UPLOAD_DIR=tmp_path_factory.mktemp("uploads"),
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Each test starts in English: a request in Chinese earlier in the same worker would
+    otherwise leave Chinese active for the thread (and for jobs started from it)."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+def empty_audit_log(django_db_blocker) -> None:
+    """Tests whose data is committed (live server, background threads) end with a flush of
+    the test database. On SQLite the flush is a DELETE, which the audit log's append-only
+    triggers refuse (PostgreSQL's TRUNCATE does not fire them). Empty the log with the
+    triggers lifted, then put them back, before the flush runs."""
+    import importlib
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    # The newest definition of the triggers (0003 allows redaction of details).
+    triggers = importlib.import_module("kehu.audit.migrations.0003_redaction")
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for sql in triggers.SQLITE_REVERSE:
+            cursor.execute(sql)
+        cursor.execute("DELETE FROM audit_auditevent")
+        for sql in triggers.SQLITE:
+            cursor.execute(sql)
+
+
+@pytest.fixture
+def committed_db(transactional_db, django_db_blocker):
+    """A database whose writes are committed, so that background job threads (with their
+    own connections) and other processes see them."""
+    yield
+    empty_audit_log(django_db_blocker)
 
 
 @pytest.fixture
@@ -68,3 +110,18 @@ def customers(users):
         "north": create_customer(admin, {"name": "北京华北机械厂", "phone": "010-6666-0202",
                                          "city": "北京"}, owner=users["sales2"]),
     }
+
+
+def pytest_configure(config):
+    """SQLite tests use a database file, as kehu does in production, instead of Django's
+    shared in-memory database: background jobs run in threads with their own connections,
+    which need SQLite's real file locking (WAL) to behave as they do for users."""
+    import os
+    import tempfile
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        name = os.path.join(tempfile.gettempdir(), f"kehu-test-{os.getpid()}.sqlite3")
+        db.setdefault("TEST", {})["NAME"] = name

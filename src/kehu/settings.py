@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "kehu.dataio.context_processors.data_menu",
             ],
         },
     },
@@ -181,3 +182,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"axes": {"handlers": ["console"], "level": "WARNING"}},
 }
+
+# Background jobs (kehu.core.jobs): how many run at once per process, and after how many
+# seconds without a heartbeat a job on another host counts as interrupted.
+KEHU_JOB_WORKERS = int(os.environ.get("KEHU_JOB_WORKERS", "2"))
+KEHU_JOB_STALE_SECONDS = int(os.environ.get("KEHU_JOB_STALE_SECONDS", "600"))
+
+# Files uploaded to the import wizard wait here (private to the server) until imported.
+KEHU_UPLOAD_DIR = Path(os.environ.get("KEHU_UPLOAD_DIR", VAR_DIR / "uploads"))
+KEHU_UPLOAD_MAX_MB = int(os.environ.get("KEHU_UPLOAD_MAX_MB", "500"))
+
+# A customer data card whose key facts nobody confirmed for this many days is stale data
+# (过期数据): flagged on the card and the list, and its owner gets a refresh task.
+KEHU_STALE_AFTER_DAYS = int(os.environ.get("KEHU_STALE_AFTER_DAYS", "180"))

@@ -9,5 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("kehu.accounts.urls")),
     path("audit/", include("kehu.audit.urls")),
+    path("data/", include("kehu.dataio.urls")),
+    path("", include("kehu.core.urls")),
     path("", include("kehu.customers.urls")),
 ]

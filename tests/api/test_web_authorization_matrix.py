@@ -30,7 +30,20 @@ SKIPPED_NAMESPACES = {"admin", "api"}
 NOT_CUSTOMER_URLS = {
     "api_token_revoke",  # a personal API token of the signed-in user
     "set_language",
+    "job",  # a background job: only the user who started it (or an admin) sees it
+    # The import wizard's uploads and batches belong to the user who made them
+    # (tests/dataio/test_dataio_web.py).
+    "import_columns", "import_preview", "import_run", "import_status", "batch", "batch_undo",
+    "quality_run",
+    # A pair of likely duplicates, reachable only when both records are visible
+    # (tests/dataio/test_dedup.py).
+    "duplicate_pair", "duplicate_dismiss",
 }
+# Pages for privacy officers only: 404 for every role here even on its own customers, so they
+# stay in the "out of reach" test and skip the "own pages answer" one
+# (tests/dataio/test_privacy.py covers them per role).
+PRIVACY_URLS = {"privacy_customer", "privacy_customer_export", "privacy_customer_erase",
+                "privacy_contact_export", "privacy_contact_erase"}
 
 
 def _walk(patterns, namespace: str = "", route: str = ""):
@@ -114,7 +127,7 @@ def test_own_customer_pages_answer(client, users, records):
     """The 404s above come from the permission check, not from wrong urls."""
     client.force_login(users["manager1"])
     for name, params, _route in _urls():
-        if params:
+        if params and name.rsplit(":", 1)[-1] not in PRIVACY_URLS:
             url = reverse(name, kwargs={p: records["east"][URL_PARAMS[p]].pk for p in params})
             assert client.get(url).status_code in (200, 302, 405), (name, url)
 

@@ -49,25 +49,11 @@ def shot():
     return take
 
 
-
-
 @pytest.fixture(autouse=True)
 def _audit_log_flushable(django_db_setup, django_db_blocker):
     """Browser tests run against a live server, so their data is committed and the test
-    database is flushed afterwards. On SQLite the flush is a DELETE, which the audit log's
-    append-only triggers refuse (PostgreSQL's TRUNCATE does not fire them). Empty the log
-    with the triggers lifted, then put them back, before the flush runs."""
-    import importlib
-
-    from django.db import connection
+    database is flushed afterwards; see tests.conftest.empty_audit_log."""
+    from tests.conftest import empty_audit_log
 
     yield
-    if connection.vendor != "sqlite":
-        return
-    triggers = importlib.import_module("kehu.audit.migrations.0002_append_only")
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for sql in triggers.SQLITE_REVERSE:
-            cursor.execute(sql)
-        cursor.execute("DELETE FROM audit_auditevent")
-        for sql in triggers.SQLITE:
-            cursor.execute(sql)
+    empty_audit_log(django_db_blocker)

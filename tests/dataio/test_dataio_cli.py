@@ -1,5 +1,6 @@
-"""`kehu import` / `kehu export` as a user runs them, in a real process on a file database:
-exit codes, the error listing, and a killed import that leaves nothing behind."""
+"""`kehu import` / `kehu export` as a user runs them, in a real process on a database of its
+own (an SQLite file, or a fresh database on the suite's PostgreSQL server): exit codes, the
+error listing, and a killed import that leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -16,13 +17,72 @@ import pytest
 KEHU = [sys.executable, "-c", "from kehu.cli import main; main()"]
 
 
+class _Database:
+    """The site's database, read from outside kehu."""
+
+    def __init__(self, sqlite_path=None, url=None):
+        self.sqlite_path, self.url = sqlite_path, url
+
+    def query(self, sql):
+        if self.sqlite_path:
+            with sqlite3.connect(self.sqlite_path) as conn:
+                return conn.execute(sql).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            cursor = conn.execute(sql)
+            return cursor.fetchall() if cursor.description else []
+
+    def write_locked(self) -> bool:
+        """Whether another process is inside a write transaction."""
+        if self.sqlite_path:
+            conn = sqlite3.connect(self.sqlite_path, timeout=0, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("ROLLBACK")
+                return False
+            except sqlite3.OperationalError:
+                return True
+            finally:
+                conn.close()
+        rows = self.query("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                          "current_database() AND pid <> pg_backend_pid() AND backend_xid "
+                          "IS NOT NULL")
+        return rows[0][0] > 0
+
+
+def _fresh_postgres(url: str) -> tuple[str, object]:
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"kehu_cli_{os.getpid()}"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return urlunsplit(parts._replace(path="/" + name)), drop
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A kehu installation with its own SQLite file, one admin and one customer."""
+    """A kehu installation with its own database, one admin and one customer."""
     tmp_path = tmp_path_factory.mktemp("site")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(KEHU_VAR_DIR=str(tmp_path / "var"), KEHU_HTTPS="0",
                DJANGO_SETTINGS_MODULE="kehu.settings")
+    drop = None
+    if os.environ.get("DATABASE_URL"):
+        env["DATABASE_URL"], drop = _fresh_postgres(os.environ["DATABASE_URL"])
+        database = _Database(url=env["DATABASE_URL"])
+    else:
+        database = _Database(sqlite_path=tmp_path / "var" / "kehu.sqlite3")
 
     def kehu(*args, **kw):
         return subprocess.run([*KEHU, *args], env=env, capture_output=True, text=True,
@@ -36,20 +96,20 @@ def site(tmp_path_factory):
     customers.write_text("客户编号,客户名称\nC1,上海华东贸易有限公司\n", encoding="utf-8")
     assert kehu("import", "customers", str(customers)).returncode == 0
     kehu.env = env
-    kehu.db = tmp_path / "var" / "kehu.sqlite3"
-    return kehu
+    kehu.db = database
+    yield kehu
+    if drop is not None:
+        drop()
 
 
 @pytest.fixture(autouse=True)
 def _no_transactions(site):
     yield
-    with sqlite3.connect(site.db) as conn:
-        conn.execute("DELETE FROM customers_transaction")
+    site.db.query("DELETE FROM customers_transaction")
 
 
 def _count(db, table):
-    with sqlite3.connect(db) as conn:
-        return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+    return db.query(f"SELECT COUNT(*) FROM {table}")[0][0]  # noqa: S608
 
 
 def _orders(path, n, bad_line=None):
@@ -83,19 +143,6 @@ def test_a_good_file_exits_0_and_undo_by_batch_id(site, tmp_path):
     assert result.returncode == 1 and "no active user" in result.stderr
 
 
-def _write_locked(db) -> bool:
-    """Whether another process holds SQLite's write lock, i.e. is inside a write transaction."""
-    conn = sqlite3.connect(db, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError:
-        return True
-    finally:
-        conn.close()
-
-
 def test_a_killed_import_leaves_nothing_and_a_rerun_succeeds(site, tmp_path):
     orders = _orders(tmp_path / "o.csv", 400)
     batches = _count(site.db, "dataio_importbatch")
@@ -104,11 +151,11 @@ def test_a_killed_import_leaves_nothing_and_a_rerun_succeeds(site, tmp_path):
     proc = subprocess.Popen([*KEHU, "import", "transactions", str(orders), "--chunk-size", "50"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while not _write_locked(site.db) and proc.poll() is None and time.monotonic() < deadline:
+    while not site.db.write_locked() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(2.5)  # a couple of chunks are written, inside the open transaction
     assert proc.poll() is None, "the import finished before it could be killed"
-    assert _write_locked(site.db)
+    assert site.db.write_locked()
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert _count(site.db, "customers_transaction") == 0

@@ -272,3 +272,42 @@ def test_a_file_that_is_not_a_table_is_refused_with_a_reason(tmp_path, users):
     report = import_file(users["admin"], "customers", path)
     assert not report.ok
     assert "UTF-8" in report.errors[0].message
+
+
+def test_text_with_tabs_backslashes_and_line_breaks_arrives_intact(tmp_path, users, customers):
+    """PostgreSQL receives transactions in COPY's text format, where these characters are
+    special; SQLite through parameters."""
+    customers["east"].external_id = "E1"
+    customers["east"].save()
+    notes = ["tab\there", "back\\slash \\N", "two\nlines", "\\", "送货\r\n上门"]
+    text = "客户编号,日期,金额,备注\n" + "".join(
+        f'E1,2024-01-0{i + 1},1,"{n}"\n' for i, n in enumerate(notes))
+    report = import_file(users["sales1"], "transactions", _csv(tmp_path, text))
+    assert report.ok, report.errors
+    assert list(Transaction.objects.order_by("date").values_list("notes", flat=True)) == notes
+
+
+@pytest.mark.usefixtures("committed_db")
+def test_outside_a_transaction_a_late_bad_row_still_leaves_nothing(tmp_path, users, customers):
+    """Outside any transaction of its caller (a command, a background job), PostgreSQL's
+    import writes chunks from a second thread while it checks the next ones; a bad row
+    after several written chunks must still leave nothing, and a good file commits."""
+    from django.db import connection
+
+    customers["east"].external_id = "E1"
+    customers["east"].save()
+    assert not connection.in_atomic_block
+    rows = [f"E1,2024-01-01,{i},N{i}" for i in range(20)]
+    bad = "客户编号,日期,金额,单号\n" + "\n".join([*rows, "E1,2024-02-30,1,NX"]) + "\n"
+    report = import_file(users["sales1"], "transactions", _csv(tmp_path, bad), chunk_size=3)
+    assert [(e.line, e.column) for e in report.errors] == [(22, "日期")]
+    assert (report.created, report.batch_id) == (0, None)
+    assert not Transaction.objects.exists() and not ImportBatch.objects.exists()
+    good = "客户编号,日期,金额,单号\n" + "\n".join(rows) + "\n"
+    report = import_file(users["sales1"], "transactions", _csv(tmp_path, good, name="g.csv"),
+                         chunk_size=3)
+    assert report.ok and report.created == 20
+    assert Transaction.objects.count() == 20
+    assert ImportBatch.objects.get().created == 20
+    undo_batch(users["sales1"], report.batch_id)
+    assert not Transaction.objects.exists()

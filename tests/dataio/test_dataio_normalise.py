@@ -86,3 +86,8 @@ def test_fullwidth_ascii_becomes_halfwidth(text):
 def test_emails_are_trimmed_and_lowercased():
     assert normalise.email("  Info@HuaDong.CN ") == "info@huadong.cn"
     assert normalise.email("ｉｎｆｏ＠ｘ．ｃｎ") == "info@x.cn"
+
+
+def test_words_keep_their_order_apart_from_the_legal_form():
+    assert normalise.words("Silk  Hangzhou Co., Ltd.") == "silk hangzhou"
+    assert normalise.words("（上海）华东贸易有限公司") == "上海 华东贸易"

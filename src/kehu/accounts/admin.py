@@ -15,12 +15,13 @@ class TeamAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "first_name", "last_name", "role", "team", "sensitive_tier",
-                    "is_active")
-    list_filter = ("role", "team", "sensitive_tier", "is_active")
+                    "privacy_officer", "is_active")
+    list_filter = ("role", "team", "sensitive_tier", "privacy_officer", "is_active")
     fieldsets = (*DjangoUserAdmin.fieldsets,
-                 (_("kehu"), {"fields": ("role", "team", "sensitive_tier")}))
+                 (_("kehu"), {"fields": ("role", "team", "sensitive_tier", "privacy_officer")}))
     add_fieldsets = (*DjangoUserAdmin.add_fieldsets,
-                     (_("kehu"), {"fields": ("role", "team", "sensitive_tier")}))
+                     (_("kehu"), {"fields": ("role", "team", "sensitive_tier",
+                                             "privacy_officer")}))
 
     def save_model(self, request, obj, form, change):
         new_team = obj.team

@@ -54,6 +54,13 @@ class User(AbstractUser):
         default=False,
         help_text=_("Sees and edits sensitive fields even if the role does not."),
     )
+    privacy_officer = models.BooleanField(
+        _("privacy officer"),
+        default=False,
+        help_text=_("Answers data-subject requests: exports everything kehu holds about a "
+                    "person and erases it (PIPL Art. 44–47, GDPR Art. 15–17), for every "
+                    "customer of the firm."),
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -70,6 +77,12 @@ class User(AbstractUser):
     @property
     def is_kehu_admin(self) -> bool:
         return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def is_privacy_officer(self) -> bool:
+        # Deliberately not implied by the admin role: handling data-subject requests is a
+        # separate, named responsibility (a superuser can do anything anyway).
+        return self.is_active and (self.is_superuser or self.privacy_officer)
 
     @property
     def sees_sensitive(self) -> bool:

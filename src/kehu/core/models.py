@@ -1,5 +1,6 @@
 """Abstract bases every app shares."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,3 +21,52 @@ class VersionedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Job(models.Model):
+    """Long work (an import, a duplicate scan, a value refresh) run in the background; see
+    kehu.core.jobs for how to start one and report progress."""
+
+    kind = models.CharField(_("kind"), max_length=50, db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("started by"), null=True,
+                             blank=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices,
+                              default=JobStatus.QUEUED, db_index=True)
+    done = models.BigIntegerField(_("done"), default=0)
+    total = models.BigIntegerField(_("total"), null=True, blank=True)
+    message = models.CharField(_("message"), max_length=300, blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    # host:pid:token of the process running the job, so that a job whose process died can
+    # be told from one that is merely slow.
+    runner = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return None
+        return max(0, min(100, int(self.done * 100 / self.total)))

@@ -16,7 +16,11 @@ CHANGE = "change"  # edit the card, its contacts and transactions, set the lifec
 CONTRIBUTE = "contribute"  # add activities to the timeline
 DELETE = "delete"
 EXPORT = "export"
-ACTIONS = (VIEW, CHANGE, CONTRIBUTE, DELETE, EXPORT)
+# Answer a data-subject request (export or erase everything about a person). Not a role's
+# scope: privacy officers (accounts.User.privacy_officer) may do it for every customer, and
+# nobody else for any, admins included.
+PRIVACY = "privacy"
+ACTIONS = (VIEW, CHANGE, CONTRIBUTE, DELETE, EXPORT, PRIVACY)
 
 # Which actions each role may take, and over which scope of customers:
 # "own" = customers the user owns; "team" = customers owned in the user's team;
@@ -49,6 +53,8 @@ def customer_filter(user, action: str, prefix: str = "") -> Q | None:
         raise ValueError(f"unknown action {action!r}")
     if user is None or not user.is_authenticated or not user.is_active:
         return _NOTHING
+    if action == PRIVACY:
+        return None if user.is_privacy_officer else _NOTHING
     if user.is_kehu_admin:
         return None
     scope = _SCOPES.get(user.role, {}).get(action)
@@ -65,6 +71,11 @@ def customer_filter(user, action: str, prefix: str = "") -> Q | None:
     if scope == "own+shared":
         return own | team if user.team.share_customers else own
     raise AssertionError(scope)
+
+
+def has_action(user, action: str) -> bool:
+    """Whether the user may take `action` on any customer at all (to show or hide a page)."""
+    return customer_filter(user, action) is not _NOTHING
 
 
 def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:

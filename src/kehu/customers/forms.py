@@ -243,6 +243,7 @@ class CustomerFilterForm(forms.Form):
     team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
     nature = forms.ChoiceField(label=_("Customer nature"), required=False)
     service_group = forms.ChoiceField(label=_("Service group"), required=False)
+    stale = forms.BooleanField(label=_("Stale data only"), required=False)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
     cursor = forms.CharField(required=False, max_length=500)

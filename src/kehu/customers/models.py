@@ -122,6 +122,13 @@ class Customer(VersionedModel):
     # Denormalised from the owner so that team scoping is one indexed comparison at 1M rows.
     team = models.ForeignKey("accounts.Team", verbose_name=_("team"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="customers")
+    # Stale data (过期数据): when somebody last confirmed that the card's key facts are still
+    # true. Never set by imports: a file says nothing about whether its data is current.
+    confirmed_at = models.DateTimeField(_("data confirmed at"), null=True, blank=True,
+                                        editable=False, db_index=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                     editable=False, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name=_("data confirmed by"))
     # Search keys: lower-case name, its pinyin and initials, phone digits, e-mail.
     # Indexed for substring search: an FTS5 trigram table on SQLite, pg_trgm on PostgreSQL.
     search_text = models.TextField(blank=True, editable=False)

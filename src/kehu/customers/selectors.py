@@ -4,10 +4,13 @@ may see."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connections
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.permissions import VIEW, restrict
@@ -39,6 +42,7 @@ class CustomerFilters:
     team: int | None = None
     nature: str = ""
     service_group: str = ""
+    stale: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -88,7 +92,28 @@ def filter_customers(qs: QuerySet[Customer], f: CustomerFilters) -> QuerySet[Cus
         qs = qs.filter(nature=f.nature)
     if f.service_group:
         qs = qs.filter(service_group=f.service_group)
+    if f.stale:
+        qs = qs.filter(stale_q())
     return qs
+
+
+# Stale data (过期数据) -------------------------------------------------------------------------
+
+def stale_cutoff(now: datetime | None = None) -> datetime:
+    """Cards whose key facts were last confirmed before this are stale."""
+    return (now or timezone.now()) - timedelta(days=settings.KEHU_STALE_AFTER_DAYS)
+
+
+def stale_q(now: datetime | None = None) -> Q:
+    """Confirmed before the cutoff, or never confirmed and created before it (two indexed
+    comparisons, so that the list can filter a million cards by it)."""
+    cutoff = stale_cutoff(now)
+    return Q(confirmed_at__lt=cutoff) | Q(confirmed_at__isnull=True, created_at__lt=cutoff)
+
+
+def is_stale(customer: Customer, now: datetime | None = None) -> bool:
+    checked = customer.confirmed_at or customer.created_at
+    return checked is not None and checked < stale_cutoff(now)
 
 
 def customer_page(user, filters: CustomerFilters, *, sort: str = "name",

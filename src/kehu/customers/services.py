@@ -243,6 +243,34 @@ def record_customer_view(user: User, customer: Customer, *, ip: str | None = Non
     record(user, "customer.view", obj=customer, ip=ip, via=via, detail={"part": part})
 
 
+@transaction.atomic
+def confirm_customer_data(user: User, customer: Customer, *, ip: str | None = None,
+                          via: str = "web") -> Customer:
+    """The owner (or whoever may change the card) confirms that its key facts are still true:
+    the card is no longer stale, and an open refresh task for it is done. The card's version
+    is left alone, so that nobody's open edit form becomes stale because of it."""
+    if not can(user, CHANGE, customer):
+        raise NotPermitted(_("You may not change this customer."))
+    from kehu.sales.models import Activity, ActivityKind
+
+    current = _locked(Customer, customer.pk)
+    now = timezone.now()
+    current.confirmed_at, current.confirmed_by = now, user
+    current._change_reason = _("Data confirmed")
+    current._history_user = user
+    current.save(update_fields=["confirmed_at", "confirmed_by"])
+    closed = Activity.objects.filter(customer=current, kind=ActivityKind.TASK,
+                                     origin=STALE_DATA_ORIGIN, done_at__isnull=True
+                                     ).update(done_at=now, done_by=user)
+    record(user, "customer.confirm", obj=current, ip=ip, via=via,
+           detail={"tasks_closed": closed})
+    return current
+
+
+# What an automatically created refresh task is marked with (sales.Activity.origin).
+STALE_DATA_ORIGIN = "stale_data"
+
+
 # Contacts ---------------------------------------------------------------------------------
 
 @transaction.atomic

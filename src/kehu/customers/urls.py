@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer_card, name="card"),
     path("customers/<int:pk>/edit/", views.customer_edit, name="edit"),
     path("customers/<int:pk>/state/", views.customer_state, name="state"),
+    path("customers/<int:pk>/confirm/", views.customer_confirm, name="confirm"),
     path("customers/<int:pk>/owner/", views.customer_owner, name="owner"),
     path("customers/<int:pk>/delete/", views.customer_delete, name="delete"),
     path("customers/<int:pk>/contacts/new/", views.contact_create, name="contact_create"),
@@ -24,4 +25,6 @@ urlpatterns = [
     path("customers/<int:pk>/activities/new/", views.activity_create, name="activity_create"),
     path("customers/<int:pk>/activities/<int:activity_pk>/delete/", views.activity_delete,
          name="activity_delete"),
+    path("customers/<int:pk>/activities/<int:activity_pk>/done/", views.task_done,
+         name="task_done"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.accounts.models import Role, Team, User
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
-from kehu.core.permissions import CHANGE, CONTRIBUTE, DELETE, VIEW, can
+from kehu.core.permissions import CHANGE, CONTRIBUTE, DELETE, EXPORT, VIEW, can, has_action
 from kehu.core.requests import client_ip
 from kehu.customers import selectors, services
 from kehu.customers.forms import (
@@ -90,7 +91,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.CustomerFilters(
         q=data.get("q") or "", state=data.get("state") or "", owner=data.get("owner"),
         team=data.get("team"), nature=data.get("nature") or "",
-        service_group=data.get("service_group") or "")
+        service_group=data.get("service_group") or "", stale=bool(data.get("stale")))
     sort = data.get("sort") or "name"
     descending = data.get("dir") == "desc"
     cursor = data.get("cursor") or None
@@ -109,7 +110,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     params = {k: v for k, v in (
         ("q", filters.q), ("state", filters.state), ("owner", filters.owner or ""),
         ("team", filters.team or ""), ("nature", filters.nature),
-        ("service_group", filters.service_group)) if v}
+        ("service_group", filters.service_group), ("stale", "1" if filters.stale else "")) if v}
+    for c in page.items:
+        c.stale = selectors.is_stale(c)
     order = {"sort": sort, "dir": "desc" if descending else "asc"}
     columns = []
     for key, label in (("name", _("Name")), ("state", _("Lifecycle state")),
@@ -126,6 +129,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         })
     context = {
         "form": form, "page": page, "columns": columns, "nav": "customers",
+        "may_export": has_action(request.user, EXPORT), "filter_query": urlencode(params),
         "first_url": "?" + urlencode({**params, **order}) if cursor else "",
         "next_url": "?" + urlencode({**params, **order, "cursor": page.next_cursor})
         if page.next_cursor else "",
@@ -226,6 +230,9 @@ def _render_card(request: HttpRequest, customer: Customer, tab: str, status: int
         "may_reassign": may_change and _can_manage_owner(user),
         "lifecycle_form": LifecycleForm(initial={"state": customer.lifecycle_state}),
         "sees_sensitive": user.sees_sensitive,
+        "stale": selectors.is_stale(customer),
+        "stale_days": settings.KEHU_STALE_AFTER_DAYS,
+        "privacy_officer": user.is_privacy_officer,
         **_tab_context(request, customer, tab),
         **extra,
     }
@@ -320,6 +327,15 @@ def _show_conflict(request: HttpRequest, form: CustomerForm, pk: int, error: Sta
 
 
 # Lifecycle state, owner, delete -----------------------------------------------------------
+
+@login_required
+@require_POST
+def customer_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer(request, pk, CHANGE)
+    services.confirm_customer_data(request.user, customer, **_audit(request))
+    messages.success(request, _("Thank you: the card's data is confirmed as of today."))
+    return redirect(_card_url(customer))
+
 
 @login_required
 @require_POST
@@ -518,6 +534,25 @@ def activity_create(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Activity added."))
             return redirect(_card_url(customer, "activities"))
     return _render_card(request, customer, "activities", status=400, activity_form=form)
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, pk: int, activity_pk: int) -> HttpResponse:
+    customer = _customer(request, pk)
+    if activity_pk > _MAX_ID:
+        raise Http404
+    task = sales_selectors.activities(request.user).filter(customer=customer,
+                                                           pk=activity_pk).first()
+    if task is None:
+        raise Http404
+    try:
+        sales_services.complete_task(request.user, task, **_audit(request))
+    except ServiceError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("Task done."))
+    return redirect(_card_url(customer, "activities"))
 
 
 @login_required

@@ -98,7 +98,21 @@ def parse_datetime(value: Any) -> dt.datetime:
     return result
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d{1,30}(?:\.(\d{0,30}))?")
+
+
 def parse_decimal(value: Any, max_digits: int, decimal_places: int) -> Decimal:
+    if value.__class__ is str and (plain := _PLAIN_NUMBER.fullmatch(value)):
+        # The shape of nearly every cell in an ERP export ("1234.50"): its decimal places
+        # and size are read off the text, a million rows notice the difference.
+        places = len(plain[1] or "")
+        if places > decimal_places:
+            raise CellError(_("“%(value)s” has more than %(places)d decimal places.")
+                            % {"value": value, "places": decimal_places})
+        number = Decimal(value)
+        if number and number.adjusted() >= max_digits - decimal_places:
+            raise CellError(_("“%(value)s” is too large.") % {"value": value})
+        return number
     if isinstance(value, bool):
         raise CellError(_("“%(value)s” is not a number.") % {"value": value})
     if isinstance(value, int | float):

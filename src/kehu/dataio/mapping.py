@@ -57,7 +57,7 @@ _COMMON = {
 SYNONYMS: dict[str, dict[str, list[str]]] = {
     ImportKind.CUSTOMERS: {
         **_COMMON,
-        "name": ["客户名称", "客户名", "名称", "公司名称", "单位名称", "企业名称", "客户",
+        "name": ["客户名称", "客户名", "名称", "公司名称", "公司", "单位名称", "企业名称", "客户",
                  "customer", "customer name", "company", "company name"],
         "external_id": ["客户编号", "外部编号", "客户代码", "编号", "客户id", "id", "code",
                         "customer id", "customer code", "customer number"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -107,3 +109,135 @@ class ImportedUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} {self.object_id}"
+
+
+class ImportUpload(models.Model):
+    """A file handed to the import wizard, kept (privately, under KEHU_UPLOAD_DIR) from the
+    upload through the column mapping and preview until it has been imported."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+", verbose_name=_("uploaded by"))
+    kind = models.CharField(_("kind"), max_length=20, choices=ImportKind.choices)
+    file_name = models.CharField(_("file name"), max_length=255)
+    stored_name = models.CharField(max_length=100)
+    size = models.BigIntegerField(_("size"), default=0)
+    update_existing = models.BooleanField(_("update existing"), default=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL, related_name="+",
+                              verbose_name=_("owner"))
+    # The user's corrections of the automatic matching: {"file header": "field" or ""}.
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    job = models.ForeignKey("core.Job", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+    batch = models.ForeignKey(ImportBatch, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("uploaded import file")
+        verbose_name_plural = _("uploaded import files")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+# Duplicates ---------------------------------------------------------------------------------
+# Match keys and candidate pairs are derived data, rebuilt by the duplicate scan; they hang
+# off customers and contacts without a reverse accessor ("+") and go when their record goes.
+
+class CustomerKey(models.Model):
+    """One blocking key of a customer (a normalised phone, e-mail, name, pinyin...):
+    customers that share a key are compared, nobody else, so the scan never compares every
+    customer with every other."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="+")
+    key = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "customer"])]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ContactKey(models.Model):
+    contact = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "contact"])]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class PairStatus(models.TextChoices):
+    OPEN = "open", _("To review")
+    DISMISSED = "dismissed", _("Not a duplicate")
+
+
+class _Pair(models.Model):
+    score = models.PositiveSmallIntegerField(_("score"))
+    # [{"code": "phone", "value": "13800138000"}, {"code": "name", "value": 93}...]
+    reasons = models.JSONField(_("reasons"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=PairStatus.choices,
+                              default=PairStatus.OPEN)
+    found_at = models.DateTimeField(_("found at"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("decided by"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.a_id} ~ {self.b_id} ({self.score})"
+
+
+class CustomerPair(_Pair):
+    """Two customers that are likely one; a is always the one with the smaller id."""
+
+    a = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    b = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("likely duplicate customers")
+        verbose_name_plural = _("likely duplicate customers")
+        indexes = [models.Index(fields=["status", "score"])]
+        constraints = [
+            models.UniqueConstraint(fields=["a", "b"], name="dataio_customer_pair_unique"),
+            models.CheckConstraint(condition=models.Q(a__lt=models.F("b")),
+                                   name="dataio_customer_pair_ordered"),
+        ]
+
+
+class ContactPair(_Pair):
+    """Two contacts that are likely one person; a is always the one with the smaller id."""
+
+    a = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
+    b = models.ForeignKey("customers.Contact", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("likely duplicate contacts")
+        verbose_name_plural = _("likely duplicate contacts")
+        indexes = [models.Index(fields=["status", "score"])]
+        constraints = [
+            models.UniqueConstraint(fields=["a", "b"], name="dataio_contact_pair_unique"),
+            models.CheckConstraint(condition=models.Q(a__lt=models.F("b")),
+                                   name="dataio_contact_pair_ordered"),
+        ]
+
+
+class DedupScan(models.Model):
+    """When the duplicate scan of customers or of contacts last refreshed its keys: the
+    next scan only needs the records changed since."""
+
+    kind = models.CharField(max_length=20, unique=True)
+    scanned_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.scanned_at:%Y-%m-%d %H:%M}"

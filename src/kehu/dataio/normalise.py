@@ -89,3 +89,15 @@ def _strip_company(value: str) -> str:
                 text = text[: -len(suffix)].rstrip()
                 break
     return unicodedata.normalize("NFKC", _SPACES.sub("", text).casefold())
+
+
+def words(value: str) -> str:
+    """The name's words without legal-form suffixes, in lower case, spaces kept: for comparing
+    names whatever the order of their words ("Silk Hangzhou Co." ~ "hangzhou silk")."""
+    text = _SPACES.sub(" ", _BRACKETS.sub(" ", halfwidth(value or "")).casefold()).strip()
+    text = _EN_SUFFIX.sub("", text).strip(" ,.")
+    for suffix in _CN_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)].rstrip()
+            break
+    return text

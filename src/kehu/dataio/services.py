@@ -1,18 +1,22 @@
 """Importing files all or nothing, and undoing an import.
 
-An import reads the file twice. The first pass checks every row and collects every problem
-(line, column, reason) without writing anything; a file with any problem is refused whole.
-The second pass checks each row again — inside the one database transaction that writes
-them, so nothing can have changed in between — and writes them in chunks with bulk inserts.
-Killing the process at any point leaves the database as it was, and running the import again
-succeeds.
+An import reads the file once and checks every row, collecting every problem (line, column,
+reason) without writing anything; the checked rows wait in a temporary file. A file with any
+problem is refused whole. Otherwise the checked rows are written in chunks with bulk inserts,
+inside one database transaction together with the batch that records them. Killing the
+process at any point leaves the database as it was, and running the import again succeeds.
+What changes between the check and the write (a customer deleted meanwhile, an external id
+taken) makes the database refuse the transaction, and the import reports it and writes
+nothing.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import queue
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -534,9 +538,13 @@ def insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[
             cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
                            "FROM generate_series(1, %s)", [table, n])
             ids = [r[0] for r in cursor.fetchall()]
+            # COPY's text format, built here in one go: a third of the time psycopg takes
+            # to adapt each value of each row on its own.
+            tail = "".join("\t" + _pg_text(v) for v in extra) + "\n"
+            data = "".join([f"{pk}\t" + "\t".join(map(_pg_text, row)) + tail
+                            for pk, row in zip(ids, rows, strict=True)])
             with cursor.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
-                for pk, row in zip(ids, rows, strict=True):
-                    copy.write_row((pk, *row, *extra))
+                copy.write(data)
             return ids
         if connection.vendor != "sqlite":
             objs = model.objects.bulk_create(
@@ -556,6 +564,23 @@ def insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[
         cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})",  # noqa: S608
                            params)
         return list(range(start, start + n))
+
+
+_PG_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _pg_text(value: Any) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    cls = value.__class__
+    if cls is str:
+        return value.translate(_PG_ESCAPES) if value else value
+    if cls is bool:
+        return "t" if value else "f"
+    if cls is datetime:
+        return value.isoformat()
+    return str(value)  # int, Decimal, date
 
 
 def _sqlite_value(value: Any) -> Any:
@@ -580,11 +605,6 @@ def _record_ids(batch: ImportBatch, model: type[models.Model], ids: Iterable[int
 class _ProductImporter(_Importer):
     kind = ImportKind.PRODUCTS
     model = Product
-
-    def file_problems(self) -> list[str]:
-        if self.user.is_kehu_admin or self.user.role == Role.MANAGER:
-            return []
-        return [_("Only managers and admins may import products.")]
 
     def prepare(self) -> None:
         self.existing = dict(Product.objects.values_list("code", "id"))
@@ -672,6 +692,37 @@ def _json(value: Any) -> Any:
     return value
 
 
+# Who may import what --------------------------------------------------------------------------
+# The role decides the kinds; the rows are then limited to the customers the user may change
+# (or add activities to) and the owners the user may assign, as on the card.
+_IMPORT_ROLES: dict[str, set[str]] = {
+    ImportKind.CUSTOMERS: {Role.MANAGER, Role.SALES},
+    ImportKind.CONTACTS: {Role.MANAGER, Role.SALES},
+    ImportKind.TRANSACTIONS: {Role.MANAGER, Role.SALES},
+    ImportKind.PRODUCTS: {Role.MANAGER},
+    ImportKind.ACTIVITIES: {Role.MANAGER, Role.SALES, Role.SERVICE},
+}
+
+
+def may_import(user: User, kind: str) -> bool:
+    if not getattr(user, "is_active", False) or kind not in _IMPORT_ROLES:
+        return False
+    return user.is_kehu_admin or user.role in _IMPORT_ROLES[kind]
+
+
+def importable_kinds(user: User) -> list[str]:
+    return [kind for kind in ImportKind.values if may_import(user, kind)]
+
+
+def _role_problem(user: User, kind: str) -> str | None:
+    if may_import(user, kind):
+        return None
+    if kind == ImportKind.PRODUCTS:
+        return _("Only managers and admins may import products.")
+    return _("Your role (%(role)s) may not import %(kind)s.") % {
+        "role": user.get_role_display(), "kind": ImportKind(kind).label}
+
+
 # The service --------------------------------------------------------------------------------
 
 def import_file(user: User, kind: str, path: str | os.PathLike[str], *,
@@ -691,6 +742,11 @@ def import_file(user: User, kind: str, path: str | os.PathLike[str], *,
         raise NotPermitted(_("Inactive users may not import."))
     path = Path(path)
     report = ImportReport(kind=kind, file_name=file_name or path.name, dry_run=dry_run)
+    refused = _role_problem(user, kind)
+    if refused:
+        report.add_error(0, "", refused)
+        _record_refusal(user, report, ip, via, dry_run)
+        return report
     try:
         table = open_table(path)
     except FileRefused as exc:
@@ -715,29 +771,214 @@ def import_file(user: User, kind: str, path: str | os.PathLike[str], *,
 
     importer.prepare()
     pause = float(os.environ.get(PAUSE_ENV) or 0)
-    # The checked rows wait in a temporary file between the passes: memory stays at one
-    # chunk whatever the file's size, and the file is parsed only once.
-    with tempfile.TemporaryFile(prefix="kehu-import-") as spool:
-        updates = _check(importer, table, report, spool, chunk_size, progress)
-        if not report.ok or dry_run:
-            if report.ok:
-                # What the write would do (updates that change nothing are counted too).
-                report.created, report.updated = report.rows - updates, updates
-            _record_refusal(user, report, ip, via, dry_run)
+    try:
+        if connection.vendor == "postgresql" and not dry_run:
+            _check_and_write(user, importer, table, report, chunk_size=chunk_size,
+                             progress=progress, pause=pause, ip=ip, via=via)
             return report
-        spool.seek(0)
-        try:
+        # The checked rows wait in a temporary file between the passes: memory stays at one
+        # chunk whatever the file's size, and the file is parsed only once.
+        with tempfile.TemporaryFile(prefix="kehu-import-") as spool:
+            updates = _check(importer, table, report, spool, chunk_size, progress)
+            if not report.ok or dry_run:
+                if report.ok:
+                    # What the write would do (updates that change nothing count too).
+                    report.created, report.updated = report.rows - updates, updates
+                _record_refusal(user, report, ip, via, dry_run)
+                return report
+            spool.seek(0)
             _write(user, importer, spool, report, progress=progress, pause=pause, ip=ip,
                    via=via)
-        except IntegrityError as exc:
-            # Something the rows refer to was removed between checking and writing.
-            report.created = report.updated = 0
-            report.batch_id = None
-            report.add_error(0, "", _("The database changed while the file was imported "
-                                      "(%(error)s); nothing was imported. Run the import "
-                                      "again.") % {"error": exc})
-            _record_refusal(user, report, ip, via, dry_run)
+    except IntegrityError as exc:
+        # Something the rows refer to was removed between checking and writing.
+        report.created = report.updated = 0
+        report.batch_id = None
+        report.add_error(0, "", _("The database changed while the file was imported "
+                                  "(%(error)s); nothing was imported. Run the import "
+                                  "again.") % {"error": exc})
+        _record_refusal(user, report, ip, via, dry_run)
     return report
+
+
+class _Refused(Exception):
+    """Raised inside the import's transaction to roll back what it wrote."""
+
+
+def _check_and_write(user: User, importer: _Importer, table: TableFile,
+                     report: ImportReport, *, chunk_size: int, progress: Progress | None,
+                     pause: float, ip: str | None, via: str) -> None:
+    """One pass, for PostgreSQL: each checked chunk is written at once, inside the one
+    transaction, and the whole transaction is rolled back if any row turns out bad. Nothing
+    waits in a temporary file, and other sessions are not held up meanwhile, as PostgreSQL
+    locks only the rows written. (SQLite has a single write lock for the whole database, so
+    there the rows are all checked before the lock is taken.)
+
+    The chunks are written by a second thread with its own connection, so that the database
+    inserts, updates its indexes and checks the foreign keys of one chunk while this thread
+    reads and checks the next; called inside a transaction of its caller, the import joins it
+    and writes from this thread."""
+    writer = (_Writer if connection.in_atomic_block else _ThreadWriter)(user, importer, report,
+                                                                          ip, via)
+    chunk: list[Any] = []
+    count = 0
+    try:
+        for line, row in table.rows():
+            count += 1
+            values = importer.clean(line, row, report)
+            if values is not None and report.error_count == 0:
+                chunk.append(values)
+                if len(chunk) >= chunk_size:
+                    writer.put(chunk)
+                    chunk = []
+                    if pause:
+                        time.sleep(pause)
+            if progress and count % 1000 == 0:
+                progress("import", count, None)
+        report.rows = count
+        if chunk and report.error_count == 0:
+            writer.put(chunk)
+    except BaseException:
+        writer.close(commit=False)
+        raise
+    committed = writer.close(commit=report.error_count == 0)
+    if progress:
+        progress("import", count, count)
+    if pause:
+        time.sleep(pause)
+    if not committed:
+        report.created = report.updated = 0
+        report.batch_id = None
+        _record_refusal(user, report, ip, via, False)
+
+
+class _Writer:
+    """Writes chunks in the calling thread, inside the caller's transaction (a savepoint)."""
+
+    def __init__(self, user: User, importer: _Importer, report: ImportReport, ip: str | None,
+                 via: str):
+        self.user, self.importer, self.report, self.ip, self.via = (user, importer, report,
+                                                                     ip, via)
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        self.open = True
+        _constraints("IMMEDIATE")
+        self.batch = ImportBatch.objects.create(kind=report.kind, file_name=report.file_name,
+                                                created_by=user)
+
+    def put(self, chunk: list[Any]) -> None:
+        _write_chunk(self.importer, self.batch, chunk, self.report)
+
+    def close(self, commit: bool) -> bool:
+        if not self.open:
+            return False
+        self.open = False
+        if commit:
+            try:
+                _finish_batch(self.user, self.batch, self.report, self.ip, self.via)
+                _constraints("DEFERRED")
+            except BaseException as exc:
+                self.atomic.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            self.atomic.__exit__(None, None, None)
+            return True
+        refused = _Refused()
+        self.atomic.__exit__(_Refused, refused, None)  # rolls the savepoint back
+        _constraints("DEFERRED")
+        return False
+
+
+def _constraints(mode: str) -> None:
+    # Foreign keys checked as each chunk is written, not all at commit: the checks of one
+    # chunk then overlap with the reading of the next instead of piling up at the end.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS ALL {mode}")
+
+
+_DONE = object()
+
+
+class _ThreadWriter:
+    """Writes chunks from a second thread, in a transaction of its own connection."""
+
+    def __init__(self, user: User, importer: _Importer, report: ImportReport, ip: str | None,
+                 via: str):
+        self.user, self.importer, self.report, self.ip, self.via = (user, importer, report,
+                                                                     ip, via)
+        self.queue: queue.Queue = queue.Queue(maxsize=2)  # memory: a few chunks at most
+        self.error: BaseException | None = None
+        self.committed = False
+        self.thread = threading.Thread(target=self._run, name="kehu-import-writer",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            with transaction.atomic():
+                _constraints("IMMEDIATE")
+                batch = ImportBatch.objects.create(kind=self.report.kind,
+                                                   file_name=self.report.file_name,
+                                                   created_by=self.user)
+                while True:
+                    item = self.queue.get()
+                    if item is _DONE:
+                        _finish_batch(self.user, batch, self.report, self.ip, self.via)
+                        break
+                    if item is None:
+                        raise _Refused
+                    _write_chunk(self.importer, batch, item, self.report)
+            self.committed = True
+        except _Refused:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+            self.error = exc
+        finally:
+            connection.close()
+
+    def put(self, chunk: list[Any]) -> None:
+        while True:
+            if self.error is not None or not self.thread.is_alive():
+                self._raise()
+            try:
+                self.queue.put(chunk, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def close(self, commit: bool) -> bool:
+        while self.thread.is_alive():
+            try:
+                self.queue.put(_DONE if commit else None, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        self.thread.join()
+        if commit and self.error is not None:
+            self._raise()
+        return self.committed
+
+    def _raise(self) -> None:
+        error = self.error or RuntimeError("the import's writer stopped")
+        self.error = None
+        raise error
+
+
+def _write_chunk(importer: _Importer, batch: ImportBatch, chunk: list[Any],
+                 report: ImportReport) -> None:
+    created, updated = importer.write(batch, chunk)
+    report.created += created
+    report.updated += updated
+
+
+def _finish_batch(user: User, batch: ImportBatch, report: ImportReport, ip: str | None,
+                  via: str) -> None:
+    batch.rows = report.created + report.updated
+    batch.created, batch.updated = report.created, report.updated
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["rows", "created", "updated", "finished_at"])
+    record(user, "import", ip=ip, via=via, detail={
+        "kind": report.kind, "file": report.file_name, "batch": batch.pk,
+        "rows": batch.rows, "created": report.created, "updated": report.updated})
+    report.batch_id = batch.pk
 
 
 def _check(importer: _Importer, table: TableFile, report: ImportReport, spool: IO[bytes],
@@ -780,22 +1021,13 @@ def _write(user: User, importer: _Importer, spool: IO[bytes], report: ImportRepo
                                            created_by=user)
         done = 0
         for chunk in _chunks(spool):
-            created, updated = importer.write(batch, chunk)
-            report.created += created
-            report.updated += updated
+            _write_chunk(importer, batch, chunk, report)
             done += len(chunk)
             if progress:
                 progress("write", done, report.rows)
             if pause:
                 time.sleep(pause)
-        batch.rows = done
-        batch.created, batch.updated = report.created, report.updated
-        batch.finished_at = timezone.now()
-        batch.save(update_fields=["rows", "created", "updated", "finished_at"])
-        record(user, "import", ip=ip, via=via, detail={
-            "kind": report.kind, "file": report.file_name, "batch": batch.pk,
-            "rows": done, "created": report.created, "updated": report.updated})
-    report.batch_id = batch.pk
+        _finish_batch(user, batch, report, ip, via)
 
 
 def _record_refusal(user: User, report: ImportReport, ip: str | None, via: str,
@@ -969,3 +1201,87 @@ def acting_user(username: str | None) -> User:
     if len(admins) != 1:
         raise ServiceError(_("Say which user you act as with --as USER."), field="as")
     return admins[0]
+
+
+# Preview --------------------------------------------------------------------------------------
+
+PREVIEW_ROWS = 20
+
+
+@dataclass
+class PreviewCell:
+    header: str
+    value: Any
+    error: str = ""
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    cells: list[PreviewCell]
+    errors: list[str] = field(default_factory=list)  # problems of the row as a whole
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not any(c.error for c in self.cells)
+
+
+@dataclass
+class Preview:
+    headers: list[str]
+    columns: dict[str, str]  # header → field, for the columns that are used
+    ignored: list[str]
+    problems: list[str]  # problems of the file as a whole
+    rows: list[PreviewRow]
+    errors: list[RowError]  # every problem found in the previewed rows, in order
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.errors
+
+
+def preview_file(user: User, kind: str, path: str | os.PathLike[str], *,
+                 mapping: Mapping[str, str] | None = None, owner: User | None = None,
+                 update_existing: bool = False, limit: int = PREVIEW_ROWS) -> Preview:
+    """Check the first `limit` rows exactly as the import will, writing nothing, and say
+    which cell of which row has which problem. FileRefused if the file cannot be read."""
+    if kind not in IMPORTERS:
+        raise ServiceError(_("Unknown kind of import: %(kind)s.") % {"kind": kind})
+    table = open_table(path)
+    columns = resolve(kind, table.headers, None, mapping)
+    importer = IMPORTERS[kind](user, columns, owner=owner, update_existing=update_existing)
+    problems = [p for p in (_role_problem(user, kind),) if p]
+    problems += [*columns.problems, *importer.file_problems()]
+    result = Preview(headers=list(table.headers), columns=dict(columns.columns),
+                     ignored=list(columns.ignored), problems=problems, rows=[], errors=[])
+    if problems:
+        return result
+    importer.prepare()
+    report = ImportReport(kind=kind, file_name=Path(path).name, dry_run=True)
+    for line, row in table.rows():
+        if len(result.rows) >= limit:
+            break
+        before = len(report.errors)
+        importer.clean(line, row, report)
+        found = report.errors[before:]
+        by_column = {}
+        for error in found:
+            by_column.setdefault(error.column, []).append(error.message)
+        cells = [PreviewCell(h, row.get(h, ""), " ".join(by_column.pop(h, [])))
+                 for h in table.headers]
+        extra = [m for ms in by_column.values() for m in ms]
+        result.rows.append(PreviewRow(line=line, cells=cells, errors=extra))
+        result.errors.extend(found)
+    return result
+
+
+def report_as_dict(report: ImportReport) -> dict[str, Any]:
+    """The report as a background job keeps it (Job.result)."""
+    return {
+        "ok": report.ok, "kind": report.kind, "file": report.file_name,
+        "dry_run": report.dry_run, "rows": report.rows, "created": report.created,
+        "updated": report.updated, "batch_id": report.batch_id,
+        "columns": report.columns, "ignored_columns": report.ignored_columns,
+        "error_count": report.error_count,
+        "errors": [[e.line, e.column, e.message] for e in report.errors],
+    }

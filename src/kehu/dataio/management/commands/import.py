@@ -150,7 +150,8 @@ def _progress(interactive: bool):
 
         def __call__(self, phase: str, done: int, total: int | None) -> None:
             if phase not in self.tasks:
-                label = _("Checking") if phase == "check" else _("Writing")
+                label = {"check": _("Checking"), "write": _("Writing"),
+                         "import": _("Checking and writing")}.get(phase, phase)
                 self.tasks[phase] = self.bar.add_task(label, total=total)
             self.bar.update(self.tasks[phase], completed=done, total=total)
 

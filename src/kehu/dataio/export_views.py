@@ -1,0 +1,84 @@
+"""Exporting lists from the web: the customer list with its current filters, and
+transactions, as CSV or XLSX — only what the user may export, recorded in the audit log."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.core.errors import ServiceError
+from kehu.core.permissions import EXPORT, has_action
+from kehu.core.requests import client_ip
+from kehu.customers import selectors as customer_selectors
+from kehu.customers.forms import CustomerFilterForm
+from kehu.dataio.export import export
+from kehu.dataio.forms import ExportForm
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _filters(request: HttpRequest) -> tuple[CustomerFilterForm, customer_selectors.CustomerFilters]:
+    form = CustomerFilterForm(request.GET or None, user=request.user)
+    form.is_valid()
+    data = form.cleaned_data if form.is_bound else {}
+    return form, customer_selectors.CustomerFilters(
+        q=data.get("q") or "", state=data.get("state") or "", owner=data.get("owner"),
+        team=data.get("team"), nature=data.get("nature") or "",
+        service_group=data.get("service_group") or "", stale=bool(data.get("stale")))
+
+
+@login_required
+def export_page(request: HttpRequest) -> HttpResponse:
+    if not has_action(request.user, EXPORT):
+        raise Http404
+    filter_form, _f = _filters(request)
+    return render(request, "dataio/export.html", {
+        "form": ExportForm(initial={"what": "customers", "format": "xlsx"}),
+        "filter_form": filter_form, "nav": "export"})
+
+
+@login_required
+def export_download(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not has_action(user, EXPORT):
+        raise Http404
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, _("Choose a list and a format to export."))
+        return redirect("dataio:export")
+    what, fmt = form.cleaned_data["what"], form.cleaned_data["format"]
+    _form, filters = _filters(request)
+    chosen = customer_selectors.filter_customers(customer_selectors.customers(user, EXPORT),
+                                                 filters)
+    if what == "customers":
+        queryset = chosen
+    else:
+        queryset = customer_selectors.transactions(user, EXPORT).filter(customer__in=chosen)
+        if form.cleaned_data["date_from"]:
+            queryset = queryset.filter(date__gte=form.cleaned_data["date_from"])
+        if form.cleaned_data["date_to"]:
+            queryset = queryset.filter(date__lte=form.cleaned_data["date_to"])
+    fd, path = tempfile.mkstemp(prefix="kehu-export-", suffix=f".{fmt}")
+    os.close(fd)
+    try:
+        export(user, what, fmt, path, queryset=queryset, ip=client_ip(request), via="web")
+        handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    except ServiceError as e:
+        messages.error(request, e.message)
+        return redirect("dataio:export")
+    finally:
+        # The open handle keeps the data readable; the name goes at once.
+        os.unlink(path)
+    name = f"kehu-{what}-{timezone.localdate():%Y%m%d}.{fmt}"
+    return FileResponse(handle, as_attachment=True, filename=name,
+                        content_type=CONTENT_TYPES[fmt])

@@ -1,0 +1,36 @@
+from django.urls import path
+
+from kehu.dataio import export_views, privacy_views, quality_views, views
+
+app_name = "dataio"
+
+urlpatterns = [
+    path("import/", views.import_start, name="import"),
+    path("import/<uuid:upload_id>/columns/", views.import_columns, name="import_columns"),
+    path("import/<uuid:upload_id>/preview/", views.import_preview, name="import_preview"),
+    path("import/<uuid:upload_id>/run/", views.import_run, name="import_run"),
+    path("import/<uuid:upload_id>/", views.import_status, name="import_status"),
+    path("import/batches/", views.batch_list, name="batches"),
+    path("import/batches/<int:batch_id>/", views.batch_detail, name="batch"),
+    path("import/batches/<int:batch_id>/undo/", views.batch_undo, name="batch_undo"),
+    path("export/", export_views.export_page, name="export"),
+    path("export/download/", export_views.export_download, name="export_download"),
+    path("quality/", quality_views.quality, name="quality"),
+    path("quality/run/<str:what>/", quality_views.quality_run, name="quality_run"),
+    path("duplicates/", quality_views.duplicates, name="duplicates"),
+    path("duplicates/<str:kind>/<int:pair_id>/", quality_views.duplicate_pair,
+         name="duplicate_pair"),
+    path("duplicates/<str:kind>/<int:pair_id>/dismiss/", quality_views.duplicate_dismiss,
+         name="duplicate_dismiss"),
+    path("privacy/", privacy_views.privacy_search, name="privacy"),
+    path("privacy/customers/<int:pk>/", privacy_views.privacy_customer,
+         name="privacy_customer"),
+    path("privacy/customers/<int:pk>/export/", privacy_views.privacy_customer_export,
+         name="privacy_customer_export"),
+    path("privacy/customers/<int:pk>/erase/", privacy_views.privacy_customer_erase,
+         name="privacy_customer_erase"),
+    path("privacy/contacts/<int:contact_pk>/export/", privacy_views.privacy_contact_export,
+         name="privacy_contact_export"),
+    path("privacy/contacts/<int:contact_pk>/erase/", privacy_views.privacy_contact_erase,
+         name="privacy_contact_erase"),
+]

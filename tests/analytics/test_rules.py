@@ -28,8 +28,8 @@ def test_quintiles_give_equal_values_equal_scores():
 
 
 def test_states_follow_the_rules_in_their_order():
-    r = rules.StateRules(churn_p_alive=0.3, loyal_top_share=0.5, loyal_min_purchase_days=4,
-                         loyal_min_tenure_days=100)
+    r = rules.StateRules(churn_p_alive=0.3, churn_inactive_days=365, loyal_top_share=0.5,
+                         loyal_min_purchase_days=4, loyal_min_tenure_days=100)
     days = np.array([0, 1, 2, 5, 5, 5, 6])
     tenure = np.array([0, 10, 50, 200, 50, 200, 300])
     p_alive = np.array([np.nan, 0.9, 0.9, 0.9, 0.9, 0.9, 0.1])
@@ -40,6 +40,9 @@ def test_states_follow_the_rules_in_their_order():
             STATES.index("repeat"),  # not at the top
             STATES.index("churned")]  # top and long, but P(alive) 0.1
     assert got.tolist() == want
+    idle = np.array([0, 400, 10, 10, 10, 10, 10])  # the one-time buyer: gone 400 days
+    got = rules.derive_states(days, tenure, p_alive, value, r, days_since_last=idle)
+    assert got.tolist() == [NO_PURCHASE, STATES.index("churned"), *want[2:]]
 
 
 def test_segments_and_quadrants_by_hand():

@@ -47,8 +47,14 @@ class ValueSettings(models.Model):
     monthly_discount = models.DecimalField(
         _("monthly discount rate"), max_digits=5, decimal_places=4, default=Decimal("0.0100"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.5"))])
+    model = models.CharField(
+        _("purchase model"), max_length=12, default="bgnbd",
+        choices=[("bgnbd", _("BG/NBD (fast)")),
+                 ("pareto-nbd", _("Pareto/NBD (P(alive) also falls for one-time buyers)"))])
     # Lifecycle rules
     churn_p_alive = _share(_("churned when P(alive) falls below"), "0.300")
+    churn_inactive_days = models.PositiveIntegerField(
+        _("churned after this many days without a purchase (0: never)"), default=365)
     loyal_top_share = _share(_("loyal: share of customers at the top of the value ranking"),
                              "0.100")
     loyal_min_purchase_days = models.PositiveSmallIntegerField(

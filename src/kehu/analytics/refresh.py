@@ -18,7 +18,6 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 from django.db import connection, transaction
@@ -40,9 +39,16 @@ from kehu.analytics.models import (
 )
 from kehu.analytics.replay import History, month_ends
 from kehu.audit.services import record
+from kehu.core.bulk import write_rows
 from kehu.customers.models import Customer, LifecycleState, LifecycleTransition, TransitionSource
 from kehu.sales.models import Activity, ActivityKind
-from kehu.value import BetaGeoModel, GammaGammaModel, ValueModelError, clv_details
+from kehu.value import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ParetoNBDModel,
+    ValueModelError,
+    clv_details,
+)
 from kehu.value.markov import ABSENT
 
 logger = logging.getLogger(__name__)
@@ -64,7 +70,7 @@ Report = Callable[[int, int | None, str], None]
 
 @dataclass
 class Models:
-    bgnbd: BetaGeoModel | None
+    purchases: BetaGeoModel | ParetoNBDModel | None
     gamma_gamma: GammaGammaModel | None
 
 
@@ -109,6 +115,10 @@ class _Refresh:
         self.as_of = run.as_of
         self.as_of_day = data.day_number(self.as_of)
         self.since = self.as_of - dt.timedelta(days=365)
+        self.state_rules = rules.StateRules(
+            float(settings.churn_p_alive), settings.churn_inactive_days,
+            float(settings.loyal_top_share), settings.loyal_min_purchase_days,
+            settings.loyal_min_tenure_days)
 
     def step(self, n: int, message: str) -> None:
         self.report(n, self.steps, message)
@@ -157,8 +167,9 @@ class _Refresh:
         repeaters = now.frequency > 0
         self.run_row.buyers, self.run_row.repeat_buyers = int(buyers.sum()), int(repeaters.sum())
         bg = gg = None
+        model = ParetoNBDModel if self.settings.model == "pareto-nbd" else BetaGeoModel
         try:
-            bg = BetaGeoModel().fit(now.frequency[buyers], now.recency[buyers], now.T[buyers])
+            bg = model().fit(now.frequency[buyers], now.recency[buyers], now.T[buyers])
         except ValueModelError as exc:
             self.warn("bgnbd_failed", _("The purchase model could not be fitted, so P(alive), "
                                         "expected purchases and CLV are left empty: %(why)s")
@@ -173,7 +184,7 @@ class _Refresh:
             self.check_fit(bg, now)
         return Models(bg, gg)
 
-    def check_fit(self, bg: BetaGeoModel, now) -> None:
+    def check_fit(self, bg: BetaGeoModel | ParetoNBDModel, now) -> None:
         """In-sample check: the repeat purchases the model expects over each buyer's own
         time with us against those made. A model far off misleads every figure after it."""
         buyers = now.present
@@ -190,12 +201,12 @@ class _Refresh:
         out = {"p_alive": np.full(n, np.nan), "purchases": np.full(n, np.nan),
                "clv": np.full(n, np.nan)}
         buyers = snap.present
-        if models.bgnbd is None or not buyers.any():
+        if models.purchases is None or not buyers.any():
             return out
         f, r, t = snap.frequency[buyers], snap.recency[buyers], snap.T[buyers]
-        out["p_alive"][buyers] = models.bgnbd.p_alive(f, r, t)
+        out["p_alive"][buyers] = models.purchases.p_alive(f, r, t)
         if models.gamma_gamma is not None:
-            details = clv_details(models.bgnbd, models.gamma_gamma, f, r, t,
+            details = clv_details(models.purchases, models.gamma_gamma, f, r, t,
                                   snap.monetary[buyers], months=self.settings.horizon_months,
                                   monthly_discount=float(self.settings.monthly_discount),
                                   time_unit=TIME_UNIT)
@@ -203,7 +214,7 @@ class _Refresh:
             out["purchases"][buyers] = details["predicted_purchases"]
         else:
             horizon = self.settings.horizon_months * 4.345
-            out["purchases"][buyers] = models.bgnbd.expected_purchases(horizon, f, r, t)
+            out["purchases"][buyers] = models.purchases.expected_purchases(horizon, f, r, t)
         return out
 
     # -- scoring -----------------------------------------------------------------------------
@@ -264,11 +275,9 @@ class _Refresh:
         s["rfm_m"] = rules.quintiles(mean_spend, bought)
 
         cfg = self.settings
-        state_rules = rules.StateRules(float(cfg.churn_p_alive), float(cfg.loyal_top_share),
-                                       cfg.loyal_min_purchase_days, cfg.loyal_min_tenure_days)
         tenure = np.where(bought, self.as_of_day - s["first_day"], 0)
         s["derived"] = rules.derive_states(s["purchase_days"], tenure, s["p_alive"], value,
-                                           state_rules)
+                                           self.state_rules, days_since_last=days_since)
         s["segment"] = rules.segments(s["net_contribution_12m"],
                                       np.nan_to_num(s["potential_value"], nan=0.0), bought,
                                       float(cfg.high_current_share),
@@ -321,9 +330,6 @@ class _Refresh:
         segment = s["segment"][place]
         dates = month_ends(int(history.day.min()), self.as_of, HISTORY_MONTHS)
         k = len(rules.STATES)
-        cfg = self.settings
-        state_rules = rules.StateRules(float(cfg.churn_p_alive), float(cfg.loyal_top_share),
-                                       cfg.loyal_min_purchase_days, cfg.loyal_min_tenure_days)
         # Rows go by each owner's team as of today, for every month.
         team_of = {int(o): int(t) or None for o, t in zip(owner, team, strict=True)}
         groups, group_index = np.unique(np.column_stack([owner, segment + 1]), axis=0,
@@ -337,9 +343,11 @@ class _Refresh:
             pot = self.potential(models, snap)
             clv = np.nan_to_num(pot["clv"])
             value = snap.profit + clv
-            state = rules.derive_states(snap.purchase_days, (data.day_number(date)
-                                        - snap.first_day) * snap.present, pot["p_alive"],
-                                        value, state_rules).astype(np.int64)
+            day = data.day_number(date)
+            state = rules.derive_states(
+                snap.purchase_days, (day - snap.first_day) * snap.present, pot["p_alive"],
+                value, self.state_rules, days_since_last=(day - snap.last_day) * snap.present
+            ).astype(np.int64)
             state[state == rules.NO_PURCHASE] = ABSENT
             if previous is not None:
                 both = (previous != ABSENT) & (state != ABSENT)
@@ -376,71 +384,94 @@ class _Refresh:
 
     # -- writing -----------------------------------------------------------------------------
 
+    def previous(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """What the last refresh said of each customer: segment, quadrant, P(alive), risk."""
+        rows = list(CustomerValue.objects.order_by("customer_id").values_list(
+            "customer_id", "segment", "quadrant", "p_alive", "at_risk"))
+        out = {"seen": np.zeros(ids.size, dtype=bool),
+               "segment": np.full(ids.size, "", dtype=object),
+               "quadrant": np.full(ids.size, "", dtype=object),
+               "p_alive": np.full(ids.size, np.nan),
+               "at_risk": np.zeros(ids.size, dtype=bool)}
+        if rows:
+            pk, segment, quadrant, p_alive, at_risk = (np.asarray(c, dtype=object)
+                                                       for c in zip(*rows, strict=True))
+            pos = np.searchsorted(ids, pk.astype(np.int64))
+            keep = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == pk.astype(np.int64))
+            pos = pos[keep]
+            out["seen"][pos] = True
+            out["segment"][pos], out["quadrant"][pos] = segment[keep], quadrant[keep]
+            out["p_alive"][pos] = np.array([np.nan if p is None else p for p in p_alive[keep]])
+            out["at_risk"][pos] = at_risk[keep].astype(bool)
+        return out
+
     def write(self, base, s, models: Models, equity_rows, migration) -> None:
         run = self.run_row
         ids = base["id"]
-        previous = dict(CustomerValue.objects.values_list("customer_id", "segment"))
-        previous_quadrant = dict(CustomerValue.objects.values_list("customer_id", "quadrant"))
-        previous_alive = dict(CustomerValue.objects.exclude(p_alive=None)
-                              .values_list("customer_id", "p_alive"))
-        top = rules.top_share(s["value"], AT_RISK_TOP_SHARE, s["purchase_days"] > 0)
-        fell = np.array([previous_alive.get(int(c), np.nan) for c in ids]) - s["p_alive"]
-        at_risk = top & ((s["p_alive"] < AT_RISK_P_ALIVE) | (fell >= AT_RISK_DROP))
+        before = self.previous(ids)
+        bought = s["purchase_days"] > 0
+        top = rules.top_share(s["value"], AT_RISK_TOP_SHARE, bought)
+        fell = before["p_alive"] - s["p_alive"]
+        s["at_risk"] = top & ((s["p_alive"] < AT_RISK_P_ALIVE) | (fell >= AT_RISK_DROP))
+        segment = np.array(["", *rules.SEGMENTS], dtype=object)[s["segment"] + 1]
+        quadrant = np.array(["", *rules.QUADRANTS], dtype=object)[s["quadrant"] + 1]
 
-        def money(x):
-            return None if not np.isfinite(x) else Decimal(f"{x:.2f}")
+        def nullable(values, digits=None):
+            values = np.asarray(values, dtype=float)
+            out = (np.round(values, digits) if digits is not None else values).astype(object)
+            out[~np.isfinite(values)] = None
+            return out.tolist()
 
-        def day(d):
-            return data.EPOCH + dt.timedelta(days=int(d))
+        def dates(days):
+            out = (np.asarray(days, dtype="int64").astype("datetime64[D]")).astype(object)
+            out[~bought] = None
+            return out.tolist()
 
-        values, snapshots = [], []
-        for i, pk in enumerate(ids.tolist()):
-            bought = s["purchase_days"][i] > 0
-            seg = rules.SEGMENTS[s["segment"][i]] if s["segment"][i] >= 0 else ""
-            quad = rules.QUADRANTS[s["quadrant"][i]] if s["quadrant"][i] >= 0 else ""
-            p_alive = float(s["p_alive"][i]) if np.isfinite(s["p_alive"][i]) else None
-            values.append(CustomerValue(
-                customer_id=pk, refresh=run, revenue=money(s["revenue"][i]),
-                gross_profit=money(s["gross_profit"][i]),
-                cost_to_serve=money(s["cost_to_serve"][i]),
-                net_contribution=money(s["net_contribution"][i]),
-                revenue_12m=money(s["revenue_12m"][i]),
-                net_contribution_12m=money(s["net_contribution_12m"][i]),
-                purchase_days=int(s["purchase_days"][i]),
-                first_purchase=day(s["first_day"][i]) if bought else None,
-                last_purchase=day(s["last_day"][i]) if bought else None,
-                p_alive=p_alive,
-                expected_purchases=float(s["purchases"][i])
-                if np.isfinite(s["purchases"][i]) else None,
-                clv=money(s["clv"][i]), potential_value=money(s["potential_value"][i]),
-                influence_value=money(s["influence_value"][i]),
-                rfm_r=int(s["rfm_r"][i]) or None, rfm_f=int(s["rfm_f"][i]) or None,
-                rfm_m=int(s["rfm_m"][i]) or None, value_rank=int(s["rank"][i]),
-                value_percentile=float(s["percentile"][i]), segment=seg, quadrant=quad,
-                lookalike=float(s["lookalike"][i]) if np.isfinite(s["lookalike"][i])
-                else None, at_risk=bool(at_risk[i])))
+        def scores(values):
+            out = np.asarray(values).astype(object)
+            out[np.asarray(values) == 0] = None
+            return out.tolist()
+
+        columns = {
+            "customer_id": ids.tolist(), "refresh_id": [run.pk] * ids.size,
+            "revenue": nullable(s["revenue"], 2), "gross_profit": nullable(s["gross_profit"], 2),
+            "cost_to_serve": nullable(s["cost_to_serve"], 2),
+            "net_contribution": nullable(s["net_contribution"], 2),
+            "revenue_12m": nullable(s["revenue_12m"], 2),
+            "net_contribution_12m": nullable(s["net_contribution_12m"], 2),
+            "purchase_days": s["purchase_days"].tolist(),
+            "first_purchase": dates(s["first_day"]), "last_purchase": dates(s["last_day"]),
+            "p_alive": nullable(s["p_alive"]), "expected_purchases": nullable(s["purchases"]),
+            "clv": nullable(s["clv"], 2), "potential_value": nullable(s["potential_value"], 2),
+            "influence_value": nullable(s["influence_value"], 2),
+            "rfm_r": scores(s["rfm_r"]), "rfm_f": scores(s["rfm_f"]),
+            "rfm_m": scores(s["rfm_m"]), "value_rank": s["rank"].tolist(),
+            "value_percentile": s["percentile"].tolist(), "segment": segment.tolist(),
+            "quadrant": quadrant.tolist(), "lookalike": nullable(s["lookalike"], 1),
+            "at_risk": s["at_risk"].tolist(),
+        }
         self.step(5, _("Writing scores"))
-        CustomerValue.objects.bulk_create(
-            values, batch_size=WRITE_CHUNK, update_conflicts=True, unique_fields=["customer"],
-            update_fields=[f.name for f in CustomerValue._meta.concrete_fields
-                           if f.name != "customer"])
+        write_rows(CustomerValue._meta.db_table, list(columns),
+                   zip(*columns.values(), strict=True), conflict="customer_id")
         states = self.apply_states(base, s)
-        for i, v in enumerate(values):
-            snapshots.append(CustomerValueSnapshot(
-                refresh=run, customer_id=v.customer_id, as_of=self.as_of, clv=v.clv,
-                p_alive=v.p_alive, net_contribution=v.net_contribution, segment=v.segment,
-                quadrant=v.quadrant, lifecycle_state=states[i]))
+        snapshot = {
+            "refresh_id": columns["refresh_id"], "customer_id": columns["customer_id"],
+            "as_of": [self.as_of] * ids.size, "clv": columns["clv"],
+            "p_alive": columns["p_alive"], "net_contribution": columns["net_contribution"],
+            "segment": columns["segment"], "quadrant": columns["quadrant"],
+            "lifecycle_state": states}
         self.step(6, _("Keeping the history"))
-        CustomerValueSnapshot.objects.bulk_create(snapshots, batch_size=WRITE_CHUNK)
+        write_rows(CustomerValueSnapshot._meta.db_table, list(snapshot),
+                   zip(*snapshot.values(), strict=True))
         EquitySnapshot.objects.bulk_create(
             [EquitySnapshot(refresh=run, **row) for row in equity_rows], batch_size=WRITE_CHUNK)
         self.step(7, _("Creating tasks for owners"))
-        if previous:  # the first refresh sets the baseline: nobody "moved" yet
-            self.create_tasks(base, values, previous, previous_quadrant)
-        run.customers = len(values)
+        if before["seen"].any():  # the first refresh sets the baseline: nobody "moved" yet
+            self.create_tasks(base, s, segment, quadrant, before)
+        run.customers = int(ids.size)
         run.fit = {
             "time_unit": TIME_UNIT,
-            "bgnbd": models.bgnbd.to_dict() if models.bgnbd else None,
+            "purchases": models.purchases.to_dict() if models.purchases else None,
             "gamma_gamma": models.gamma_gamma.to_dict() if models.gamma_gamma else None}
         run.warnings = self.warnings
         run.migration = migration
@@ -479,6 +510,9 @@ class _Refresh:
     def reason(self, state: str, s, i: int) -> str:
         cfg = self.settings
         if state == "churned":
+            idle = self.as_of_day - int(s["last_day"][i])
+            if cfg.churn_inactive_days and idle > cfg.churn_inactive_days:
+                return _("No purchase for %(days)d days") % {"days": idle}
             return _("P(alive) fell to %(p).2f, below %(limit).2f") % {
                 "p": s["p_alive"][i], "limit": cfg.churn_p_alive}
         if state == "loyal":
@@ -492,32 +526,30 @@ class _Refresh:
         return _("First purchase on %(date)s") % {
             "date": (data.EPOCH + dt.timedelta(days=int(s["first_day"][i]))).isoformat()}
 
-    def create_tasks(self, base, values, previous, previous_quadrant) -> None:
+    def create_tasks(self, base, s, segment, quadrant, before) -> None:
+        """A task for the owner of each customer that entered a segment, quadrant or the
+        at-risk list whose treatment is set to become work."""
         actions = {a.segment: a for a in SegmentAction.objects.filter(create_task=True)}
-        if not actions:
-            return
-        owners = dict(zip(base["id"].tolist(), base["owner"].tolist(), strict=True))
-        today = self.as_of
-        tasks = []
-        for v in values:
-            entered = []
-            if v.segment and v.segment != previous.get(v.customer_id):
-                entered.append(v.segment)
-            if v.quadrant and v.quadrant != previous_quadrant.get(v.customer_id):
-                entered.append(v.quadrant)
-            if v.at_risk:
-                entered.append("at_risk")
-            for key in entered:
-                action = actions.get(key)
-                if action is None:
-                    continue
-                tasks.append(Activity(
-                    customer_id=v.customer_id, kind=ActivityKind.TASK, subject=action.task_subject,
-                    body=_("Created by the value refresh of %(date)s.") % {"date": today},
-                    occurred_at=timezone.now(), author=None,
-                    assigned_to_id=owners[v.customer_id],
-                    due_on=today + dt.timedelta(days=action.due_in_days),
-                    origin=f"segment:{key}"))
+        moved = {
+            "segment": (segment != "") & (segment != before["segment"]),
+            "quadrant": (quadrant != "") & (quadrant != before["quadrant"]),
+        }
+        entered: list[tuple[int, str]] = []
+        for kind, labels in (("segment", segment), ("quadrant", quadrant)):
+            for i in np.flatnonzero(moved[kind]):
+                entered.append((int(i), labels[i]))
+        for i in np.flatnonzero(s["at_risk"] & ~before["at_risk"]):
+            entered.append((int(i), "at_risk"))
+        ids, owners = base["id"], base["owner"]
+        body = _("Created by the value refresh of %(date)s.") % {"date": self.as_of}
+        now = timezone.now()
+        tasks = [
+            Activity(customer_id=int(ids[i]), kind=ActivityKind.TASK,
+                     subject=actions[key].task_subject, body=body, occurred_at=now,
+                     author=None, assigned_to_id=int(owners[i]),
+                     due_on=self.as_of + dt.timedelta(days=actions[key].due_in_days),
+                     origin=f"segment:{key}")
+            for i, key in entered if key in actions]
         # One open task per customer and origin: the database refuses the repeats.
         Activity.objects.bulk_create(tasks, batch_size=WRITE_CHUNK, ignore_conflicts=True)
 

@@ -47,18 +47,21 @@ def quintiles(values: np.ndarray, eligible: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class StateRules:
     churn_p_alive: float = 0.3
+    churn_inactive_days: int = 365
     loyal_top_share: float = 0.1
     loyal_min_purchase_days: int = 4
     loyal_min_tenure_days: int = 180
 
 
 def derive_states(purchase_days: np.ndarray, tenure_days: np.ndarray, p_alive: np.ndarray,
-                  value: np.ndarray, rules: StateRules) -> np.ndarray:
+                  value: np.ndarray, rules: StateRules,
+                  days_since_last: np.ndarray | None = None) -> np.ndarray:
     """Index into STATES for each customer, NO_PURCHASE for those who never bought.
 
-    Churned when P(alive) is below the threshold; else loyal when at the top of the value
-    ranking, buying on enough days and long enough a customer; else repeat with two or more
-    purchase days; else first purchase.
+    Churned when P(alive) is below the threshold or nothing was bought for too long (BG/NBD
+    holds a customer who never came back alive for ever, so P(alive) alone never churns a
+    one-time buyer); else loyal when at the top of the value ranking, buying on enough days
+    and long enough a customer; else repeat with two or more purchase days; else first.
     """
     days = np.asarray(purchase_days)
     bought = days > 0
@@ -70,6 +73,8 @@ def derive_states(purchase_days: np.ndarray, tenure_days: np.ndarray, p_alive: n
     state[loyal] = STATES.index("loyal")
     churned = bought & (np.nan_to_num(np.asarray(p_alive, dtype=float), nan=1.0)
                         < rules.churn_p_alive)
+    if days_since_last is not None and rules.churn_inactive_days:
+        churned |= bought & (np.asarray(days_since_last) > rules.churn_inactive_days)
     state[churned] = STATES.index("churned")
     return state
 

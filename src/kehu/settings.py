@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kehu.dataio.context_processors.data_menu",
+                "kehu.analytics.context_processors.value_menu",
             ],
         },
     },

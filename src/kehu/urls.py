@@ -11,5 +11,6 @@ urlpatterns = [
     path("audit/", include("kehu.audit.urls")),
     path("data/", include("kehu.dataio.urls")),
     path("", include("kehu.core.urls")),
+    path("", include("kehu.analytics.urls")),
     path("", include("kehu.customers.urls")),
 ]

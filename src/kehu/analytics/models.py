@@ -23,6 +23,11 @@ class ValueSegment(models.TextChoices):
     MINIMISE = "minimise", _("Low current, low potential: minimise cost")
 
 
+# For charts, where the full treatment does not fit.
+SEGMENT_SHORT = {"invest": _("Invest and retain"), "develop": _("Develop"),
+                 "maintain": _("Maintain"), "minimise": _("Minimise cost")}
+
+
 class Quadrant(models.TextChoices):
     """Volume × loyalty (规模 × 忠诚度象限)."""
 

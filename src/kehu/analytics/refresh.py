@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -552,19 +552,3 @@ class _Refresh:
             for i, key in entered if key in actions]
         # One open task per customer and origin: the database refuses the repeats.
         Activity.objects.bulk_create(tasks, batch_size=WRITE_CHUNK, ignore_conflicts=True)
-
-
-def latest_refresh() -> ValueRefresh | None:
-    return ValueRefresh.objects.filter(status=RefreshStatus.DONE).order_by(
-        "-finished_at", "-id").first()
-
-
-def is_stale(run: ValueRefresh | None) -> bool:
-    if run is None:
-        return True
-    limit = ValueSettings.current().stale_after_days
-    return (timezone.localdate() - run.as_of).days > limit
-
-
-def vendor() -> str:
-    return connection.vendor

@@ -15,6 +15,7 @@ from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from kehu.accounts.models import User
+from kehu.analytics.models import Quadrant, ValueSegment
 from kehu.api.schemas import (
     MAX_ID,
     Cursor,
@@ -124,6 +125,13 @@ class CustomerListParams(Schema):
     team: Id | None = None
     nature: Literal[("", *CustomerNature.values)] = ""
     service_group: Literal[("", *ServiceGroup.values)] = ""
+    segment: Literal[("", *ValueSegment.values)] = Field("", description="Value segment.")
+    quadrant: Literal[("", *Quadrant.values)] = Field("", description="Volume × loyalty.")
+    p_alive_min: float | None = Field(None, ge=0, le=1)
+    p_alive_max: float | None = Field(None, ge=0, le=1)
+    clv_min: Decimal | None = Field(None, max_digits=16, decimal_places=2)
+    clv_max: Decimal | None = Field(None, max_digits=16, decimal_places=2)
+    at_risk: bool = False
     sort: Literal[tuple(selectors.SORTS)] = "name"
     desc: bool = False
     cursor: Cursor = ""
@@ -313,9 +321,8 @@ def _page(page, shape) -> dict[str, Any]:
             tags=["customers"])
 def list_customers(request: HttpRequest, params: Query[CustomerListParams]):
     """Customers you may see, a page at a time (keyset pagination: follow `next_cursor`)."""
-    filters = selectors.CustomerFilters(
-        q=params.q, state=params.state, owner=params.owner, team=params.team,
-        nature=params.nature, service_group=params.service_group)
+    filters = selectors.CustomerFilters(**params.model_dump(
+        exclude={"sort", "desc", "cursor", "limit"}))
     page = selectors.customer_page(request.auth, filters, sort=params.sort,
                                    descending=params.desc, cursor=params.cursor or None,
                                    limit=params.limit)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Role, Team, User
+from kehu.analytics.models import Quadrant, ValueSegment
 from kehu.core.errors import ServiceError
 from kehu.customers.models import (
     SENSITIVE_CONTACT_FIELDS,
@@ -21,7 +22,7 @@ from kehu.customers.models import (
     ServiceGroup,
     TransactionKind,
 )
-from kehu.customers.selectors import SORTS
+from kehu.customers.selectors import SORTS, CustomerFilters
 from kehu.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS
 from kehu.sales.models import ActivityKind
 
@@ -244,6 +245,17 @@ class CustomerFilterForm(forms.Form):
     nature = forms.ChoiceField(label=_("Customer nature"), required=False)
     service_group = forms.ChoiceField(label=_("Service group"), required=False)
     stale = forms.BooleanField(label=_("Stale data only"), required=False)
+    segment = forms.ChoiceField(label=_("Value segment"), required=False)
+    quadrant = forms.ChoiceField(label=_("Volume × loyalty"), required=False)
+    p_alive_min = forms.FloatField(label=_("P(alive) from"), required=False, min_value=0,
+                                   max_value=1)
+    p_alive_max = forms.FloatField(label=_("P(alive) to"), required=False, min_value=0,
+                                   max_value=1)
+    clv_min = forms.DecimalField(label=_("CLV from"), required=False, max_digits=16,
+                                 decimal_places=2)
+    clv_max = forms.DecimalField(label=_("CLV to"), required=False, max_digits=16,
+                                 decimal_places=2)
+    at_risk = forms.BooleanField(label=_("At risk only"), required=False)
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     dir = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
     cursor = forms.CharField(required=False, max_length=500)
@@ -254,6 +266,8 @@ class CustomerFilterForm(forms.Form):
         self.fields["state"].choices = every + list(LifecycleState.choices)
         self.fields["nature"].choices = every + list(CustomerNature.choices)
         self.fields["service_group"].choices = every + list(ServiceGroup.choices)
+        self.fields["segment"].choices = every + list(ValueSegment.choices)
+        self.fields["quadrant"].choices = every + list(Quadrant.choices)
         owners = User.objects.filter(is_active=True)
         teams = Team.objects.all()
         if not user.is_kehu_admin:
@@ -262,3 +276,25 @@ class CustomerFilterForm(forms.Form):
             teams = teams.filter(pk=user.team_id)
         self.fields["owner"].choices = every + [(u.pk, str(u)) for u in owners]
         self.fields["team"].choices = every + [(t.pk, t.name) for t in teams]
+
+    FILTER_FIELDS = ("q", "state", "owner", "team", "nature", "service_group", "stale",
+                     "segment", "quadrant", "p_alive_min", "p_alive_max", "clv_min",
+                     "clv_max", "at_risk")
+
+    def filters(self) -> CustomerFilters:
+        """The valid part of the query as selector filters (invalid values are left out)."""
+        self.is_valid()
+        data = self.cleaned_data if self.is_bound else {}
+        return CustomerFilters(**{
+            name: data[name] for name in self.FILTER_FIELDS
+            if data.get(name) not in (None, "", False)})
+
+    def query(self) -> dict[str, str]:
+        """The valid filters as query parameters, for links that keep them."""
+        f = self.filters()
+        out = {}
+        for name in self.FILTER_FIELDS:
+            value = getattr(f, name)
+            if value not in (None, "", False):
+                out[name] = "1" if value is True else str(value)
+        return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import connections
@@ -43,6 +44,14 @@ class CustomerFilters:
     nature: str = ""
     service_group: str = ""
     stale: bool = False
+    # By value scores (kehu.analytics): the lists marketing and sales target.
+    segment: str = ""
+    quadrant: str = ""
+    p_alive_min: float | None = None
+    p_alive_max: float | None = None
+    clv_min: Decimal | None = None
+    clv_max: Decimal | None = None
+    at_risk: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -94,6 +103,14 @@ def filter_customers(qs: QuerySet[Customer], f: CustomerFilters) -> QuerySet[Cus
         qs = qs.filter(service_group=f.service_group)
     if f.stale:
         qs = qs.filter(stale_q())
+    for lookup, value in (("value__segment", f.segment), ("value__quadrant", f.quadrant),
+                          ("value__p_alive__gte", f.p_alive_min),
+                          ("value__p_alive__lte", f.p_alive_max),
+                          ("value__clv__gte", f.clv_min), ("value__clv__lte", f.clv_max)):
+        if value not in (None, ""):
+            qs = qs.filter(**{lookup: value})
+    if f.at_risk:
+        qs = qs.filter(value__at_risk=True)
     return qs
 
 
@@ -122,7 +139,8 @@ def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
     # Owners and teams come in a second, tiny query: joined into the page query, they can
     # lead the planner to read customers by owner and sort them all instead of walking the
     # sort column's index for one page.
-    qs = filter_customers(customers(user, action), filters).prefetch_related("owner", "team")
+    qs = filter_customers(customers(user, action), filters).prefetch_related("owner", "team",
+                                                                             "value")
     return keyset_page(qs, sort=SORTS.get(sort, "name"), descending=descending, cursor=cursor,
                        limit=limit)
 

@@ -54,6 +54,7 @@ TABS = (
     ("transactions", gettext_lazy("Transactions")),
     ("activities", gettext_lazy("Activities")),
     ("history", gettext_lazy("History")),
+    ("value", gettext_lazy("Value")),
 )
 _TAB_KEYS = {key for key, _label in TABS}
 
@@ -86,12 +87,8 @@ def _can_manage_owner(user) -> bool:
 @login_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     form = CustomerFilterForm(request.GET or None, user=request.user)
-    form.is_valid()
+    filters = form.filters()
     data = form.cleaned_data if form.is_bound else {}
-    filters = selectors.CustomerFilters(
-        q=data.get("q") or "", state=data.get("state") or "", owner=data.get("owner"),
-        team=data.get("team"), nature=data.get("nature") or "",
-        service_group=data.get("service_group") or "", stale=bool(data.get("stale")))
     sort = data.get("sort") or "name"
     descending = data.get("dir") == "desc"
     cursor = data.get("cursor") or None
@@ -107,10 +104,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         page = selectors.customer_page(request.user, filters, sort=sort, descending=descending,
                                        limit=PAGE_SIZE)
 
-    params = {k: v for k, v in (
-        ("q", filters.q), ("state", filters.state), ("owner", filters.owner or ""),
-        ("team", filters.team or ""), ("nature", filters.nature),
-        ("service_group", filters.service_group), ("stale", "1" if filters.stale else "")) if v}
+    params = form.query()
     for c in page.items:
         c.stale = selectors.is_stale(c)
     order = {"sort": sort, "dir": "desc" if descending else "asc"}
@@ -211,6 +205,12 @@ def _tab_context(request: HttpRequest, customer: Customer, tab: str) -> dict:
         ctx["activities"] = sales_selectors.activities(user).filter(customer=customer)[:200]
         if can(user, CONTRIBUTE, customer):
             ctx.setdefault("activity_form", ActivityForm(customer=customer))
+    elif tab == "value":
+        from kehu.analytics.forms import ReferralForm
+        from kehu.analytics.selectors import referrals_of
+
+        ctx.update(referrals_of(customer))
+        ctx["referral_form"] = ReferralForm()
     elif tab == "history":
         ctx["changes"] = _history(user, customer)
         ctx["transitions"] = selectors.lifecycle_history(customer)

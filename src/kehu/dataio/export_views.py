@@ -29,12 +29,7 @@ CONTENT_TYPES = {
 
 def _filters(request: HttpRequest) -> tuple[CustomerFilterForm, customer_selectors.CustomerFilters]:
     form = CustomerFilterForm(request.GET or None, user=request.user)
-    form.is_valid()
-    data = form.cleaned_data if form.is_bound else {}
-    return form, customer_selectors.CustomerFilters(
-        q=data.get("q") or "", state=data.get("state") or "", owner=data.get("owner"),
-        team=data.get("team"), nature=data.get("nature") or "",
-        service_group=data.get("service_group") or "", stale=bool(data.get("stale")))
+    return form, form.filters()
 
 
 @login_required

@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kehu.analytics.refresh import is_stale, latest_refresh, refresh_values
+from kehu.analytics.refresh import refresh_values
+from kehu.analytics.selectors import is_stale, latest_refresh
 from kehu.core.errors import ServiceError
 
 

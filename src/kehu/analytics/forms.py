@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from kehu.analytics.models import PRESCRIBED, ValueSettings
+
+SETTINGS_FIELDS = [
+    "model", "horizon_months", "monthly_discount", "churn_p_alive", "churn_inactive_days",
+    "loyal_top_share", "loyal_min_purchase_days", "loyal_min_tenure_days",
+    "high_current_share", "high_potential_share", "large_volume_share", "loyal_p_alive",
+    "loyal_min_repeat_days", "stale_after_days",
+]
+
+
+class ValueSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ValueSettings
+        fields = SETTINGS_FIELDS
+
+
+class ActivityCostForm(forms.Form):
+    unit_cost = forms.DecimalField(label=_("Unit cost"), min_value=0, max_digits=10,
+                                   decimal_places=2)
+
+
+class SegmentActionForm(forms.Form):
+    create_task = forms.BooleanField(label=_("Create a task for the owner"), required=False)
+    subject = forms.CharField(label=_("Task"), max_length=200, required=False)
+    due_in_days = forms.IntegerField(label=_("Due in (days)"), min_value=0, max_value=365)
+
+    def __init__(self, *args, segment: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subject"].widget.attrs["placeholder"] = str(
+            PRESCRIBED.get(segment, ("", False))[0])
+
+
+class ReferralForm(forms.Form):
+    referrer = forms.CharField(label=_("Referred by"), max_length=200,
+                               help_text=_("Type the referring customer's name, pinyin or "
+                                           "phone and pick them from the list."))
+    referrer_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    referred_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)

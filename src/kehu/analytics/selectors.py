@@ -1,0 +1,260 @@
+"""Every read of value figures a user can trigger, limited to the customers they may see.
+
+Per-customer figures come from CustomerValue joined to the customers the user may view;
+the equity trend, its breakdowns and the Markov migration come from the refresh's
+EquitySnapshot rows (one per owner and segment), summed over the owners and teams in the
+user's reach, so that a manager's dashboard is their team's and nobody else's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
+
+from kehu.accounts.models import Role
+from kehu.analytics import rules
+from kehu.analytics.models import (
+    SEGMENT_SHORT,
+    CustomerValue,
+    CustomerValueSnapshot,
+    EquitySnapshot,
+    Quadrant,
+    RefreshStatus,
+    ValueRefresh,
+    ValueSegment,
+    ValueSettings,
+)
+from kehu.core.permissions import VIEW, customer_filter
+from kehu.customers.models import Customer
+from kehu.value.markov import MarkovChain
+
+DASHBOARD_ROLES = {Role.ADMIN, Role.MANAGER, Role.ANALYST, Role.MARKETING}
+FORECAST_MONTHS = 12
+WHALE_POINTS = 101
+SCATTER_POINTS = 1500
+
+
+def may_see_dashboard(user) -> bool:
+    return bool(user.is_authenticated and (user.is_kehu_admin or user.role in DASHBOARD_ROLES))
+
+
+def may_refresh(user) -> bool:
+    """Analysts run the refresh from the UI; admins too."""
+    return bool(user.is_authenticated and (user.is_kehu_admin or user.role == Role.ANALYST))
+
+
+def latest_refresh() -> ValueRefresh | None:
+    return ValueRefresh.objects.filter(status=RefreshStatus.DONE).order_by(
+        "-finished_at", "-id").first()
+
+
+def is_stale(run: ValueRefresh | None) -> bool:
+    """No refresh yet, or the latest is older than the firm's limit."""
+    if run is None:
+        return True
+    return (timezone.localdate() - run.as_of).days > ValueSettings.current().stale_after_days
+
+
+def values(user, action: str = VIEW) -> QuerySet[CustomerValue]:
+    """Scores of the customers the user may take `action` on."""
+    condition = customer_filter(user, action, "customer__")
+    qs = CustomerValue.objects.all()
+    return qs if condition is None else qs.filter(condition)
+
+
+def _equity_rows(user, run: ValueRefresh) -> QuerySet[EquitySnapshot]:
+    """The refresh's equity rows of the owners whose customers the user may see. Rows are
+    by owner and team, so the customer scope translates to them directly."""
+    qs = EquitySnapshot.objects.filter(refresh=run)
+    condition = customer_filter(user, VIEW)
+    if condition is None:
+        return qs
+    scope = Customer.objects.filter(condition)
+    owners = scope.values("owner_id").distinct()
+    return qs.filter(owner_id__in=owners)
+
+
+@dataclass
+class ValuePanel:
+    value: CustomerValue | None
+    trend: list[tuple[dt.date, float]]  # CLV by refresh, oldest first
+    refresh: ValueRefresh | None
+
+
+def panel(customer: Customer) -> ValuePanel:
+    """The card's value panel (the caller has checked the user may view the customer)."""
+    value = CustomerValue.objects.filter(customer=customer).select_related("refresh").first()
+    snaps = list(CustomerValueSnapshot.objects.filter(customer=customer)
+                 .order_by("-as_of", "-id").values_list("as_of", "clv")[:12])
+    trend = [(d, float(c or 0)) for d, c in reversed(snaps)]
+    return ValuePanel(value, trend, value.refresh if value else None)
+
+
+def sparkline(points: list[float], width: int = 120, height: int = 28) -> str:
+    """An SVG polyline's points for a small trend line (empty below two points)."""
+    if len(points) < 2:
+        return ""
+    low, high = min(points), max(points)
+    span = (high - low) or 1.0
+    step = width / (len(points) - 1)
+    return " ".join(f"{i * step:.1f},{height - 2 - (p - low) / span * (height - 4):.1f}"
+                    for i, p in enumerate(points))
+
+
+# The dashboard --------------------------------------------------------------------------------
+
+def equity_trend(user, run: ValueRefresh) -> list[dict]:
+    rows = (_equity_rows(user, run).values("as_of").order_by("as_of")
+            .annotate(equity=Sum("equity"), customers=Sum("customers")))
+    return [{"month": r["as_of"], "equity": float(r["equity"] or 0),
+             "customers": int(r["customers"] or 0)} for r in rows]
+
+
+def equity_by(user, run: ValueRefresh, field: str) -> list[dict]:
+    """Equity as of the refresh by "segment", "team__name" or "owner"."""
+    key = {"segment": "segment", "team": "team__name", "owner": "owner_id"}[field]
+    rows = (_equity_rows(user, run).filter(as_of=run.as_of).values(key)
+            .annotate(equity=Sum("equity"), customers=Sum("customers")).order_by("-equity"))
+    out = []
+    if field == "owner":
+        from kehu.accounts.models import User
+
+        names = {u.pk: str(u) for u in User.objects.filter(pk__in=[r[key] for r in rows])}
+    for r in rows:
+        if field == "segment":
+            label = str(SEGMENT_SHORT[r[key]]) if r[key] else "—"
+        elif field == "owner":
+            label = names.get(r[key], "—")
+        else:
+            label = r[key] or "—"
+        out.append({"label": label, "equity": float(r["equity"] or 0),
+                    "customers": int(r["customers"] or 0)})
+    return out
+
+
+def segment_mix(user) -> list[dict]:
+    counts = dict(values(user).exclude(segment="").values_list("segment")
+                  .annotate(n=Count("pk")).values_list("segment", "n"))
+    return [{"key": s.value, "label": str(s.label), "customers": counts.get(s.value, 0)}
+            for s in ValueSegment]
+
+
+def quadrant_mix(user) -> list[dict]:
+    counts = dict(values(user).exclude(quadrant="").values_list("quadrant")
+                  .annotate(n=Count("pk")).values_list("quadrant", "n"))
+    return [{"key": q.value, "label": str(q.label), "customers": counts.get(q.value, 0)}
+            for q in Quadrant]
+
+
+def value_matrix(user) -> list[dict]:
+    """Current value (net contribution, 12 months) against potential value, a sample of
+    customers for the scatter plot: the most valuable and a spread of the rest."""
+    qs = values(user).exclude(segment="").select_related("customer")
+    top = list(qs.order_by("value_rank")[:SCATTER_POINTS // 2])
+    total = qs.count()
+    stride = max(total // (SCATTER_POINTS // 2), 1)
+    rest = list(qs.order_by("value_rank")[SCATTER_POINTS // 2::stride][:SCATTER_POINTS // 2]) \
+        if total > SCATTER_POINTS // 2 else []
+    return [{"id": v.customer_id, "name": v.customer.name,
+             "current": float(v.net_contribution_12m), "potential": float(v.potential_value or 0),
+             "segment": v.segment} for v in top + rest]
+
+
+def whale_curve(user) -> dict:
+    """Cumulative share of net contribution by customers ranked from most to least
+    profitable (80/20/30), with the unprofitable tail."""
+    profits = np.asarray(values(user).order_by("-net_contribution")
+                         .values_list("net_contribution", flat=True), dtype=float)
+    n = profits.size
+    if not n:
+        return {"points": [], "customers": 0, "total": 0.0, "peak": 0.0, "top20": 0.0,
+                "unprofitable": 0, "unprofitable_share": 0.0, "loss": 0.0}
+    total = float(profits.sum())
+    cumulative = np.concatenate([[0.0], np.cumsum(profits)])
+    at = np.linspace(0, n, WHALE_POINTS).round().astype(int)
+    scale = total if total > 0 else float(np.abs(profits).sum() or 1)
+    loss = float(profits[profits < 0].sum())
+    return {
+        "points": [{"customers_pct": round(100 * i / n, 1),
+                    "profit_pct": round(100 * cumulative[i] / scale, 1)} for i in at],
+        "customers": n, "total": total, "peak": float(cumulative.max()),
+        "top20": float(cumulative[int(np.ceil(0.2 * n))] / scale * 100),
+        "unprofitable": int((profits < 0).sum()),
+        "unprofitable_share": float((profits < 0).mean() * 100), "loss": loss}
+
+
+def unprofitable_tail(user, limit: int | None = 50) -> list[CustomerValue]:
+    qs = (values(user).filter(net_contribution__lt=0).select_related("customer")
+          .order_by("net_contribution"))
+    return list(qs[:limit] if limit else qs)
+
+
+def at_risk(user, limit: int | None = 20) -> list[CustomerValue]:
+    qs = (values(user).filter(at_risk=True).select_related("customer", "customer__owner")
+          .order_by("value_rank"))
+    return list(qs[:limit] if limit else qs)
+
+
+@dataclass
+class Migration:
+    chain: MarkovChain
+    start: np.ndarray  # customers in each state now
+    forecast: np.ndarray  # months 0..FORECAST_MONTHS × states
+    equity: np.ndarray  # forecast equity by month
+    churn_by_segment: list[dict]
+
+
+def migration(user, run: ValueRefresh) -> Migration | None:
+    rows = list(_equity_rows(user, run).filter(as_of=run.as_of)
+                .values_list("segment", "moves", "states"))
+    states = rules.STATES
+    k = len(states)
+    total = np.zeros((k, k))
+    start = np.zeros(k)
+    clv = np.zeros(k)
+    by_segment: dict[str, np.ndarray] = {}
+    for segment, moves, counts in rows:
+        m = np.asarray(moves, dtype=float).reshape(k, k) if moves else np.zeros((k, k))
+        total += m
+        by_segment[segment] = by_segment.get(segment, np.zeros((k, k))) + m
+        for i, name in enumerate(states):
+            entry = (counts or {}).get(name, {})
+            start[i] += entry.get("customers", 0)
+            clv[i] += entry.get("clv", 0.0)
+    if not total.sum():
+        return None
+    chain = _chain(total, states)
+    per_customer = np.divide(clv, start, out=np.zeros(k), where=start > 0)
+    monthly = float(ValueSettings.current().monthly_discount)
+    churned = states.index("churned")
+    churn = []
+    for segment in [s.value for s in ValueSegment]:
+        m = by_segment.get(segment)
+        if m is None:
+            continue
+        active = [i for i in range(k) if i != churned]
+        moves_out = m[active].sum()
+        churn.append({"segment": segment, "label": str(ValueSegment(segment).label),
+                      "rate": float(m[active, churned].sum() / moves_out) if moves_out else None,
+                      "moves": int(moves_out)})
+    return Migration(chain, start, chain.forecast(start, FORECAST_MONTHS),
+                     chain.equity(start, per_customer, FORECAST_MONTHS, monthly), churn)
+
+
+def _chain(counts: np.ndarray, states) -> MarkovChain:
+    totals = counts.sum(axis=1)
+    observed = totals > 0
+    matrix = np.eye(len(states))
+    matrix[observed] = counts[observed] / totals[observed, None]
+    return MarkovChain(tuple(states), counts.astype(np.int64), matrix, observed)
+
+
+def referrals_of(customer: Customer) -> dict:
+    return {"referred_by": getattr(customer, "referral", None),
+            "brought": list(customer.referrals_made.select_related("referred")
+                            .order_by("-referred_on")[:50])}
+

@@ -1,0 +1,156 @@
+"""Writes around customer value: starting a refresh, the firm's value settings, activity
+unit costs, segment actions and referrals. Each checks who may do it and is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.analytics.models import ActivityCost, Referral, SegmentAction, ValueSettings
+from kehu.analytics.selectors import may_refresh
+from kehu.audit.services import record
+from kehu.core import jobs
+from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.models import Job, JobStatus
+from kehu.core.permissions import CHANGE, VIEW, can
+from kehu.customers.models import Customer
+
+REFRESH_JOB = "value.refresh"
+
+
+def _run_refresh(progress, user_id: int | None) -> dict[str, Any]:
+    from kehu.analytics.refresh import refresh_values
+
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    run = refresh_values(user, progress, via="web")
+    return {"refresh": run.pk, "customers": run.customers, "seconds": round(run.seconds, 1),
+            "warnings": [w["message"] for w in run.warnings]}
+
+
+def running_refresh() -> Job | None:
+    return Job.objects.filter(kind=REFRESH_JOB,
+                              status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).first()
+
+
+def start_refresh(user: User) -> Job:
+    """Refresh every customer's value in the background; one refresh at a time."""
+    if not may_refresh(user):
+        raise NotPermitted(_("Only analysts and administrators may refresh customer value."))
+    jobs.reap_interrupted()
+    with transaction.atomic():
+        running = running_refresh()
+        if running is not None:
+            return running
+        job = jobs.start(REFRESH_JOB, _run_refresh, args=(user.pk,), user=user,
+                         title=_("Refresh customer value"))
+    return job
+
+
+def _admin(user: User) -> None:
+    if not user.is_kehu_admin:
+        raise NotPermitted(_("Only administrators may change the value settings."))
+
+
+@transaction.atomic
+def update_settings(user: User, data: Mapping[str, Any], *, ip: str | None = None
+                    ) -> ValueSettings:
+    _admin(user)
+    current = ValueSettings.current()
+    changed = {}
+    for field, value in data.items():
+        if field in {"id", "updated_at", "updated_by"} or not hasattr(current, field):
+            raise ServiceError(_("Unknown field."), field=field)
+        if getattr(current, field) != value:
+            changed[field] = str(value)
+            setattr(current, field, value)
+    current.updated_by = user
+    current.full_clean()
+    current.save()
+    record(user, "value.settings", ip=ip, detail=changed)
+    return current
+
+
+@transaction.atomic
+def set_activity_cost(user: User, kind: str, unit_cost: Any, *, ip: str | None = None
+                      ) -> ActivityCost:
+    from kehu.sales.models import ActivityKind
+
+    _admin(user)
+    if kind not in ActivityKind.values:
+        raise ServiceError(_("Unknown activity kind."), field="kind")
+    try:
+        cost = Decimal(str(unit_cost))
+    except (InvalidOperation, ValueError):
+        raise ServiceError(_("Enter a number."), field="unit_cost") from None
+    if not cost.is_finite() or cost < 0:
+        raise ServiceError(_("A unit cost is a number of 0 or more."), field="unit_cost")
+    row, _created = ActivityCost.objects.get_or_create(kind=kind)
+    before = row.unit_cost
+    row.unit_cost = cost
+    row.full_clean()
+    row.save()
+    record(user, "value.activity_cost", ip=ip,
+           detail={"kind": kind, "from": str(before), "to": str(cost)})
+    return row
+
+
+@transaction.atomic
+def set_segment_action(user: User, segment: str, *, create_task: bool, subject: str = "",
+                       due_in_days: int = 14, ip: str | None = None) -> SegmentAction:
+    _admin(user)
+    action = SegmentAction.objects.filter(segment=segment).first()
+    if action is None:
+        raise ServiceError(_("Unknown segment."), field="segment")
+    action.create_task, action.subject, action.due_in_days = create_task, subject, due_in_days
+    action.full_clean()
+    action.save()
+    record(user, "value.segment_action", ip=ip, detail={
+        "segment": segment, "create_task": create_task, "subject": subject,
+        "due_in_days": due_in_days})
+    return action
+
+
+@transaction.atomic
+def record_referral(user: User, referred: Customer, referrer: Customer, *,
+                    referred_on: dt.date, note: str = "", ip: str | None = None,
+                    via: str = "web") -> Referral:
+    """`referrer` brought `referred`. The user must be allowed to change the new customer's
+    card and to see the referrer's."""
+    if not can(user, CHANGE, referred) or not can(user, VIEW, referrer):
+        raise NotPermitted(_("You may not record this referral."))
+    if referred.pk == referrer.pk:
+        raise ServiceError(_("A customer cannot refer themselves."), field="referrer")
+    if Referral.objects.filter(referred=referred).exists():
+        raise ServiceError(_("This customer's referral is already recorded; remove it first."),
+                           field="referrer")
+    referral = Referral(referrer=referrer, referred=referred, referred_on=referred_on,
+                        note=note, created_by=user)
+    try:
+        referral.full_clean()
+        referral.save()
+    except (ValidationError, IntegrityError) as exc:
+        raise ServiceError(_("This referral cannot be recorded: %(why)s") % {"why": exc}) \
+            from exc
+    record(user, "referral.create", obj=referred, ip=ip, via=via,
+           detail={"referrer": referrer.pk})
+    return referral
+
+
+@transaction.atomic
+def remove_referral(user: User, referred: Customer, *, ip: str | None = None,
+                    via: str = "web") -> None:
+    referral = Referral.objects.filter(referred=referred).first()
+    if referral is None:
+        raise ServiceError(_("No referral is recorded for this customer."))
+    if not can(user, CHANGE, referred):
+        raise NotPermitted(_("You may not change this customer."))
+    record(user, "referral.delete", obj=referred, ip=ip, via=via,
+           detail={"referrer": referral.referrer_id})
+    referral.delete()

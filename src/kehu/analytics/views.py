@@ -1,0 +1,380 @@
+"""The value dashboard, its tables as CSV, the value settings, and referrals on the card.
+Thin: selectors read (scoped to the user), services write."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kehu.analytics import rules, selectors, services
+from kehu.analytics.forms import (
+    SETTINGS_FIELDS,
+    ActivityCostForm,
+    ReferralForm,
+    SegmentActionForm,
+    ValueSettingsForm,
+)
+from kehu.analytics.models import PRESCRIBED, ActivityCost, SegmentAction, ValueSettings
+from kehu.audit.services import record
+from kehu.core import jobs
+from kehu.core.errors import ServiceError
+from kehu.core.permissions import CHANGE, VIEW
+from kehu.core.requests import client_ip
+from kehu.customers import selectors as customer_selectors
+from kehu.customers.models import Customer
+from kehu.dataio.export import neutralise
+from kehu.sales.models import ActivityKind
+
+
+def _dashboard_user(request: HttpRequest) -> None:
+    if not selectors.may_see_dashboard(request.user):
+        raise PermissionDenied
+
+
+def _state_labels() -> list[str]:
+    from kehu.customers.models import LifecycleState
+
+    names = {"first": LifecycleState.FIRST_PURCHASE, "repeat": LifecycleState.REPEAT_PURCHASE,
+             "loyal": LifecycleState.LOYAL, "churned": LifecycleState.CHURNED}
+    return [str(names[s].label) for s in rules.STATES]
+
+
+def _equity(user, run) -> dict:
+    trend = selectors.equity_trend(user, run)
+    return {"title": _("Customer equity by month"),
+            "headings": [_("Month"), _("Customer equity"), _("Customers")],
+            "rows": [[r["month"].isoformat(), round(r["equity"], 2), r["customers"]]
+                     for r in trend]}
+
+
+def _equity_by(key: str, title: str):
+    def build(user, run) -> dict:
+        return {"title": title, "headings": [_("Name"), _("Customer equity"), _("Customers")],
+                "rows": [[r["label"], round(r["equity"], 2), r["customers"]]
+                         for r in selectors.equity_by(user, run, key)]}
+    return build
+
+
+def _mix(function, title: str, heading: str):
+    def build(user, run) -> dict:
+        return {"title": title, "headings": [heading, _("Customers")],
+                "rows": [[r["label"], r["customers"]] for r in function(user)]}
+    return build
+
+
+def _matrix(user, run) -> dict:
+    points = selectors.value_matrix(user)
+    return {"title": _("Value matrix"),
+            "headings": [_("Customer"), _("Current value (12 months)"), _("Potential value"),
+                         _("Segment")],
+            "rows": [[p["name"], round(p["current"], 2), round(p["potential"], 2), p["segment"]]
+                     for p in points], "points": points}
+
+
+def _whale(user, run) -> dict:
+    whale = selectors.whale_curve(user)
+    return {"title": _("Whale curve (80/20/30)"),
+            "headings": [_("Share of customers (%)"), _("Share of net contribution (%)")],
+            "rows": [[p["customers_pct"], p["profit_pct"]] for p in whale["points"]],
+            "summary": whale}
+
+
+def _migration_tables(user, run) -> dict:
+    migration = selectors.migration(user, run)
+    if migration is None:
+        return {}
+    labels = _state_labels()
+    return {
+        "markov": {"title": _("Monthly transition matrix"),
+                   "headings": [_("From \\ to"), *labels],
+                   "rows": [[labels[i], *[round(float(x), 4) for x in row]]
+                            for i, row in enumerate(migration.chain.matrix)]},
+        "forecast": {"title": _("Forecast of the customer base"),
+                     "headings": [_("Month"), *labels, _("Customer equity")],
+                     "rows": [[m, *[round(float(x), 1) for x in row],
+                               round(float(migration.equity[m]), 2)]
+                              for m, row in enumerate(migration.forecast)]},
+        "churn": {"title": _("Monthly churn rate by segment"),
+                  "headings": [_("Segment"), _("Churn rate (%)"), _("Monthly moves")],
+                  "rows": [[c["label"], None if c["rate"] is None else round(100 * c["rate"], 1),
+                            c["moves"]] for c in migration.churn_by_segment]},
+    }
+
+
+def _at_risk(user, run, limit: int | None = 20) -> dict:
+    risky = selectors.at_risk(user, limit)
+    return {"title": _("Valuable customers at risk"),
+            "headings": [_("Customer"), _("Owner"), _("P(alive)"), _("CLV"),
+                         _("Net contribution")],
+            "rows": [[v.customer.name, str(v.customer.owner), round(v.p_alive or 0, 2), v.clv,
+                      v.net_contribution] for v in risky], "items": risky}
+
+
+def _unprofitable(user, run, limit: int | None = 20) -> dict:
+    tail = selectors.unprofitable_tail(user, limit)
+    return {"title": _("Unprofitable customers"),
+            "headings": [_("Customer"), _("Revenue"), _("Gross profit"), _("Cost to serve"),
+                         _("Net contribution")],
+            "rows": [[v.customer.name, v.revenue, v.gross_profit, v.cost_to_serve,
+                      v.net_contribution] for v in tail], "items": tail}
+
+
+TABLES = {
+    "equity": _equity,
+    "equity_segment": _equity_by("segment", _("Customer equity by segment")),
+    "equity_team": _equity_by("team", _("Customer equity by team")),
+    "equity_owner": _equity_by("owner", _("Customer equity by owner")),
+    "segments": _mix(selectors.segment_mix, _("Value segments"), _("Segment")),
+    "quadrants": _mix(selectors.quadrant_mix, _("Volume × loyalty"), _("Quadrant")),
+    "matrix": _matrix,
+    "whale": _whale,
+    "at_risk": _at_risk,
+    "unprofitable": _unprofitable,
+}
+MIGRATION_TABLES = {"markov", "forecast", "churn"}
+
+
+def tables(user, run) -> dict[str, dict]:
+    """Every chart's data as a table: headings and rows (what the CSV downloads carry)."""
+    out = {key: build(user, run) for key, build in TABLES.items()}
+    out.update(_migration_tables(user, run))
+    return out
+
+
+def one_table(user, run, key: str) -> dict | None:
+    """One table in full, for its CSV download (lists are not cut to a page's length)."""
+    if key in MIGRATION_TABLES:
+        return _migration_tables(user, run).get(key)
+    if key in {"at_risk", "unprofitable"}:
+        return TABLES[key](user, run, limit=None)
+    build = TABLES.get(key)
+    return build(user, run) if build else None
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _dashboard_user(request)
+    user = request.user
+    run = selectors.latest_refresh()
+    job = services.running_refresh()
+    context = {"nav": "value", "run": run, "job": jobs.overlay(job) if job else None,
+               "may_refresh": selectors.may_refresh(user),
+               "stale": selectors.is_stale(run), "settings": ValueSettings.current()}
+    if run is not None:
+        data = tables(user, run)
+        context["tables"] = data
+        context["charts"] = {
+            "equity": {"labels": [r[0] for r in data["equity"]["rows"]],
+                       "values": [r[1] for r in data["equity"]["rows"]]},
+            "segments": {"labels": [r[0] for r in data["equity_segment"]["rows"]],
+                         "values": [r[1] for r in data["equity_segment"]["rows"]],
+                         "customers": [r[1] for r in data["segments"]["rows"]],
+                         "customer_labels": [r[0] for r in data["segments"]["rows"]]},
+            "matrix": {"points": [[p["current"], p["potential"], p["name"], p["segment"], p["id"]]
+                                  for p in data["matrix"]["points"]],
+                       "x": _("Current value (net contribution, 12 months)"),
+                       "y": _("Potential value")},
+            "whale": {"x": [r[0] for r in data["whale"]["rows"]],
+                      "y": [r[1] for r in data["whale"]["rows"]],
+                      "xname": _("Share of customers (%)"),
+                      "yname": _("Share of net contribution (%)")},
+        }
+        if "markov" in data:
+            context["charts"]["markov"] = {
+                "labels": data["markov"]["headings"][1:],
+                "cells": [[j, i, row[j + 1]] for i, row in enumerate(data["markov"]["rows"])
+                          for j in range(len(row) - 1)]}
+        record(user, "value.dashboard", ip=client_ip(request), via="web",
+               detail={"refresh": run.pk})
+    return render(request, "analytics/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def refresh(request: HttpRequest) -> HttpResponse:
+    try:
+        services.start_refresh(request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, _("The value refresh has started; this page shows its "
+                                 "progress."))
+    return redirect("analytics:dashboard")
+
+
+@login_required
+def export_table(request: HttpRequest, table: str) -> HttpResponse:
+    _dashboard_user(request)
+    run = selectors.latest_refresh()
+    if run is None:
+        raise Http404
+    data = one_table(request.user, run, table)
+    if data is None:
+        raise Http404
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([str(h) for h in data["headings"]])
+    for row in data["rows"]:
+        writer.writerow([neutralise(str(c)) if isinstance(c, str) else
+                         (str(c) if isinstance(c, Decimal) else c) for c in row])
+    record(request.user, "value.export", ip=client_ip(request), via="web",
+           detail={"table": table, "rows": len(data["rows"]), "refresh": run.pk})
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="kehu-{table}-{run.as_of}.csv"'
+    return response
+
+
+# Settings --------------------------------------------------------------------------------------
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    _dashboard_user(request)
+    user = request.user
+    current = ValueSettings.current()
+    form = ValueSettingsForm(instance=current)
+    if request.method == "POST":
+        if not user.is_kehu_admin:
+            raise PermissionDenied
+        form = ValueSettingsForm(request.POST, instance=ValueSettings.current())
+        if form.is_valid():
+            try:
+                services.update_settings(user, {f: form.cleaned_data[f] for f in SETTINGS_FIELDS},
+                                         ip=client_ip(request))
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Settings saved. They apply from the next "
+                                            "refresh."))
+                return redirect("analytics:settings")
+    costs = {c.kind: c for c in ActivityCost.objects.all()}
+    cost_rows = [{"kind": k, "label": label, "cost": costs[k].unit_cost if k in costs else 0}
+                 for k, label in ActivityKind.choices]
+    actions = [{"action": a, "default": PRESCRIBED.get(a.segment, ("", False))[0],
+                "label": _segment_label(a.segment)}
+               for a in SegmentAction.objects.order_by("segment")]
+    return render(request, "analytics/settings.html", {
+        "nav": "value", "form": form, "costs": cost_rows, "actions": actions,
+        "editable": user.is_kehu_admin})
+
+
+def _segment_label(key: str) -> str:
+    from kehu.analytics.models import Quadrant, ValueSegment
+
+    for choices in (ValueSegment, Quadrant):
+        if key in choices.values:
+            return str(choices(key).label)
+    return _("At risk") if key == "at_risk" else key
+
+
+@login_required
+@require_POST
+def activity_cost(request: HttpRequest, kind: str) -> HttpResponse:
+    form = ActivityCostForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("%(kind)s: enter a unit cost of 0 or more.") % {"kind": kind})
+    else:
+        try:
+            services.set_activity_cost(request.user, kind, form.cleaned_data["unit_cost"],
+                                       ip=client_ip(request))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Unit cost saved."))
+    return redirect("analytics:settings")
+
+
+@login_required
+@require_POST
+def segment_action(request: HttpRequest, segment: str) -> HttpResponse:
+    form = SegmentActionForm(request.POST, segment=segment)
+    if not form.is_valid():
+        messages.error(request, _("The action was not saved: %(errors)s") % {
+            "errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())})
+    else:
+        try:
+            services.set_segment_action(request.user, segment, ip=client_ip(request),
+                                        **form.cleaned_data)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Action saved."))
+    return redirect("analytics:settings")
+
+
+# Referrals on the card -------------------------------------------------------------------------
+
+def _customer(request: HttpRequest, pk: int, action: str) -> Customer:
+    try:
+        return customer_selectors.get_customer(request.user, pk, action)
+    except Customer.DoesNotExist:
+        raise Http404 from None
+
+
+@login_required
+def referrer_options(request: HttpRequest, pk: int) -> HttpResponse:
+    """Customers the user may see whose keys match what they typed (htmx suggestions)."""
+    customer = _customer(request, pk, CHANGE)
+    q = request.GET.get("referrer", "").strip()
+    found = []
+    if len(q) >= 1:
+        visible = customer_selectors.customers(request.user, VIEW).exclude(pk=customer.pk)
+        found = list(customer_selectors.search_customers(visible, q).order_by("name", "pk")[:8])
+    return render(request, "analytics/_referrer_options.html", {"found": found, "q": q})
+
+
+@login_required
+@require_POST
+def referral(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = _customer(request, pk, CHANGE)
+    url = customer_selectors_card_url(customer)
+    if request.POST.get("remove"):
+        try:
+            services.remove_referral(request.user, customer, ip=client_ip(request))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect(url)
+    form = ReferralForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The referral was not saved: %(errors)s") % {
+            "errors": "; ".join(f"{form.fields[k].label if k in form.fields else k}: "
+                                f"{' '.join(v)}" for k, v in form.errors.items())})
+        return redirect(url)
+    referrer = None
+    if form.cleaned_data.get("referrer_id"):
+        referrer = customer_selectors.customers(request.user, VIEW).filter(
+            pk=form.cleaned_data["referrer_id"]).first()
+    if referrer is None:
+        matches = list(customer_selectors.search_customers(
+            customer_selectors.customers(request.user, VIEW).exclude(pk=customer.pk),
+            form.cleaned_data["referrer"])[:2])
+        referrer = matches[0] if len(matches) == 1 else None
+    if referrer is None:
+        messages.error(request, _("Pick the referring customer from the list: “%(q)s” does not "
+                                  "name exactly one customer you can see.")
+                       % {"q": form.cleaned_data["referrer"]})
+        return redirect(url)
+    try:
+        services.record_referral(request.user, customer, referrer,
+                                 referred_on=form.cleaned_data["referred_on"],
+                                 note=form.cleaned_data["note"], ip=client_ip(request))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Referral saved; influence value follows at the next "
+                                    "refresh."))
+    return redirect(url)
+
+
+def customer_selectors_card_url(customer: Customer) -> str:
+    from django.urls import reverse
+
+    return reverse("customers:card", args=[customer.pk]) + "?tab=value"

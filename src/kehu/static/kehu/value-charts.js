@@ -1,0 +1,69 @@
+/* The value dashboard's charts (ECharts, vendored). Every chart's data is also a table and a
+   CSV download on the page, so nothing here is the only way to read a figure. */
+(function () {
+  "use strict";
+  var source = document.getElementById("value-charts");
+  if (!source || !window.echarts) { return; }
+  var data = JSON.parse(source.textContent);
+  var font = getComputedStyle(document.documentElement).fontFamily;
+  var palette = ["#1f5fbf", "#2e9e6b", "#d08a1a", "#b42318", "#6b4fbb", "#4a90a4"];
+  var segmentColour = { invest: "#2e9e6b", develop: "#1f5fbf", maintain: "#d08a1a", minimise: "#98a2b3" };
+
+  function grid() { return { left: 64, right: 20, top: 24, bottom: 48, containLabel: true }; }
+
+  var builders = {
+    equity: function (d) {
+      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: { trigger: "axis" },
+        xAxis: { type: "category", data: d.labels }, yAxis: { type: "value" },
+        series: [{ type: "line", data: d.values, areaStyle: { opacity: 0.12 }, smooth: true }] };
+    },
+    segments: function (d) {
+      return { color: ["#2e9e6b", "#1f5fbf", "#d08a1a", "#98a2b3", "#6b4fbb"], textStyle: { fontFamily: font },
+        tooltip: { trigger: "item" }, legend: { bottom: 0, type: "scroll" },
+        series: [{ type: "pie", radius: ["35%", "65%"], top: -20,
+          data: d.labels.map(function (l, i) { return { name: l, value: d.values[i] }; }) }] };
+    },
+    matrix: function (d) {
+      var bySegment = {};
+      d.points.forEach(function (p) { (bySegment[p[3]] = bySegment[p[3]] || []).push(p); });
+      return { textStyle: { fontFamily: font }, grid: grid(),
+        tooltip: { formatter: function (p) { return p.data[2] + "<br>" + p.data[0].toFixed(0) + " / " + p.data[1].toFixed(0); } },
+        legend: { bottom: 0 },
+        xAxis: { type: "value", name: d.x, nameLocation: "middle", nameGap: 28, scale: true },
+        yAxis: { type: "value", name: d.y, scale: true },
+        series: Object.keys(bySegment).map(function (s) {
+          return { type: "scatter", name: s, symbolSize: 6, data: bySegment[s],
+            itemStyle: { color: segmentColour[s] || "#98a2b3", opacity: 0.7 } };
+        }) };
+    },
+    whale: function (d) {
+      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: { trigger: "axis" },
+        xAxis: { type: "category", data: d.x, name: d.xname, nameLocation: "middle", nameGap: 28 },
+        yAxis: { type: "value", name: d.yname },
+        series: [{ type: "line", data: d.y, showSymbol: false, markLine: { silent: true, symbol: "none",
+          data: [{ yAxis: 100 }] } }] };
+    },
+    markov: function (d) {
+      return { textStyle: { fontFamily: font }, grid: { left: 90, right: 20, top: 10, bottom: 70 },
+        tooltip: { formatter: function (p) { return d.labels[p.data[1]] + " → " + d.labels[p.data[0]] + ": " + (100 * p.data[2]).toFixed(1) + "%"; } },
+        xAxis: { type: "category", data: d.labels, splitArea: { show: true } },
+        yAxis: { type: "category", data: d.labels, inverse: true, splitArea: { show: true } },
+        visualMap: { min: 0, max: 1, calculable: true, orient: "horizontal", left: "center", bottom: 0,
+          inRange: { color: ["#f5f8ff", "#1f5fbf"] } },
+        series: [{ type: "heatmap", data: d.cells, label: { show: true, formatter: function (p) { return (100 * p.data[2]).toFixed(0) + "%"; } } }] };
+    }
+  };
+
+  var charts = [];
+  document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var name = el.getAttribute("data-chart");
+    if (!data[name] || !builders[name]) { return; }
+    var chart = window.echarts.init(el, null, { renderer: "svg" });
+    chart.setOption(builders[name](data[name]));
+    if (name === "matrix") {
+      chart.on("click", function (p) { if (p.data && p.data[4]) { window.location.href = "/customers/" + p.data[4] + "/"; } });
+    }
+    charts.push(chart);
+  });
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();

@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint format messages bench
+.PHONY: setup demo test lint format messages bench bench-value
 
 setup:
 	@bash scripts/setup.sh
@@ -20,3 +20,7 @@ messages: setup
 
 bench: setup
 	.venv/bin/python bench/list_bench.py
+
+# kehu value score vs lifetimes at 100k customers, kehu alone at 1M (figures, never fails).
+bench-value: setup
+	.venv/bin/python bench/value_bench.py

@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import sys
 
+# `kehu value refresh` scores the CRM's own database, so it is a Django command.
+PURE_VALUE_COMMANDS = {"fit", "score", "evaluate", "--help", "-h"}
+
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "value" and (
-            len(argv) < 2 or argv[1] in {"fit", "score", "evaluate", "--help", "-h"}):
+    if argv and argv[0] == "value" and (len(argv) < 2 or argv[1] in PURE_VALUE_COMMANDS):
         from kehu.value.cli import app
 
         app(args=argv[1:], prog_name="kehu value")

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "kehu.customers",
     "kehu.sales",
     "kehu.dataio",
+    "kehu.analytics",
     "kehu.demo",
 ]
 

@@ -2,8 +2,8 @@
 1997–1998) dressed as a Chinese distributor's customer base, with made-up names, companies,
 contacts, owners, teams and activities.
 
-The dates are moved forward by 28 years, which keeps weekdays and leap days where they were,
-so the history runs from January 2025 to June 2026 and the demo looks current. Amounts are
+The dates are moved forward so that the 18 months of history end the day before the demo is
+loaded: the demo is always current, and the value models score it as of today. Amounts are
 the real ones. Line items carry the number of CDs of each order, so an order's total is the
 sum of its lines (a few cents off the source where its unit price does not divide evenly).
 
@@ -51,7 +51,6 @@ from kehu.demo import names
 from kehu.sales.models import Activity, ActivityKind
 
 PASSWORD = "kehu-demo"  # noqa: S105 - the published demo password
-YEARS_SHIFT = 28
 PROSPECTS = 600  # leads without purchases yet: potential, target and non-customers
 SEED = 20260101
 CENTS = Decimal("0.01")
@@ -89,6 +88,10 @@ ACTIVITY_TEMPLATES = [
 ]
 
 
+REMOTE_TEMPLATES = [t for t in ACTIVITY_TEMPLATES
+                    if t[0] in {ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.NOTE}]
+
+
 @dataclass
 class LoadResult:
     created: bool
@@ -101,8 +104,13 @@ class LoadResult:
 Progress = Callable[[str], None]
 
 
+SOURCE_LAST_DAY = dt.date(1998, 6, 30)
+
+
 def _shift(day: dt.date) -> dt.date:
-    return day.replace(year=day.year + YEARS_SHIFT)
+    """The history ends the day before the demo is loaded, so that "today" in the demo is
+    just after the last orders and the value models see a current base."""
+    return day + (timezone.localdate() - dt.timedelta(days=1) - SOURCE_LAST_DAY)
 
 
 def read_cdnow() -> dict[int, list[tuple[dt.date, int, Decimal]]]:
@@ -211,7 +219,7 @@ def _profile(rng: random.Random, seq: int) -> dict:
         )
     if rng.random() < 0.15:
         data["overdue_amount"] = Decimal(rng.randrange(1, 80)) * 500
-        data["credit_incidents"] = "2025年曾逾期付款一次，已结清。"
+        data["credit_incidents"] = "去年曾逾期付款一次，已结清。"
     return data
 
 
@@ -270,7 +278,7 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
                 weights=[60, 30, 10],
             )[0]
             reason = (
-                "2026 年展会线索" if state != LifecycleState.NON_CUSTOMER else "与我们的产品不匹配"
+                "展会线索" if state != LifecycleState.NON_CUSTOMER else "与我们的产品不匹配"
             )
         customer = Customer(
             external_id=f"CD{cid:05d}" if cid < 900001 else f"LD{cid - 900000:05d}",
@@ -357,10 +365,12 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
     activities = []
     for customer, owner, first in zip(customers, owners, firsts, strict=True):
         start = _shift(first) if first else last_day - dt.timedelta(days=rng.randrange(1, 120))
-        for _i in range(rng.choice([0, 1, 1, 2, 3])):
-            kind, subject, body = rng.choice(ACTIVITY_TEMPLATES)
-            day = start + dt.timedelta(days=rng.randrange(0, 400))
-            day = min(day, last_day + dt.timedelta(days=90))
+        # Households get a call or an e-mail now and then; firms are visited and met.
+        household = customer.kind == CustomerKind.PERSON
+        templates = REMOTE_TEMPLATES if household else ACTIVITY_TEMPLATES
+        for _i in range(rng.choice([0, 0, 1, 1, 2] if household else [1, 2, 3, 4])):
+            kind, subject, body = rng.choice(templates)
+            day = min(start + dt.timedelta(days=rng.randrange(0, 400)), last_day)
             at = dt.datetime.combine(
                 day,
                 dt.time(rng.randrange(9, 18), rng.choice([0, 15, 30])),

@@ -1,0 +1,316 @@
+"""Customer value management: the settings of the value refresh, activity unit costs,
+referrals, and what each refresh computed — scores per customer, their history, customer
+equity and the Markov migration counts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kehu.core.models import TimeStampedModel
+
+
+class ValueSegment(models.TextChoices):
+    """Current value × potential value (客户价值细分)."""
+
+    INVEST = "invest", _("High current, high potential: invest and retain")
+    DEVELOP = "develop", _("Low current, high potential: develop")
+    MAINTAIN = "maintain", _("High current, low potential: maintain efficiently")
+    MINIMISE = "minimise", _("Low current, low potential: minimise cost")
+
+
+class Quadrant(models.TextChoices):
+    """Volume × loyalty (规模 × 忠诚度象限)."""
+
+    PROTECT = "protect", _("Large and loyal: protect")
+    NURTURE = "nurture", _("Small and loyal: nurture")
+    CONTROL = "control", _("Large and disloyal: control tightly")
+    PHASE_OUT = "phase_out", _("Small and disloyal: phase out")
+
+
+def _share(verbose: str, default: str):
+    return models.DecimalField(
+        verbose, max_digits=4, decimal_places=3, default=Decimal(default),
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.99"))])
+
+
+class ValueSettings(models.Model):
+    """The firm's choices for the value refresh; one row (pk=1), edited by admins."""
+
+    horizon_months = models.PositiveSmallIntegerField(
+        _("CLV horizon (months)"), default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(120)])
+    monthly_discount = models.DecimalField(
+        _("monthly discount rate"), max_digits=5, decimal_places=4, default=Decimal("0.0100"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.5"))])
+    model = models.CharField(
+        _("purchase model"), max_length=12, default="bgnbd",
+        choices=[("bgnbd", _("BG/NBD (fast)")),
+                 ("pareto-nbd", _("Pareto/NBD (P(alive) also falls for one-time buyers)"))])
+    # Lifecycle rules
+    churn_p_alive = _share(_("churned when P(alive) falls below"), "0.300")
+    churn_inactive_days = models.PositiveIntegerField(
+        _("churned after this many days without a purchase (0: never)"), default=365)
+    loyal_top_share = _share(_("loyal: share of customers at the top of the value ranking"),
+                             "0.100")
+    loyal_min_purchase_days = models.PositiveSmallIntegerField(
+        _("loyal: at least this many purchase days"), default=4)
+    loyal_min_tenure_days = models.PositiveIntegerField(
+        _("loyal: customer for at least this many days"), default=180)
+    # Segments
+    high_current_share = _share(_("high current value: top share of customers"), "0.300")
+    high_potential_share = _share(_("high potential value: top share of customers"), "0.300")
+    large_volume_share = _share(_("large: top share of customers by revenue"), "0.300")
+    loyal_p_alive = _share(_("loyal (quadrant): P(alive) at least"), "0.500")
+    loyal_min_repeat_days = models.PositiveSmallIntegerField(
+        _("loyal (quadrant): at least this many purchase days"), default=2)
+    # Warnings
+    stale_after_days = models.PositiveSmallIntegerField(
+        _("scores are stale after (days)"), default=31)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("last changed by"))
+
+    class Meta:
+        verbose_name = _("value settings")
+        verbose_name_plural = _("value settings")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls) -> ValueSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+
+class ActivityCost(models.Model):
+    """Activity-based costing (作业成本法): what one activity of a kind costs the firm."""
+
+    kind = models.CharField(_("activity kind"), max_length=10, unique=True)
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=10, decimal_places=2,
+                                    default=Decimal("0"),
+                                    validators=[MinValueValidator(Decimal("0"))])
+
+    class Meta:
+        verbose_name = _("activity cost")
+        verbose_name_plural = _("activity costs")
+        ordering = ["kind"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.unit_cost}"
+
+
+class Referral(TimeStampedModel):
+    """Who brought whom (推荐): the basis of influence value."""
+
+    referrer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="referrals_made", verbose_name=_("referred by"))
+    referred = models.OneToOneField("customers.Customer", on_delete=models.CASCADE,
+                                    related_name="referral", verbose_name=_("new customer"))
+    referred_on = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("recorded by"))
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-referred_on", "-id"]
+        constraints = [models.CheckConstraint(condition=~models.Q(referrer=models.F("referred")),
+                                              name="analytics_referral_not_self")]
+
+    def __str__(self) -> str:
+        return f"{self.referrer_id} → {self.referred_id}"
+
+
+class SegmentAction(models.Model):
+    """The treatment a segment prescribes, turned into a task for the owner when a customer
+    moves into the segment."""
+
+    segment = models.CharField(_("segment"), max_length=20, unique=True)
+    create_task = models.BooleanField(_("create a task for the owner"), default=True)
+    # Empty: the prescribed treatment, in the language of whoever runs the refresh.
+    subject = models.CharField(_("task"), max_length=200, blank=True)
+    due_in_days = models.PositiveSmallIntegerField(_("due in (days)"), default=14)
+
+    class Meta:
+        verbose_name = _("segment action")
+        verbose_name_plural = _("segment actions")
+        ordering = ["segment"]
+
+    def __str__(self) -> str:
+        return self.segment
+
+    @property
+    def task_subject(self) -> str:
+        default = PRESCRIBED.get(self.segment, ("", False))[0]
+        return self.subject or str(default)
+
+
+# The treatment each segment prescribes (DOMAIN.md §4–5), and whether it becomes a task by
+# default: the actions that need a person; "maintain efficiently" and "phase out" do not.
+PRESCRIBED = {
+    "invest": (_("Invest and retain: plan an account review and a retention offer"), True),
+    "develop": (_("Develop: propose more products or a larger order"), True),
+    "maintain": (_("Maintain efficiently: serve through low-cost channels"), False),
+    "minimise": (_("Minimise cost: no proactive visits"), False),
+    "protect": (_("Protect: call the customer and confirm their satisfaction"), True),
+    "nurture": (_("Nurture: offer training or a service package to grow the account"), False),
+    "control": (_("Control tightly: review credit limit, pricing and territory"), True),
+    "phase_out": (_("Phase out: stop discounts and proactive service"), False),
+    "at_risk": (_("At risk: a valuable customer is slipping away — call them this week"), True),
+}
+
+
+class RefreshStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ValueRefresh(models.Model):
+    """One run of the value refresh: the fitted models and what they were fitted on."""
+
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    as_of = models.DateField(_("as of"))
+    status = models.CharField(_("status"), max_length=10, choices=RefreshStatus.choices,
+                              default=RefreshStatus.RUNNING)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("started by"))
+    customers = models.PositiveIntegerField(_("customers scored"), default=0)
+    buyers = models.PositiveIntegerField(_("customers with purchases"), default=0)
+    repeat_buyers = models.PositiveIntegerField(_("repeat buyers"), default=0)
+    horizon_months = models.PositiveSmallIntegerField(_("CLV horizon (months)"), default=12)
+    monthly_discount = models.DecimalField(_("monthly discount rate"), max_digits=5,
+                                           decimal_places=4, default=Decimal("0.01"))
+    # {"bgnbd": {"params": {...}, "loglik": ..}, "gamma_gamma": {...}} as kehu.value gives it
+    fit = models.JSONField(_("fitted models"), default=dict)
+    # [{"code": "...", "message": "..."}]: a poor or impossible fit, said plainly
+    warnings = models.JSONField(_("warnings"), default=list)
+    # {"states": [...], "matrix": [[...]], "forecast": [[...]], "equity": [...]}
+    migration = models.JSONField(_("Markov migration"), default=dict)
+    error = models.TextField(_("error"), blank=True)
+    seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("value refresh")
+        verbose_name_plural = _("value refreshes")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} ({self.get_status_display()})"
+
+
+class CustomerValue(models.Model):
+    """A customer's value as of the latest refresh (one row per customer)."""
+
+    customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE,
+                                    primary_key=True, related_name="value",
+                                    verbose_name=_("customer"))
+    refresh = models.ForeignKey(ValueRefresh, on_delete=models.PROTECT, related_name="+")
+    # Realised value (既成价值), lifetime and in the last twelve months
+    revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
+    gross_profit = models.DecimalField(_("gross profit"), max_digits=16, decimal_places=2,
+                                       default=0)
+    cost_to_serve = models.DecimalField(_("cost to serve"), max_digits=16, decimal_places=2,
+                                        default=0)
+    net_contribution = models.DecimalField(_("net contribution"), max_digits=16,
+                                           decimal_places=2, default=0)
+    revenue_12m = models.DecimalField(_("revenue, last 12 months"), max_digits=16,
+                                      decimal_places=2, default=0)
+    net_contribution_12m = models.DecimalField(_("net contribution, last 12 months"),
+                                               max_digits=16, decimal_places=2, default=0)
+    # Behaviour, in days
+    purchase_days = models.PositiveIntegerField(_("purchase days"), default=0)
+    first_purchase = models.DateField(_("first purchase"), null=True, blank=True)
+    last_purchase = models.DateField(_("last purchase"), null=True, blank=True)
+    # Potential value (潜在价值), from the fitted models
+    p_alive = models.FloatField(_("P(alive)"), null=True, blank=True)
+    expected_purchases = models.FloatField(_("expected purchases"), null=True, blank=True)
+    clv = models.DecimalField(_("CLV"), max_digits=16, decimal_places=2, null=True, blank=True)
+    potential_value = models.DecimalField(_("potential value"), max_digits=16,
+                                          decimal_places=2, null=True, blank=True)
+    influence_value = models.DecimalField(_("influence value"), max_digits=16,
+                                          decimal_places=2, default=0)
+    # Standing
+    rfm_r = models.PositiveSmallIntegerField(_("R"), null=True, blank=True)
+    rfm_f = models.PositiveSmallIntegerField(_("F"), null=True, blank=True)
+    rfm_m = models.PositiveSmallIntegerField(_("M"), null=True, blank=True)
+    value_rank = models.PositiveIntegerField(_("value rank"), null=True, blank=True)
+    value_percentile = models.FloatField(_("value percentile"), null=True, blank=True)
+    segment = models.CharField(_("value segment"), max_length=10, choices=ValueSegment.choices,
+                               blank=True, db_index=True)
+    quadrant = models.CharField(_("volume × loyalty"), max_length=10, choices=Quadrant.choices,
+                                blank=True, db_index=True)
+    lookalike = models.FloatField(_("look-alike score"), null=True, blank=True)
+    at_risk = models.BooleanField(_("at risk"), default=False, db_index=True)
+
+    class Meta:
+        verbose_name = _("customer value")
+        verbose_name_plural = _("customer values")
+        indexes = [models.Index(fields=["clv"]), models.Index(fields=["p_alive"]),
+                   models.Index(fields=["net_contribution"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.clv}"
+
+    @property
+    def rfm(self) -> str:
+        return "".join(str(x) for x in (self.rfm_r, self.rfm_f, self.rfm_m)) if self.rfm_r else ""
+
+
+class CustomerValueSnapshot(models.Model):
+    """What a refresh said about a customer, kept so a card can show how value moved."""
+
+    refresh = models.ForeignKey(ValueRefresh, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="value_snapshots")
+    as_of = models.DateField()
+    clv = models.DecimalField(max_digits=16, decimal_places=2, null=True)
+    p_alive = models.FloatField(null=True)
+    net_contribution = models.DecimalField(max_digits=16, decimal_places=2)
+    segment = models.CharField(max_length=10, blank=True)
+    quadrant = models.CharField(max_length=10, blank=True)
+    lifecycle_state = models.CharField(max_length=20)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "as_of"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.as_of}"
+
+
+class EquitySnapshot(models.Model):
+    """Customer equity (客户资产 = Σ CLV) of one refresh, by owner and segment; summed over
+    what a user may see, it gives their equity trend and its breakdowns."""
+
+    refresh = models.ForeignKey(ValueRefresh, on_delete=models.CASCADE,
+                                related_name="equity_rows")
+    as_of = models.DateField(db_index=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    team = models.ForeignKey("accounts.Team", null=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    segment = models.CharField(max_length=10, blank=True)
+    customers = models.PositiveIntegerField(default=0)
+    equity = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    net_contribution = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    # Markov counts of this owner's customers in this segment: moves[i][j] between states
+    moves = models.JSONField(default=list)
+    # customers in each lifecycle state now, and their summed CLV per state
+    states = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["refresh", "team", "owner"])]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.owner_id} {self.segment}: {self.equity}"

@@ -1,0 +1,570 @@
+"""The value refresh: from transactions and activities to every customer's value, standing,
+lifecycle state and the tasks their owners should do about it.
+
+    refresh_values(user, progress)  ->  ValueRefresh
+
+Steps: read the base into arrays (analytics.data); fit BG/NBD and Gamma-Gamma (kehu.value);
+score every customer (realised, potential, influence value, CLV, P(alive), RFM, rank);
+derive lifecycle states, segments and quadrants (analytics.rules); replay month ends for the
+equity trend and the Markov migration (analytics.replay); write it all in one transaction;
+turn segment moves into tasks. A model that cannot be fitted is a warning, not a failure:
+realised value, RFM and the rest are still computed, and potential value stays empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kehu.accounts.models import User
+from kehu.analytics import data, rules
+from kehu.analytics.models import (
+    ActivityCost,
+    CustomerValue,
+    CustomerValueSnapshot,
+    EquitySnapshot,
+    Referral,
+    RefreshStatus,
+    SegmentAction,
+    ValueRefresh,
+    ValueSettings,
+)
+from kehu.analytics.replay import History, month_ends
+from kehu.audit.services import record
+from kehu.core.bulk import write_rows
+from kehu.customers.models import Customer, LifecycleState, LifecycleTransition, TransitionSource
+from kehu.sales.models import Activity, ActivityKind
+from kehu.value import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ParetoNBDModel,
+    ValueModelError,
+    clv_details,
+)
+from kehu.value.markov import ABSENT
+
+logger = logging.getLogger(__name__)
+
+TIME_UNIT = "W"
+HISTORY_MONTHS = 24
+AT_RISK_TOP_SHARE = 0.2
+AT_RISK_P_ALIVE = 0.5
+AT_RISK_DROP = 0.1
+WRITE_CHUNK = 5000
+# States a person sets by hand that behaviour does not override: a non-customer stays one.
+MANUAL_STICKY = {LifecycleState.NON_CUSTOMER}
+# Without purchases, behaviour says nothing: potential and target stay as set by hand.
+STATE_VALUES = {"first": LifecycleState.FIRST_PURCHASE, "repeat": LifecycleState.REPEAT_PURCHASE,
+                "loyal": LifecycleState.LOYAL, "churned": LifecycleState.CHURNED}
+
+Report = Callable[[int, int | None, str], None]
+
+
+@dataclass
+class Models:
+    purchases: BetaGeoModel | ParetoNBDModel | None
+    gamma_gamma: GammaGammaModel | None
+
+
+def _no_report(done: int, total: int | None, message: str) -> None:
+    pass
+
+
+def refresh_values(user: User | None, progress=None, *, as_of: dt.date | None = None,
+                   via: str = "web") -> ValueRefresh:
+    """Score the whole base as of `as_of` (default today). `progress` is a kehu.core.jobs
+    Progress or None."""
+    report: Report = (lambda done, total, message: progress.report(done, total, message)) \
+        if progress is not None else _no_report
+    settings = ValueSettings.current()
+    as_of = as_of or timezone.localdate()
+    run = ValueRefresh.objects.create(as_of=as_of, started_by=user,
+                                      horizon_months=settings.horizon_months,
+                                      monthly_discount=settings.monthly_discount)
+    started = time.monotonic()
+    try:
+        _Refresh(run, settings, report).run()
+    except Exception as exc:
+        ValueRefresh.objects.filter(pk=run.pk).update(
+            status=RefreshStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now(),
+            seconds=time.monotonic() - started)
+        raise
+    run.refresh_from_db()
+    ValueRefresh.objects.filter(pk=run.pk).update(seconds=time.monotonic() - started)
+    run.seconds = time.monotonic() - started
+    record(user, "value.refresh", via=via, detail={
+        "refresh": run.pk, "as_of": as_of.isoformat(), "customers": run.customers,
+        "seconds": round(run.seconds, 1), "warnings": [w["code"] for w in run.warnings]})
+    return run
+
+
+class _Refresh:
+    steps = 8
+
+    def __init__(self, run: ValueRefresh, settings: ValueSettings, report: Report):
+        self.run_row, self.settings, self.report = run, settings, report
+        self.warnings: list[dict] = []
+        self.as_of = run.as_of
+        self.as_of_day = data.day_number(self.as_of)
+        self.since = self.as_of - dt.timedelta(days=365)
+        self.state_rules = rules.StateRules(
+            float(settings.churn_p_alive), settings.churn_inactive_days,
+            float(settings.loyal_top_share), settings.loyal_min_purchase_days,
+            settings.loyal_min_tenure_days)
+
+    def step(self, n: int, message: str) -> None:
+        self.report(n, self.steps, message)
+
+    def warn(self, code: str, message: str) -> None:
+        self.warnings.append({"code": code, "message": message})
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.step(0, _("Reading customers and transactions"))
+        base = self.read_base()
+        history = History.of(data.purchase_days(self.as_of))
+        now = history.at(self.as_of_day)
+        self.step(1, _("Fitting the value models"))
+        models = self.fit(now)
+        self.step(2, _("Scoring customers"))
+        scores = self.score(base, history, now, models)
+        self.step(3, _("Replaying the history month by month"))
+        equity_rows, migration = self.replay(base, history, models, scores)
+        self.step(4, _("Writing scores"))
+        with transaction.atomic():
+            self.write(base, scores, models, equity_rows, migration)
+        self.step(8, _("Done"))
+
+    def read_base(self) -> dict[str, np.ndarray]:
+        rows = list(Customer.objects.order_by("pk").values_list(
+            "pk", "owner_id", "team_id", "lifecycle_state", "nature", "service_group",
+            "industry", "size", "province"))
+        columns = list(zip(*rows, strict=True)) if rows else [[]] * 9
+        base = {"id": np.asarray(columns[0], dtype=np.int64),
+                "owner": np.asarray(columns[1], dtype=np.int64),
+                "team": np.asarray([t or 0 for t in columns[2]], dtype=np.int64),
+                "state": np.asarray(columns[3], dtype=object)}
+        for i, name in enumerate(("nature", "service_group", "industry", "size", "province"),
+                                 start=4):
+            base[name] = np.unique(np.asarray(columns[i], dtype=object).astype(str),
+                                   return_inverse=True)[1].astype(np.int64) \
+                if rows else np.empty(0, dtype=np.int64)
+        return base
+
+    # -- models ------------------------------------------------------------------------------
+
+    def fit(self, now) -> Models:
+        buyers = now.present
+        repeaters = now.frequency > 0
+        self.run_row.buyers, self.run_row.repeat_buyers = int(buyers.sum()), int(repeaters.sum())
+        bg = gg = None
+        model = ParetoNBDModel if self.settings.model == "pareto-nbd" else BetaGeoModel
+        try:
+            bg = model().fit(now.frequency[buyers], now.recency[buyers], now.T[buyers])
+        except ValueModelError as exc:
+            self.warn("bgnbd_failed", _("The purchase model could not be fitted, so P(alive), "
+                                        "expected purchases and CLV are left empty: %(why)s")
+                      % {"why": exc})
+        if bg is not None:
+            try:
+                gg = GammaGammaModel().fit(now.frequency[buyers], now.monetary[buyers])
+            except ValueModelError as exc:
+                self.warn("gamma_gamma_failed", _("The spend model could not be fitted, so "
+                                                  "CLV is left empty: %(why)s") % {"why": exc})
+        if bg is not None:
+            self.check_fit(bg, now)
+        return Models(bg, gg)
+
+    def check_fit(self, bg: BetaGeoModel | ParetoNBDModel, now) -> None:
+        """In-sample check: the repeat purchases the model expects over each buyer's own
+        time with us against those made. A model far off misleads every figure after it."""
+        buyers = now.present
+        expected = float(np.sum(bg.expected_purchases_new(now.T[buyers])))
+        actual = float(np.sum(now.frequency[buyers]))
+        if actual > 0 and abs(expected - actual) / actual > 0.1:
+            self.warn("poor_fit", _("The purchase model fits poorly: it expects %(expected)s "
+                                    "repeat purchases where customers made %(actual)s. Treat "
+                                    "P(alive) and CLV with care.")
+                      % {"expected": f"{expected:,.0f}", "actual": f"{actual:,.0f}"})
+
+    def potential(self, models: Models, snap) -> dict[str, np.ndarray]:
+        n = snap.present.size
+        out = {"p_alive": np.full(n, np.nan), "purchases": np.full(n, np.nan),
+               "clv": np.full(n, np.nan)}
+        buyers = snap.present
+        if models.purchases is None or not buyers.any():
+            return out
+        f, r, t = snap.frequency[buyers], snap.recency[buyers], snap.T[buyers]
+        out["p_alive"][buyers] = models.purchases.p_alive(f, r, t)
+        if models.gamma_gamma is not None:
+            details = clv_details(models.purchases, models.gamma_gamma, f, r, t,
+                                  snap.monetary[buyers], months=self.settings.horizon_months,
+                                  monthly_discount=float(self.settings.monthly_discount),
+                                  time_unit=TIME_UNIT)
+            out["clv"][buyers] = details["clv"]
+            out["purchases"][buyers] = details["predicted_purchases"]
+        else:
+            horizon = self.settings.horizon_months * 4.345
+            out["purchases"][buyers] = models.purchases.expected_purchases(horizon, f, r, t)
+        return out
+
+    # -- scoring -----------------------------------------------------------------------------
+
+    def score(self, base, history: History, now, models: Models) -> dict[str, np.ndarray]:
+        ids = base["id"]
+        n = ids.size
+        s: dict[str, np.ndarray] = {}
+        place = np.searchsorted(ids, history.buyer)  # every buyer is a customer (FK)
+
+        def on_base(values, fill=0.0):
+            out = np.full(n, fill, dtype=float)
+            out[place] = values
+            return out
+
+        s["purchase_days"] = on_base(now.purchase_days).astype(np.int64)
+        bought = s["purchase_days"] > 0
+        s["first_day"] = on_base(np.where(now.present, now.first_day, 0)).astype(np.int64)
+        s["last_day"] = on_base(np.where(now.present, now.last_day, 0)).astype(np.int64)
+        pot = self.potential(models, now)
+        for key in ("p_alive", "purchases", "clv"):
+            s[key] = on_base(pot[key], np.nan)
+
+        realised = data.realised(self.as_of, self.since)
+        s["revenue"] = data.spread(realised.customer, realised.revenue, ids)
+        s["gross_profit"] = data.spread(realised.customer, realised.gross_profit, ids)
+        s["revenue_12m"] = data.spread(realised.customer, realised.revenue_recent, ids)
+        profit_12m = data.spread(realised.customer, realised.gross_profit_recent, ids)
+        tz = timezone.get_current_timezone()
+        end = dt.datetime.combine(self.as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+        costs = data.service_cost(
+            {c.kind: float(c.unit_cost) for c in ActivityCost.objects.all()}, end,
+            end - dt.timedelta(days=365))
+        s["cost_to_serve"] = data.spread(costs.customer, costs.cost, ids)
+        cost_12m = data.spread(costs.customer, costs.cost_recent, ids)
+        s["net_contribution"] = s["gross_profit"] - s["cost_to_serve"]
+        s["net_contribution_12m"] = profit_12m - cost_12m
+        # Potential value is profit: the CLV (expected spend) at the customer's own margin.
+        margin = np.clip(np.divide(s["gross_profit"], s["revenue"], out=np.zeros(n),
+                                   where=s["revenue"] > 0), 0, 1)
+        s["potential_value"] = s["clv"] * margin
+        s["influence_value"] = self.influence(ids, s["net_contribution"],
+                                              np.nan_to_num(s["potential_value"]))
+
+        value = s["net_contribution"] + np.nan_to_num(s["potential_value"])
+        s["value"] = value
+        order = np.argsort(-value, kind="stable")
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(1, n + 1)
+        s["rank"] = rank
+        s["percentile"] = 100.0 * (1 - (rank - 1) / max(n, 1))
+
+        days_since = np.where(bought, self.as_of_day - s["last_day"], 0)
+        mean_spend = np.divide(s["revenue"], s["purchase_days"], out=np.zeros(n),
+                               where=bought)
+        s["rfm_r"] = rules.quintiles(-days_since, bought)
+        s["rfm_f"] = rules.quintiles(s["purchase_days"], bought)
+        s["rfm_m"] = rules.quintiles(mean_spend, bought)
+
+        cfg = self.settings
+        tenure = np.where(bought, self.as_of_day - s["first_day"], 0)
+        s["derived"] = rules.derive_states(s["purchase_days"], tenure, s["p_alive"], value,
+                                           self.state_rules, days_since_last=days_since)
+        s["segment"] = rules.segments(s["net_contribution_12m"],
+                                      np.nan_to_num(s["potential_value"], nan=0.0), bought,
+                                      float(cfg.high_current_share),
+                                      float(cfg.high_potential_share))
+        s["quadrant"] = rules.quadrants(s["revenue_12m"], s["p_alive"], s["purchase_days"],
+                                        bought, float(cfg.large_volume_share),
+                                        float(cfg.loyal_p_alive), cfg.loyal_min_repeat_days)
+        s["lookalike"] = self.lookalike(base, s, bought)
+        return s
+
+    def influence(self, ids, realised, potential) -> np.ndarray:
+        """A customer's influence value: the realised and potential value of the customers
+        they brought (direct referrals)."""
+        pairs = np.asarray(list(Referral.objects.values_list("referrer_id", "referred_id")),
+                           dtype=np.int64).reshape(-1, 2)
+        out = np.zeros(ids.size)
+        if pairs.size:
+            who = np.searchsorted(ids, pairs[:, 0])
+            whom = np.searchsorted(ids, pairs[:, 1])
+            np.add.at(out, who, realised[whom] + potential[whom])
+        return out
+
+    def lookalike(self, base, s, bought) -> np.ndarray:
+        """Prospects (potential, target) are compared with loyal customers on what is known
+        before a sale; first-time buyers on that and on their early behaviour."""
+        loyal = s["derived"] == rules.STATES.index("loyal")
+        firm = np.column_stack([base[k] for k in ("nature", "service_group", "industry",
+                                                  "size", "province")])
+        prospects = np.isin(base["state"], [LifecycleState.POTENTIAL, LifecycleState.TARGET]) \
+            & ~bought
+        out = rules.lookalike(firm, loyal, prospects)
+        first_spend = np.zeros(bought.size)
+        first_spend[bought] = s["revenue"][bought] / np.maximum(s["purchase_days"][bought], 1)
+        spend_band = rules.quintiles(first_spend, bought)
+        newcomers = s["derived"] == rules.STATES.index("first")
+        early = rules.lookalike(np.column_stack([firm, spend_band]), loyal, newcomers)
+        out[newcomers] = early[newcomers]
+        return out
+
+    # -- history ----------------------------------------------------------------------------
+
+    def replay(self, base, history: History, models: Models, s) -> tuple[list, dict]:
+        """Month-end standings with today's models: equity by month, owner and segment, and
+        the moves between lifecycle states that estimate the Markov matrix."""
+        ids = base["id"]
+        if not history.buyer.size:
+            return [], {}
+        place = np.searchsorted(ids, history.buyer)
+        owner, team = base["owner"][place], base["team"][place]
+        segment = s["segment"][place]
+        dates = month_ends(int(history.day.min()), self.as_of, HISTORY_MONTHS)
+        k = len(rules.STATES)
+        # Rows go by each owner's team as of today, for every month.
+        team_of = {int(o): int(t) or None for o, t in zip(owner, team, strict=True)}
+        groups, group_index = np.unique(np.column_stack([owner, segment + 1]), axis=0,
+                                        return_inverse=True)
+        group_index = group_index.ravel()
+        rows: list[dict] = []
+        previous = None
+        moves = np.zeros((len(groups), k * k), dtype=np.int64)
+        for date in dates:
+            snap = history.at(data.day_number(date))
+            pot = self.potential(models, snap)
+            clv = np.nan_to_num(pot["clv"])
+            value = snap.profit + clv
+            day = data.day_number(date)
+            state = rules.derive_states(
+                snap.purchase_days, (day - snap.first_day) * snap.present, pot["p_alive"],
+                value, self.state_rules, days_since_last=(day - snap.last_day) * snap.present
+            ).astype(np.int64)
+            state[state == rules.NO_PURCHASE] = ABSENT
+            if previous is not None:
+                both = (previous != ABSENT) & (state != ABSENT)
+                code = group_index[both] * k * k + previous[both] * k + state[both]
+                moves += np.bincount(code, minlength=len(groups) * k * k).reshape(-1, k * k)
+            previous = state
+            equity = np.bincount(group_index, weights=clv * snap.present,
+                                 minlength=len(groups))
+            count = np.bincount(group_index, weights=snap.present, minlength=len(groups))
+            profit = np.bincount(group_index, weights=snap.profit, minlength=len(groups))
+            by_state = {}
+            if date == self.as_of:
+                for i, name in enumerate(rules.STATES):
+                    mask = state == i
+                    by_state[name] = {
+                        "customers": np.bincount(group_index[mask], minlength=len(groups)),
+                        "clv": np.bincount(group_index[mask], weights=clv[mask],
+                                           minlength=len(groups))}
+            for g, (owner_id, seg) in enumerate(groups):
+                if not count[g] and date != self.as_of:
+                    continue
+                rows.append({
+                    "as_of": date, "owner_id": int(owner_id), "team_id": team_of[int(owner_id)],
+                    "segment": rules.SEGMENTS[seg - 1] if seg > 0 else "",
+                    "customers": int(count[g]), "equity": float(equity[g]),
+                    "net_contribution": float(profit[g]),
+                    "moves": moves[g].reshape(k, k).tolist() if date == self.as_of else [],
+                    "states": {name: {"customers": int(v["customers"][g]),
+                                      "clv": float(v["clv"][g])}
+                               for name, v in by_state.items()}})
+        total = moves.sum(axis=0).reshape(k, k)
+        return rows, {"states": list(rules.STATES), "moves": total.tolist(),
+                      "months": [d.isoformat() for d in dates]}
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def previous(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """What the last refresh said of each customer: segment, quadrant, P(alive), risk."""
+        rows = list(CustomerValue.objects.order_by("customer_id").values_list(
+            "customer_id", "segment", "quadrant", "p_alive", "at_risk"))
+        out = {"seen": np.zeros(ids.size, dtype=bool),
+               "segment": np.full(ids.size, "", dtype=object),
+               "quadrant": np.full(ids.size, "", dtype=object),
+               "p_alive": np.full(ids.size, np.nan),
+               "at_risk": np.zeros(ids.size, dtype=bool)}
+        if rows:
+            pk, segment, quadrant, p_alive, at_risk = (np.asarray(c, dtype=object)
+                                                       for c in zip(*rows, strict=True))
+            pos = np.searchsorted(ids, pk.astype(np.int64))
+            keep = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == pk.astype(np.int64))
+            pos = pos[keep]
+            out["seen"][pos] = True
+            out["segment"][pos], out["quadrant"][pos] = segment[keep], quadrant[keep]
+            out["p_alive"][pos] = np.array([np.nan if p is None else p for p in p_alive[keep]])
+            out["at_risk"][pos] = at_risk[keep].astype(bool)
+        return out
+
+    def write(self, base, s, models: Models, equity_rows, migration) -> None:
+        run = self.run_row
+        ids = base["id"]
+        before = self.previous(ids)
+        bought = s["purchase_days"] > 0
+        top = rules.top_share(s["value"], AT_RISK_TOP_SHARE, bought)
+        fell = before["p_alive"] - s["p_alive"]
+        s["at_risk"] = top & ((s["p_alive"] < AT_RISK_P_ALIVE) | (fell >= AT_RISK_DROP))
+        segment = np.array(["", *rules.SEGMENTS], dtype=object)[s["segment"] + 1]
+        quadrant = np.array(["", *rules.QUADRANTS], dtype=object)[s["quadrant"] + 1]
+
+        def nullable(values, digits=None):
+            values = np.asarray(values, dtype=float)
+            out = (np.round(values, digits) if digits is not None else values).astype(object)
+            out[~np.isfinite(values)] = None
+            return out.tolist()
+
+        def dates(days):
+            out = (np.asarray(days, dtype="int64").astype("datetime64[D]")).astype(object)
+            out[~bought] = None
+            return out.tolist()
+
+        def scores(values):
+            out = np.asarray(values).astype(object)
+            out[np.asarray(values) == 0] = None
+            return out.tolist()
+
+        columns = {
+            "customer_id": ids.tolist(), "refresh_id": [run.pk] * ids.size,
+            "revenue": nullable(s["revenue"], 2), "gross_profit": nullable(s["gross_profit"], 2),
+            "cost_to_serve": nullable(s["cost_to_serve"], 2),
+            "net_contribution": nullable(s["net_contribution"], 2),
+            "revenue_12m": nullable(s["revenue_12m"], 2),
+            "net_contribution_12m": nullable(s["net_contribution_12m"], 2),
+            "purchase_days": s["purchase_days"].tolist(),
+            "first_purchase": dates(s["first_day"]), "last_purchase": dates(s["last_day"]),
+            "p_alive": nullable(s["p_alive"]), "expected_purchases": nullable(s["purchases"]),
+            "clv": nullable(s["clv"], 2), "potential_value": nullable(s["potential_value"], 2),
+            "influence_value": nullable(s["influence_value"], 2),
+            "rfm_r": scores(s["rfm_r"]), "rfm_f": scores(s["rfm_f"]),
+            "rfm_m": scores(s["rfm_m"]), "value_rank": s["rank"].tolist(),
+            "value_percentile": s["percentile"].tolist(), "segment": segment.tolist(),
+            "quadrant": quadrant.tolist(), "lookalike": nullable(s["lookalike"], 1),
+            "at_risk": s["at_risk"].tolist(),
+        }
+        self.step(5, _("Writing scores"))
+        write_rows(CustomerValue._meta.db_table, list(columns),
+                   zip(*columns.values(), strict=True), conflict="customer_id")
+        states = self.apply_states(base, s)
+        snapshot = {
+            "refresh_id": columns["refresh_id"], "customer_id": columns["customer_id"],
+            "as_of": [self.as_of] * ids.size, "clv": columns["clv"],
+            "p_alive": columns["p_alive"], "net_contribution": columns["net_contribution"],
+            "segment": columns["segment"], "quadrant": columns["quadrant"],
+            "lifecycle_state": states}
+        self.step(6, _("Keeping the history"))
+        write_rows(CustomerValueSnapshot._meta.db_table, list(snapshot),
+                   zip(*snapshot.values(), strict=True))
+        EquitySnapshot.objects.bulk_create(
+            [EquitySnapshot(refresh=run, **row) for row in equity_rows], batch_size=WRITE_CHUNK)
+        self.step(7, _("Creating tasks for owners"))
+        if before["seen"].any():  # the first refresh sets the baseline: nobody "moved" yet
+            self.create_tasks(base, s, segment, quadrant, before)
+        run.customers = int(ids.size)
+        run.fit = {
+            "time_unit": TIME_UNIT,
+            "purchases": models.purchases.to_dict() if models.purchases else None,
+            "gamma_gamma": models.gamma_gamma.to_dict() if models.gamma_gamma else None}
+        run.warnings = self.warnings
+        run.migration = migration
+        run.status = RefreshStatus.DONE
+        run.finished_at = timezone.now()
+        run.save()
+
+    def apply_states(self, base, s) -> list[str]:
+        """Set the states behaviour decides, with a transition and its reason for each
+        change. Returns every customer's state after the refresh."""
+        current = base["state"]
+        out = list(current)
+        changes: dict[str, list[int]] = {}
+        transitions = []
+        now = timezone.now()
+        for i, pk in enumerate(base["id"].tolist()):
+            code = int(s["derived"][i])
+            if code == rules.NO_PURCHASE or current[i] in MANUAL_STICKY:
+                continue
+            new = STATE_VALUES[rules.STATES[code]]
+            if new == current[i]:
+                continue
+            out[i] = new
+            changes.setdefault(new, []).append(pk)
+            transitions.append(LifecycleTransition(
+                customer_id=pk, from_state=current[i], to_state=new, at=now, by=None,
+                reason=self.reason(rules.STATES[code], s, i)[:300],
+                source=TransitionSource.DERIVED))
+        for state, pks in changes.items():
+            for start in range(0, len(pks), WRITE_CHUNK):
+                Customer.objects.filter(pk__in=pks[start:start + WRITE_CHUNK]).update(
+                    lifecycle_state=state)
+        LifecycleTransition.objects.bulk_create(transitions, batch_size=WRITE_CHUNK)
+        return out
+
+    def reason(self, state: str, s, i: int) -> str:
+        cfg = self.settings
+        if state == "churned":
+            idle = self.as_of_day - int(s["last_day"][i])
+            if cfg.churn_inactive_days and idle > cfg.churn_inactive_days:
+                return _("No purchase for %(days)d days") % {"days": idle}
+            return _("P(alive) fell to %(p).2f, below %(limit).2f") % {
+                "p": s["p_alive"][i], "limit": cfg.churn_p_alive}
+        if state == "loyal":
+            return _("In the top %(share)d%% by value, bought on %(days)d days, customer for "
+                     "%(tenure)d days") % {
+                "share": round(float(cfg.loyal_top_share) * 100),
+                "days": s["purchase_days"][i],
+                "tenure": self.as_of_day - s["first_day"][i]}
+        if state == "repeat":
+            return _("Bought on %(days)d days") % {"days": s["purchase_days"][i]}
+        return _("First purchase on %(date)s") % {
+            "date": (data.EPOCH + dt.timedelta(days=int(s["first_day"][i]))).isoformat()}
+
+    def create_tasks(self, base, s, segment, quadrant, before) -> None:
+        """A task for the owner of each customer that entered a segment, quadrant or the
+        at-risk list whose treatment is set to become work."""
+        actions = {a.segment: a for a in SegmentAction.objects.filter(create_task=True)}
+        moved = {
+            "segment": (segment != "") & (segment != before["segment"]),
+            "quadrant": (quadrant != "") & (quadrant != before["quadrant"]),
+        }
+        entered: list[tuple[int, str]] = []
+        for kind, labels in (("segment", segment), ("quadrant", quadrant)):
+            for i in np.flatnonzero(moved[kind]):
+                entered.append((int(i), labels[i]))
+        for i in np.flatnonzero(s["at_risk"] & ~before["at_risk"]):
+            entered.append((int(i), "at_risk"))
+        ids, owners = base["id"], base["owner"]
+        body = _("Created by the value refresh of %(date)s.") % {"date": self.as_of}
+        now = timezone.now()
+        tasks = [
+            Activity(customer_id=int(ids[i]), kind=ActivityKind.TASK,
+                     subject=actions[key].task_subject, body=body, occurred_at=now,
+                     author=None, assigned_to_id=int(owners[i]),
+                     due_on=self.as_of + dt.timedelta(days=actions[key].due_in_days),
+                     origin=f"segment:{key}")
+            for i, key in entered if key in actions]
+        # One open task per customer and origin: the database refuses the repeats.
+        Activity.objects.bulk_create(tasks, batch_size=WRITE_CHUNK, ignore_conflicts=True)
+
+
+def latest_refresh() -> ValueRefresh | None:
+    return ValueRefresh.objects.filter(status=RefreshStatus.DONE).order_by(
+        "-finished_at", "-id").first()
+
+
+def is_stale(run: ValueRefresh | None) -> bool:
+    if run is None:
+        return True
+    limit = ValueSettings.current().stale_after_days
+    return (timezone.localdate() - run.as_of).days > limit
+
+
+def vendor() -> str:
+    return connection.vendor

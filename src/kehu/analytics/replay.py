@@ -1,0 +1,87 @@
+"""The purchase history as it stood at an earlier date: what each buyer's frequency,
+recency, age and spend were then. The refresh replays month ends with it to estimate the
+Markov migration and to value the base month by month (the equity trend), all in numpy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from kehu.analytics.data import EPOCH, PurchaseDays
+
+DAYS_PER_WEEK = 7.0
+
+
+@dataclass
+class History:
+    """PurchaseDays grouped by buyer: rows start[i]..start[i]+n[i]-1 belong to buyer[i]."""
+
+    buyer: np.ndarray
+    start: np.ndarray
+    n: np.ndarray
+    day: np.ndarray
+    amount_sum: np.ndarray  # running totals along the rows
+    profit_sum: np.ndarray
+    amount: np.ndarray
+
+    @classmethod
+    def of(cls, pd: PurchaseDays) -> History:
+        buyer, start, n = np.unique(pd.customer, return_index=True, return_counts=True)
+        return cls(buyer, start, n, pd.day, np.cumsum(pd.amount), np.cumsum(pd.profit),
+                   pd.amount)
+
+    def _total(self, running: np.ndarray, count: np.ndarray) -> np.ndarray:
+        out = np.zeros(count.shape)
+        has = count > 0
+        last = self.start[has] + count[has] - 1
+        before = self.start[has] - 1
+        out[has] = running[last] - np.where(before >= 0, running[np.maximum(before, 0)], 0.0)
+        return out
+
+    def at(self, day: int) -> Snapshot:
+        """Each buyer's standing at the end of `day` (days since 1970-01-01)."""
+        within = (self.day <= day).astype(np.int64)
+        count = np.add.reduceat(within, self.start) if self.start.size else within[:0]
+        has = count > 0
+        first = np.where(has, self.day[self.start], day)
+        last = np.where(has, self.day[np.minimum(self.start + np.maximum(count - 1, 0),
+                                                 self.day.size - 1)], day)
+        revenue = self._total(self.amount_sum, count)
+        repeat_spend = revenue - np.where(has, self.amount[self.start], 0.0)
+        frequency = np.maximum(count - 1, 0)
+        monetary = np.divide(repeat_spend, frequency, out=np.zeros(count.shape),
+                             where=frequency > 0)
+        return Snapshot(
+            present=has, purchase_days=count, frequency=frequency.astype(float),
+            recency=(last - first) / DAYS_PER_WEEK, T=(day - first) / DAYS_PER_WEEK,
+            monetary=monetary, revenue=revenue, profit=self._total(self.profit_sum, count),
+            first_day=first, last_day=last)
+
+
+@dataclass
+class Snapshot:
+    present: np.ndarray  # bought at least once by then
+    purchase_days: np.ndarray
+    frequency: np.ndarray  # repeat purchase days
+    recency: np.ndarray  # weeks from first to last purchase
+    T: np.ndarray  # weeks from first purchase to the date
+    monetary: np.ndarray  # mean spend of the repeat purchase days
+    revenue: np.ndarray
+    profit: np.ndarray
+    first_day: np.ndarray
+    last_day: np.ndarray
+
+
+def month_ends(first_day: int, as_of: dt.date, months: int) -> list[dt.date]:
+    """The last `months` month ends before `as_of` that come after `first_day`, oldest
+    first, followed by `as_of` itself."""
+    out: list[dt.date] = []
+    cursor = as_of.replace(day=1) - dt.timedelta(days=1)
+    start = EPOCH + dt.timedelta(days=int(first_day))
+    while len(out) < months and cursor >= start:
+        out.append(cursor)
+        cursor = cursor.replace(day=1) - dt.timedelta(days=1)
+    return [*reversed(out), as_of]

@@ -1,0 +1,273 @@
+"""`kehu value fit|score|evaluate`: the value engine on a transaction file.
+
+Runs before (and without) Django. Exit status: 0 done, 2 bad input (file, column, date,
+option; the message names file, line and column), 1 the data do not fit the model.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from kehu.value.errors import ValueModelError
+from kehu.value.readers import InputError
+
+HELP = """Customer value from a transaction file (one row per purchase: customer, date, amount).
+
+FILE is CSV (delimiter and encoding, UTF-8 or GBK, are detected) or Parquet; dates are
+YYYY-MM-DD or YYYYMMDD. Columns are given by header name or by number, counting from 1;
+a file without a header line needs --no-header and numbers. For example, CDNOW
+(whitespace separated: customer, sample, date, CDs, dollars):
+
+\b
+  kehu value fit CDNOW_sample.txt --no-header \\
+      --customer-col 1 --date-col 3 --amount-col 5 --as-of 1997-09-30
+
+Exit status: 0 done, 1 the data do not fit the model, 2 bad input.
+"""
+
+app = typer.Typer(help=HELP, add_completion=False, no_args_is_help=True,
+                  rich_markup_mode=None, pretty_exceptions_enable=False)
+stderr = Console(stderr=True, soft_wrap=True)  # never break a message across lines
+stdout = Console(soft_wrap=True)
+
+
+class TimeUnit(StrEnum):
+    W = "W"
+    D = "D"
+
+
+class ModelName(StrEnum):
+    bgnbd = "bgnbd"
+    pareto_nbd = "pareto-nbd"
+
+
+FileArg = Annotated[Path, typer.Argument(
+    help="Transactions: CSV (any delimiter, UTF-8/GBK) or Parquet.", show_default=False)]
+CustomerCol = Annotated[str, typer.Option(
+    "--customer-col", help="Customer id column (header name, or number from 1).",
+    show_default=False)]
+DateCol = Annotated[str, typer.Option(
+    "--date-col", help="Purchase date column (YYYY-MM-DD or YYYYMMDD).", show_default=False)]
+AmountCol = Annotated[str, typer.Option(
+    "--amount-col", help="Amount column (a number; purchases on one day add up).",
+    show_default=False)]
+AsOf = Annotated[str, typer.Option(
+    "--as-of", help="End of observation, YYYY-MM-DD; later transactions are ignored.",
+    show_default=False)]
+TimeUnitOpt = Annotated[TimeUnit, typer.Option(
+    "--time-unit", case_sensitive=False, help="W: weeks (days / 7), D: days.")]
+ModelOpt = Annotated[ModelName, typer.Option("--model", help="Transaction model.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the fit as one JSON object.")]
+NoHeader = Annotated[bool, typer.Option(
+    "--no-header", help="The file has no header line; give columns by number (1 = first).")]
+DelimiterOpt = Annotated[str | None, typer.Option(
+    "--delimiter", help="Column separator if detection guesses wrong: , ; tab | or space "
+    "(runs of spaces).", show_default=False)]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the engine's exceptions into a message on stderr and the exit status."""
+    try:
+        yield
+    except InputError as exc:
+        stderr.print(f"kehu value: error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    except ValueModelError as exc:
+        message = str(exc)
+        # Option values (dates, units) are input errors too; model failures are not.
+        status = 2 if message.startswith("--") or "must be" in message else 1
+        stderr.print(f"kehu value: {'error' if status == 2 else 'model error'}: {message}",
+                     markup=False, highlight=False)
+        raise typer.Exit(status) from None
+    except OSError as exc:
+        stderr.print(f"kehu value: error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+class _Steps:
+    """A Rich progress bar over the pipeline's steps, on a terminal only."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.enabled = stderr.is_terminal
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                 TimeElapsedColumn(), console=stderr, transient=True,
+                                 disable=not self.enabled)
+        self.task = self.progress.add_task("", total=total)
+        self.started = False
+
+    def step(self, description: str) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
+        else:
+            self.progress.advance(self.task)
+        self.progress.update(self.task, description=description)
+
+    def close(self) -> None:
+        if self.started:
+            self.progress.stop()
+
+
+@contextmanager
+def _steps(total: int) -> Iterator[_Steps]:
+    steps = _Steps(total)
+    try:
+        yield steps
+    finally:
+        steps.close()
+
+
+def _load(steps: _Steps, file: Path, customer_col: str, date_col: str, amount_col: str,
+          as_of: str, time_unit: TimeUnit, no_header: bool, delimiter: str | None,
+          calibration_end: str | None = None):
+    from kehu.value.readers import read_transactions
+    from kehu.value.rfm import to_day
+
+    to_day(as_of, "--as-of")  # refuse a bad date before reading a big file
+    if calibration_end is not None:
+        to_day(calibration_end, "--calibration-end")
+    steps.step(f"Reading {file.name}")
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(read_transactions, file, customer_col, date_col, amount_col,
+                              header=not no_header, delimiter=delimiter)
+        # Arrow reads without holding the GIL: load the models (scipy.special alone takes
+        # as long as reading 100k customers' purchases) meanwhile.
+        from kehu.value.pipeline import summarise
+
+        table = reading.result()
+    steps.step("Summarising customers")
+    return summarise(table, as_of, time_unit.value, calibration_end)
+
+
+def _print_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _print_fit(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    out = stdout
+    table = Table(title=f"kehu value: {report['model']} on {report['customers']:,} customers "
+                  f"(time unit {report['time_unit']})")
+    table.add_column("model")
+    table.add_column("parameters")
+    table.add_column("log-likelihood", justify="right")
+    table.add_column("customers", justify="right")
+    for key in ("bgnbd", "pareto_nbd", "gamma_gamma"):
+        if key in report:
+            part = report[key]
+            params = ", ".join(f"{k} = {v:.4g}" for k, v in part["params"].items())
+            table.add_row(key, params, f"{part['loglik']:.2f}",
+                          f"{part.get('customers', report['customers']):,}")
+    out.print(table)
+
+
+@app.command()
+def fit(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_col: AmountCol,
+        as_of: AsOf, time_unit: TimeUnitOpt = TimeUnit.W, model: ModelOpt = ModelName.bgnbd,
+        json_output: JsonOpt = False, no_header: NoHeader = False,
+        delimiter: DelimiterOpt = None) -> None:
+    """Fit the transaction model and Gamma-Gamma; print their parameters."""
+    with _errors(), _steps(4) as steps:
+        summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
+                        no_header, delimiter)
+        from kehu.value.pipeline import fit_report, fit_spend_model, fit_transaction_model
+
+        steps.step(f"Fitting {model.value}")
+        transactions = fit_transaction_model(model.value, summary)
+        steps.step("Fitting Gamma-Gamma")
+        gg = fit_spend_model(summary)
+        report = fit_report(model.value, summary, transactions, gg)
+    _print_json(report) if json_output else _print_fit(report)
+
+
+@app.command()
+def score(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_col: AmountCol,
+          as_of: AsOf,
+          out: Annotated[Path, typer.Option("--out", help="Scores CSV to write (one row per "
+                                            "customer).", show_default=False)],
+          time_unit: TimeUnitOpt = TimeUnit.W, model: ModelOpt = ModelName.bgnbd,
+          months: Annotated[int, typer.Option("--months", min=1, help="CLV horizon.")] = 12,
+          monthly_discount: Annotated[float, typer.Option(
+              "--monthly-discount", help="Discount rate per month.")] = 0.01,
+          json_output: JsonOpt = False, no_header: NoHeader = False,
+          delimiter: DelimiterOpt = None) -> None:
+    """Write P(alive), expected purchases, expected spend and CLV per customer to --out."""
+    with _errors(), _steps(6) as steps:
+        if not out.parent.is_dir():
+            raise InputError(out, "the folder to write the scores in does not exist")
+        summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
+                        no_header, delimiter)
+        from kehu.value import pipeline
+
+        steps.step(f"Fitting {model.value}")
+        transactions = pipeline.fit_transaction_model(model.value, summary)
+        steps.step("Fitting Gamma-Gamma")
+        gg = pipeline.fit_spend_model(summary)
+        steps.step("Scoring customers")
+        columns = pipeline.score(transactions, gg, summary, months, monthly_discount)
+        steps.step(f"Writing {out.name}")
+        pipeline.write_scores(out, columns)
+        report = pipeline.fit_report(model.value, summary, transactions, gg)
+    if json_output:
+        _print_json(report)
+    else:
+        stdout.print(f"Wrote {len(summary):,} customers to {out} (total {months}-month CLV "
+                        f"{columns['clv'].sum():,.2f}).", highlight=False)
+
+
+@app.command()
+def evaluate(file: FileArg, customer_col: CustomerCol, date_col: DateCol,
+             amount_col: AmountCol, as_of: AsOf,
+             calibration_end: Annotated[str, typer.Option(
+                 "--calibration-end", help="Fit on purchases up to this date (YYYY-MM-DD) and "
+                 "predict the rest, up to --as-of.", show_default=False)],
+             time_unit: TimeUnitOpt = TimeUnit.W, model: ModelOpt = ModelName.bgnbd,
+             json_output: JsonOpt = False, no_header: NoHeader = False,
+             delimiter: DelimiterOpt = None) -> None:
+    """Holdout check: fit up to --calibration-end, compare predictions with what happened."""
+    with _errors(), _steps(4) as steps:
+        summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
+                        no_header, delimiter, calibration_end)
+        from kehu.value.holdout import evaluate_holdout
+        from kehu.value.pipeline import fit_report, fit_transaction_model
+
+        steps.step(f"Fitting {model.value}")
+        transactions = fit_transaction_model(model.value, summary)
+        steps.step("Predicting the holdout")
+        holdout = evaluate_holdout(transactions, summary)
+        report = fit_report(model.value, summary, transactions, None)
+        report.update({"calibration_end": calibration_end, "as_of": as_of,
+                       "holdout": holdout.to_dict()})
+    if json_output:
+        _print_json(report)
+        return
+    _print_fit(report)
+    from rich.table import Table
+
+    table = Table(title=f"Holdout {calibration_end} to {as_of} "
+                  f"({holdout.holdout_duration:.4g} {time_unit.value}): repeat purchases")
+    for name in ("calibration frequency", "customers", "actual (mean)", "predicted (mean)"):
+        table.add_column(name, justify="right")
+    for g in holdout.by_frequency:
+        table.add_row(f"{g['frequency']}{'+' if g['plus'] else ''}", f"{g['customers']:,}",
+                      f"{g['actual_mean']:.3f}", f"{g['predicted_mean']:.3f}")
+    stdout.print(table)
+    stdout.print(
+        f"All customers: actual {holdout.actual:,.0f}, predicted {holdout.predicted:,.1f} "
+        f"({holdout.relative_error:+.1%}). Cumulative repeat purchases to {as_of}: actual "
+        f"{holdout.cumulative_actual:,.0f}, predicted {holdout.cumulative_predicted:,.1f} "
+        f"({holdout.cumulative_relative_error:+.1%}).", highlight=False)

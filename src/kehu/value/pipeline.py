@@ -1,0 +1,115 @@
+"""The steps behind `kehu value fit|score|evaluate`, usable without the command line.
+
+File -> integer-coded transactions -> RFM summary -> transaction model + Gamma-Gamma ->
+scores. Each step is a function of arrays; the CLI only adds files, options and output.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kehu.value._base import TransactionModel
+from kehu.value.bgnbd import BetaGeoModel
+from kehu.value.clv import clv_details
+from kehu.value.errors import ValueModelError
+from kehu.value.gamma_gamma import GammaGammaModel
+from kehu.value.paretonbd import ParetoNBDModel
+from kehu.value.readers import TransactionTable
+from kehu.value.rfm import RFMSummary, summarise_codes, summary_from_aggregates, to_day
+
+# CLI name -> model class; the JSON key of each model is its model_name ("pareto_nbd").
+MODELS: dict[str, type[TransactionModel]] = {"bgnbd": BetaGeoModel,
+                                             "pareto-nbd": ParetoNBDModel}
+SCORE_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
+                 "predicted_purchases", "predicted_avg_value", "clv")
+
+
+def summarise(table: TransactionTable, as_of: str, time_unit: str,
+              calibration_end: str | None = None) -> RFMSummary:
+    as_of_day = to_day(as_of, "--as-of")
+    cal_day = None if calibration_end is None else to_day(calibration_end, "--calibration-end")
+    if cal_day is not None and cal_day >= as_of_day:
+        raise ValueModelError("--calibration-end must be before --as-of")
+    agg = summarise_codes(table.codes, table.customer_ids.size, table.days, table.amounts,
+                          as_of_day, cal_day)
+    if agg.present.size == 0:
+        raise ValueModelError(f"no customer made a purchase on or before "
+                              f"{calibration_end or as_of}")
+    return summary_from_aggregates(agg, table.customer_ids[agg.present], time_unit,
+                                   None if cal_day is None else as_of_day - cal_day)
+
+
+def fit_transaction_model(name: str, summary: RFMSummary) -> TransactionModel:
+    return MODELS[name]().fit(summary.frequency, summary.recency, summary.T)
+
+
+def fit_spend_model(summary: RFMSummary) -> GammaGammaModel:
+    return GammaGammaModel().fit(summary.frequency, summary.monetary_value)
+
+
+def fit_report(name: str, summary: RFMSummary, model: TransactionModel,
+               gg: GammaGammaModel | None) -> dict[str, Any]:
+    """The JSON object `kehu value fit --json` prints."""
+    report: dict[str, Any] = {"model": name, "customers": len(summary),
+                              "time_unit": summary.time_unit,
+                              model.model_name: {"params": model.params_,
+                                                 "loglik": model.loglik_}}
+    if gg is not None:
+        report["gamma_gamma"] = {"params": gg.params_, "loglik": gg.loglik_,
+                                 "customers": gg.n_customers_}
+    return report
+
+
+def score(model: TransactionModel, gg: GammaGammaModel, summary: RFMSummary, months: int,
+          monthly_discount: float) -> dict[str, np.ndarray]:
+    """One value per customer for each of SCORE_COLUMNS."""
+    s = summary
+    details = clv_details(model, gg, s.frequency, s.recency, s.T, s.monetary_value,
+                          months=months, monthly_discount=monthly_discount,
+                          time_unit=s.time_unit)
+    return {"customer_id": s.customer_id, "frequency": s.frequency.astype(np.int64),
+            "recency": s.recency, "T": s.T, "monetary_value": s.monetary_value,
+            "p_alive": model.p_alive(s.frequency, s.recency, s.T),
+            "predicted_purchases": details["predicted_purchases"],
+            "predicted_avg_value": details["predicted_avg_value"], "clv": details["clv"]}
+
+
+def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
+    """Write the scores CSV atomically: a temporary file next to it, renamed when complete,
+    so a failure never leaves a half-written file (or touches an existing one)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from kehu.value._arrow import numeric_array, string_array
+
+    path = Path(path)
+    ids = columns["customer_id"]
+    text_ids = ids.dtype.kind not in "iu"
+    id_array = string_array(ids) if text_ids else numeric_array(ids)
+    table = pa.table({"customer_id": id_array,
+                      **{name: numeric_array(columns[name]) for name in SCORE_COLUMNS[1:]}})
+    # Arrow quotes every string when asked to quote "as needed"; quote only if some id
+    # really contains a delimiter, quote or line break.
+    needs_quotes = text_ids and bool(np.char.count(ids.astype(str), ",").any()
+                                     or np.char.count(ids.astype(str), '"').any()
+                                     or np.char.count(ids.astype(str), "\n").any()
+                                     or np.char.count(ids.astype(str), "\r").any())
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        with open(tmp, "wb") as f:
+            f.write((",".join(SCORE_COLUMNS) + "\n").encode())
+            pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(
+                include_header=False, quoting_style="needed" if needs_quotes else "none"))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

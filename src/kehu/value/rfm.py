@@ -1,0 +1,252 @@
+"""From a transaction log to one row per customer: frequency, recency, T, monetary value.
+
+Conventions (those of Fader, Hardie & Lee and of lifetimes, so that fits compare):
+- purchases on the same day count once and their amounts add up;
+- frequency is the number of *repeat* purchase days (the first purchase is not counted);
+- recency is the time from the first to the last purchase, T from the first purchase to
+  the end of the calibration period; both in days (unit "D") or weeks = days / 7 ("W"),
+  fractional;
+- monetary_value is the mean amount of the repeat purchase days, 0 when there are none.
+
+The work is one sort of a 64-bit (customer, day) key plus bincounts, so 17 million rows
+take about a second; customer ids of any type are first coded as dense integers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from kehu.value._arrays import factorize
+from kehu.value.errors import ValueModelError
+
+UNIT_DAYS = {"D": 1.0, "W": 7.0}
+
+
+def unit_days(time_unit: str) -> float:
+    try:
+        return UNIT_DAYS[time_unit]
+    except KeyError:
+        raise ValueModelError(f"time_unit must be 'W' (weeks) or 'D' (days), got {time_unit!r}"
+                              ) from None
+
+
+@dataclass(frozen=True)
+class RFMSummary:
+    """One row per customer, as equal-length numpy arrays (see the module docstring).
+
+    The holdout fields are set when the summary was made with a calibration_end: the
+    number of purchase days after calibration_end up to as_of, their mean amount, and the
+    length of that period (the same for every customer).
+    """
+
+    customer_id: np.ndarray
+    frequency: np.ndarray
+    recency: np.ndarray
+    T: np.ndarray
+    monetary_value: np.ndarray
+    frequency_holdout: np.ndarray | None = None
+    monetary_value_holdout: np.ndarray | None = None
+    duration_holdout: np.ndarray | None = None
+    time_unit: str = "W"
+
+    def __len__(self) -> int:
+        return int(self.customer_id.size)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The arrays by name, holdout ones only when present (handy for building tables)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name != "time_unit" and getattr(self, f.name) is not None}
+
+
+def to_day(value: object, name: str) -> int:
+    """A date given as date, datetime, 'YYYY-MM-DD' / 'YYYYMMDD' or datetime64 -> days since
+    1970-01-01."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str) and len(value) == 8 and value.isdigit():
+        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    try:
+        day = np.datetime64(value, "D")
+    except (TypeError, ValueError):
+        raise ValueModelError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
+    if np.isnat(day):
+        raise ValueModelError(f"{name} must be a date, got NaT")
+    return int(day.astype(np.int64))
+
+
+def encode_ids(customer_ids: object) -> tuple[np.ndarray, np.ndarray]:
+    """(dense integer code per row, id per code); codes follow the sorted order of ids."""
+    ids = np.asarray(customer_ids)
+    if ids.ndim != 1:
+        raise ValueModelError(f"customer_ids must be one-dimensional, got shape {ids.shape}")
+    if ids.dtype.kind in "iu" and ids.size:
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi - lo < max(4 * ids.size, 1 << 20):
+            # Dense enough: the id itself, shifted, is the code; unused codes are dropped
+            # later with the customers who have no purchase.
+            return np.subtract(ids, lo, dtype=np.int64), np.arange(lo, hi + 1, dtype=ids.dtype)
+    if ids.dtype.kind in "OUS":
+        encoded = _arrow_encode(ids)
+        if encoded is not None:
+            return encoded
+        ids = ids.astype(str)
+    uniques, codes = factorize(ids)
+    return codes.astype(np.int64), uniques
+
+
+def _arrow_encode(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Hash-encode strings with Arrow, several times faster than sorting them in numpy."""
+    try:
+        import pyarrow.compute as pc
+
+        from kehu.value._arrow import string_array
+
+        encoded = pc.dictionary_encode(string_array(ids))
+        uniques = np.array(encoded.dictionary.to_pylist(), dtype=object)
+        indices = encoded.indices
+        codes = np.frombuffer(indices.buffers()[1], dtype=np.int32, count=len(indices),
+                              offset=indices.offset * 4).astype(np.int64)
+        order = np.argsort(uniques, kind="stable")
+    except (ImportError, TypeError, ValueError):  # mixed types: fall back to sorting str()
+        return None
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return rank[codes], uniques[order]
+
+
+@dataclass(frozen=True)
+class _Aggregates:
+    present: np.ndarray  # codes of the customers kept, in code order
+    frequency: np.ndarray
+    recency_days: np.ndarray
+    T_days: np.ndarray
+    monetary_value: np.ndarray
+    frequency_holdout: np.ndarray | None
+    monetary_value_holdout: np.ndarray | None
+
+
+def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: np.ndarray,
+                    as_of_day: int, calibration_end_day: int | None = None) -> _Aggregates:
+    """The RFM aggregates from integer-coded rows (the fast path the CLI reader feeds).
+
+    codes: 0 <= code < n_codes per row; days: days since 1970-01-01; amounts: float64.
+    """
+    end = as_of_day
+    cal_end = end if calibration_end_day is None else calibration_end_day
+    if days.size and days.max() > end:
+        keep = days <= end
+        codes, days, amounts = codes[keep], days[keep], amounts[keep]
+    if days.size == 0:
+        empty = np.zeros(0)
+        return _Aggregates(np.zeros(0, dtype=np.int64), empty, empty, empty, empty,
+                           None if calibration_end_day is None else empty,
+                           None if calibration_end_day is None else empty)
+    d0 = int(days.min())
+    span = end - d0 + 1
+    if n_codes * span >= 2**62:
+        raise ValueModelError("too many customers times days to summarise")
+    # One sort of (customer, day) keys gives each customer's distinct purchase days in order.
+    key = codes.astype(np.int64)
+    key *= span
+    key += days - d0
+    key.sort()
+    distinct = np.empty(key.size, dtype=bool)
+    distinct[0] = True
+    np.not_equal(key[1:], key[:-1], out=distinct[1:])
+    key = key[distinct]
+    del distinct
+    cust = key // span
+    key -= cust * span  # now the day, relative to d0
+    day = key.astype(np.int32) + np.int32(d0)
+    del key
+
+    n_days_all = np.bincount(cust, minlength=n_codes)
+    if calibration_end_day is None:
+        n_days_cal = n_days_all
+    else:
+        n_days_cal = np.bincount(cust[day <= cal_end], minlength=n_codes)
+    del cust
+    present = np.flatnonzero(n_days_cal > 0)
+    start = np.cumsum(n_days_all) - n_days_all  # first distinct day of each customer
+    first_day = day[start[present]]
+    last_day = day[start[present] + n_days_cal[present] - 1]
+    frequency = (n_days_cal[present] - 1).astype(np.float64)
+
+    # Money: total per customer minus the amount of the first purchase day, without sorting
+    # the amounts (a gather of each row's first day is cheaper than an argsort).
+    first_of_code = np.full(n_codes, np.iinfo(np.int32).max, dtype=np.int32)
+    first_of_code[present] = first_day
+    repeat = days != first_of_code[codes]
+    row_cal = None if calibration_end_day is None else days <= cal_end
+    if row_cal is not None:
+        repeat &= row_cal
+    # Summing only the repeat rows (rather than all minus the first day) keeps the mean
+    # exact: 22.345, not 22.345000000000006.
+    repeat_amount = np.bincount(codes, weights=np.where(repeat, amounts, 0.0),
+                                minlength=n_codes)[present]
+    del repeat
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
+
+    freq_h = money_h = None
+    if calibration_end_day is not None:
+        freq_h = (n_days_all[present] - n_days_cal[present]).astype(np.float64)
+        late = ~row_cal
+        amount_h = np.bincount(codes[late], weights=amounts[late], minlength=n_codes)[present]
+        money_h = np.where(freq_h > 0, amount_h / np.maximum(freq_h, 1), 0.0)
+    return _Aggregates(present, frequency, (last_day - first_day).astype(np.float64),
+                       (cal_end - first_day).astype(np.float64), monetary, freq_h, money_h)
+
+
+def rfm_summary(customer_ids: object, dates: object, amounts: object, as_of: object,
+                time_unit: str = "W", calibration_end: object = None) -> RFMSummary:
+    """Summarise a transaction log (one row per purchase) per customer.
+
+    customer_ids: 1-d array of any dtype; dates: anything np.asarray(..., "datetime64[D]")
+    accepts; amounts: numbers; as_of: the end of observation (date, 'YYYY-MM-DD' or
+    datetime64). Transactions after as_of are ignored. With calibration_end, frequency,
+    recency, T and monetary_value describe the calibration period (up to and including
+    calibration_end) and the holdout fields the period after it up to as_of. Customers
+    whose first purchase is after as_of (or calibration_end) are left out.
+    """
+    unit_days(time_unit)  # refuse a bad unit before doing any work
+    try:
+        day_arr = np.asarray(dates, dtype="datetime64[D]")
+    except (TypeError, ValueError) as exc:
+        raise ValueModelError(f"dates must be dates: {exc}") from None
+    amount_arr = np.asarray(amounts, dtype=np.float64)
+    codes, uniques = encode_ids(customer_ids)
+    n = codes.size
+    if day_arr.shape != (n,) or amount_arr.shape != (n,):
+        raise ValueModelError(f"customer_ids, dates and amounts must have the same length, got "
+                              f"{n}, {day_arr.size} and {amount_arr.size}")
+    if np.isnat(day_arr).any():
+        raise ValueModelError(f"dates[{int(np.flatnonzero(np.isnat(day_arr))[0])}] is missing")
+    if not np.isfinite(amount_arr).all():
+        i = int(np.flatnonzero(~np.isfinite(amount_arr))[0])
+        raise ValueModelError(f"amounts[{i}] is {amount_arr[i]}; amounts must be finite numbers")
+    as_of_day = to_day(as_of, "as_of")
+    cal_day = None if calibration_end is None else to_day(calibration_end, "calibration_end")
+    if cal_day is not None and cal_day >= as_of_day:
+        raise ValueModelError("calibration_end must be before as_of")
+    agg = summarise_codes(codes, uniques.size, day_arr.astype(np.int64), amount_arr, as_of_day,
+                          cal_day)
+    return summary_from_aggregates(agg, uniques[agg.present], time_unit,
+                                   None if cal_day is None else (as_of_day - cal_day))
+
+
+def summary_from_aggregates(agg: _Aggregates, customer_id: np.ndarray, time_unit: str,
+                            holdout_days: int | None) -> RFMSummary:
+    unit = unit_days(time_unit)
+    duration = None
+    if holdout_days is not None:
+        duration = np.full(agg.present.size, holdout_days / unit)
+    return RFMSummary(customer_id=customer_id, frequency=agg.frequency,
+                      recency=agg.recency_days / unit, T=agg.T_days / unit,
+                      monetary_value=agg.monetary_value,
+                      frequency_holdout=agg.frequency_holdout,
+                      monetary_value_holdout=agg.monetary_value_holdout,
+                      duration_holdout=duration, time_unit=time_unit)

@@ -1,0 +1,178 @@
+"""The value refresh on a small firm whose figures are worked out by hand, beside a simulated
+base large enough for the models to fit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from kehu.analytics.models import CustomerValue, CustomerValueSnapshot, Referral, ValueRefresh
+from kehu.analytics.refresh import refresh_values
+from kehu.audit.models import AuditEvent
+from kehu.customers.models import (
+    Customer,
+    LifecycleState,
+    LifecycleTransition,
+    Transaction,
+    TransactionKind,
+)
+from kehu.sales.models import Activity, ActivityKind
+from kehu.value.datasets import simulate_transactions
+
+AS_OF = dt.date(2021, 12, 31)
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(10), tzinfo=timezone.get_current_timezone())
+
+
+@pytest.fixture
+def firm(users):
+    """150 simulated customers of sales1 and sales2, and four made by hand."""
+    log = simulate_transactions(150, seed=3, start="2020-01-01", as_of=AS_OF.isoformat())
+    owners = [users["sales1"], users["sales2"]]
+    sims = Customer.objects.bulk_create([
+        Customer(name=f"Sim {i}", owner=owners[i % 2], team_id=owners[i % 2].team_id,
+                 lifecycle_state=LifecycleState.FIRST_PURCHASE) for i in range(150)])
+    Transaction.objects.bulk_create([
+        Transaction(customer=sims[int(c) - 1], date=d.astype(object), amount=Decimal(f"{a:.2f}"),
+                    cost=Decimal(f"{a * 0.6:.2f}"))
+        for c, d, a in zip(log.customer_id, log.date, log.amount, strict=True)])
+
+    def make(name, state=LifecycleState.POTENTIAL, owner="sales1"):
+        return Customer.objects.create(name=name, owner=users[owner],
+                                       team_id=users[owner].team_id, lifecycle_state=state)
+
+    a, b = make("Referrer A"), make("Referred B")
+    gone, prospect = make("Gone G"), make("Prospect P")
+    refused = make("Refused N", state=LifecycleState.NON_CUSTOMER)
+    for customer, day, amount, cost, kind in [
+        (a, dt.date(2021, 3, 1), "100.00", "60.00", TransactionKind.ORDER),
+        (a, dt.date(2021, 9, 1), "50.00", "30.00", TransactionKind.ORDER),
+        (a, dt.date(2021, 9, 20), "-20.00", "-12.00", TransactionKind.RETURN),
+        (b, dt.date(2021, 6, 1), "300.00", "200.00", TransactionKind.ORDER),
+        (b, dt.date(2021, 11, 1), "300.00", "200.00", TransactionKind.ORDER),
+        (gone, dt.date(2020, 2, 1), "80.00", "50.00", TransactionKind.ORDER),
+        (refused, dt.date(2021, 12, 1), "10.00", "5.00", TransactionKind.ORDER),
+    ]:
+        Transaction.objects.create(customer=customer, date=day, amount=Decimal(amount),
+                                   cost=Decimal(cost), kind=kind)
+    for kind, n, done in [(ActivityKind.CALL, 2, False), (ActivityKind.VISIT, 1, False),
+                          (ActivityKind.NOTE, 1, False), (ActivityKind.TASK, 1, False),
+                          (ActivityKind.TASK, 1, True)]:
+        for _ in range(n):
+            Activity.objects.create(customer=a, kind=kind, subject=kind,
+                                    occurred_at=_at(dt.date(2021, 10, 1)),
+                                    done_at=_at(dt.date(2021, 10, 2)) if done else None)
+    Referral.objects.create(referrer=a, referred=b, referred_on=dt.date(2021, 5, 30))
+    return {"a": a, "b": b, "gone": gone, "prospect": prospect, "refused": refused,
+            "sims": sims}
+
+
+def _value(customer) -> CustomerValue:
+    return CustomerValue.objects.get(customer=customer)
+
+
+def test_realised_value_is_sales_less_cost_of_goods_less_cost_to_serve(firm, users):
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert run.status == "done" and run.customers == 155
+    a = _value(firm["a"])
+    # Orders 100 + 50, a return of 20; cost of goods 60 + 30 − 12.
+    assert a.revenue == Decimal("130.00") and a.gross_profit == Decimal("52.00")
+    # Two calls (5 each), a visit (80), a note (0), a task done (10); the open task is free.
+    assert a.cost_to_serve == Decimal("100.00")
+    assert a.net_contribution == Decimal("-48.00")
+    assert a.purchase_days == 2  # the return is not a purchase
+
+
+def test_influence_value_is_what_the_referred_customers_are_worth(firm, users):
+    refresh_values(users["admin"], as_of=AS_OF)
+    a, b = _value(firm["a"]), _value(firm["b"])
+    assert b.net_contribution == Decimal("200.00")
+    assert b.potential_value is not None and b.potential_value > 0
+    assert a.influence_value == b.net_contribution + b.potential_value
+    assert _value(firm["b"]).influence_value == 0
+
+
+def test_potential_value_and_standing_come_from_the_fitted_models(firm, users):
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert set(run.fit["purchases"]["params"]) == {"r", "alpha", "a", "b"}
+    assert set(run.fit["gamma_gamma"]["params"]) == {"p", "q", "v"}
+    values = CustomerValue.objects.exclude(customer=firm["prospect"])
+    assert all(0 <= v.p_alive <= 1 and v.clv >= 0 for v in values)
+    prospect = _value(firm["prospect"])
+    assert prospect.p_alive is None and prospect.clv is None and prospect.segment == ""
+    assert prospect.lookalike is not None  # prospects are compared with loyal customers
+    # The best customer by value is ranked first; ranks are a permutation.
+    ranks = sorted(CustomerValue.objects.values_list("value_rank", flat=True))
+    assert ranks == list(range(1, 156))
+    buyers = CustomerValue.objects.exclude(customer=firm["prospect"])
+    assert {v.segment for v in buyers} <= {"invest", "develop", "maintain", "minimise"}
+    assert all(v.segment for v in buyers) and all(v.rfm for v in buyers)
+
+
+def test_lifecycle_is_derived_with_its_reason_but_a_non_customer_stays_one(firm, users):
+    refresh_values(users["admin"], as_of=AS_OF)
+    gone = Customer.objects.get(pk=firm["gone"].pk)
+    assert gone.lifecycle_state == LifecycleState.CHURNED
+    transition = LifecycleTransition.objects.filter(customer=gone).latest("at")
+    assert transition.source == "derived" and transition.by is None
+    assert transition.reason == f"No purchase for {(AS_OF - dt.date(2020, 2, 1)).days} days"
+    assert Customer.objects.get(pk=firm["b"].pk).lifecycle_state == LifecycleState.REPEAT_PURCHASE
+    assert Customer.objects.get(pk=firm["refused"].pk).lifecycle_state == "non_customer"
+    assert Customer.objects.get(pk=firm["prospect"].pk).lifecycle_state == "potential"
+
+
+def test_moving_into_a_segment_makes_one_task_however_often_it_runs(firm, users):
+    refresh_values(users["admin"], as_of=AS_OF)
+    assert not Activity.objects.filter(origin__startswith="segment:").exists()  # baseline
+    weakest = CustomerValue.objects.filter(segment="minimise").order_by("value_rank").last()
+    Transaction.objects.create(customer_id=weakest.customer_id, date=AS_OF,
+                               amount=Decimal("90000.00"), cost=Decimal("10000.00"))
+    for _ in range(3):
+        refresh_values(users["admin"], as_of=AS_OF)
+    moved = _value(weakest.customer)
+    assert moved.segment != "minimise"
+    tasks = Activity.objects.filter(customer_id=weakest.customer_id,
+                                    origin__startswith="segment:")
+    assert tasks.count() == len({t.origin for t in tasks}) >= 1
+    task = tasks.first()
+    assert task.kind == "task" and task.assigned_to == weakest.customer.owner
+    assert task.due_on > AS_OF and task.done_at is None
+
+
+def test_each_refresh_keeps_a_snapshot_and_is_audited(firm, users):
+    first = refresh_values(users["admin"], as_of=AS_OF - dt.timedelta(days=30))
+    second = refresh_values(users["admin"], as_of=AS_OF)
+    snaps = CustomerValueSnapshot.objects.filter(customer=firm["b"]).order_by("as_of")
+    assert [s.refresh_id for s in snaps] == [first.pk, second.pk]
+    assert AuditEvent.objects.filter(action="value.refresh").count() == 2
+    assert ValueRefresh.objects.filter(status="done").count() == 2
+
+
+def test_the_migration_counts_give_a_stochastic_matrix(firm, users):
+    from kehu.value.markov import MarkovChain
+
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    moves = np.array(run.migration["moves"])
+    assert moves.sum() > 0
+    chain = MarkovChain.estimate(np.zeros((0, 2), dtype=int), run.migration["states"])
+    matrix = np.where(moves.sum(axis=1, keepdims=True) > 0,
+                      moves / np.maximum(moves.sum(axis=1, keepdims=True), 1), chain.matrix)
+    assert np.allclose(matrix.sum(axis=1), 1)
+
+
+def test_a_base_the_models_cannot_fit_still_gets_its_realised_value(users):
+    customer = Customer.objects.create(name="Only one", owner=users["sales1"],
+                                       team_id=users["sales1"].team_id)
+    Transaction.objects.create(customer=customer, date=AS_OF, amount=Decimal("10.00"),
+                               cost=Decimal("4.00"))
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert run.status == "done"
+    assert [w["code"] for w in run.warnings] == ["bgnbd_failed"]
+    value = _value(customer)
+    assert value.gross_profit == Decimal("6.00") and value.clv is None

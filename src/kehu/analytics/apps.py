@@ -6,8 +6,3 @@ class AnalyticsConfig(AppConfig):
     name = "kehu.analytics"
     label = "analytics"
     verbose_name = _("Customer value")
-
-    def ready(self) -> None:
-        from kehu.analytics import merge_handlers
-
-        merge_handlers.register()

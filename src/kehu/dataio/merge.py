@@ -60,6 +60,21 @@ def _close_ownership(rel, survivor: models.Model, loser: models.Model, user: Use
     return _move(rel, survivor, loser, user)
 
 
+def _referrals(rel, survivor: models.Model, loser: models.Model, user: User) -> int:
+    """Who brought whom (analytics.Referral): a referral between the two records becomes
+    meaningless (one customer cannot refer itself); a customer is referred once, so the
+    survivor's own referral wins over the merged record's."""
+    from django.db.models import Q
+
+    model = rel.related_model
+    model._base_manager.filter(Q(referrer=loser, referred=survivor) |
+                               Q(referrer=survivor, referred=loser)).delete()
+    if rel.field.name == "referred" and model._base_manager.filter(referred=survivor).exists():
+        model._base_manager.filter(referred=loser).delete()
+        return 0
+    return _move(rel, survivor, loser, user)
+
+
 # Relations that need more than "point it at the survivor", by the related model's label.
 HANDLERS: dict[str, Handler] = {
     "dataio.customerkey": _drop,
@@ -67,6 +82,10 @@ HANDLERS: dict[str, Handler] = {
     "dataio.contactkey": _drop,
     "dataio.contactpair": _drop,
     "customers.ownerassignment": _close_ownership,
+    # Value scores and their history are recomputed by the next value refresh.
+    "analytics.customervalue": _drop,
+    "analytics.customervaluesnapshot": _drop,
+    "analytics.referral": _referrals,
 }
 
 

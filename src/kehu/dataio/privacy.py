@@ -64,6 +64,10 @@ ERASE: dict[str, tuple[str, ...]] = {
     "customers.lifecycletransition": ("reason",),
     "customers.ownerassignment": ("reason",),
     "sales.activity": ("subject", "body"),
+    # Figures only: they stay, as the transactions do, for value statistics.
+    "analytics.customervalue": (),
+    "analytics.customervaluesnapshot": (),
+    "analytics.referral": ("note",),
 }
 DERIVED = {"dataio.customerkey", "dataio.customerpair", "dataio.contactkey",
            "dataio.contactpair"}

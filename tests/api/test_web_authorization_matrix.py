@@ -38,6 +38,9 @@ NOT_CUSTOMER_URLS = {
     # A pair of likely duplicates, reachable only when both records are visible
     # (tests/dataio/test_dedup.py).
     "duplicate_pair", "duplicate_dismiss",
+    # The value dashboard's tables and the value settings name a table, an activity kind or
+    # a segment; each is scoped to the user (tests/analytics/test_value_web.py).
+    "table_csv", "activity_cost", "segment_action",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they
 # stay in the "out of reach" test and skip the "own pages answer" one

@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 from ninja.security import HttpBearer
 
 from kehu.accounts.tokens import authenticate_token
+from kehu.analytics.api import router as value_router
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
 from kehu.customers.api import router as customers_router
 from kehu.sales.api import router as sales_router
@@ -31,7 +32,7 @@ api = NinjaAPI(
     title="kehu API",
     version="1",
     description=(
-        "Customers, contacts, transactions, activities and lifecycle of kehu. "
+        "Customers, contacts, transactions, activities, lifecycle and customer value of kehu. "
         "Authenticate with a personal token: `Authorization: Bearer kehu_...` "
         "(create one with `kehu token create USERNAME`)."
     ),
@@ -97,6 +98,7 @@ api.add_exception_handler(StaleVersion, _stale)
 
 api.add_router("/", customers_router)
 api.add_router("/", sales_router)
+api.add_router("/", value_router)
 
 # Added last so that it matches only paths no other router has: an unknown API path
 # answers JSON like every other API error, not the site's HTML 404 page.

@@ -1,0 +1,200 @@
+"""/api/v1/value/...: scores, segments, customer equity and the Markov migration, each over
+the customers the token's user may see; starting a refresh for analysts and admins."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Path, Router, Schema
+
+from kehu.analytics import selectors, services
+from kehu.analytics.rules import STATES
+from kehu.api.schemas import MAX_ID, errors
+from kehu.audit.services import record
+from kehu.core import jobs
+from kehu.core.errors import NotPermitted
+from kehu.core.requests import client_ip
+from kehu.customers.selectors import get_customer
+
+router = Router(tags=["value"])
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class ScoreOut(Schema):
+    customer: int
+    as_of: date
+    revenue: float
+    gross_profit: float
+    cost_to_serve: float
+    net_contribution: float
+    revenue_12m: float
+    net_contribution_12m: float
+    purchase_days: int
+    first_purchase: date | None
+    last_purchase: date | None
+    p_alive: float | None
+    expected_purchases: float | None
+    clv: float | None
+    potential_value: float | None
+    influence_value: float
+    rfm: str
+    value_rank: int | None
+    value_percentile: float | None
+    segment: str
+    quadrant: str
+    lookalike: float | None
+    at_risk: bool
+
+
+class RefreshOut(Schema):
+    id: int
+    as_of: date
+    finished_at: datetime | None
+    customers: int
+    horizon_months: int
+    monthly_discount: float
+    fit: dict[str, Any]
+    warnings: list[dict[str, str]]
+    stale: bool
+
+
+class CountOut(Schema):
+    key: str
+    label: str
+    customers: int
+
+
+class EquityPoint(Schema):
+    month: date
+    equity: float
+    customers: int
+
+
+class EquityOut(Schema):
+    as_of: date
+    trend: list[EquityPoint]
+    by_segment: list[dict[str, Any]]
+    by_team: list[dict[str, Any]]
+    by_owner: list[dict[str, Any]]
+
+
+class MigrationOut(Schema):
+    states: list[str]
+    matrix: list[list[float]]
+    observed: list[bool]
+    customers_now: list[float]
+    forecast: list[list[float]]
+    equity_forecast: list[float]
+    churn_by_segment: list[dict[str, Any]]
+
+
+class JobOut(Schema):
+    id: int
+    status: str
+    done: int
+    total: int | None
+    message: str
+
+
+def _run(request: HttpRequest):
+    if not selectors.may_see_dashboard(request.auth):
+        raise NotPermitted(_("Value reports are for managers, analysts, marketing and "
+                             "administrators."))
+    run = selectors.latest_refresh()
+    if run is None:
+        raise Http404
+    return run
+
+
+def _num(value) -> float | None:
+    return None if value is None else float(value)
+
+
+@router.get("/value/customers/{id}", response={200: ScoreOut, **errors(404)})
+def customer_score(request: HttpRequest, id: IdPath):
+    """A customer's latest value scores (404 if out of reach or not yet scored)."""
+    customer = get_customer(request.auth, id)
+    v = customer.value
+    record(request.auth, "customer.view", obj=customer, ip=client_ip(request), via="api",
+           detail={"part": "value"})
+    return {
+        "customer": customer.pk, "as_of": v.refresh.as_of, "revenue": float(v.revenue),
+        "gross_profit": float(v.gross_profit), "cost_to_serve": float(v.cost_to_serve),
+        "net_contribution": float(v.net_contribution), "revenue_12m": float(v.revenue_12m),
+        "net_contribution_12m": float(v.net_contribution_12m),
+        "purchase_days": v.purchase_days, "first_purchase": v.first_purchase,
+        "last_purchase": v.last_purchase, "p_alive": v.p_alive,
+        "expected_purchases": v.expected_purchases, "clv": _num(v.clv),
+        "potential_value": _num(v.potential_value), "influence_value": float(v.influence_value),
+        "rfm": v.rfm, "value_rank": v.value_rank, "value_percentile": v.value_percentile,
+        "segment": v.segment, "quadrant": v.quadrant, "lookalike": v.lookalike,
+        "at_risk": v.at_risk}
+
+
+@router.get("/value/refresh", response={200: RefreshOut, **errors(403, 404)})
+def latest(request: HttpRequest):
+    """The latest value refresh: fitted models, warnings, whether it is stale."""
+    run = _run(request)
+    return {"id": run.pk, "as_of": run.as_of, "finished_at": run.finished_at,
+            "customers": run.customers, "horizon_months": run.horizon_months,
+            "monthly_discount": float(run.monthly_discount), "fit": run.fit,
+            "warnings": run.warnings, "stale": selectors.is_stale(run)}
+
+
+@router.post("/value/refresh", response={202: JobOut, **errors(403)})
+def start_refresh(request: HttpRequest):
+    """Start a refresh of every customer's value in the background (analysts and admins).
+    Poll the returned job with GET /value/jobs/{id}."""
+    job = services.start_refresh(request.auth)
+    return 202, _job(job)
+
+
+def _job(job) -> dict[str, Any]:
+    job = jobs.overlay(job)
+    return {"id": job.pk, "status": job.status, "done": job.done, "total": job.total,
+            "message": job.message}
+
+
+@router.get("/value/jobs/{job_id}", response={200: JobOut, **errors(404)})
+def refresh_job(request: HttpRequest, job_id: IdPath):
+    """A refresh job you started (admins: any)."""
+    job = jobs.Job.objects.get(pk=job_id, kind=services.REFRESH_JOB)
+    if job.user_id != request.auth.pk and not request.auth.is_kehu_admin:
+        raise jobs.Job.DoesNotExist
+    return _job(job)
+
+
+@router.get("/value/segments", response={200: dict[str, list[CountOut]], **errors(403, 404)})
+def segments(request: HttpRequest):
+    """Customers in each value segment and volume × loyalty quadrant."""
+    _run(request)
+    return {"segments": selectors.segment_mix(request.auth),
+            "quadrants": selectors.quadrant_mix(request.auth)}
+
+
+@router.get("/value/equity", response={200: EquityOut, **errors(403, 404)})
+def equity(request: HttpRequest):
+    """Customer equity (Σ CLV) by month, and now by segment, team and owner."""
+    run = _run(request)
+    user = request.auth
+    return {"as_of": run.as_of, "trend": selectors.equity_trend(user, run),
+            "by_segment": selectors.equity_by(user, run, "segment"),
+            "by_team": selectors.equity_by(user, run, "team"),
+            "by_owner": selectors.equity_by(user, run, "owner")}
+
+
+@router.get("/value/migration", response={200: MigrationOut, **errors(403, 404)})
+def migration(request: HttpRequest):
+    """The monthly Markov transition matrix between lifecycle states, its 12-month forecast
+    of the base and of equity, and the monthly churn rate of each value segment."""
+    run = _run(request)
+    m = selectors.migration(request.auth, run)
+    if m is None:
+        raise Http404
+    return {"states": list(STATES), "matrix": m.chain.matrix.tolist(),
+            "observed": m.chain.observed.tolist(), "customers_now": m.start.tolist(),
+            "forecast": m.forecast.tolist(), "equity_forecast": m.equity.tolist(),
+            "churn_by_segment": m.churn_by_segment}

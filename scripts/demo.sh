@@ -10,6 +10,8 @@ ADDR=${KEHU_DEMO_ADDR:-127.0.0.1:8000}
 
 .venv/bin/kehu migrate --no-input -v 0
 .venv/bin/kehu demo load
+# Value scores for the demo firm; a later run refreshes only when they have gone stale.
+.venv/bin/kehu value refresh --if-stale
 
 cat <<TXT
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Path, Router, Schema
+from ninja import Path, Router, Schema, Status
 
 from kehu.analytics import selectors, services
 from kehu.analytics.rules import STATES
@@ -149,7 +149,7 @@ def start_refresh(request: HttpRequest):
     """Start a refresh of every customer's value in the background (analysts and admins).
     Poll the returned job with GET /value/jobs/{id}."""
     job = services.start_refresh(request.auth)
-    return 202, _job(job)
+    return Status(202, _job(job))
 
 
 def _job(job) -> dict[str, Any]:

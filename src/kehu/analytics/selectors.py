@@ -131,7 +131,7 @@ def equity_by(user, run: ValueRefresh, field: str) -> list[dict]:
             label = names.get(r[key], "—")
         else:
             label = r[key] or "—"
-        out.append({"label": label, "equity": float(r["equity"] or 0),
+        out.append({"key": r[key], "label": label, "equity": float(r["equity"] or 0),
                     "customers": int(r["customers"] or 0)})
     return out
 

@@ -23,7 +23,13 @@ from kehu.analytics.forms import (
     SegmentActionForm,
     ValueSettingsForm,
 )
-from kehu.analytics.models import PRESCRIBED, ActivityCost, SegmentAction, ValueSettings
+from kehu.analytics.models import (
+    PRESCRIBED,
+    SEGMENT_SHORT,
+    ActivityCost,
+    SegmentAction,
+    ValueSettings,
+)
 from kehu.audit.services import record
 from kehu.core import jobs
 from kehu.core.errors import ServiceError
@@ -58,9 +64,11 @@ def _equity(user, run) -> dict:
 
 def _equity_by(key: str, title: str):
     def build(user, run) -> dict:
-        return {"title": title, "headings": [_("Name"), _("Customer equity"), _("Customers")],
-                "rows": [[r["label"], round(r["equity"], 2), r["customers"]]
-                         for r in selectors.equity_by(user, run, key)]}
+        rows = selectors.equity_by(user, run, key)
+        table = {"title": title, "headings": [_("Name"), _("Customer equity"), _("Customers")],
+                 "rows": [[r["label"], round(r["equity"], 2), r["customers"]] for r in rows]}
+        table["keys"] = [r["key"] for r in rows]  # the chart colours segments by key
+        return table
     return build
 
 
@@ -176,11 +184,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "equity": {"labels": [r[0] for r in data["equity"]["rows"]],
                        "values": [r[1] for r in data["equity"]["rows"]]},
             "segments": {"labels": [r[0] for r in data["equity_segment"]["rows"]],
+                         "keys": data["equity_segment"]["keys"],
                          "values": [r[1] for r in data["equity_segment"]["rows"]],
                          "customers": [r[1] for r in data["segments"]["rows"]],
                          "customer_labels": [r[0] for r in data["segments"]["rows"]]},
             "matrix": {"points": [[p["current"], p["potential"], p["name"], p["segment"], p["id"]]
                                   for p in data["matrix"]["points"]],
+                       "names": {k: str(v) for k, v in SEGMENT_SHORT.items()},
                        "x": _("Current value (net contribution, 12 months)"),
                        "y": _("Potential value")},
             "whale": {"x": [r[0] for r in data["whale"]["rows"]],

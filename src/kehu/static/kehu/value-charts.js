@@ -18,7 +18,7 @@
         series: [{ type: "line", data: d.values, areaStyle: { opacity: 0.12 }, smooth: true }] };
     },
     segments: function (d) {
-      return { color: ["#2e9e6b", "#1f5fbf", "#d08a1a", "#98a2b3", "#6b4fbb"], textStyle: { fontFamily: font },
+      return { color: d.keys.map(function (k) { return segmentColour[k] || "#6b4fbb"; }), textStyle: { fontFamily: font },
         tooltip: { trigger: "item" }, legend: { bottom: 0, type: "scroll" },
         series: [{ type: "pie", radius: ["35%", "65%"], top: -20,
           data: d.labels.map(function (l, i) { return { name: l, value: d.values[i] }; }) }] };
@@ -32,7 +32,7 @@
         xAxis: { type: "value", name: d.x, nameLocation: "middle", nameGap: 28, scale: true },
         yAxis: { type: "value", name: d.y, scale: true },
         series: Object.keys(bySegment).map(function (s) {
-          return { type: "scatter", name: s, symbolSize: 6, data: bySegment[s],
+          return { type: "scatter", name: (d.names || {})[s] || s, symbolSize: 6, data: bySegment[s],
             itemStyle: { color: segmentColour[s] || "#98a2b3", opacity: 0.7 } };
         }) };
     },
@@ -41,10 +41,10 @@
         xAxis: { type: "category", data: d.x, name: d.xname, nameLocation: "middle", nameGap: 28 },
         yAxis: { type: "value", name: d.yname },
         series: [{ type: "line", data: d.y, showSymbol: false, markLine: { silent: true, symbol: "none",
-          data: [{ yAxis: 100 }] } }] };
+          label: { show: false }, data: [{ yAxis: 100 }] } }] };
     },
     markov: function (d) {
-      return { textStyle: { fontFamily: font }, grid: { left: 90, right: 20, top: 10, bottom: 70 },
+      return { textStyle: { fontFamily: font }, grid: { left: 90, right: 20, top: 10, bottom: 90 },
         tooltip: { formatter: function (p) { return d.labels[p.data[1]] + " → " + d.labels[p.data[0]] + ": " + (100 * p.data[2]).toFixed(1) + "%"; } },
         xAxis: { type: "category", data: d.labels, splitArea: { show: true } },
         yAxis: { type: "category", data: d.labels, inverse: true, splitArea: { show: true } },

@@ -1,0 +1,77 @@
+"""The value dashboard and the value panel of a card, in a real browser, in English and in
+Chinese: the charts draw, every chart has its table, and a dot of the value matrix opens
+its customer's card."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kehu.analytics.refresh import refresh_values
+from kehu.value.datasets import simulate_transactions
+from tests.browser.test_ui_flow import sign_in, switch_language
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def scored_firm(users, customers):
+    """Two hundred customers of team East with two years of purchases, scored."""
+    from decimal import Decimal
+
+    from kehu.customers.models import Customer, Transaction
+
+    log = simulate_transactions(200, seed=11, start="2024-06-01", as_of="2026-06-30")
+    owners = [users["sales1"], users["sales1b"]]
+    firm = Customer.objects.bulk_create([
+        Customer(name=f"华东客户{i:03d}", owner=owners[i % 2], team_id=owners[i % 2].team_id,
+                 city="上海") for i in range(200)])
+    Transaction.objects.bulk_create([
+        Transaction(customer=firm[int(c) - 1], date=d.astype(object),
+                    amount=Decimal(f"{a:.2f}"), cost=Decimal(f"{a * 0.6:.2f}"))
+        for c, d, a in zip(log.customer_id, log.date, log.amount, strict=True)])
+    import datetime as dt
+
+    refresh_values(users["admin"], as_of=dt.date(2026, 6, 30))
+    return firm
+
+
+def _check_dashboard(page, shot, name: str) -> None:
+    page.wait_for_selector("[data-chart=equity] svg")
+    for chart in ("equity", "segments", "matrix", "whale", "markov"):
+        assert page.locator(f"[data-chart={chart}] svg").count() == 1, chart
+    shot(page, name)
+    # Each chart's table is there for whoever cannot read the chart.
+    page.locator("details.chart-table summary").first.click()
+    assert page.locator("details.chart-table[open] table tbody tr").count() > 1
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_dashboard_draws_its_charts_and_the_matrix_opens_a_card(page, live_server, users,
+                                                                    scored_firm, shot,
+                                                                    language):
+    sign_in(page, live_server, "manager1")
+    if language == "zh-hans":
+        switch_language(page, "zh-hans")
+    page.goto(f"{live_server.url}/value/")
+    _check_dashboard(page, shot, f"{language}-value-dashboard")
+    heading = "客户资产" if language == "zh-hans" else "Customer equity"
+    assert heading in page.inner_text("main")
+    # The value matrix: clicking a customer's dot opens their card.
+    page.locator("[data-chart=matrix]").scroll_into_view_if_needed()
+    box = page.locator("[data-chart=matrix]").bounding_box()
+    x, y = page.evaluate("""() => {
+        const chart = echarts.getInstanceByDom(document.querySelector('[data-chart=matrix]'));
+        const point = chart.getOption().series[0].data[0];
+        return chart.convertToPixel({seriesIndex: 0}, [point[0], point[1]]);
+    }""")
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.wait_for_url(re.compile(r".*/customers/\d+/$"))
+    page.wait_for_selector(".value-panel")
+    shot(page, f"{language}-value-card")
+    label = "既成价值" if language == "zh-hans" else "Realised value"
+    assert label in page.inner_text(".value-panel")
+    page.click("a[role=tab][href='?tab=value']")
+    page.wait_for_selector("#tab-value .explain")
+    shot(page, f"{language}-value-tab")

@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint format messages bench bench-value
+.PHONY: setup demo test lint format messages bench bench-list bench-value bench-import bench-refresh
 
 setup:
 	@bash scripts/setup.sh
@@ -18,8 +18,18 @@ format: setup
 messages: setup
 	cd src/kehu && ../../.venv/bin/kehu makemessages -l zh_Hans --no-obsolete && ../../.venv/bin/kehu compilemessages
 
-bench: setup
+# Benchmarks print figures (never pass/fail on time); each takes minutes at full size.
+bench: bench-value bench-import bench-refresh bench-list
+
+bench-list: setup
 	.venv/bin/python bench/list_bench.py
+
+bench-refresh: setup
+	.venv/bin/python bench/refresh_bench.py
+
+bench-import: setup
+	.venv/bin/python bench/import_bench.py
+	.venv/bin/python scripts/with_postgres.py .venv/bin/python bench/import_bench.py
 
 # kehu value score vs lifetimes at 100k customers, kehu alone at 1M (figures, never fails).
 bench-value: setup

@@ -16,8 +16,6 @@ scripts/with_postgres.py. It prints figures; it never fails on time.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import functools
 import os
 import random
 import statistics
@@ -83,6 +81,7 @@ def run(args) -> None:
 
     django.setup()
     from django.core.management import call_command
+    from fill import fill
 
     from kehu.customers.models import Customer
 
@@ -98,154 +97,6 @@ def run(args) -> None:
             flush=True,
         )
     measure(args.requests)
-
-
-# Filling -------------------------------------------------------------------------------------
-
-
-def _defaults(model) -> dict:
-    """Column defaults for raw inserts, as the model would fill them."""
-    out = {}
-    for field in model._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        if field.has_default():
-            out[field.column] = field.get_default()
-        elif field.null:
-            out[field.column] = None
-        else:
-            out[field.column] = ""
-    return out
-
-
-def _insert(model, rows, columns: list[str], batch: int = 20_000) -> None:
-    from django.db import connection
-
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor  # psycopg's own cursor: COPY is the fast path
-            with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608 - names from the models
-        chunk = []
-        for row in rows:
-            chunk.append(row)
-            if len(chunk) >= batch:
-                cursor.executemany(sql, chunk)
-                chunk.clear()
-        if chunk:
-            cursor.executemany(sql, chunk)
-
-
-def fill(n_customers: int, n_transactions: int) -> None:
-    from django.db import connection, transaction
-    from django.utils import timezone
-
-    from kehu.accounts.models import Role, Team, User
-    from kehu.customers import search
-    from kehu.customers.models import Customer, LifecycleState, Transaction
-    from kehu.demo import names
-
-    # ~20k distinct names over a million customers, as in a real base: memoise their pinyin.
-    search.pinyin_keys = functools.lru_cache(maxsize=None)(search.pinyin_keys)
-    search.char_pinyin = functools.lru_cache(maxsize=None)(search.char_pinyin)
-    rng = random.Random(1)
-    now = timezone.now()
-    owners = []
-    with transaction.atomic():
-        # No passwords: the benchmark signs in with force_login, and hashing costs seconds.
-        User.objects.create(username="admin", role=Role.ADMIN, is_superuser=True)
-        for t in range(TEAMS):
-            team = Team.objects.create(name=f"Team {t}")
-            User.objects.create(username=f"manager{t}", role=Role.MANAGER, team=team)
-            for s in range(SALES_PER_TEAM):
-                owners.append(
-                    User.objects.create(username=f"sales{t}_{s}", role=Role.SALES, team=team)
-                )
-    states = LifecycleState.values
-    defaults = _defaults(Customer)
-    columns = list(defaults) + ["id"]
-
-    def customers():
-        for i in range(1, n_customers + 1):
-            province, city, _team = rng.choice(names.PLACES)
-            if rng.random() < 0.6:
-                name, kind, mobile, phone = (
-                    names.chinese_person(rng),
-                    "person",
-                    names.mobile(rng),
-                    "",
-                )
-            else:
-                name, _industry = names.chinese_company(rng, city)
-                kind, mobile, phone = "organisation", "", names.landline(rng, city)
-            email = f"c{i}@example.cn" if rng.random() < 0.5 else ""
-            owner = owners[i % len(owners)]
-            created = now - dt.timedelta(minutes=rng.randrange(5 * 365 * 24 * 60))
-            row = dict(
-                defaults,
-                name=name,
-                kind=kind,
-                mobile=mobile,
-                phone=phone,
-                email=email,
-                province=province,
-                city=city,
-                external_id=f"B{i:08d}",
-                lifecycle_state=rng.choice(states),
-                owner_id=owner.pk,
-                team_id=owner.team_id,
-                created_at=created,
-                updated_at=created,
-                search_text=search.search_text(
-                    name=name, phones=(phone, mobile), email=email, external_id=f"B{i:08d}"
-                ),
-            )
-            row["id"] = i
-            yield tuple(row[c] for c in columns)
-
-    with transaction.atomic():
-        _insert(Customer, customers(), columns)
-    print(f"  customers in: {time.monotonic() - _t0:.0f} s", flush=True)
-
-    tdefaults = _defaults(Transaction)
-    start = dt.date(2021, 1, 1)
-
-    template = dict(tdefaults, kind="order", created_at=now, updated_at=now)
-    varying = ["customer_id", "number", "date", "amount", "cost"]
-    tcolumns = varying + [c for c in template if c not in varying]
-    constant = tuple(template[c] for c in tcolumns[len(varying) :])
-    days = [start + dt.timedelta(days=d) for d in range(1800)]
-    randrange = rng.randrange
-
-    def transactions():
-        for i in range(n_transactions):
-            cents = randrange(100, 500_000)
-            yield (
-                randrange(1, n_customers + 1),
-                f"SO{i:09d}",
-                days[randrange(1800)],
-                f"{cents // 100}.{cents % 100:02d}",
-                f"{cents * 6 // 1000}.{cents * 6 // 10 % 100:02d}",
-                *constant,
-            )
-
-    with transaction.atomic():
-        _insert(Transaction, transactions(), tcolumns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence('customers_customer', 'id'), "
-                "(SELECT max(id) FROM customers_customer))"
-            )
-        cursor.execute("ANALYZE")
-
-
-_t0 = time.monotonic()
 
 
 # Measuring -----------------------------------------------------------------------------------

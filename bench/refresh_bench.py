@@ -1,0 +1,94 @@
+"""The value refresh at scale: every customer scored from the database.
+
+Usage: python bench/refresh_bench.py [--customers N] [--transactions N] [--activities N]
+                                     [--db sqlite|postgres|both] [--sqlite-dir DIR]
+
+Fills a fresh database (default 1,000,000 customers, 10,000,000 transactions, 1,000,000
+activities; see bench/fill.py), then runs `kehu value refresh` twice in a child process —
+the first refresh (baseline, every lifecycle state set) and a repeat (scores replaced, moves
+turned into tasks) — and prints each one's wall time and the child's peak memory. Goal: 60 s
+on SQLite and on PostgreSQL. It prints figures; it never fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+KEHU = [sys.executable, "-c", "from kehu.cli import main; main()"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--transactions", type=int, default=10_000_000)
+    parser.add_argument("--activities", type=int, default=1_000_000)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both", "current"], default="both")
+    parser.add_argument("--sqlite-dir", help="keep the SQLite database here and reuse it")
+    args = parser.parse_args()
+    if args.db == "current":
+        run(args)
+        return 0
+    me = [sys.executable, __file__, "--customers", str(args.customers), "--transactions",
+          str(args.transactions), "--activities", str(args.activities), "--db", "current"]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(KEHU_DEBUG="0", KEHU_HTTPS="0", DJANGO_SETTINGS_MODULE="kehu.settings")
+    status = 0
+    if args.db in {"sqlite", "both"}:
+        print("== SQLite ==", flush=True)
+        if args.sqlite_dir:
+            status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": args.sqlite_dir}).returncode
+        else:
+            with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
+                status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": var}).returncode
+    if args.db in {"postgres", "both"}:
+        print("== PostgreSQL ==", flush=True)
+        with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
+            status |= subprocess.run([sys.executable, str(ROOT / "scripts/with_postgres.py"), *me],
+                                     env={**env, "KEHU_VAR_DIR": var}).returncode
+    return status
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from fill import fill, fill_activities
+
+    from kehu.customers.models import Customer
+    from kehu.sales.models import Activity
+
+    call_command("migrate", verbosity=0)
+    if not Customer.objects.exists():
+        started = time.monotonic()
+        fill(args.customers, args.transactions, args.activities)
+        print(f"filled in {time.monotonic() - started:.0f} s", flush=True)
+    elif args.activities and not Activity.objects.exists():
+        fill_activities(args.activities)
+    print(f"{Customer.objects.count():,} customers, {Activity.objects.count():,} activities",
+          flush=True)
+    from django.db import connection
+
+    connection.close()  # the refresh runs in a child process of its own
+    for label in ("first refresh", "repeat refresh"):
+        started = time.monotonic()
+        result = subprocess.run([*KEHU, "value", "refresh"], capture_output=True, text=True)
+        wall = time.monotonic() - started
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        if result.returncode:
+            print(result.stdout, result.stderr)
+            raise SystemExit(f"{label} failed")
+        print(f"{label:16} {wall:7.1f} s wall   peak RSS {peak:7.0f} MiB   "
+              f"{result.stdout.strip()}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

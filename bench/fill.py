@@ -1,6 +1,7 @@
 """Filling a benchmark database fast: a firm of N customers owned by 100 sales users in ten
-teams, N transactions over five years and N activities, written with COPY (PostgreSQL) or
-executemany (SQLite) instead of model instances. Used by list_bench and refresh_bench."""
+teams, about N transactions simulated from the BG/NBD process, and N activities, written with
+COPY (PostgreSQL) or executemany (SQLite) instead of model instances. Used by list_bench and
+refresh_bench."""
 
 from __future__ import annotations
 
@@ -123,26 +124,18 @@ def fill(n_customers: int, n_transactions: int, n_activities: int = 0) -> None:
     print(f"  customers in: {time.monotonic() - started:.0f} s", flush=True)
 
     tdefaults = _defaults(Transaction)
-    start = dt.date(2021, 1, 1)
-
     template = dict(tdefaults, kind="order", created_at=now, updated_at=now)
     varying = ["customer_id", "number", "date", "amount", "cost"]
     tcolumns = varying + [c for c in template if c not in varying]
     constant = tuple(template[c] for c in tcolumns[len(varying) :])
-    days = [start + dt.timedelta(days=d) for d in range(1800)]
-    randrange = rng.randrange
+    log = _purchases(n_customers, n_transactions, timezone.localdate())
 
     def transactions():
-        for i in range(n_transactions):
-            cents = randrange(100, 500_000)
-            yield (
-                randrange(1, n_customers + 1),
-                f"SO{i:09d}",
-                days[randrange(1800)],
-                f"{cents // 100}.{cents % 100:02d}",
-                f"{cents * 6 // 1000}.{cents * 6 // 10 % 100:02d}",
-                *constant,
-            )
+        dates = log.date.astype(object)
+        for i, (customer, day, amount) in enumerate(
+            zip(log.customer_id.tolist(), dates, log.amount.tolist(), strict=True)
+        ):
+            yield (customer, f"SO{i:09d}", day, f"{amount:.2f}", f"{amount * 0.6:.2f}", *constant)
 
     with transaction.atomic():
         _insert(Transaction, transactions(), tcolumns)
@@ -192,3 +185,23 @@ def fill_activities(n_activities: int) -> None:
 
     with transaction.atomic():
         _insert(Activity, activities(), acolumns)
+
+
+def _purchases(n_customers: int, n_transactions: int, today: dt.date):
+    """Purchases as customers make them — buying at their own rate until they drop out
+    (BG/NBD), which is what the value models are made for — about n_transactions in all,
+    the customers arriving over two years before the last one."""
+    from kehu.value.datasets import simulate_transactions
+
+    # The simulator's default rates give about 17 purchases per customer over this span.
+    scale = 17.0 * n_customers / max(n_transactions, 1)
+    log = simulate_transactions(
+        n_customers,
+        params={"r": 2.0, "alpha": 5.3 * scale, "a": 0.8, "b": 12.0},
+        start=(today - dt.timedelta(days=3 * 365)).isoformat(),
+        acquisition_days=2 * 365,
+        as_of=today.isoformat(),
+        seed=5,
+    )
+    print(f"  {len(log):,} purchases simulated", flush=True)
+    return log

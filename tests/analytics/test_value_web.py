@@ -168,10 +168,10 @@ def test_the_customer_list_filters_by_value(users, scored):
               if CustomerValue.objects.get(customer=scored[k]).segment != losing.segment]
     for key in others:
         assert scored[key].name not in page
-    top = CustomerValue.objects.order_by("-clv").first()
-    page = client.get(reverse("customers:list"),
-                      {"clv_min": str(top.clv)}).content.decode()
-    assert Customer.objects.get(pk=top.customer_id).name in page
-    assert scored["north"].name not in page or top.customer_id == scored["north"].pk
+    # Three customers are too few to fit the models: nobody has a CLV, so a CLV range
+    # leaves everyone out rather than letting the unscored through.
+    assert not CustomerValue.objects.exclude(clv=None).exists()
+    page = client.get(reverse("customers:list"), {"clv_min": "0"}).content.decode()
+    assert "No customers match." in page
     bad = client.get(reverse("customers:list"), {"p_alive_min": "abc", "clv_max": "x"})
     assert bad.status_code == 200  # invalid filters are ignored, not a 500

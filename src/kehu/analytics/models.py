@@ -262,8 +262,10 @@ class CustomerValue(models.Model):
     class Meta:
         verbose_name = _("customer value")
         verbose_name_plural = _("customer values")
-        indexes = [models.Index(fields=["clv"]), models.Index(fields=["p_alive"]),
-                   models.Index(fields=["net_contribution"])]
+        # Few indexes: the refresh rewrites every row. Lists are found through the customer,
+        # the dashboard's tails by contribution and rank.
+        indexes = [models.Index(fields=["net_contribution"]),
+                   models.Index(fields=["value_rank"])]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.clv}"

@@ -14,13 +14,14 @@ realised value, RFM and the rest are still computed, and potential value stays e
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -131,7 +132,9 @@ class _Refresh:
     def run(self) -> None:
         self.step(0, _("Reading customers and transactions"))
         base = self.read_base()
-        history = History.of(data.purchase_days(self.as_of))
+        purchases, self.realised = data.transactions(self.as_of, self.since)
+        history = History.of(purchases)
+        del purchases
         now = history.at(self.as_of_day)
         self.step(1, _("Fitting the value models"))
         models = self.fit(now)
@@ -188,7 +191,14 @@ class _Refresh:
         """In-sample check: the repeat purchases the model expects over each buyer's own
         time with us against those made. A model far off misleads every figure after it."""
         buyers = now.present
-        expected = float(np.sum(bg.expected_purchases_new(now.T[buyers])))
+        # Customers' ages repeat (days / 7): the expectation of each distinct one, counted.
+        ages, counts = np.unique(now.T[buyers], return_counts=True)
+        try:
+            expected = float(np.dot(bg.expected_purchases_new(ages), counts))
+        except ValueModelError as exc:
+            self.warn("poor_fit", _("The purchase model's predictions cannot be computed: "
+                                    "%(why)s") % {"why": exc})
+            return
         actual = float(np.sum(now.frequency[buyers]))
         if actual > 0 and abs(expected - actual) / actual > 0.1:
             self.warn("poor_fit", _("The purchase model fits poorly: it expects %(expected)s "
@@ -204,17 +214,28 @@ class _Refresh:
         if models.purchases is None or not buyers.any():
             return out
         f, r, t = snap.frequency[buyers], snap.recency[buyers], snap.T[buyers]
-        out["p_alive"][buyers] = models.purchases.p_alive(f, r, t)
-        if models.gamma_gamma is not None:
-            details = clv_details(models.purchases, models.gamma_gamma, f, r, t,
-                                  snap.monetary[buyers], months=self.settings.horizon_months,
-                                  monthly_discount=float(self.settings.monthly_discount),
-                                  time_unit=TIME_UNIT)
-            out["clv"][buyers] = details["clv"]
-            out["purchases"][buyers] = details["predicted_purchases"]
-        else:
-            horizon = self.settings.horizon_months * 4.345
-            out["purchases"][buyers] = models.purchases.expected_purchases(horizon, f, r, t)
+        try:
+            out["p_alive"][buyers] = models.purchases.p_alive(f, r, t)
+            if models.gamma_gamma is not None:
+                details = clv_details(models.purchases, models.gamma_gamma, f, r, t,
+                                      snap.monetary[buyers],
+                                      months=self.settings.horizon_months,
+                                      monthly_discount=float(self.settings.monthly_discount),
+                                      time_unit=TIME_UNIT)
+                out["clv"][buyers] = details["clv"]
+                out["purchases"][buyers] = details["predicted_purchases"]
+            else:
+                horizon = self.settings.horizon_months * 4.345
+                out["purchases"][buyers] = models.purchases.expected_purchases(horizon, f, r, t)
+        except ValueModelError as exc:
+            # A fit whose parameters make predictions overflow is no basis for any figure.
+            for key in out:
+                out[key][:] = np.nan
+            if not any(w["code"] == "prediction_failed" for w in self.warnings):
+                self.warn("prediction_failed", _("The fitted models give no usable "
+                                                 "predictions, so P(alive), expected purchases "
+                                                 "and CLV are left empty: %(why)s")
+                          % {"why": exc})
         return out
 
     # -- scoring -----------------------------------------------------------------------------
@@ -238,7 +259,7 @@ class _Refresh:
         for key in ("p_alive", "purchases", "clv"):
             s[key] = on_base(pot[key], np.nan)
 
-        realised = data.realised(self.as_of, self.since)
+        realised = self.realised
         s["revenue"] = data.spread(realised.customer, realised.revenue, ids)
         s["gross_profit"] = data.spread(realised.customer, realised.gross_profit, ids)
         s["revenue_12m"] = data.spread(realised.customer, realised.revenue_recent, ids)
@@ -422,8 +443,12 @@ class _Refresh:
             out[~np.isfinite(values)] = None
             return out.tolist()
 
+        sqlite = connection.vendor == "sqlite"
+
         def dates(days):
-            out = (np.asarray(days, dtype="int64").astype("datetime64[D]")).astype(object)
+            days = np.asarray(days, dtype="int64").astype("datetime64[D]")
+            # SQLite keeps dates as ISO text; PostgreSQL's COPY takes date objects.
+            out = (np.datetime_as_string(days) if sqlite else days).astype(object)
             out[~bought] = None
             return out.tolist()
 
@@ -451,20 +476,28 @@ class _Refresh:
             "at_risk": s["at_risk"].tolist(),
         }
         self.step(5, _("Writing scores"))
+        # Every customer is scored afresh: replacing the table in id order is far cheaper
+        # than updating a million rows and their indexes one by one.
+        CustomerValue.objects.all()._raw_delete(CustomerValue.objects.db)
         write_rows(CustomerValue._meta.db_table, list(columns),
-                   zip(*columns.values(), strict=True), conflict="customer_id")
+                   zip(*columns.values(), strict=True), plain=True)
         states = self.apply_states(base, s)
         snapshot = {
             "refresh_id": columns["refresh_id"], "customer_id": columns["customer_id"],
-            "as_of": [self.as_of] * ids.size, "clv": columns["clv"],
+            "as_of": [self.as_of.isoformat() if sqlite else self.as_of] * ids.size,
+            "clv": columns["clv"],
             "p_alive": columns["p_alive"], "net_contribution": columns["net_contribution"],
             "segment": columns["segment"], "quadrant": columns["quadrant"],
             "lifecycle_state": states}
         self.step(6, _("Keeping the history"))
         write_rows(CustomerValueSnapshot._meta.db_table, list(snapshot),
-                   zip(*snapshot.values(), strict=True))
-        EquitySnapshot.objects.bulk_create(
-            [EquitySnapshot(refresh=run, **row) for row in equity_rows], batch_size=WRITE_CHUNK)
+                   zip(*snapshot.values(), strict=True), plain=True)
+        if equity_rows:
+            names = ["refresh_id", *equity_rows[0]]
+            write_rows(EquitySnapshot._meta.db_table, names, [
+                (run.pk, *(json.dumps(v) if k in {"moves", "states"} else
+                           v.isoformat() if sqlite and isinstance(v, dt.date) else v
+                           for k, v in row.items())) for row in equity_rows], plain=True)
         self.step(7, _("Creating tasks for owners"))
         if before["seen"].any():  # the first refresh sets the baseline: nobody "moved" yet
             self.create_tasks(base, s, segment, quadrant, before)
@@ -486,7 +519,7 @@ class _Refresh:
         out = list(current)
         changes: dict[str, list[int]] = {}
         transitions = []
-        now = timezone.now()
+        at = connection.ops.adapt_datetimefield_value(timezone.now())
         for i, pk in enumerate(base["id"].tolist()):
             code = int(s["derived"][i])
             if code == rules.NO_PURCHASE or current[i] in MANUAL_STICKY:
@@ -496,15 +529,16 @@ class _Refresh:
                 continue
             out[i] = new
             changes.setdefault(new, []).append(pk)
-            transitions.append(LifecycleTransition(
-                customer_id=pk, from_state=current[i], to_state=new, at=now, by=None,
-                reason=self.reason(rules.STATES[code], s, i)[:300],
-                source=TransitionSource.DERIVED))
+            transitions.append((pk, current[i], new, at, None,
+                                self.reason(rules.STATES[code], s, i)[:300],
+                                TransitionSource.DERIVED.value))
         for state, pks in changes.items():
             for start in range(0, len(pks), WRITE_CHUNK):
                 Customer.objects.filter(pk__in=pks[start:start + WRITE_CHUNK]).update(
                     lifecycle_state=state)
-        LifecycleTransition.objects.bulk_create(transitions, batch_size=WRITE_CHUNK)
+        write_rows(LifecycleTransition._meta.db_table,
+                   ["customer_id", "from_state", "to_state", "at", "by_id", "reason", "source"],
+                   transitions, plain=True)
         return out
 
     def reason(self, state: str, s, i: int) -> str:

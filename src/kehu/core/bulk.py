@@ -26,9 +26,11 @@ def _sqlite(value):
 
 
 def write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
-               conflict: str | None = None) -> None:
+               conflict: str | None = None, plain: bool = False) -> None:
     """Insert `rows` (values in `columns` order) into `table`; with `conflict`, a row whose
-    `conflict` column matches an existing one replaces that row's other columns."""
+    `conflict` column matches an existing one replaces that row's other columns. `plain`:
+    the rows hold only None, numbers and strings (dates already as text on SQLite), so they
+    go to the database as they are."""
     qn = connection.ops.quote_name
     names = ", ".join(qn(c) for c in columns)
     update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c != conflict)
@@ -50,9 +52,9 @@ def write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
             return
         sql = (f"INSERT INTO {qn(table)} ({names}) VALUES "
                f"({', '.join(['%s'] * len(columns))}){on_conflict}")
-        chunk: list[tuple] = []
+        chunk: list = []
         for row in rows:
-            chunk.append(tuple(_sqlite(v) for v in row))
+            chunk.append(row if plain else tuple(_sqlite(v) for v in row))
             if len(chunk) >= CHUNK:
                 cursor.executemany(sql, chunk)
                 chunk.clear()

@@ -286,8 +286,7 @@ class CustomerFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data if self.is_bound else {}
         return CustomerFilters(**{
-            name: data[name] for name in self.FILTER_FIELDS
-            if data.get(name) not in (None, "", False)})
+            name: data[name] for name in self.FILTER_FIELDS if _given(data.get(name))})
 
     def query(self) -> dict[str, str]:
         """The valid filters as query parameters, for links that keep them."""
@@ -295,6 +294,11 @@ class CustomerFilterForm(forms.Form):
         out = {}
         for name in self.FILTER_FIELDS:
             value = getattr(f, name)
-            if value not in (None, "", False):
+            if _given(value):
                 out[name] = "1" if value is True else str(value)
         return out
+
+
+def _given(value) -> bool:
+    """A filter value the user set: 0 and 0.0 are values, unlike None, "" and False."""
+    return not (value is None or value is False or value == "")

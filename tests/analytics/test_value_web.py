@@ -78,6 +78,23 @@ def test_an_unknown_table_is_not_found_and_a_salesman_gets_nothing(users, scored
         reverse("analytics:table_csv", args=["equity"])).status_code == 403
 
 
+def test_analysts_see_the_fitted_models_and_their_date(users):
+    from kehu.value.datasets import simulate_transactions
+
+    log = simulate_transactions(60, seed=2, start="2025-01-01", as_of=TODAY.isoformat())
+    firm = Customer.objects.bulk_create([
+        Customer(name=f"C{i}", owner=users["sales1"], team_id=users["sales1"].team_id)
+        for i in range(60)])
+    Transaction.objects.bulk_create([
+        Transaction(customer=firm[int(c) - 1], date=d.astype(object), amount=Decimal(f"{a:.2f}"))
+        for c, d, a in zip(log.customer_id, log.date, log.amount, strict=True)])
+    run = refresh_values(users["admin"], as_of=TODAY)
+    page = _client(users, "analyst1").get(reverse("analytics:settings")).content.decode()
+    assert "BG/NBD" in page and "Gamma-Gamma" in page
+    alpha = run.fit["purchases"]["params"]["alpha"]
+    assert f"alpha = {alpha:.4f}" in page
+
+
 def test_only_admins_change_settings_and_bad_values_are_refused(users):
     url = reverse("analytics:settings")
     assert _client(users, "analyst1").get(url).status_code == 200

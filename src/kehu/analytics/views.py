@@ -271,9 +271,26 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     actions = [{"action": a, "default": PRESCRIBED.get(a.segment, ("", False))[0],
                 "label": _segment_label(a.segment)}
                for a in SegmentAction.objects.order_by("segment")]
+    run = selectors.latest_refresh()
     return render(request, "analytics/settings.html", {
         "nav": "value", "form": form, "costs": cost_rows, "actions": actions,
-        "editable": user.is_kehu_admin})
+        "editable": user.is_kehu_admin, "run": run, "stale": selectors.is_stale(run),
+        "models": _fitted(run)})
+
+
+def _fitted(run) -> list[dict]:
+    """The fitted models of a refresh, for analysts: name, parameters, log-likelihood."""
+    if run is None:
+        return []
+    names = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
+    out = []
+    for key in ("purchases", "gamma_gamma"):
+        fit = (run.fit or {}).get(key)
+        if fit:
+            out.append({"name": names.get(fit.get("model"), fit.get("model")),
+                        "params": fit.get("params", {}), "loglik": fit.get("loglik"),
+                        "customers": fit.get("n_customers")})
+    return out
 
 
 def _segment_label(key: str) -> str:

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.analytics import rules, selectors, services
@@ -65,7 +66,8 @@ def _equity(user, run) -> dict:
 def _equity_by(key: str, title: str):
     def build(user, run) -> dict:
         rows = selectors.equity_by(user, run, key)
-        table = {"title": title, "headings": [_("Name"), _("Customer equity"), _("Customers")],
+        table = {"title": str(title), "headings": [_("Name"), _("Customer equity"),
+                                                    _("Customers")],
                  "rows": [[r["label"], round(r["equity"], 2), r["customers"]] for r in rows]}
         table["keys"] = [r["key"] for r in rows]  # the chart colours segments by key
         return table
@@ -74,7 +76,7 @@ def _equity_by(key: str, title: str):
 
 def _mix(function, title: str, heading: str):
     def build(user, run) -> dict:
-        return {"title": title, "headings": [heading, _("Customers")],
+        return {"title": str(title), "headings": [str(heading), _("Customers")],
                 "rows": [[r["label"], r["customers"]] for r in function(user)]}
     return build
 
@@ -138,11 +140,13 @@ def _unprofitable(user, run, limit: int | None = 20) -> dict:
 
 TABLES = {
     "equity": _equity,
-    "equity_segment": _equity_by("segment", _("Customer equity by segment")),
-    "equity_team": _equity_by("team", _("Customer equity by team")),
-    "equity_owner": _equity_by("owner", _("Customer equity by owner")),
-    "segments": _mix(selectors.segment_mix, _("Value segments"), _("Segment")),
-    "quadrants": _mix(selectors.quadrant_mix, _("Volume × loyalty"), _("Quadrant")),
+    "equity_segment": _equity_by("segment", gettext_lazy("Customer equity by segment")),
+    "equity_team": _equity_by("team", gettext_lazy("Customer equity by team")),
+    "equity_owner": _equity_by("owner", gettext_lazy("Customer equity by owner")),
+    "segments": _mix(selectors.segment_mix, gettext_lazy("Value segments"),
+                     gettext_lazy("Segment")),
+    "quadrants": _mix(selectors.quadrant_mix, gettext_lazy("Volume × loyalty"),
+                      gettext_lazy("Quadrant")),
     "matrix": _matrix,
     "whale": _whale,
     "at_risk": _at_risk,

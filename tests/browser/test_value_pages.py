@@ -67,7 +67,7 @@ def test_the_dashboard_draws_its_charts_and_the_matrix_opens_a_card(page, live_s
         return chart.convertToPixel({seriesIndex: 0}, [point[0], point[1]]);
     }""")
     page.mouse.click(box["x"] + x, box["y"] + y)
-    page.wait_for_url(re.compile(r".*/customers/\d+/$"))
+    page.wait_for_url(re.compile(r".*/customers/\d+/$"), timeout=30_000)
     page.wait_for_selector(".value-panel")
     shot(page, f"{language}-value-card")
     label = "既成价值" if language == "zh-hans" else "Realised value"

@@ -60,6 +60,7 @@ AT_RISK_TOP_SHARE = 0.2
 AT_RISK_P_ALIVE = 0.5
 AT_RISK_DROP = 0.1
 WRITE_CHUNK = 5000
+ROW_CHUNK = 50_000
 # States a person sets by hand that behaviour does not override: a non-customer stays one.
 MANUAL_STICKY = {LifecycleState.NON_CUSTOMER}
 # Without purchases, behaviour says nothing: potential and target stay as set by hand.
@@ -437,19 +438,20 @@ class _Refresh:
         segment = np.array(["", *rules.SEGMENTS], dtype=object)[s["segment"] + 1]
         quadrant = np.array(["", *rules.QUADRANTS], dtype=object)[s["quadrant"] + 1]
 
+        sqlite = connection.vendor == "sqlite"
+        as_of = self.as_of.isoformat() if sqlite else self.as_of
+
         def nullable(values, digits=None):
             values = np.asarray(values, dtype=float)
             out = (np.round(values, digits) if digits is not None else values).astype(object)
             out[~np.isfinite(values)] = None
             return out.tolist()
 
-        sqlite = connection.vendor == "sqlite"
-
-        def dates(days):
-            days = np.asarray(days, dtype="int64").astype("datetime64[D]")
+        def dates(days, sl):
+            days = np.asarray(days[sl], dtype="int64").astype("datetime64[D]")
             # SQLite keeps dates as ISO text; PostgreSQL's COPY takes date objects.
             out = (np.datetime_as_string(days) if sqlite else days).astype(object)
-            out[~bought] = None
+            out[~bought[sl]] = None
             return out.tolist()
 
         def scores(values):
@@ -457,41 +459,54 @@ class _Refresh:
             out[np.asarray(values) == 0] = None
             return out.tolist()
 
-        columns = {
-            "customer_id": ids.tolist(), "refresh_id": [run.pk] * ids.size,
-            "revenue": nullable(s["revenue"], 2), "gross_profit": nullable(s["gross_profit"], 2),
-            "cost_to_serve": nullable(s["cost_to_serve"], 2),
-            "net_contribution": nullable(s["net_contribution"], 2),
-            "revenue_12m": nullable(s["revenue_12m"], 2),
-            "net_contribution_12m": nullable(s["net_contribution_12m"], 2),
-            "purchase_days": s["purchase_days"].tolist(),
-            "first_purchase": dates(s["first_day"]), "last_purchase": dates(s["last_day"]),
-            "p_alive": nullable(s["p_alive"]), "expected_purchases": nullable(s["purchases"]),
-            "clv": nullable(s["clv"], 2), "potential_value": nullable(s["potential_value"], 2),
-            "influence_value": nullable(s["influence_value"], 2),
-            "rfm_r": scores(s["rfm_r"]), "rfm_f": scores(s["rfm_f"]),
-            "rfm_m": scores(s["rfm_m"]), "value_rank": s["rank"].tolist(),
-            "value_percentile": s["percentile"].tolist(), "segment": segment.tolist(),
-            "quadrant": quadrant.tolist(), "lookalike": nullable(s["lookalike"], 1),
-            "at_risk": s["at_risk"].tolist(),
-        }
+        def columns(sl: slice) -> dict[str, list]:
+            """One slice of customers as database columns (built a slice at a time, so
+            that a million customers never become 25 million Python objects at once)."""
+            n = len(ids[sl])
+            return {
+                "customer_id": ids[sl].tolist(), "refresh_id": [run.pk] * n,
+                "revenue": nullable(s["revenue"][sl], 2),
+                "gross_profit": nullable(s["gross_profit"][sl], 2),
+                "cost_to_serve": nullable(s["cost_to_serve"][sl], 2),
+                "net_contribution": nullable(s["net_contribution"][sl], 2),
+                "revenue_12m": nullable(s["revenue_12m"][sl], 2),
+                "net_contribution_12m": nullable(s["net_contribution_12m"][sl], 2),
+                "purchase_days": s["purchase_days"][sl].tolist(),
+                "first_purchase": dates(s["first_day"], sl),
+                "last_purchase": dates(s["last_day"], sl),
+                "p_alive": nullable(s["p_alive"][sl]),
+                "expected_purchases": nullable(s["purchases"][sl]),
+                "clv": nullable(s["clv"][sl], 2),
+                "potential_value": nullable(s["potential_value"][sl], 2),
+                "influence_value": nullable(s["influence_value"][sl], 2),
+                "rfm_r": scores(s["rfm_r"][sl]), "rfm_f": scores(s["rfm_f"][sl]),
+                "rfm_m": scores(s["rfm_m"][sl]), "value_rank": s["rank"][sl].tolist(),
+                "value_percentile": s["percentile"][sl].tolist(),
+                "segment": segment[sl].tolist(), "quadrant": quadrant[sl].tolist(),
+                "lookalike": nullable(s["lookalike"][sl], 1),
+                "at_risk": s["at_risk"][sl].tolist(),
+                "as_of": [as_of] * n, "lifecycle_state": states[sl],
+            }
+
+        def rows(names: list[str]):
+            for lo in range(0, ids.size, ROW_CHUNK):
+                built = columns(slice(lo, lo + ROW_CHUNK))
+                yield from zip(*(built[name] for name in names), strict=True)
+
+        value_names = ["customer_id", "refresh_id", *(
+            f.column for f in CustomerValue._meta.concrete_fields
+            if f.column not in {"customer_id", "refresh_id"})]
+        snapshot_names = ["refresh_id", "customer_id", "as_of", "clv", "p_alive",
+                          "net_contribution", "segment", "quadrant", "lifecycle_state"]
+        states = self.apply_states(base, s)
         self.step(5, _("Writing scores"))
         # Every customer is scored afresh: replacing the table in id order is far cheaper
         # than updating a million rows and their indexes one by one.
         CustomerValue.objects.all()._raw_delete(CustomerValue.objects.db)
-        write_rows(CustomerValue._meta.db_table, list(columns),
-                   zip(*columns.values(), strict=True), plain=True)
-        states = self.apply_states(base, s)
-        snapshot = {
-            "refresh_id": columns["refresh_id"], "customer_id": columns["customer_id"],
-            "as_of": [self.as_of.isoformat() if sqlite else self.as_of] * ids.size,
-            "clv": columns["clv"],
-            "p_alive": columns["p_alive"], "net_contribution": columns["net_contribution"],
-            "segment": columns["segment"], "quadrant": columns["quadrant"],
-            "lifecycle_state": states}
+        write_rows(CustomerValue._meta.db_table, value_names, rows(value_names), plain=True)
         self.step(6, _("Keeping the history"))
-        write_rows(CustomerValueSnapshot._meta.db_table, list(snapshot),
-                   zip(*snapshot.values(), strict=True), plain=True)
+        write_rows(CustomerValueSnapshot._meta.db_table, snapshot_names, rows(snapshot_names),
+                   plain=True)
         if equity_rows:
             names = ["refresh_id", *equity_rows[0]]
             write_rows(EquitySnapshot._meta.db_table, names, [

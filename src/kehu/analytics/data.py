@@ -78,12 +78,20 @@ def _transaction_rows(as_of: dt.date) -> np.ndarray:
     params = [TransactionKind.RETURN, as_of]
     if connection.vendor == "postgresql":
         return _copy_rows(select, params)
-    parts = []
     with connection.cursor() as cursor:
+        # Counting the whole table is cheap (SQLite reads its smallest index) and bounds the
+        # rows to come, so they fill one array instead of chunks copied together at the end.
+        cursor.execute("SELECT COUNT(*) FROM customers_transaction")
+        out = np.empty((cursor.fetchone()[0], 5))
         cursor.execute(select, params)
+        filled = 0
         while rows := cursor.fetchmany(CHUNK):
-            parts.append(np.array(rows, dtype=np.float64))
-    return np.concatenate(parts) if parts else np.empty((0, 5))
+            block = np.array(rows, dtype=np.float64)
+            if filled + len(block) > len(out):  # rows added since the count
+                out = np.concatenate([out[:filled], np.empty((len(block), 5))])
+            out[filled:filled + len(block)] = block
+            filled += len(block)
+    return out[:filled]
 
 
 def _copy_rows(select: str, params: list) -> np.ndarray:

@@ -253,9 +253,9 @@ class CustomerValue(models.Model):
     value_rank = models.PositiveIntegerField(_("value rank"), null=True, blank=True)
     value_percentile = models.FloatField(_("value percentile"), null=True, blank=True)
     segment = models.CharField(_("value segment"), max_length=10, choices=ValueSegment.choices,
-                               blank=True, db_index=True)
+                               blank=True)
     quadrant = models.CharField(_("volume × loyalty"), max_length=10, choices=Quadrant.choices,
-                                blank=True, db_index=True)
+                                blank=True)
     lookalike = models.FloatField(_("look-alike score"), null=True, blank=True)
     at_risk = models.BooleanField(_("at risk"), default=False, db_index=True)
 

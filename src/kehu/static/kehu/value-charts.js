@@ -54,12 +54,16 @@
     }
   };
 
+  // Whoever asked the system for less motion gets the charts drawn at once.
+  var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var charts = [];
   document.querySelectorAll("[data-chart]").forEach(function (el) {
     var name = el.getAttribute("data-chart");
     if (!data[name] || !builders[name]) { return; }
     var chart = window.echarts.init(el, null, { renderer: "svg" });
-    chart.setOption(builders[name](data[name]));
+    var option = builders[name](data[name]);
+    option.animation = !still;
+    chart.setOption(option);
     if (name === "matrix") {
       chart.on("click", function (p) { if (p.data && p.data[4]) { window.location.href = "/customers/" + p.data[4] + "/"; } });
     }

@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "kehu.core.middleware.BusyDatabaseMiddleware",
 ]
 
 ROOT_URLCONF = "kehu.urls"
@@ -115,23 +116,31 @@ TEMPLATES = [
 ]
 
 
+# SQLite: one writer at a time, so writers take the lock when they begin (IMMEDIATE) and
+# queue for up to a minute instead of failing; WAL lets readers go on meanwhile.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 60,
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+    ),
+}
+
+
 def _databases() -> dict:
     url = os.environ.get("DATABASE_URL")
     if url:
         db = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        if db["ENGINE"] == "django.db.backends.sqlite3":
+            db["OPTIONS"] = {**SQLITE_OPTIONS, **db.get("OPTIONS", {})}
+            db["CONN_MAX_AGE"] = 0
     else:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         db = {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "kehu.sqlite3",
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
-                ),
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     return {"default": db}
 

@@ -7,6 +7,7 @@ Errors are JSON naming the field at fault. A record the token's user may not see
 from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router, Swagger
@@ -16,6 +17,7 @@ from ninja.security import HttpBearer
 from kehu.accounts.tokens import authenticate_token
 from kehu.analytics.api import router as value_router
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
+from kehu.core.middleware import busy_response, is_busy
 from kehu.customers.api import router as customers_router
 from kehu.sales.api import router as sales_router
 
@@ -88,6 +90,13 @@ def _stale(request: HttpRequest, exc: StaleVersion) -> HttpResponse:
     )
 
 
+def _database_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
+    if is_busy(exc):
+        return busy_response(request)
+    raise exc
+
+
+api.add_exception_handler(OperationalError, _database_error)
 api.add_exception_handler(ObjectDoesNotExist, _not_found)
 api.add_exception_handler(Http404, _not_found)
 api.add_exception_handler(ValidationError, _invalid)

@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint format messages bench bench-list bench-value bench-import bench-refresh
+.PHONY: setup demo test lint format messages bench bench-list bench-value bench-import bench-refresh bench-dedup
 
 setup:
 	@bash scripts/setup.sh
@@ -19,7 +19,7 @@ messages: setup
 	cd src/kehu && ../../.venv/bin/kehu makemessages -l zh_Hans --no-obsolete && ../../.venv/bin/kehu compilemessages
 
 # Benchmarks print figures (never pass/fail on time); each takes minutes at full size.
-bench: bench-value bench-import bench-refresh bench-list
+bench: bench-value bench-import bench-refresh bench-list bench-dedup
 
 bench-list: setup
 	.venv/bin/python bench/list_bench.py
@@ -30,6 +30,9 @@ bench-refresh: setup
 bench-import: setup
 	.venv/bin/python bench/import_bench.py
 	.venv/bin/python scripts/with_postgres.py .venv/bin/python bench/import_bench.py
+
+bench-dedup: setup
+	.venv/bin/python bench/dedup_bench.py
 
 # kehu value score vs lifetimes at 100k customers, kehu alone at 1M (figures, never fails).
 bench-value: setup

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kehu.core.models import TimeStampedModel, VersionedModel
+from kehu.customers.validators import not_in_future, not_negative, plausible_birth_year
 
 
 class CustomerKind(models.TextChoices):
@@ -72,11 +73,14 @@ class Customer(VersionedModel):
     city = models.CharField(_("city"), max_length=50, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     legal_representative = models.CharField(_("legal representative"), max_length=100, blank=True)
-    founded_on = models.DateField(_("founded on"), null=True, blank=True)
-    trading_since = models.DateField(_("trading with us since"), null=True, blank=True)
+    founded_on = models.DateField(_("founded on"), null=True, blank=True,
+                                  validators=[not_in_future])
+    trading_since = models.DateField(_("trading with us since"), null=True, blank=True,
+                                     validators=[not_in_future])
     organisation_form = models.CharField(_("organisation form"), max_length=100, blank=True)
     registered_capital = models.DecimalField(_("registered capital"), max_digits=16,
-                                             decimal_places=2, null=True, blank=True)
+                                             decimal_places=2, null=True, blank=True,
+                                             validators=[not_negative])
     # Characteristics (客户特征)
     nature = models.CharField(_("customer nature"), max_length=20, choices=CustomerNature.choices,
                               default=CustomerNature.ORDINARY)
@@ -105,14 +109,15 @@ class Customer(VersionedModel):
     credit_rating = models.CharField(_("credit status"), max_length=20,
                                      choices=CreditRating.choices, blank=True)
     credit_limit = models.DecimalField(_("credit limit"), max_digits=14, decimal_places=2,
-                                       null=True, blank=True)
+                                       null=True, blank=True, validators=[not_negative])
     credit_incidents = models.TextField(_("credit incidents"), blank=True)
     overdue_amount = models.DecimalField(_("overdue payments"), max_digits=14, decimal_places=2,
-                                         null=True, blank=True)
+                                         null=True, blank=True, validators=[not_negative])
     legal_rep_personality = models.TextField(_("legal representative's personality"), blank=True)
     legal_rep_interests = models.TextField(_("legal representative's interests"), blank=True)
     legal_rep_birth_year = models.PositiveSmallIntegerField(
-        _("legal representative's year of birth"), null=True, blank=True)
+        _("legal representative's year of birth"), null=True, blank=True,
+        validators=[plausible_birth_year])
     # Management
     lifecycle_state = models.CharField(_("lifecycle state"), max_length=20,
                                        choices=LifecycleState.choices,
@@ -190,7 +195,8 @@ class Contact(VersionedModel):
     notes = models.TextField(_("notes"), blank=True)
     # Sensitive tier
     personal_interests = models.TextField(_("personal interests"), blank=True)
-    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True,
+                                validators=[not_in_future])
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from kehu.accounts.models import User
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
-from kehu.core.permissions import CHANGE, DELETE, VIEW, can
+from kehu.core.permissions import CHANGE, DELETE, VIEW, can, has_action
 from kehu.customers.models import (
     SENSITIVE_CONTACT_FIELDS,
     SENSITIVE_CUSTOMER_FIELDS,
@@ -74,9 +74,16 @@ def _display(value: Any) -> Any:
 
 
 @transaction.atomic
+def may_create_customers(user: User) -> bool:
+    """Those who may change customers may create them (admins, managers, sales)."""
+    return has_action(user, CHANGE)
+
+
 def create_customer(user: User, data: Mapping[str, Any], *, owner: User | None = None,
                     state: str = LifecycleState.POTENTIAL, ip: str | None = None,
                     via: str = "web") -> Customer:
+    if not may_create_customers(user):
+        raise NotPermitted(_("Your role may look at customers but not create them."))
     _check_sensitive(user, data, SENSITIVE_CUSTOMER_FIELDS)
     unknown = set(data) - set(CUSTOMER_FIELDS)
     if unknown:

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -123,7 +123,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         })
     context = {
         "form": form, "page": page, "columns": columns, "nav": "customers",
-        "may_export": has_action(request.user, EXPORT), "filter_query": urlencode(params),
+        "may_export": has_action(request.user, EXPORT),
+        "may_create": services.may_create_customers(request.user), "filter_query": urlencode(params),
         "first_url": "?" + urlencode({**params, **order}) if cursor else "",
         "next_url": "?" + urlencode({**params, **order, "cursor": page.next_cursor})
         if page.next_cursor else "",
@@ -181,6 +182,19 @@ def _history(user, customer: Customer) -> list[dict]:
     return entries
 
 
+TAB_ROWS = 200  # rows a transactions or activities tab shows at first, newest first
+ALL_TAB_ROWS = 5000  # and when asked for all
+
+
+def _tab_rows(request: HttpRequest) -> int:
+    return ALL_TAB_ROWS if request.GET.get("show") == "all" else TAB_ROWS
+
+
+def _shown(limit: int, count: int) -> dict:
+    return {"rows": min(limit, count), "of": count, "more": count > limit,
+            "can_show_all": count > limit and limit < ALL_TAB_ROWS}
+
+
 def _tab_context(request: HttpRequest, customer: Customer, tab: str) -> dict:
     user = request.user
     ctx: dict = {}
@@ -196,13 +210,18 @@ def _tab_context(request: HttpRequest, customer: Customer, tab: str) -> dict:
         ctx["contacts"] = selectors.contacts(user).filter(customer=customer)
     elif tab == "transactions":
         txns = selectors.transactions(user).filter(customer=customer)
-        ctx["transactions"] = txns.prefetch_related("lines__product")[:200]
-        totals = txns.aggregate(amount=Sum("amount"), cost=Sum("cost"))
+        limit = _tab_rows(request)
+        ctx["transactions"] = txns.prefetch_related("lines__product")[:limit]
+        totals = txns.aggregate(amount=Sum("amount"), cost=Sum("cost"), count=Count("pk"))
         amount, cost = totals["amount"] or Decimal("0"), totals["cost"] or Decimal("0")
         ctx["totals"] = {"amount": amount, "cost": cost, "profit": amount - cost,
-                         "count": txns.count()}
+                         "count": totals["count"]}
+        ctx["shown"] = _shown(limit, totals["count"])
     elif tab == "activities":
-        ctx["activities"] = sales_selectors.activities(user).filter(customer=customer)[:200]
+        limit = _tab_rows(request)
+        timeline = sales_selectors.activities(user).filter(customer=customer)
+        ctx["activities"] = timeline[:limit]
+        ctx["shown"] = _shown(limit, timeline.count())
         if can(user, CONTRIBUTE, customer):
             ctx.setdefault("activity_form", ActivityForm(customer=customer))
     elif tab == "value":
@@ -267,6 +286,8 @@ def _card_url(customer: Customer, tab: str = "") -> str:
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
     user = request.user
+    if not services.may_create_customers(user):
+        raise PermissionDenied
     form = CustomerForm(request.POST or None, instance=Customer(), user=user,
                         with_owner=_can_manage_owner(user))
     if request.method == "POST" and form.is_valid():

@@ -124,7 +124,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form, "page": page, "columns": columns, "nav": "customers",
         "may_export": has_action(request.user, EXPORT),
-        "may_create": services.may_create_customers(request.user), "filter_query": urlencode(params),
+        "may_create": services.may_create_customers(request.user),
+        "filter_query": urlencode(params),
         "first_url": "?" + urlencode({**params, **order}) if cursor else "",
         "next_url": "?" + urlencode({**params, **order, "cursor": page.next_cursor})
         if page.next_cursor else "",

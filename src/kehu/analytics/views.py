@@ -123,10 +123,11 @@ def _migration_tables(user, run) -> dict:
 def _at_risk(user, run, limit: int | None = 20) -> dict:
     risky = selectors.at_risk(user, limit)
     return {"title": _("Valuable customers at risk"),
-            "headings": [_("Customer"), _("Owner"), _("P(alive)"), _("CLV"),
+            "headings": [_("Customer"), _("Owner"), _("Value rank"), _("P(alive)"), _("CLV"),
                          _("Net contribution")],
-            "rows": [[v.customer.name, str(v.customer.owner), round(v.p_alive or 0, 2), v.clv,
-                      v.net_contribution] for v in risky], "items": risky}
+            "rows": [[v.customer.name, str(v.customer.owner), v.value_rank,
+                      round(v.p_alive or 0, 2), v.clv, v.net_contribution] for v in risky],
+            "items": risky}
 
 
 def _unprofitable(user, run, limit: int | None = 20) -> dict:

@@ -9,7 +9,10 @@
   var palette = ["#1f5fbf", "#2e9e6b", "#d08a1a", "#b42318", "#6b4fbb", "#4a90a4"];
   var segmentColour = { invest: "#2e9e6b", develop: "#1f5fbf", maintain: "#d08a1a", minimise: "#98a2b3" };
 
-  function grid() { return { left: 64, right: 20, top: 24, bottom: 48, containLabel: true }; }
+  function grid() { return { left: 64, right: 36, top: 40, bottom: 48, containLabel: true }; }
+  // An axis title above the axis, starting at it: centred there, a long title would run
+  // off the chart's left edge.
+  function yName(name) { return { name: name, nameLocation: "end", nameGap: 14, nameTextStyle: { align: "left" } }; }
 
   var builders = {
     equity: function (d) {
@@ -30,7 +33,7 @@
         tooltip: { formatter: function (p) { return p.data[2] + "<br>" + p.data[0].toFixed(0) + " / " + p.data[1].toFixed(0); } },
         legend: { bottom: 0 },
         xAxis: { type: "value", name: d.x, nameLocation: "middle", nameGap: 28, scale: true },
-        yAxis: { type: "value", name: d.y, scale: true },
+        yAxis: Object.assign({ type: "value", scale: true }, yName(d.y)),
         series: Object.keys(bySegment).map(function (s) {
           return { type: "scatter", name: (d.names || {})[s] || s, symbolSize: 6, data: bySegment[s],
             itemStyle: { color: segmentColour[s] || "#98a2b3", opacity: 0.7 } };
@@ -39,7 +42,7 @@
     whale: function (d) {
       return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: { trigger: "axis" },
         xAxis: { type: "category", data: d.x, name: d.xname, nameLocation: "middle", nameGap: 28 },
-        yAxis: { type: "value", name: d.yname },
+        yAxis: Object.assign({ type: "value" }, yName(d.yname)),
         series: [{ type: "line", data: d.y, showSymbol: false, markLine: { silent: true, symbol: "none",
           label: { show: false }, data: [{ yAxis: 100 }] } }] };
     },

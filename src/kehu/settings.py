@@ -175,6 +175,7 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["kehu.formats"]
 TIME_ZONE = os.environ.get("KEHU_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

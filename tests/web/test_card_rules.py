@@ -109,3 +109,15 @@ def test_a_short_tab_has_no_note(users, customers):
     body = client_for(users["sales1"]).get(
         card_url(customers["east"], "transactions")).content.decode()
     assert "Showing the latest" not in body
+
+
+def test_chinese_pages_group_amounts_by_thousands(users, customers):
+    from kehu.customers.services import create_transaction
+
+    customer = customers["east"]
+    create_transaction(users["admin"], customer, date=dt.date(2025, 3, 1),
+                       amount=Decimal("1234567.89"), cost=Decimal("1000"))
+    client = client_for(users["sales1"])
+    client.cookies["django_language"] = "zh-hans"
+    body = client.get(card_url(customer, "transactions")).content.decode()
+    assert "1,234,567.89" in body and "2025-03-01" in body

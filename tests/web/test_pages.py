@@ -401,6 +401,17 @@ def test_audit_page_is_admin_only(users, customers):
     assert b"<code>customer.create</code>" in body and b"<code>customer.view</code>" not in body
 
 
+def test_audit_page_says_what_happened_in_the_readers_language(users, customers):
+    admin = client_for(users["admin"])
+    admin.get(card_url(customers["east"]))
+    body = admin.get(reverse("audit:events"), {"action": "customer.view"}).content.decode()
+    assert "Viewed a customer card" in body
+    admin.cookies["django_language"] = "zh-hans"
+    body = admin.get(reverse("audit:events"), {"action": "customer.view"}).content.decode()
+    assert "查看客户资料卡" in body and "网页" in body
+    assert "部分:" in body  # the detail's key, {"part": ...}
+
+
 @pytest.mark.parametrize("params", [{"customer": "abc"}, {"date_from": "2026-99-01"},
                                     {"cursor": "garbage"}, {"date_from": "2026-02-01",
                                                             "date_to": "2026-01-01"}])

@@ -1,0 +1,89 @@
+"""What the audit log's codes mean, in the reader's language. The codes themselves stay in
+the log (they are what the filter matches); an unknown code is shown as it is."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+ACTIONS = {
+    "customer.view": _("Viewed a customer card"),
+    "customer.create": _("Created a customer"),
+    "customer.update": _("Changed a customer"),
+    "customer.delete": _("Deleted a customer"),
+    "customer.confirm": _("Confirmed a customer's data"),
+    "customer.lifecycle": _("Set a lifecycle state"),
+    "customer.owner": _("Changed a customer's owner"),
+    "customer.merge": _("Merged customers (kept this one)"),
+    "customer.merged_into": _("Merged customers (this one went)"),
+    "contact.create": _("Added a contact"),
+    "contact.update": _("Changed a contact"),
+    "contact.delete": _("Deleted a contact"),
+    "contact.merge": _("Merged contacts"),
+    "transaction.create": _("Added a transaction"),
+    "transaction.delete": _("Deleted a transaction"),
+    "activity.create": _("Added an activity"),
+    "activity.delete": _("Deleted an activity"),
+    "activity.done": _("Marked a task done"),
+    "referral.create": _("Recorded a referral"),
+    "referral.delete": _("Removed a referral"),
+    "export.customers": _("Exported customers"),
+    "export.transactions": _("Exported transactions"),
+    "import": _("Imported a file"),
+    "import.refused": _("Import refused"),
+    "import.mapping": _("Saved a column mapping"),
+    "import.undo": _("Undid an import"),
+    "duplicates.scan": _("Scanned for duplicates"),
+    "duplicates.dismiss_customer": _("Dismissed a duplicate pair of customers"),
+    "duplicates.dismiss_contact": _("Dismissed a duplicate pair of contacts"),
+    "quality.refresh_tasks": _("Created data refresh tasks"),
+    "privacy.export": _("Data-subject export of a customer"),
+    "privacy.export_contact": _("Data-subject export of a contact"),
+    "privacy.erase": _("Erased a customer's personal data"),
+    "privacy.erase_contact": _("Erased a contact's personal data"),
+    "token.create": _("Created an API token"),
+    "token.revoke": _("Revoked an API token"),
+    "user.team": _("Changed a user's team"),
+    "value.refresh": _("Refreshed the value scores"),
+    "value.dashboard": _("Opened the value dashboard"),
+    "value.export": _("Downloaded a value table"),
+    "value.settings": _("Changed the value settings"),
+    "value.activity_cost": _("Changed an activity cost"),
+    "value.segment_action": _("Changed a segment's treatment"),
+    "demo.load": _("Loaded the demo data"),
+}
+
+DETAIL_KEYS = {
+    "activities": _("activities"), "amount": _("amount"), "as_of": _("as of"),
+    "batch": _("batch"), "changes": _("changes"), "columns": _("columns"),
+    "contact": _("contact"), "contacts": _("contacts"), "cost_to_serve": _("cost to serve"),
+    "counts": _("counts"), "create_task": _("create a task"), "created": _("created"),
+    "customer": _("customer"), "customers": _("customers"),
+    "customers_moved": _("customers moved"), "date": _("date"),
+    "due_in_days": _("due in days"), "errors": _("errors"), "fields": _("fields"),
+    "fields_from_merged": _("fields from the merged record"), "file": _("file"),
+    "format": _("format"), "from": _("from"), "gross_profit": _("gross profit"),
+    "kind": _("kind"), "label": _("label"), "merged": _("merged"),
+    "merged_customer": _("merged customer"), "moved": _("moved"), "name": _("name"),
+    "net_contribution": _("net contribution"), "part": _("part"), "reason": _("reason"),
+    "records": _("records"), "reference": _("reference"), "referrer": _("referred by"),
+    "refresh": _("refresh"), "removed": _("removed"), "restored": _("restored"),
+    "revenue": _("revenue"), "rows": _("rows"), "score": _("score"),
+    "seconds": _("seconds"), "segment": _("segment"), "stale": _("stale"),
+    "subject": _("subject"), "survivor": _("kept record"), "table": _("table"),
+    "tasks_closed": _("tasks closed"), "to": _("to"), "transactions": _("transactions"),
+    "updated": _("updated"), "warnings": _("warnings"),
+}
+
+CHANNELS = {"web": _("web"), "api": _("API"), "cli": _("command line")}
+
+
+def action_label(code: str) -> str:
+    return str(ACTIONS.get(code, code))
+
+
+def detail_key_label(key: str) -> str:
+    return str(DETAIL_KEYS.get(key, key))
+
+
+def channel_label(code: str) -> str:
+    return str(CHANNELS.get(code, code))

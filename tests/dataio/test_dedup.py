@@ -50,6 +50,7 @@ record = st.fixed_dictionaries({
     "mobile": st.sampled_from(["", "139 0000 0001"]),
     "email": st.sampled_from(["", "Info@X.cn", "info@x.cn", "b@y.cn"]),
     "external_id": st.sampled_from([None, "K1", "K2"]),
+    "city": st.sampled_from(["", "北京", "上海", " 北京 "]),
 })
 
 
@@ -223,3 +224,18 @@ def test_comparing_two_cards_is_a_recorded_view_of_both(crowd, users):
     client.get(reverse("dataio:duplicate_pair", args=["customers", pair.pk]))
     assert set(AuditEvent.objects.filter(action="customer.view", username="manager1")
                .values_list("customer_id", flat=True)) == {crowd["east"].pk, crowd["east_dup"].pk}
+
+
+def test_namesakes_whose_facts_disagree_are_not_queued():
+    beijing = {"name": "王伟", "city": "北京", "mobile": "13800138000"}
+    chengdu = {"name": "王伟", "city": "成都", "mobile": "13900139000"}
+    match = dedup.score_customers(beijing, chengdu)
+    assert match.score < dedup.MIN_SCORE
+    assert {r["code"] for r in match.reasons} == {"name", "different_phones",
+                                                  "different_cities"}
+    # The same name with nothing said against it still goes to review…
+    assert dedup.score_customers({"name": "王伟"}, {"name": "王伟", "city": "北京"}).score \
+        >= dedup.MIN_SCORE
+    # …and a shared number outweighs a different city (a customer who moved).
+    moved = {"name": "王伟", "city": "上海", "mobile": "+86 138-0013-8000"}
+    assert dedup.score_customers(beijing, moved).score >= dedup.MIN_SCORE

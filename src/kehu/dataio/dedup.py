@@ -184,7 +184,8 @@ def _name_evidence(similarity: int, a: str = "", b: str = "") -> float:
 
 
 def score_customers(x: dict[str, Any], y: dict[str, Any]) -> Match:
-    """Score two customers given as dicts with name, phone, mobile, email, external_id."""
+    """Score two customers given as dicts with name, phone, mobile, email, external_id and
+    city (any of them may be missing)."""
     reasons, evidence = [], []
     shared = phones(x.get("phone", ""), x.get("mobile", "")) & phones(
         y.get("phone", ""), y.get("mobile", ""))
@@ -200,6 +201,22 @@ def score_customers(x: dict[str, Any], y: dict[str, Any]) -> Match:
         reasons.append({"code": "name", "value": similarity})
         evidence.append(_name_evidence(similarity, x.get("name", ""), y.get("name", "")))
     p = _combine(evidence)
+    # Facts that disagree make two records of the same name more likely two customers
+    # (王伟 in 北京 and 王伟 in 成都, each with their own phone). Each is listed as a reason
+    # against, so the reviewer sees both sides.
+    x_phones = phones(x.get("phone", ""), x.get("mobile", ""))
+    y_phones = phones(y.get("phone", ""), y.get("mobile", ""))
+    if x_phones and y_phones and not shared:
+        reasons.append({"code": "different_phones", "value": ""})
+        p *= 0.6
+    x_email, y_email = normalise.email(x.get("email") or ""), normalise.email(y.get("email") or "")
+    if x_email and y_email and x_email != y_email:
+        reasons.append({"code": "different_emails", "value": ""})
+        p *= 0.7
+    x_city, y_city = _norm(x.get("city") or ""), _norm(y.get("city") or "")
+    if x_city and y_city and x_city != y_city:
+        reasons.append({"code": "different_cities", "value": f"{x['city']} ≠ {y['city']}"})
+        p *= 0.7
     if x.get("external_id") and y.get("external_id") and x["external_id"] != y["external_id"]:
         # Two different ids in the source system: more likely two records on purpose.
         reasons.append({"code": "external_ids", "value": f"{x['external_id']} ≠ "
@@ -250,7 +267,7 @@ class _Kind:
 
 
 CUSTOMERS = _Kind("customers", Customer, CustomerKey, CustomerPair, "customer",
-                  ("id", "name", "phone", "mobile", "email", "external_id"))
+                  ("id", "name", "phone", "mobile", "email", "external_id", "city"))
 CONTACTS = _Kind("contacts", Contact, ContactKey, ContactPair, "contact",
                  ("id", "customer_id", "name", "phone", "email"))
 

@@ -93,7 +93,11 @@ _REASONS = {
     "email": gettext_lazy("same e-mail %(value)s"),
     "name": gettext_lazy("names %(value)s%% alike"),
     "same_customer": gettext_lazy("at the same customer"),
-    "external_ids": gettext_lazy("different external ids %(value)s"),
+    # Reasons against: facts that disagree and lowered the score.
+    "different_phones": gettext_lazy("but different phone numbers"),
+    "different_emails": gettext_lazy("but different e-mails"),
+    "different_cities": gettext_lazy("but different cities %(value)s"),
+    "external_ids": gettext_lazy("but different external ids %(value)s"),
 }
 
 

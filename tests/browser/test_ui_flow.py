@@ -106,5 +106,15 @@ def test_phone_layout(browser, live_server, users, customers, shot):
         page.wait_for_url(re.compile(r".*/customers/\d+/$"))
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
         shot(page, "phone-2-card")
+        # A tab far along the strip, once open, is scrolled into sight.
+        page.goto(page.url + "?tab=history")
+        visible = page.evaluate("""() => {
+            const tab = document.querySelector('.tabs [aria-selected="true"]');
+            const strip = tab.closest('.tabs').getBoundingClientRect();
+            const box = tab.getBoundingClientRect();
+            return box.left >= strip.left - 1 && box.right <= strip.right + 1;
+        }""")
+        assert visible
+        shot(page, "phone-3-card-history")
     finally:
         context.close()

@@ -61,6 +61,15 @@ def test_fit_json_has_the_agreed_shape():
     assert_cdnow_fit(report)
 
 
+def test_fit_mbgnbd_json():
+    result = run("fit", CDNOW, *CDNOW_ARGS, "--model", "mbgnbd", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["model"] == "mbgnbd"
+    assert report["mbgnbd"]["params"]["b"] == pytest.approx(1.614, abs=1e-3)
+    assert "bgnbd" not in report
+
+
 def test_fit_pareto_nbd_json():
     result = run("fit", CDNOW, *CDNOW_ARGS, "--model", "pareto-nbd", "--json")
     assert result.exit_code == 0, result.output

@@ -1,6 +1,6 @@
 """kehu.value: customer value models, pure numpy/scipy (never Django).
 
-RFM summaries, BG/NBD and Pareto/NBD (who is alive, how many purchases next), Gamma-Gamma
+RFM summaries, BG/NBD, MBG/NBD and Pareto/NBD (who is alive, how many purchases next), Gamma-Gamma
 (how much per purchase), and customer lifetime value. See docs/value.md.
 
     s = rfm_summary(customer_ids, dates, amounts, as_of="1997-09-30")
@@ -21,6 +21,7 @@ _EXPORTS = {
     "BetaGeoModel": "kehu.value.bgnbd",
     "GammaGammaModel": "kehu.value.gamma_gamma",
     "HoldoutReport": "kehu.value.holdout",
+    "ModifiedBetaGeoModel": "kehu.value.bgnbd",
     "ParetoNBDModel": "kehu.value.paretonbd",
     "RFMSummary": "kehu.value.rfm",
     "ValueModelError": "kehu.value.errors",
@@ -35,6 +36,7 @@ __all__ = [
     "BetaGeoModel",
     "GammaGammaModel",
     "HoldoutReport",
+    "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "RFMSummary",
     "ValueModelError",
@@ -59,7 +61,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
-    from kehu.value.bgnbd import BetaGeoModel
+    from kehu.value.bgnbd import BetaGeoModel, ModifiedBetaGeoModel
     from kehu.value.clv import clv_details, customer_lifetime_value, month_length
     from kehu.value.errors import ValueModelError
     from kehu.value.gamma_gamma import GammaGammaModel

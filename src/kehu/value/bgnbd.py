@@ -28,6 +28,10 @@ class BetaGeoModel(TransactionModel):
     model_name = "bgnbd"
     label = "BG/NBD"
     param_names = ("r", "alpha", "a", "b")
+    # Coin flips a living customer with x repeat purchases has survived: x in BG/NBD, x + 1
+    # in MBG/NBD (which also flips right after the first purchase). Given alive, the
+    # dropout probability is then Beta(a, b + x + _flips_extra) in both.
+    _flips_extra = 0
 
     def _starts(self, data: Triples) -> list[np.ndarray]:
         w = data.weight / data.weight.sum()
@@ -107,17 +111,18 @@ class BetaGeoModel(TransactionModel):
         pairs, inverse = factorize(ix.astype(np.int64) * uT.size + iT)
         px, pT = ux[pairs // uT.size], uT[pairs % uT.size]
         out = np.empty((ts.size, x.size))
+        c = a + b + px - 1 + self._flips_extra  # 2F1(r+x, b+x+extra; c; z), Euler-transformed
         for k, t in enumerate(ts):
             z = t / (alpha + pT + t)
-            f = hyp2f1(a + b - 1 - r, a - 1, a + b + px - 1, z)
+            f = hyp2f1(a + b - 1 + self._flips_extra - r, a - 1, c, z)
             with np.errstate(invalid="ignore", divide="ignore"):
                 bracket = np.where(f > 0, -np.expm1((a - 1) * np.log1p(-z) + np.log(f)),
                                    1 - np.exp((a - 1) * np.log1p(-z)) * f)
-            g = (a + b + px - 1) / (a - 1) * bracket
+            g = c / (a - 1) * bracket
             out[k] = alive * g[inverse]
         if not np.all(np.isfinite(out)):
-            raise ValueModelError("BG/NBD: expected purchases are not finite for these inputs "
-                                  f"(params {self.params_})")
+            raise ValueModelError(f"{self.label}: expected purchases are not finite for these "
+                                  f"inputs (params {self.params_})")
         return np.maximum(out, 0.0)
 
     def expected_purchases_new(self, t: Any) -> np.ndarray:
@@ -130,7 +135,8 @@ class BetaGeoModel(TransactionModel):
                          ) -> np.ndarray:
         """P(exactly n purchases in (T, T + t] | x, t_x, T): the *conditional* distribution.
 
-        Given alive at T, lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x) independently,
+        Given alive at T, lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x) (b+x+1 in
+        MBG/NBD) independently,
         and P(X = n | lambda, p) = (1-p)^(n-1) [p P(N >= n) + (1-p) P(N = n)] for n >= 1,
         P(X = 0) = P(N = 0), with N ~ Poisson(lambda t). For a new customer (x = t_x = T
         = 0) this is the unconditional P(X(t) = n) of Fader, Hardie & Lee (2005), eq. 8.
@@ -145,16 +151,77 @@ class BetaGeoModel(TransactionModel):
         p = self._params()
         r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
         rp, ap = r + x, alpha + t_cal
+        bx = b + x + self._flips_extra
         q_dead = t_arr / (ap + t_arr)  # P(a Gamma-Poisson arrival happens "per trial")
         with np.errstate(divide="ignore", invalid="ignore"):
             log_nbd = (gammaln(rp + n_arr) - gammaln(rp) - gammaln(n_arr + 1)
                        + rp * (np.log(ap) - np.log(ap + t_arr)) + xlogy(n_arr, q_dead))
-            log_stay = betaln(a, b + x + n_arr) - betaln(a, b + x)
+            log_stay = betaln(a, bx + n_arr) - betaln(a, bx)
             pos = n_arr >= 1
-            log_drop = np.where(pos, betaln(a + 1, b + x + n_arr - 1) - betaln(a, b + x), -np.inf)
+            log_drop = np.where(pos, betaln(a + 1, bx + n_arr - 1) - betaln(a, bx), -np.inf)
             tail = np.where(pos, betainc(np.maximum(n_arr, 1), rp, q_dead), 0.0)
             q = np.exp(log_stay + log_nbd) + np.where(pos, np.exp(log_drop) * tail, 0.0)
         out = alive * q + (1 - alive) * (n_arr == 0)
         if not np.all(np.isfinite(out)):
-            raise ValueModelError("BG/NBD: P(n purchases) is not finite for these inputs")
+            raise ValueModelError(f"{self.label}: P(n purchases) is not finite for these inputs")
         return np.clip(out, 0.0, 1.0)
+
+
+class ModifiedBetaGeoModel(BetaGeoModel):
+    """MBG/NBD: Batislam, Denizel & Filiztekin (2007). As BG/NBD, but a customer may also
+    drop out right after the first purchase, so P(alive) falls for one-time buyers who stay
+    away (in BG/NBD it is 1 for them). params_ = {"r", "alpha", "a", "b"}.
+
+    L = B(a, b+x+1)/B(a, b) Γ(r+x) α^r / Γ(r) [(α+T)^-(r+x) + a/(b+x) (α+t_x)^-(r+x)].
+    """
+
+    model_name = "mbgnbd"
+    label = "MBG/NBD"
+    _flips_extra = 1
+
+    def _loglik(self, theta: np.ndarray, data: Triples, gradient: bool = True
+                ) -> tuple[float, np.ndarray]:
+        r, alpha, a, b = np.exp(theta)
+        ux, ix, iT, itx = data.ux, data.ix, data.iT, data.itx
+        lbab = betaln(a, b)
+        log_gamma = gammaln(r + ux) - gammaln(r)
+        log_beta_a = betaln(a, b + ux + 1) - lbab  # alive at T: survived x + 1 flips
+        log_beta_b = betaln(a + 1, b + ux) - lbab  # dropped right after the last purchase
+        log_aT = np.log(alpha + data.uT)
+        log_atx = np.log(alpha + data.utx)
+        rx = r + data.x
+        term_a = log_beta_a[ix] - rx * log_aT[iT]
+        term_b = log_beta_b[ix] - rx * log_atx[itx]
+        log_sum = np.logaddexp(term_a, term_b)
+        wt = data.weight
+        ll = dot(wt, log_gamma[ix] + log_sum) + float(wt.sum() * r * np.log(alpha))
+        if not gradient:
+            return ll, np.zeros(4)
+        w_a = np.exp(term_a - log_sum)
+        w_b = np.exp(term_b - log_sum)
+        psi_ab, psi_abx1 = digamma(a + b), digamma(a + b + ux + 1)
+        da_a = psi_ab - psi_abx1
+        db_a = digamma(b + ux + 1) - psi_abx1 - digamma(b) + psi_ab
+        da_b = digamma(a + 1) - psi_abx1 - digamma(a) + psi_ab
+        db_b = digamma(b + ux) - psi_abx1 - digamma(b) + psi_ab
+        d_r = ((digamma(r + ux) - digamma(r))[ix] + np.log(alpha)
+               - w_a * log_aT[iT] - w_b * log_atx[itx])
+        d_alpha = r / alpha - rx * (w_a / (alpha + data.uT)[iT] + w_b / (alpha + data.utx)[itx])
+        d_a = w_a * da_a[ix] + w_b * da_b[ix]
+        d_b = w_a * db_a[ix] + w_b * db_b[ix]
+        grad = np.array([dot(wt, d_r) * r, dot(wt, d_alpha) * alpha, dot(wt, d_a) * a,
+                         dot(wt, d_b) * b])
+        return ll, grad
+
+    def _p_alive(self, x: np.ndarray, tx: np.ndarray, t_cal: np.ndarray) -> np.ndarray:
+        """P(alive at T | x, t_x, T) for every customer, one-time buyers included."""
+        p = self._params()
+        r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+        log_odds = (np.log(a) - np.log(b + x)
+                    + (r + x) * np.log1p((t_cal - tx) / (alpha + tx)))
+        return expit(-log_odds)
+
+    def p_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
+        """P(alive at T | x, t_x, T); below 1 for one-time buyers too."""
+        x, tx, t_cal = check_rfm(frequency, recency, T)
+        return self._p_alive(x, tx, t_cal)

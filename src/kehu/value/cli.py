@@ -48,6 +48,7 @@ class TimeUnit(StrEnum):
 
 class ModelName(StrEnum):
     bgnbd = "bgnbd"
+    mbgnbd = "mbgnbd"
     pareto_nbd = "pareto-nbd"
 
 
@@ -166,7 +167,7 @@ def _print_fit(report: dict[str, Any]) -> None:
     table.add_column("parameters")
     table.add_column("log-likelihood", justify="right")
     table.add_column("customers", justify="right")
-    for key in ("bgnbd", "pareto_nbd", "gamma_gamma"):
+    for key in ("bgnbd", "mbgnbd", "pareto_nbd", "gamma_gamma"):
         if key in report:
             part = report[key]
             params = ", ".join(f"{k} = {v:.4g}" for k, v in part["params"].items())

@@ -14,7 +14,7 @@ import numpy as np
 from kehu.value.errors import ValueModelError
 from kehu.value.rfm import to_day, unit_days
 
-MODELS = ("bgnbd", "pareto_nbd")
+MODELS = ("bgnbd", "mbgnbd", "pareto_nbd")
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,14 @@ def _purchase_times(model: str, params: dict[str, float], T: np.ndarray,
                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """(customer index, time) of every repeat purchase in (0, T_i] for each customer."""
     n = T.size
-    if model == "bgnbd":
+    if model in ("bgnbd", "mbgnbd"):
         lam = rng.gamma(params["r"], 1 / params["alpha"], n)
         p = rng.beta(params["a"], params["b"], n)
         who, when = [], []
         t = np.zeros(n)
         active = np.arange(n)
+        if model == "mbgnbd":  # MBG/NBD: a first chance to drop out right after the first purchase
+            active = active[rng.random(n) >= p]
         # One round per purchase: every active customer waits an exponential time; those
         # still inside their window buy, then drop out with probability p.
         while active.size:
@@ -68,7 +70,8 @@ def _purchase_times(model: str, params: dict[str, float], T: np.ndarray,
 
 
 def _check_params(model: str, params: dict[str, float]) -> None:
-    names = {"bgnbd": ("r", "alpha", "a", "b"), "pareto_nbd": ("r", "alpha", "s", "beta")}
+    names = {"bgnbd": ("r", "alpha", "a", "b"), "mbgnbd": ("r", "alpha", "a", "b"),
+             "pareto_nbd": ("r", "alpha", "s", "beta")}
     if model not in names:
         raise ValueModelError(f"model must be one of {MODELS}, got {model!r}")
     for name in names[model]:
@@ -78,7 +81,8 @@ def _check_params(model: str, params: dict[str, float]) -> None:
 
 def simulate_rfm(model: str, params: dict[str, float], n_customers: int, T: Any,
                  seed: int | None = None) -> SimulatedRFM:
-    """Frequency, recency and T of n customers drawn from a BG/NBD or Pareto/NBD model.
+    """Frequency, recency and T of n customers drawn from a BG/NBD, MBG/NBD or Pareto/NBD
+    model.
 
     T: the observation length of each customer (a number or an array of n_customers).
     """

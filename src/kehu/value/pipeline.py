@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from kehu.value._base import TransactionModel
-from kehu.value.bgnbd import BetaGeoModel
+from kehu.value.bgnbd import BetaGeoModel, ModifiedBetaGeoModel
 from kehu.value.clv import clv_details
 from kehu.value.errors import ValueModelError
 from kehu.value.gamma_gamma import GammaGammaModel
@@ -24,6 +24,7 @@ from kehu.value.rfm import RFMSummary, summarise_codes, summary_from_aggregates,
 
 # CLI name -> model class; the JSON key of each model is its model_name ("pareto_nbd").
 MODELS: dict[str, type[TransactionModel]] = {"bgnbd": BetaGeoModel,
+                                             "mbgnbd": ModifiedBetaGeoModel,
                                              "pareto-nbd": ParetoNBDModel}
 SCORE_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
                  "predicted_purchases", "predicted_avg_value", "clv")

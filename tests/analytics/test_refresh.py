@@ -115,6 +115,33 @@ def test_potential_value_and_standing_come_from_the_fitted_models(firm, users):
     assert all(v.segment for v in buyers) and all(v.rfm for v in buyers)
 
 
+@pytest.mark.parametrize("model, stored", [("mbgnbd", "mbgnbd"), ("pareto-nbd", "pareto_nbd")])
+def test_with_mbgnbd_or_pareto_nbd_a_one_time_buyer_who_stays_away_fades(firm, users, model,
+                                                                         stored):
+    from kehu.analytics.models import ValueSettings
+
+    settings = ValueSettings.current()
+    settings.model = model
+    settings.save()
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert run.fit["purchases"]["model"] == stored
+    gone = _value(firm["gone"])  # bought once, in February 2020
+    assert gone.purchase_days == 1 and 0 < gone.p_alive < 0.5
+
+
+def test_bgnbd_holds_a_one_time_buyer_alive_and_the_card_says_why(firm, users):
+    from django.test import Client
+
+    refresh_values(users["admin"], as_of=AS_OF)
+    assert _value(firm["gone"]).p_alive == 1.0
+    client = Client()
+    client.force_login(users["sales1"])
+    body = client.get(f"/customers/{firm['gone'].pk}/?tab=value").content.decode()
+    assert "BG/NBD counts such a customer as alive until they buy again" in body
+    body = client.get(f"/customers/{firm['a'].pk}/?tab=value").content.decode()
+    assert "BG/NBD counts such a customer" not in body
+
+
 def test_lifecycle_is_derived_with_its_reason_but_a_non_customer_stays_one(firm, users):
     refresh_values(users["admin"], as_of=AS_OF)
     gone = Customer.objects.get(pk=firm["gone"].pk)

@@ -55,6 +55,7 @@ class ValueSettings(models.Model):
     model = models.CharField(
         _("purchase model"), max_length=12, default="bgnbd",
         choices=[("bgnbd", _("BG/NBD (fast)")),
+                 ("mbgnbd", _("MBG/NBD (fast; P(alive) also falls for one-time buyers)")),
                  ("pareto-nbd", _("Pareto/NBD (P(alive) also falls for one-time buyers)"))])
     # Lifecycle rules
     churn_p_alive = _share(_("churned when P(alive) falls below"), "0.300")

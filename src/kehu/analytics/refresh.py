@@ -46,10 +46,12 @@ from kehu.sales.models import Activity, ActivityKind
 from kehu.value import (
     BetaGeoModel,
     GammaGammaModel,
+    ModifiedBetaGeoModel,
     ParetoNBDModel,
     ValueModelError,
     clv_details,
 )
+from kehu.value._base import TransactionModel
 from kehu.value.markov import ABSENT
 
 logger = logging.getLogger(__name__)
@@ -68,11 +70,14 @@ STATE_VALUES = {"first": LifecycleState.FIRST_PURCHASE, "repeat": LifecycleState
                 "loyal": LifecycleState.LOYAL, "churned": LifecycleState.CHURNED}
 
 Report = Callable[[int, int | None, str], None]
+# ValueSettings.model -> the purchase model fitted by the refresh.
+PURCHASE_MODELS: dict[str, type[TransactionModel]] = {
+    "bgnbd": BetaGeoModel, "mbgnbd": ModifiedBetaGeoModel, "pareto-nbd": ParetoNBDModel}
 
 
 @dataclass
 class Models:
-    purchases: BetaGeoModel | ParetoNBDModel | None
+    purchases: TransactionModel | None
     gamma_gamma: GammaGammaModel | None
 
 
@@ -171,7 +176,7 @@ class _Refresh:
         repeaters = now.frequency > 0
         self.run_row.buyers, self.run_row.repeat_buyers = int(buyers.sum()), int(repeaters.sum())
         bg = gg = None
-        model = ParetoNBDModel if self.settings.model == "pareto-nbd" else BetaGeoModel
+        model = PURCHASE_MODELS.get(self.settings.model, BetaGeoModel)
         try:
             bg = model().fit(now.frequency[buyers], now.recency[buyers], now.T[buyers])
         except ValueModelError as exc:
@@ -188,7 +193,7 @@ class _Refresh:
             self.check_fit(bg, now)
         return Models(bg, gg)
 
-    def check_fit(self, bg: BetaGeoModel | ParetoNBDModel, now) -> None:
+    def check_fit(self, bg: TransactionModel, now) -> None:
         """In-sample check: the repeat purchases the model expects over each buyer's own
         time with us against those made. A model far off misleads every figure after it."""
         buyers = now.present

@@ -287,7 +287,8 @@ def _fitted(run) -> list[dict]:
     """The fitted models of a refresh, for analysts: name, parameters, log-likelihood."""
     if run is None:
         return []
-    names = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD", "gamma_gamma": "Gamma-Gamma"}
+    names = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pareto_nbd": "Pareto/NBD",
+             "gamma_gamma": "Gamma-Gamma"}
     out = []
     for key in ("purchases", "gamma_gamma"):
         fit = (run.fit or {}).get(key)

@@ -88,6 +88,17 @@ def test_customer_rows_report_owner_email_length_and_required_problems(tmp_path,
     assert Customer.objects.count() == 0
 
 
+def test_facts_a_card_would_refuse_are_refused_by_the_import_too(tmp_path, users):
+    text = ("客户名称,成立日期,信用额度\n"
+            "好公司,2001-05-01,5000\n"
+            "未来公司,2999-01-01,-1\n")
+    report = import_file(users["manager1"], "customers", _csv(tmp_path, text))
+    found = {(e.line, e.column): e.message for e in report.errors}
+    assert found == {(3, "成立日期"): "Must not be later than today.",
+                     (3, "信用额度"): "Must not be negative."}
+    assert Customer.objects.count() == 0
+
+
 def test_a_missing_required_column_refuses_the_file(tmp_path, users):
     report = import_file(users["admin"], "transactions", _csv(tmp_path, "金额\n1\n"))
     assert not report.ok

@@ -188,7 +188,29 @@ def choice_lookup(field: models.Field, synonyms_key: str | None = None) -> dict[
 
 def cleaner_for(field: models.Field, synonyms_key: str | None = None) -> Cleaner:
     """A function from a cell to the field's value; empty cells give the field's empty value
-    (callers decide whether empty is allowed)."""
+    (callers decide whether empty is allowed). A value the card itself would refuse (the
+    field's own validators: a founding date next year, a negative credit limit) is refused
+    here too, so an import never brings in what an edit could not save."""
+    parse = _parser_for(field, synonyms_key)
+    checks = list(field._validators)  # the ones the model declares, not the built-in limits
+    if not checks:
+        return parse
+
+    def clean_and_check(value: Any) -> Any:
+        result = parse(value)
+        if result is None or result == "":
+            return result
+        for check in checks:
+            try:
+                check(result)
+            except ValidationError as exc:
+                raise CellError(" ".join(exc.messages)) from None
+        return result
+
+    return clean_and_check
+
+
+def _parser_for(field: models.Field, synonyms_key: str | None = None) -> Cleaner:
     if field.choices:
         lookup = choice_lookup(field, synonyms_key)
         allowed = ", ".join(str(label) for value, label in field.flatchoices if value != "")

@@ -203,3 +203,28 @@ def test_a_base_the_models_cannot_fit_still_gets_its_realised_value(users):
     assert [w["code"] for w in run.warnings] == ["bgnbd_failed"]
     value = _value(customer)
     assert value.gross_profit == Decimal("6.00") and value.clv is None
+
+
+@pytest.mark.parametrize("day, message", [
+    (dt.date(2999, 1, 1), "later purchases are not known yet"),
+    (dt.date(2019, 1, 1), "Nobody had bought anything by 2019-01-01"),
+])
+def test_a_refresh_refuses_a_day_it_cannot_score(firm, users, day, message):
+    from kehu.core.errors import ServiceError
+
+    states = dict(Customer.objects.values_list("pk", "lifecycle_state"))
+    with pytest.raises(ServiceError, match=message):
+        refresh_values(users["admin"], as_of=day)
+    assert not ValueRefresh.objects.exists() and not CustomerValue.objects.exists()
+    assert dict(Customer.objects.values_list("pk", "lifecycle_state")) == states
+
+
+def test_the_command_refuses_a_bad_day_with_status_2(firm):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    for day in ("2999-01-01", "garbage", "9999-12-31"):
+        with pytest.raises(CommandError) as refused:
+            call_command("value", "refresh", "--as-of", day)
+        assert refused.value.returncode == 2
+    assert not ValueRefresh.objects.exists()

@@ -41,7 +41,14 @@ from kehu.analytics.models import (
 from kehu.analytics.replay import History, month_ends
 from kehu.audit.services import record
 from kehu.core.bulk import write_rows
-from kehu.customers.models import Customer, LifecycleState, LifecycleTransition, TransitionSource
+from kehu.core.errors import ServiceError
+from kehu.customers.models import (
+    Customer,
+    LifecycleState,
+    LifecycleTransition,
+    Transaction,
+    TransitionSource,
+)
 from kehu.sales.models import Activity, ActivityKind
 from kehu.value import (
     BetaGeoModel,
@@ -93,6 +100,7 @@ def refresh_values(user: User | None, progress=None, *, as_of: dt.date | None = 
         if progress is not None else _no_report
     settings = ValueSettings.current()
     as_of = as_of or timezone.localdate()
+    check_as_of(as_of)
     run = ValueRefresh.objects.create(as_of=as_of, started_by=user,
                                       horizon_months=settings.horizon_months,
                                       monthly_discount=settings.monthly_discount)
@@ -111,6 +119,21 @@ def refresh_values(user: User | None, progress=None, *, as_of: dt.date | None = 
         "refresh": run.pk, "as_of": as_of.isoformat(), "customers": run.customers,
         "seconds": round(run.seconds, 1), "warnings": [w["code"] for w in run.warnings]})
     return run
+
+
+def check_as_of(as_of: dt.date) -> None:
+    """Refuse a day the scores cannot be about: a refresh rewrites every customer's scores
+    and lifecycle state, so a mistyped year must not pass for a forecast."""
+    today = timezone.localdate()
+    if as_of > today:
+        raise ServiceError(_("Scores can be computed as of today (%(today)s) or an earlier "
+                             "day, not %(day)s: later purchases are not known yet.")
+                           % {"today": today.isoformat(), "day": as_of.isoformat()})
+    first = Transaction.objects.order_by("date").values_list("date", flat=True).first()
+    if first is not None and as_of < first:
+        raise ServiceError(_("Nobody had bought anything by %(day)s: the first purchase is on "
+                             "%(first)s.") % {"day": as_of.isoformat(),
+                                              "first": first.isoformat()})
 
 
 class _Refresh:

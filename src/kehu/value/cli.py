@@ -33,6 +33,9 @@ a file without a header line needs --no-header and numbers. For example, CDNOW
       --customer-col 1 --date-col 3 --amount-col 5 --as-of 1997-09-30
 
 Exit status: 0 done, 1 the data do not fit the model, 2 bad input.
+
+The CRM's own customers are scored by `kehu value refresh [--as-of YYYY-MM-DD]
+[--if-stale]` (see docs/customer-value.md).
 """
 
 app = typer.Typer(help=HELP, add_completion=False, no_args_is_help=True,

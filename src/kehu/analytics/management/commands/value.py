@@ -41,7 +41,8 @@ class Command(BaseCommand):
         try:
             day = dt.date.fromisoformat(as_of) if as_of else None
         except ValueError:
-            raise CommandError(f"--as-of: {as_of!r} is not a date like 2026-06-30") from None
+            raise CommandError(f"--as-of: {as_of!r} is not a date like 2026-06-30",
+                               returncode=2) from None
         if if_stale and not is_stale(latest_refresh()):
             self.stdout.write("Scores are fresh; nothing to do.")
             return
@@ -51,7 +52,7 @@ class Command(BaseCommand):
             with Progress(*columns, console=console, disable=not sys.stderr.isatty()) as bar:
                 run = refresh_values(None, _Bar(bar), as_of=day, via="cli")
         except ServiceError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.message, returncode=2) from exc
         self.stdout.write(f"Scored {run.customers:,} customers as of {run.as_of} in "
                           f"{run.seconds:.1f} s.")
         for warning in run.warnings:

@@ -31,7 +31,7 @@ def test_a_date_parser_never_fails_otherwise_than_with_a_reason(text):
     try:
         assert isinstance(parse_date(text), dt.date)
     except CellError as exc:
-        assert "is not a date" in exc.message
+        assert "is not a date" in exc.message or "is not a plausible date" in exc.message
 
 
 def _reference(text: str, max_digits: int, places: int) -> Decimal | str:
@@ -74,3 +74,24 @@ def test_yes(text):
 @pytest.mark.parametrize("text", ["否", "no", "N", "0", "false", "×"])
 def test_no(text):
     assert parse_bool(text) is False
+
+
+@pytest.mark.parametrize("text", ["12,50", "1,2,3", " 5 0 ", "1_000", "1.234,50", "12.5.3",
+                                  "nan", "inf", "1,23", "¥", "--5", "5-"])
+def test_numbers_are_refused_rather_than_guessed(text):
+    with pytest.raises(CellError, match="is not a number"):
+        parse_decimal(text, 14, 2)
+
+
+@pytest.mark.parametrize("text, value", [("1,234.50", "1234.50"), ("¥12", "12"),
+                                         ("12元", "12"), ("-¥3", "-3"), ("$1,000", "1000"),
+                                         ("１２３", "123"), (" 42 ", "42"), (".5", "0.5")])
+def test_numbers_as_people_type_them(text, value):
+    assert parse_decimal(text, 14, 2) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["2024-03-01 25:00", "2024-03-01 10:61", "0001-01-01",
+                                  "29990101", "1899/12/31"])
+def test_impossible_dates_are_refused(text):
+    with pytest.raises(CellError):
+        parse_date(text)

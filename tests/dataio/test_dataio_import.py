@@ -3,6 +3,7 @@ existing, undo, scoping."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -89,9 +90,10 @@ def test_customer_rows_report_owner_email_length_and_required_problems(tmp_path,
 
 
 def test_facts_a_card_would_refuse_are_refused_by_the_import_too(tmp_path, users):
+    next_year = dt.date.today().year + 1
     text = ("客户名称,成立日期,信用额度\n"
             "好公司,2001-05-01,5000\n"
-            "未来公司,2999-01-01,-1\n")
+            f"未来公司,{next_year}-12-31,-1\n")
     report = import_file(users["manager1"], "customers", _csv(tmp_path, text))
     found = {(e.line, e.column): e.message for e in report.errors}
     assert found == {(3, "成立日期"): "Must not be later than today.",

@@ -33,7 +33,6 @@ Cleaner = Callable[[Any], Any]
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
                    r"(?:[ T]+(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?(?:\.\d+)?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_NUMBER_NOISE = re.compile(r"[,，\s¥￥$元]")
 _TRUE = {"1", "true", "yes", "y", "是", "有", "对", "√", "✓", "x"}
 _FALSE = {"0", "false", "no", "n", "否", "无", "不", "×"}
 
@@ -54,26 +53,42 @@ def parse_date(value: Any) -> dt.date:
         # The two shapes ERP exports use, without the regex: a million rows notice.
         try:
             if len(value) == 8 and value.isdigit():
-                return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
+                return _plausible(dt.date(int(value[:4]), int(value[4:6]), int(value[6:])),
+                                  value)
             if len(value) == 10 and value[4] == value[7] and value[4] in "-/.":
-                return dt.date(int(value[:4]), int(value[5:7]), int(value[8:]))
+                return _plausible(dt.date(int(value[:4]), int(value[5:7]), int(value[8:])),
+                                  value)
         except ValueError:
             pass
     elif isinstance(value, dt.datetime):
-        return value.date()
+        return _plausible(value.date(), value.date())
     elif isinstance(value, dt.date):
-        return value
+        return _plausible(value, value)
     raw = text(value)
     if not raw.isascii():
         raw = normalise.halfwidth(raw)
     match = _DATE.match(raw) or _COMPACT_DATE.match(raw)
     if match:
         try:
-            return dt.date(int(match[1]), int(match[2]), int(match[3]))
+            day = dt.date(int(match[1]), int(match[2]), int(match[3]))
+            if match.re is _DATE and match[4] is not None:
+                dt.time(int(match[4]), int(match[5]), int(match[6] or 0))  # 25:00 is no time
+            return _plausible(day, raw)
         except ValueError:
             pass
     raise CellError(_("“%(value)s” is not a date; write it as 2024-03-31, 20240331 or "
                       "2024/03/31.") % {"value": raw})
+
+
+FIRST_YEAR, LAST_YEAR = 1900, 2100
+
+
+def _plausible(day: dt.date, raw: Any) -> dt.date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise CellError(_("“%(value)s” is not a plausible date: the year must be between "
+                          "%(first)d and %(last)d.")
+                        % {"value": raw, "first": FIRST_YEAR, "last": LAST_YEAR})
+    return day
 
 
 def parse_datetime(value: Any) -> dt.datetime:
@@ -93,6 +108,7 @@ def parse_datetime(value: Any) -> dt.datetime:
         except ValueError:
             raise CellError(_("“%(value)s” is not a date and time; write it as "
                               "2024-03-31 14:30.") % {"value": raw}) from None
+    _plausible(result.date(), value)
     if timezone.is_naive(result):
         result = timezone.make_aware(result)
     return result
@@ -124,16 +140,7 @@ def parse_decimal(value: Any, max_digits: int, decimal_places: int) -> Decimal:
         if number.is_finite():
             number = round(number, decimal_places)
     else:
-        raw = str(value)
-        try:
-            number = Decimal(raw)
-        except InvalidOperation:
-            # Thousands separators, currency signs, full-width digits: the slow way.
-            raw = normalise.halfwidth(raw).strip()
-            try:
-                number = Decimal(_NUMBER_NOISE.sub("", raw))
-            except InvalidOperation:
-                raise CellError(_("“%(value)s” is not a number.") % {"value": raw}) from None
+        number = _parse_number_text(str(value))
     if not number.is_finite():
         raise CellError(_("“%(value)s” is not a number.") % {"value": value})
     exponent = number.as_tuple().exponent
@@ -146,6 +153,29 @@ def parse_decimal(value: Any, max_digits: int, decimal_places: int) -> Decimal:
 
 
 _LIMITS = [Decimal(10) ** n for n in range(40)]
+_STRICT_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# Thousands separators only where they belong: 1,234,567.89 (never 12,50 or 1,2,3).
+_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_MONEY = re.compile(r"([+-]?)\s*[¥$]?\s*([^¥$元]*?)\s*元?")
+
+
+def _parse_number_text(raw: str) -> Decimal:
+    """A number as people type it: 1234.5, 1,234.50, ¥12, 12元, -¥3, full-width digits.
+    Anything else is refused rather than guessed at (12,50 is not 1250)."""
+    text_ = normalise.halfwidth(raw).strip().replace("￥", "¥")
+    if not _STRICT_NUMBER.fullmatch(text_):
+        money = _MONEY.fullmatch(text_)
+        body = money[2] if money else ""
+        if _STRICT_NUMBER.fullmatch(body):
+            text_ = money[1] + body
+        elif _GROUPED_NUMBER.fullmatch(body):
+            text_ = money[1] + body.replace(",", "")
+        else:
+            raise CellError(_("“%(value)s” is not a number.") % {"value": raw.strip()})
+    try:
+        return Decimal(text_)
+    except InvalidOperation:
+        raise CellError(_("“%(value)s” is not a number.") % {"value": raw.strip()}) from None
 
 
 def parse_int(value: Any, minimum: int | None = None, maximum: int | None = None) -> int:

@@ -101,6 +101,31 @@ def test_facts_a_card_would_refuse_are_refused_by_the_import_too(tmp_path, users
     assert Customer.objects.count() == 0
 
 
+def test_a_transactions_file_imported_twice_is_refused_the_second_time(tmp_path, users,
+                                                                       customers):
+    customers["east"].external_id = "EXT-E"
+    customers["east"].save()
+    text = ("客户编号,下单日期,金额,单号,类型\n"
+            "EXT-E,2024-01-01,100,N1,订单\n"
+            "EXT-E,2024-01-02,-20,N1,退货\n"  # a return may carry its order's number
+            "EXT-E,2024-01-03,30,,订单\n")    # rows without a number are never duplicates
+    first = import_file(users["sales1"], "transactions", _csv(tmp_path, text))
+    assert first.ok and first.created == 3
+    again = import_file(users["sales1"], "transactions", _csv(tmp_path, text, name="g.csv"))
+    assert not again.ok
+    found = {(e.line, e.column): e.message for e in again.errors}
+    assert set(found) == {(2, "单号"), (3, "单号")}
+    assert "Already in kehu" in found[(2, "单号")]
+    assert Transaction.objects.count() == 3
+    # Another customer may use the same number.
+    customers["east_b"].external_id = "EXT-B"
+    customers["east_b"].save()
+    other = import_file(users["sales1b"], "transactions",
+                        _csv(tmp_path, "客户编号,下单日期,金额,单号\nEXT-B,2024-02-01,5,N1\n",
+                             name="h.csv"))
+    assert other.ok, other.errors
+
+
 def test_a_missing_required_column_refuses_the_file(tmp_path, users):
     report = import_file(users["admin"], "transactions", _csv(tmp_path, "金额\n1\n"))
     assert not report.ok

@@ -121,3 +121,20 @@ def test_chinese_pages_group_amounts_by_thousands(users, customers):
     client.cookies["django_language"] = "zh-hans"
     body = client.get(card_url(customer, "transactions")).content.decode()
     assert "1,234,567.89" in body and "2025-03-01" in body
+
+
+def test_an_order_number_the_customer_already_has_is_refused(users, customers):
+    from django.core.exceptions import ValidationError
+
+    from kehu.customers.services import create_transaction
+
+    customer = customers["east"]
+    create_transaction(users["sales1"], customer, date=dt.date(2025, 1, 1), amount="10",
+                       number="SO-1")
+    with pytest.raises(ValidationError) as refused:
+        create_transaction(users["sales1"], customer, date=dt.date(2025, 1, 2), amount="10",
+                           number="SO-1")
+    assert "number" in refused.value.message_dict
+    create_transaction(users["sales1"], customer, date=dt.date(2025, 1, 3), amount="4",
+                       number="SO-1", kind="return")
+    assert Transaction.objects.filter(customer=customer).count() == 2

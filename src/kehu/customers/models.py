@@ -307,7 +307,12 @@ class Transaction(TimeStampedModel):
         verbose_name = _("transaction")
         verbose_name_plural = _("transactions")
         ordering = ["-date", "-id"]
-        indexes = [models.Index(fields=["customer", "date"])]
+        indexes = [
+            models.Index(fields=["customer", "date"]),
+            # Finds an order number already recorded (an import run twice) without a scan.
+            models.Index(fields=["number"], name="customers_txn_number",
+                         condition=~models.Q(number="")),
+        ]
 
     @property
     def gross_profit(self) -> Decimal:

@@ -385,6 +385,11 @@ def create_transaction(user: User, customer: Customer, *, date: date, amount: An
         cost_d = _decimal(cost or 0, "cost")
         if kind == TransactionKind.RETURN:
             amount_d, cost_d = -abs(amount_d), -abs(cost_d)
+    if number and Transaction.objects.exclude(number="").filter(
+            customer=customer, kind=kind, number=number).exists():
+        raise ValidationError({"number": _(
+            "This customer already has a transaction of this kind numbered “%(number)s”.")
+            % {"number": number}})
     txn = Transaction(customer=customer, date=date, kind=kind, amount=amount_d, cost=cost_d,
                       number=number, notes=notes, created_by=user)
     _clean(txn, exclude=["customer", "created_by"])

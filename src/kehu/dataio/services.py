@@ -188,6 +188,9 @@ class _Importer:
         """Checks across fields and against the database; returns the row to write."""
         return values
 
+    def finish_checks(self, report: ImportReport) -> None:
+        """Checks made on many rows at once, after the last row (and between chunks)."""
+
     def updates(self, row: Any) -> bool:
         """Whether the checked row updates an existing record."""
         return isinstance(row, dict) and row.get("_target") is not None
@@ -490,15 +493,21 @@ class _TransactionImporter(_Importer):
 
     def prepare(self) -> None:
         self._customer_refs(CHANGE)
+        self.pending: list[tuple[int, str, str, int]] = []
 
     def check(self, line: int, values: dict, report: ImportReport) -> tuple | None:
         customer_id = self._customer(line, values, report)
-        number = values.get("number", "")
-        if number and self.duplicate(number, line, self.header_of["number"], report):
-            return None
         if customer_id is None:
             return None
         kind = values.get("kind", TransactionKind.ORDER)
+        number = values.get("number", "")
+        if number:
+            if self.duplicate((customer_id, kind, number), line, self.header_of["number"],
+                              report):
+                return None
+            self.pending.append((customer_id, kind, number, line))
+            if len(self.pending) >= 5000:
+                self.finish_checks(report)
         amount, cost = values["amount"], values.get("cost", _ZERO)
         if kind == TransactionKind.RETURN:
             # A return is stored negative whatever sign it was written with, as on the card.
@@ -506,6 +515,21 @@ class _TransactionImporter(_Importer):
         # A tuple in the column order of the insert: a million dicts would cost seconds.
         return (customer_id, number, kind, values["date"], amount, cost,
                 values.get("notes", ""))
+
+    def finish_checks(self, report: ImportReport) -> None:
+        """Refuse the rows whose order number the customer already has: a file imported
+        twice, or months that overlap, would otherwise count the same sales twice."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        known = set(Transaction.objects.exclude(number="").filter(
+            number__in={number for _c, _k, number, _l in pending}).values_list(
+            "customer_id", "kind", "number"))
+        for customer_id, kind, number, line in pending:
+            if (customer_id, kind, number) in known:
+                report.add_error(line, self.header_of["number"], _(
+                    "Already in kehu: this customer has a transaction of this kind numbered "
+                    "“%(number)s” (was the file imported before?).") % {"number": number})
 
     def write(self, batch: ImportBatch, rows: list[tuple]) -> tuple[int, int]:
         now = timezone.now()
@@ -835,6 +859,7 @@ def _check_and_write(user: User, importer: _Importer, table: TableFile,
             if progress and count % 1000 == 0:
                 progress("import", count, None)
         report.rows = count
+        importer.finish_checks(report)
         if chunk and report.error_count == 0:
             writer.put(chunk)
     except BaseException:
@@ -998,6 +1023,7 @@ def _check(importer: _Importer, table: TableFile, report: ImportReport, spool: I
                     chunk = []
         if progress and count % 1000 == 0:
             progress("check", count, None)
+    importer.finish_checks(report)
     if chunk and report.error_count == 0:
         pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
     report.rows = count

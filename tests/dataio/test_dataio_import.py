@@ -349,3 +349,21 @@ def test_outside_a_transaction_a_late_bad_row_still_leaves_nothing(tmp_path, use
     assert ImportBatch.objects.get().created == 20
     undo_batch(users["sales1"], report.batch_id)
     assert not Transaction.objects.exists()
+
+
+def test_a_file_with_only_a_header_is_refused(tmp_path, users):
+    report = import_file(users["admin"], "customers", _csv(tmp_path, "客户名称,手机\n"))
+    assert not report.ok
+    assert "no rows under it" in report.errors[0].message
+    assert ImportBatch.objects.count() == 0
+
+
+def test_columns_named_twice_or_mapped_but_missing_refuse_the_file(tmp_path, users):
+    twice = import_file(users["admin"], "customers",
+                        _csv(tmp_path, "客户名称,城市,城市\nA,上海,北京\n"))
+    assert not twice.ok and "Columns 2 and 3 are both headed “城市”" in twice.errors[0].message
+    missing = import_file(users["admin"], "customers", _csv(tmp_path, "客户名称\nA\n"),
+                          mapping={"Nope": "name"})
+    assert not missing.ok
+    assert "no column “Nope”" in missing.errors[0].message
+    assert Customer.objects.count() == 0

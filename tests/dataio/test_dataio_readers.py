@@ -114,6 +114,19 @@ def test_it_refuses_what_it_cannot_read(tmp_path):
         open_table(fake)
 
 
+def test_a_quote_never_closed_refuses_the_file_instead_of_swallowing_it(tmp_path):
+    path = tmp_path / "quote.csv"
+    path.write_text('name,external id\nFine,QA-1\n"Unterminated,QA-2\nOk,QA-3\n',
+                    encoding="utf-8")
+    with pytest.raises(FileRefused, match="Line 3 opens a quoted value"):
+        list(open_table(path).rows())
+
+
+def test_a_directory_is_not_a_file(tmp_path):
+    with pytest.raises(FileRefused, match="is a folder"):
+        open_table(tmp_path)
+
+
 def test_xlsx_rows_come_with_sheet_row_numbers_and_typed_values(tmp_path):
     from openpyxl import Workbook
 

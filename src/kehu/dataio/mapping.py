@@ -225,11 +225,22 @@ def resolve(kind: str, headers: list[str], saved: Mapping[str, str] | None = Non
     problems: list[str] = []
     fields = FIELDS[kind]
     by_key = {header_key(h): h for h in headers}
-    for source in (saved or {}, overrides or {}):
+    named: dict[str, int] = {}
+    for number, header in enumerate(headers, start=1):
+        if header and header in named:
+            # Rows are read by header: one of the two columns would be dropped unseen.
+            problems.append(_("Columns %(a)d and %(b)d are both headed “%(header)s”; rename "
+                              "one of them.") % {"a": named[header], "b": number,
+                                                 "header": header})
+        named.setdefault(header, number)
+    for source, explicit in ((saved or {}, False), (overrides or {}, True)):
         for header, field in source.items():
             actual = header if header in mapping else by_key.get(header_key(header))
             if actual is None:
-                continue  # a saved mapping may name columns this file does not have
+                if explicit:  # a saved mapping may name columns this file does not have
+                    problems.append(_("The file has no column “%(header)s” to map.")
+                                    % {"header": header})
+                continue
             if field and field not in fields:
                 problems.append(_("Column “%(header)s” is mapped to “%(field)s”, which is not a "
                                   "field of this import.") % {"header": header, "field": field})

@@ -55,6 +55,8 @@ class TableFile:
 
 def open_table(path: str | os.PathLike[str]) -> TableFile:
     path = Path(path)
+    if path.is_dir():
+        raise FileRefused(_("%(path)s is a folder, not a file.") % {"path": path})
     if not path.is_file():
         raise FileRefused(_("File not found: %(path)s") % {"path": path})
     with path.open("rb") as f:
@@ -136,7 +138,8 @@ def _csv_rows(table: TableFile) -> Iterator[tuple[int, dict[str, Any]]]:
     headers = table.headers
     width = len(headers)
     with table.path.open("r", encoding=table.encoding, newline="") as f:
-        reader = csv.reader(f, delimiter=table.delimiter)
+        # strict: a quote never closed is an error, not the rest of the file read as one cell
+        reader = csv.reader(f, delimiter=table.delimiter, strict=True)
         line = 0
         try:
             for row in reader:
@@ -151,6 +154,10 @@ def _csv_rows(table: TableFile) -> Iterator[tuple[int, dict[str, Any]]]:
                     values = dict(zip(headers, row, strict=False))
                 yield start, values
         except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise FileRefused(_("Line %(line)d opens a quoted value (\") that is never "
+                                    "closed; nothing was imported.") % {"line": line + 1}
+                                  ) from None
             raise FileRefused(_("Line %(line)d cannot be read as CSV: %(error)s")
                               % {"line": line + 1, "error": exc}) from None
 

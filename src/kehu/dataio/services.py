@@ -773,8 +773,14 @@ def import_file(user: User, kind: str, path: str | os.PathLike[str], *,
         return report
     try:
         table = open_table(path)
+        has_rows = next(iter(table.rows()), None) is not None
     except FileRefused as exc:
         report.add_error(0, "", exc.message)
+        return report
+    if not has_rows:
+        report.add_error(table.header_line, "", _("The file has a header row but no rows "
+                                                  "under it; there is nothing to import."))
+        _record_refusal(user, report, ip, via, dry_run)
         return report
     saved = None
     if mapping_name:

@@ -81,10 +81,12 @@ def test_an_unknown_table_is_not_found_and_a_salesman_gets_nothing(users, scored
 def test_analysts_see_the_fitted_models_and_their_date(users):
     from kehu.value.datasets import simulate_transactions
 
-    log = simulate_transactions(60, seed=2, start="2025-01-01", as_of=TODAY.isoformat())
+    # Enough customers over two years for BG/NBD to pin its parameters down.
+    log = simulate_transactions(200, seed=2, start=(TODAY - dt.timedelta(days=730)).isoformat(),
+                                as_of=TODAY.isoformat())
     firm = Customer.objects.bulk_create([
         Customer(name=f"C{i}", owner=users["sales1"], team_id=users["sales1"].team_id)
-        for i in range(60)])
+        for i in range(200)])
     Transaction.objects.bulk_create([
         Transaction(customer=firm[int(c) - 1], date=d.astype(object), amount=Decimal(f"{a:.2f}"))
         for c, d, a in zip(log.customer_id, log.date, log.amount, strict=True)])

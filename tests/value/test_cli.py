@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -220,3 +221,39 @@ def test_the_kehu_command_dispatches_value_without_django(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Wrote 2,357 customers" in result.stdout
     assert result.stderr == ""  # no progress bar when not on a terminal
+
+
+def test_score_refuses_an_out_that_is_not_a_file_it_may_write(tmp_path):
+    folder = run("score", CDNOW, *CDNOW_ARGS, "--out", tmp_path)
+    assert folder.exit_code == 2 and "--out is a folder" in folder.output
+    device = run("score", CDNOW, *CDNOW_ARGS, "--out", "/dev/null")
+    assert device.exit_code == 2 and "not a regular file" in device.output
+    assert Path("/dev/null").is_char_device()
+    huge = run("score", CDNOW, *CDNOW_ARGS, "--out", tmp_path / "s.csv", "--months",
+               "100000000")
+    assert huge.exit_code == 2 and not (tmp_path / "s.csv").exists()
+
+
+def test_one_column_cannot_be_both_date_and_amount(tmp_path):
+    path = write_csv(tmp_path / "t.csv")
+    result = run("fit", path, "--customer-col", "客户编号", "--date-col", "日期",
+                 "--amount-col", "2", "--as-of", "1997-09-30")
+    assert result.exit_code == 2
+    assert "--date-col and --amount-col name the same column" in result.output
+
+
+def test_a_fit_that_runs_to_infinity_is_refused_not_reported(tmp_path):
+    # Purchases at uniformly random days, nobody ever leaving: BG/NBD's dropout Beta runs
+    # off to a and b in the millions. That is a model error (status 1), not a fit.
+    rng = np.random.default_rng(7)
+    lines = ["customer,date,amount"]
+    for c in range(150):
+        for day in sorted(rng.integers(0, 365, rng.integers(1, 9))):
+            date = np.datetime64("2021-01-01") + int(day)
+            lines.append(f"C{c:04d},{date},{rng.uniform(5, 90):.2f}")
+    path = tmp_path / "uniform.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = run("fit", path, "--customer-col", "customer", "--date-col", "date",
+                 "--amount-col", "amount", "--as-of", "2021-12-31", "--json")
+    assert result.exit_code == 1, result.output
+    assert "cannot identify the model" in result.output and "heading to infinity" in result.output

@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from kehu.value._arrays import Triples, check_rfm
-from kehu.value._fitting import check_positive_params, maximise
+from kehu.value._fitting import check_positive_params, maximise, runaway_message
 from kehu.value.errors import ValueModelError
 
 # Fits on more distinct (x, t_x, T) triples than SAMPLE_ABOVE start from a fit on a random
@@ -78,6 +78,7 @@ class TransactionModel:
         self.loglik_ = -mean_negll * total
         self.n_customers_ = int(round(total))
         self._check_fitted_params()
+        self._check_predictable(theta, x, tx, t_cal)
         return self
 
     def _objective(self, data: Triples):
@@ -108,6 +109,25 @@ class TransactionModel:
 
     def _check_fitted_params(self) -> None:
         """Refuse fitted parameters under which the predictions are undefined."""
+
+    def _check_predictable(self, theta: np.ndarray, x: np.ndarray, tx: np.ndarray,
+                           t_cal: np.ndarray) -> None:
+        """A fit that converged with a parameter heading to 0 or infinity (a small base
+        often gives BG/NBD a and b in the millions: everyone drops out alike) is kept only
+        if it can still predict these customers; otherwise the fit is refused now, not at
+        the first prediction."""
+        refusal = runaway_message(self.label, self.param_names, theta)
+        if refusal is None:
+            return
+        horizon = np.array([max(float(t_cal.max()), 1.0)])
+        try:
+            ok = np.all(np.isfinite(self.expected_purchases_curve(horizon, x, tx, t_cal)))
+            ok = ok and np.all(np.isfinite(self.p_alive(x, tx, t_cal)))
+        except (ValueModelError, FloatingPointError, OverflowError):
+            ok = False
+        if not ok:
+            del self.params_
+            raise ValueModelError(refusal)
 
     # -- state -------------------------------------------------------------------------------
     def _params(self) -> dict[str, float]:

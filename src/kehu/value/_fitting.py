@@ -168,6 +168,12 @@ RUNAWAY = 11.5
 MAX_LOG_SE = 5.0
 
 
+def runaway_message(model: str, names: Sequence[str], theta: np.ndarray) -> str | None:
+    """The refusal for a fit whose parameters ran towards 0 or infinity, or None."""
+    far = np.abs(theta) > RUNAWAY
+    return _runaway_message(model, names, theta, far) if far.any() else None
+
+
 def _runaway_message(model: str, names: Sequence[str], theta: np.ndarray,
                      far: np.ndarray) -> str:
     which = ", ".join(f"{names[i]} = {np.exp(theta[i]):.3g} (heading to "

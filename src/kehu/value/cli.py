@@ -156,6 +156,22 @@ def _load(steps: _Steps, file: Path, customer_col: str, date_col: str, amount_co
     return summarise(table, as_of, time_unit.value, calibration_end)
 
 
+def _check_out(out: Path) -> None:
+    """--out must be a file kehu may create or replace: not a folder, not a device."""
+    import os
+
+    if out.is_dir():
+        raise InputError(out, "--out is a folder; give the name of the CSV file to write")
+    if out.exists() and not out.is_file():
+        raise InputError(out, "--out is not a regular file; give the name of a CSV file")
+    if not out.parent.is_dir():
+        raise InputError(out, "the folder to write the scores in does not exist")
+    if not os.access(out.parent, os.W_OK | os.X_OK):
+        raise InputError(out, "cannot write in this folder (permission denied)")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise InputError(out, "the file exists and cannot be replaced (permission denied)")
+
+
 def _print_json(obj: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
@@ -204,15 +220,15 @@ def score(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_co
           out: Annotated[Path, typer.Option("--out", help="Scores CSV to write (one row per "
                                             "customer).", show_default=False)],
           time_unit: TimeUnitOpt = TimeUnit.W, model: ModelOpt = ModelName.bgnbd,
-          months: Annotated[int, typer.Option("--months", min=1, help="CLV horizon.")] = 12,
+          months: Annotated[int, typer.Option("--months", min=1, max=1200,
+                                              help="CLV horizon.")] = 12,
           monthly_discount: Annotated[float, typer.Option(
               "--monthly-discount", help="Discount rate per month.")] = 0.01,
           json_output: JsonOpt = False, no_header: NoHeader = False,
           delimiter: DelimiterOpt = None) -> None:
     """Write P(alive), expected purchases, expected spend and CLV per customer to --out."""
     with _errors(), _steps(6) as steps:
-        if not out.parent.is_dir():
-            raise InputError(out, "the folder to write the scores in does not exist")
+        _check_out(out)
         summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
                         no_header, delimiter)
         from kehu.value import pipeline

@@ -104,7 +104,18 @@ def read_transactions(path: str | Path, customer_col: str, date_col: str, amount
     cols = [_resolve(path, layout.names, ref, role, header)
             for ref, role in ((customer_col, "customer"), (date_col, "date"),
                               (amount_col, "amount"))]
+    _distinct(path, cols)
     return _read_csv(path, layout, cols)
+
+
+def _distinct(path: Path, cols: list[_Column]) -> None:
+    """One column cannot be two of customer, date and amount."""
+    roles = ("--customer-col", "--date-col", "--amount-col")
+    for i in range(3):
+        for j in range(i + 1, 3):
+            if cols[i].index == cols[j].index:
+                raise InputError(path, f"{roles[i]} and {roles[j]} name the same column, "
+                                       f"{cols[i].label}")
 
 
 # -- sniffing ------------------------------------------------------------------------------
@@ -337,6 +348,7 @@ def _read_parquet(path: Path, customer_col: str, date_col: str, amount_col: str
     cols = [_resolve(path, names, ref, role, header=True)
             for ref, role in ((customer_col, "customer"), (date_col, "date"),
                               (amount_col, "amount"))]
+    _distinct(path, cols)
     wanted = [names[c.index] for c in cols]
     tables = [pq.read_table(path, columns=sorted(set(wanted)))]
     return _to_arrays(path, tables, wanted, cols, None)

@@ -52,6 +52,15 @@ def test_a_customers_scores_are_read_like_the_customer(api, customers, scored):
     assert api("sales1").get(f"/value/customers/{customers['north'].pk}").status_code == 404
 
 
+def test_a_visible_customer_not_yet_scored_says_so(api, customers, users, scored):
+    from kehu.customers.services import create_customer
+
+    fresh = create_customer(users["sales1"], {"name": "Brand New Ltd"})
+    response = api("sales1").get(f"/value/customers/{fresh.pk}")
+    assert response.status_code == 404
+    assert "no value scores yet" in response.json()["detail"]
+
+
 def test_the_migration_matrix_is_stochastic(api, scored):
     body = api("admin").get("/value/migration").json()
     assert body["states"] == ["first", "repeat", "loyal", "churned"]

@@ -85,7 +85,8 @@ def test_numbers_are_refused_rather_than_guessed(text):
 
 @pytest.mark.parametrize("text, value", [("1,234.50", "1234.50"), ("¥12", "12"),
                                          ("12元", "12"), ("-¥3", "-3"), ("$1,000", "1000"),
-                                         ("１２３", "123"), (" 42 ", "42"), (".5", "0.5")])
+                                         ("１２３", "123"), (" 42 ", "42"), (".5", "0.5"),
+                                         ("'-20.00", "-20.00")])
 def test_numbers_as_people_type_them(text, value):
     assert parse_decimal(text, 14, 2) == Decimal(value)
 
@@ -95,3 +96,11 @@ def test_numbers_as_people_type_them(text, value):
 def test_impossible_dates_are_refused(text):
     with pytest.raises(CellError):
         parse_date(text)
+
+
+def test_a_cell_kehu_exported_comes_back_as_it_went_out():
+    from kehu.dataio.cleaning import text
+    from kehu.dataio.export import neutralise
+
+    for value in ("+86 138 0000 0040", "-Minus公司", "=SUM(A1)", "@home", "plain", "'quoted"):
+        assert text(neutralise(value)) == value

@@ -138,3 +138,19 @@ def test_an_order_number_the_customer_already_has_is_refused(users, customers):
     create_transaction(users["sales1"], customer, date=dt.date(2025, 1, 3), amount="4",
                        number="SO-1", kind="return")
     assert Transaction.objects.filter(customer=customer).count() == 2
+
+
+def test_a_name_of_blanks_is_no_name(users, customers):
+    from kehu.accounts.tokens import create_token
+
+    api = ApiClient(create_token(users["sales1"], "t")[1])
+    customer = customers["east"]
+    response = api.patch(f"/customers/{customer.pk}", {"name": "   ", "version": 1})
+    assert response.status_code in (400, 422)
+    assert "name" in response.content.decode()
+    customer.refresh_from_db()
+    assert customer.name == "上海华东贸易有限公司"
+    created = api.post("/customers", {"name": "  Spaced Ltd  ", "external_id": "   "})
+    assert created.status_code == 201, created.content
+    made = Customer.objects.get(pk=created.json()["id"])
+    assert made.name == "Spaced Ltd" and made.external_id is None

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Path, Router, Schema, Status
+from ninja.errors import HttpError
 
 from kehu.analytics import selectors, services
 from kehu.analytics.rules import STATES
@@ -117,7 +119,11 @@ def _num(value) -> float | None:
 def customer_score(request: HttpRequest, id: IdPath):
     """A customer's latest value scores (404 if out of reach or not yet scored)."""
     customer = get_customer(request.auth, id)
-    v = customer.value
+    try:
+        v = customer.value
+    except ObjectDoesNotExist:
+        raise HttpError(404, _("This customer has no value scores yet: they appear after the "
+                               "next value refresh.")) from None
     record(request.auth, "customer.view", obj=customer, ip=client_ip(request), via="api",
            detail={"part": "value"})
     return {

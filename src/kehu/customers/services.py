@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,6 +62,13 @@ def _check_sensitive(user: User, data: Mapping[str, Any], sensitive: Iterable[st
 
 
 def _clean(obj, exclude: Iterable[str] = ()) -> None:
+    # As Django's forms do: surrounding blanks are never data, and a name of spaces is none.
+    for field in obj._meta.concrete_fields:
+        if isinstance(field, models.CharField | models.TextField):
+            value = getattr(obj, field.attname)
+            if isinstance(value, str) and value != value.strip():
+                value = value.strip()
+                setattr(obj, field.attname, None if value == "" and field.null else value)
     obj.full_clean(exclude=list(exclude), validate_unique=True)
 
 

@@ -89,6 +89,8 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
+        if not self.line:  # about the whole file, not one of its lines
+            return self.message
         where = _("line %(line)d") % {"line": self.line}
         if self.column:
             where += _(", column “%(column)s”") % {"column": self.column}

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kehu.accounts.models import User
 from kehu.core.errors import ServiceError
@@ -108,9 +109,12 @@ class Command(BaseCommand):
                 self.stderr.write(str(error))
             hidden = report.error_count - len(report.errors)
             if hidden:
-                self.stderr.write(_("… and %(n)d more problems.") % {"n": hidden})
-            self.stderr.write(_("%(file)s was refused: %(n)d problems; nothing was imported.")
-                              % {"file": report.file_name, "n": report.error_count})
+                self.stderr.write(ngettext("… and %(n)d more problem.",
+                                           "… and %(n)d more problems.", hidden) % {"n": hidden})
+            self.stderr.write(ngettext(
+                "%(file)s was refused: %(n)d problem; nothing was imported.",
+                "%(file)s was refused: %(n)d problems; nothing was imported.",
+                report.error_count) % {"file": report.file_name, "n": report.error_count})
             return
         if report.ignored_columns:
             self.stderr.write(_("Ignored columns: %(columns)s")

@@ -68,8 +68,10 @@ FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+2", "-2+3", "@SUM(A1)",
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_formula_cells_come_out_inert(tmp_path, users, fmt):
     for i, text in enumerate(FORMULAS):
-        create_customer(users["admin"], {"name": text, "address": text,
-                                         "external_id": f"F{i}"}, owner=users["admin"])
+        made = create_customer(users["admin"], {"name": f"F{i}", "external_id": f"F{i}"},
+                               owner=users["admin"])
+        # Written past the services (which trim blanks), as older data or SQL might be.
+        type(made).objects.filter(pk=made.pk).update(name=text, address=text)
     out = tmp_path / f"f.{fmt}"
     assert export(users["admin"], "customers", fmt, out) == len(FORMULAS)
     if fmt == "csv":

@@ -367,3 +367,21 @@ def test_columns_named_twice_or_mapped_but_missing_refuse_the_file(tmp_path, use
     assert not missing.ok
     assert "no column “Nope”" in missing.errors[0].message
     assert Customer.objects.count() == 0
+
+
+def test_naming_the_owner_a_customer_already_has_is_not_a_reassignment(tmp_path, users,
+                                                                         customers):
+    customers["east"].external_id = "EXT-E"
+    customers["east"].save()
+    row = "EXT-E,上海华东贸易有限公司"
+    same = import_file(users["sales1"], "customers",
+                       _csv(tmp_path, f"客户编号,客户名称,负责人,城市\n{row},sales1,苏州\n"),
+                       update_existing=True)
+    assert same.ok, same.errors
+    customers["east"].refresh_from_db()
+    assert customers["east"].city == "苏州" and customers["east"].owner == users["sales1"]
+    other = import_file(users["sales1"], "customers",
+                        _csv(tmp_path, f"客户编号,客户名称,负责人\n{row},sales1b\n",
+                             name="o.csv"), update_existing=True)
+    assert not other.ok
+    assert any("may reassign" in e.message for e in other.errors)

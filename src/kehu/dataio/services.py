@@ -295,8 +295,11 @@ class _CustomerImporter(_Importer):
         self.by_email: dict[str, int] = {}
         if self.update_existing:
             qs = restrict(Customer.objects.all(), self.user, CHANGE)
-            for pk, phone, mobile, email in qs.values_list("id", "phone", "mobile", "email"):
+            self.owner_of: dict[int, int] = {}
+            for pk, owner_id, phone, mobile, email in qs.values_list(
+                    "id", "owner_id", "phone", "mobile", "email"):
                 self.changeable.add(pk)
+                self.owner_of[pk] = owner_id
                 for number in (normalise.phone(phone), normalise.phone(mobile)):
                     if len(number) >= 5:
                         self.by_phone.setdefault(number, pk)
@@ -348,7 +351,10 @@ class _CustomerImporter(_Importer):
         if target is not None:
             if self.duplicate(("id", target), line, "", report):
                 return None
-            if "owner" in values and not self.may_reassign:
+            owner = values.get("owner")
+            if (owner is not None and not self.may_reassign
+                    and owner.pk != self.owner_of.get(target)):
+                # Naming the owner a customer already has is no reassignment.
                 report.add_error(line, self.header_of["owner"],
                                  _("Only a manager or an admin may reassign existing customers."))
                 ok = False

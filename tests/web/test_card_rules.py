@@ -154,3 +154,13 @@ def test_a_name_of_blanks_is_no_name(users, customers):
     assert created.status_code == 201, created.content
     made = Customer.objects.get(pk=created.json()["id"])
     assert made.name == "Spaced Ltd" and made.external_id is None
+
+
+def test_an_oversized_api_body_gets_a_json_answer(users, customers):
+    from kehu.accounts.tokens import create_token
+
+    api = ApiClient(create_token(users["sales1"], "t")[1])
+    response = api.patch(f"/customers/{customers['east'].pk}",
+                         {"notes": "x" * (3 * 2**20), "version": 1})
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]

@@ -6,7 +6,13 @@ Errors are JSON naming the field at fault. A record the token's user may not see
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    ValidationError,
+)
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -90,6 +96,12 @@ def _stale(request: HttpRequest, exc: StaleVersion) -> HttpResponse:
     )
 
 
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return api.create_response(request, {"detail": _(
+        "The request body is too large: at most %(mb)d MB.") % {
+        "mb": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2**20}}, status=413)
+
+
 def _database_error(request: HttpRequest, exc: OperationalError) -> HttpResponse:
     if is_busy(exc):
         return busy_response(request)
@@ -97,6 +109,7 @@ def _database_error(request: HttpRequest, exc: OperationalError) -> HttpResponse
 
 
 api.add_exception_handler(OperationalError, _database_error)
+api.add_exception_handler(RequestDataTooBig, _too_big)
 api.add_exception_handler(ObjectDoesNotExist, _not_found)
 api.add_exception_handler(Http404, _not_found)
 api.add_exception_handler(ValidationError, _invalid)

@@ -257,3 +257,14 @@ def test_a_fit_that_runs_to_infinity_is_refused_not_reported(tmp_path):
                  "--amount-col", "amount", "--as-of", "2021-12-31", "--json")
     assert result.exit_code == 1, result.output
     assert "cannot identify the model" in result.output and "heading to infinity" in result.output
+
+
+def test_evaluate_with_nothing_in_the_holdout_says_so_and_prints_valid_json(tmp_path):
+    path = write_csv(tmp_path / "t.csv")
+    args = ["evaluate", path, *HEADER_ARGS[:-1], "1999-12-31", "--calibration-end",
+            "1998-12-31"]
+    table = run(*args)
+    assert table.exit_code == 0, table.output
+    assert "no actual purchases to compare with" in table.stdout and "nan" not in table.stdout
+    report = json.loads(run(*args, "--json").stdout)  # strict JSON: no NaN
+    assert report["holdout"]["relative_error"] is None

@@ -288,6 +288,11 @@ def evaluate(file: FileArg, customer_col: CustomerCol, date_col: DateCol,
     stdout.print(table)
     stdout.print(
         f"All customers: actual {holdout.actual:,.0f}, predicted {holdout.predicted:,.1f} "
-        f"({holdout.relative_error:+.1%}). Cumulative repeat purchases to {as_of}: actual "
+        f"({_pct(holdout.relative_error)}). Cumulative repeat purchases to {as_of}: actual "
         f"{holdout.cumulative_actual:,.0f}, predicted {holdout.cumulative_predicted:,.1f} "
-        f"({holdout.cumulative_relative_error:+.1%}).", highlight=False)
+        f"({_pct(holdout.cumulative_relative_error)}).", highlight=False)
+
+
+def _pct(share: float) -> str:
+    """A relative error, or why there is none (nothing happened to compare with)."""
+    return f"{share:+.1%}" if share == share else "no actual purchases to compare with"

@@ -42,12 +42,18 @@ class HoldoutReport:
         return (self.cumulative_predicted - self.cumulative_actual) / self.cumulative_actual
 
     def to_dict(self) -> dict[str, object]:
+        """JSON-ready: an error that cannot be computed (nothing happened) is None, not NaN,
+        which JSON does not have."""
+
+        def finite(value: float) -> float | None:
+            return value if value == value else None
+
         return {"customers": self.customers, "holdout_duration": self.holdout_duration,
                 "actual": self.actual, "predicted": self.predicted,
-                "relative_error": self.relative_error,
+                "relative_error": finite(self.relative_error),
                 "cumulative_actual": self.cumulative_actual,
                 "cumulative_predicted": self.cumulative_predicted,
-                "cumulative_relative_error": self.cumulative_relative_error,
+                "cumulative_relative_error": finite(self.cumulative_relative_error),
                 "by_frequency": self.by_frequency}
 
 

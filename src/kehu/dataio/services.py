@@ -510,8 +510,9 @@ class _TransactionImporter(_Importer):
         kind = values.get("kind", TransactionKind.ORDER)
         number = values.get("number", "")
         if number:
-            if self.duplicate((customer_id, kind, number), line, self.header_of["number"],
-                              report):
+            # One string per row, not a tuple: a million keys are held until the end.
+            if self.duplicate(f"{customer_id}:{kind}:{number}", line,
+                              self.header_of["number"], report):
                 return None
             self.pending.append((customer_id, kind, number, line))
             if len(self.pending) >= 5000:

@@ -502,6 +502,9 @@ class _TransactionImporter(_Importer):
     def prepare(self) -> None:
         self._customer_refs(CHANGE)
         self.pending: list[tuple[int, str, str, int]] = []
+        # Into a database without numbered transactions (a first import), nothing can
+        # repeat one: the lookups are skipped.
+        self.known_numbers = Transaction.objects.exclude(number="").exists()
 
     def check(self, line: int, values: dict, report: ImportReport) -> tuple | None:
         customer_id = self._customer(line, values, report)
@@ -514,9 +517,10 @@ class _TransactionImporter(_Importer):
             if self.duplicate(f"{customer_id}:{kind}:{number}", line,
                               self.header_of["number"], report):
                 return None
-            self.pending.append((customer_id, kind, number, line))
-            if len(self.pending) >= 5000:
-                self.finish_checks(report)
+            if self.known_numbers:
+                self.pending.append((customer_id, kind, number, line))
+                if len(self.pending) >= 5000:
+                    self.finish_checks(report)
         amount, cost = values["amount"], values.get("cost", _ZERO)
         if kind == TransactionKind.RETURN:
             # A return is stored negative whatever sign it was written with, as on the card.
@@ -531,9 +535,16 @@ class _TransactionImporter(_Importer):
         pending, self.pending = self.pending, []
         if not pending:
             return
-        known = set(Transaction.objects.exclude(number="").filter(
-            number__in={number for _c, _k, number, _l in pending}).values_list(
-            "customer_id", "kind", "number"))
+        numbers = list({number for _c, _k, number, _l in pending})
+        if connection.vendor == "postgresql":
+            # One array parameter instead of thousands of placeholders to bind.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT customer_id, kind, number FROM customers_transaction "
+                               "WHERE number <> '' AND number = ANY(%s)", [numbers])
+                known = set(cursor.fetchall())
+        else:
+            known = set(Transaction.objects.exclude(number="").filter(
+                number__in=numbers).values_list("customer_id", "kind", "number"))
         for customer_id, kind, number, line in pending:
             if (customer_id, kind, number) in known:
                 report.add_error(line, self.header_of["number"], _(

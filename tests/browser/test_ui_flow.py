@@ -118,3 +118,32 @@ def test_phone_layout(browser, live_server, users, customers, shot):
         shot(page, "phone-3-card-history")
     finally:
         context.close()
+
+
+def test_a_refused_edit_lists_its_errors_at_the_top_and_links_to_each(page, live_server, users,
+                                                                      customers, shot):
+    sign_in(page, live_server, "manager1")
+    switch_language(page, "zh-hans")
+    page.goto(f"{live_server.url}/customers/{customers['east'].pk}/edit/")
+    page.fill("input[name=credit_limit]", "-100")
+    page.fill("input[name=legal_rep_birth_year]", "3000")
+    page.click("form button[type=submit].primary")
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    assert summary.is_visible()
+    assert "未保存任何内容：有 2 个字段需要更正。" in summary.inner_text()
+    assert summary.bounding_box()["y"] < 800  # on the first screen, not at the bottom
+    shot(page, "zh-4-edit-errors", full_page=False)
+    page.click(".error-summary a[href='#id_credit_limit']")
+    assert page.evaluate("() => location.hash") == "#id_credit_limit"
+    assert "不能为负数" in page.inner_text(".field.has-error:has(#id_credit_limit)")
+
+
+def test_a_read_only_role_meets_a_translated_refusal(page, live_server, users, shot):
+    sign_in(page, live_server, "analyst1")
+    switch_language(page, "zh-hans")
+    assert page.locator("a:has-text('新建客户')").count() == 0
+    response = page.goto(f"{live_server.url}/customers/new/")
+    assert response.status == 403
+    assert "无权访问" in page.inner_text("main")
+    shot(page, "zh-5-forbidden", full_page=False)

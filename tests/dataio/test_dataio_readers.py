@@ -145,3 +145,37 @@ def test_xlsx_rows_come_with_sheet_row_numbers_and_typed_values(tmp_path):
     assert [line for line, _ in rows] == [3, 5]
     assert rows[0][1]["手机"] == 13800138000
     assert rows[0][1]["下单日期"] == dt.datetime(2024, 3, 5)
+
+
+def _formula_workbook(path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["客户名称", "城市"])
+    ws.append(["上海华东", "上海"])
+    ws.append(["杭州丝绸", "=1+1"])  # openpyxl writes the formula without a result
+    wb.save(path)
+    return path
+
+
+def test_a_formula_without_a_saved_result_refuses_the_workbook(tmp_path):
+    path = _formula_workbook(tmp_path / "f.xlsx")
+    with pytest.raises(FileRefused, match="Cell B3 holds a formula"):
+        open_table(path)
+
+
+def test_a_formula_a_spreadsheet_computed_imports_its_result(tmp_path):
+    import zipfile
+
+    plain = _formula_workbook(tmp_path / "plain.xlsx")
+    saved = tmp_path / "saved.xlsx"
+    # What Excel writes on saving: the formula and, after it, its result.
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(saved, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                data = data.replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>")
+            out.writestr(item, data)
+    rows = list(open_table(saved).rows())
+    assert rows[1][1]["城市"] == 2

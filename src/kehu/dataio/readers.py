@@ -184,11 +184,53 @@ def _open_xlsx(path: Path) -> TableFile:
                 table.headers = cells
                 table.header_line = number
                 break
+        if table.headers:
+            cell = _uncomputed_formula(ws)
+            if cell:
+                raise FileRefused(_(
+                    "Cell %(cell)s holds a formula whose result the file does not contain (it "
+                    "was written by a program, not saved by a spreadsheet). Open the file in "
+                    "Excel or WPS and save it, or paste the values, then import it again.")
+                    % {"cell": cell})
     finally:
         wb.close()
     if not table.headers:
         raise FileRefused(_("The first sheet has no header row."))
     return table
+
+
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+
+def _uncomputed_formula(ws) -> str | None:
+    """The reference of the first formula cell without a saved result, or None. Read-only
+    openpyxl gives such a cell as empty, and importing it so would lose what it was meant
+    to say. Sheets without formulas cost one byte scan."""
+    from xml.etree.ElementTree import iterparse
+
+    source = getattr(ws, "_get_source", None)  # openpyxl's read-only sheet: its XML part
+    if source is None:
+        return None
+    with source() as raw:
+        found, tail = False, b""
+        while chunk := raw.read(1 << 20):
+            if b"<f" in tail + chunk:
+                found = True
+                break
+            tail = chunk[-2:]
+    if not found:
+        return None
+    with source() as raw:
+        for _event, elem in iterparse(raw, events=("end",)):
+            if elem.tag == f"{_SHEET_NS}c":
+                if elem.find(f"{_SHEET_NS}f") is not None:
+                    value = elem.find(f"{_SHEET_NS}v")
+                    # An empty result is a saved result only for a text formula (t="str").
+                    if value is None or (not (value.text or "").strip()
+                                         and elem.get("t") != "str"):
+                        return elem.get("r")
+                elem.clear()
+    return None
 
 
 def _cell_text(value: Any) -> str:

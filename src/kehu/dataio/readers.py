@@ -206,7 +206,7 @@ def _uncomputed_formula(ws) -> str | None:
     """The reference of the first formula cell without a saved result, or None. Read-only
     openpyxl gives such a cell as empty, and importing it so would lose what it was meant
     to say. Sheets without formulas cost one byte scan."""
-    from xml.etree.ElementTree import iterparse
+    from defusedxml.ElementTree import iterparse  # an uploaded file is untrusted XML
 
     source = getattr(ws, "_get_source", None)  # openpyxl's read-only sheet: its XML part
     if source is None:

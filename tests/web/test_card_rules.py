@@ -164,3 +164,9 @@ def test_an_oversized_api_body_gets_a_json_answer(users, customers):
                          {"notes": "x" * (3 * 2**20), "version": 1})
     assert response.status_code == 413
     assert "too large" in response.json()["detail"]
+
+
+def test_empty_choices_say_not_set(users, customers):
+    body = client_for(users["manager1"]).get(
+        reverse("customers:edit", args=[customers["east"].pk])).content.decode()
+    assert "---------" not in body and "(not set)" in body

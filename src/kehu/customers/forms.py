@@ -79,6 +79,18 @@ def assignable_owners(user) -> QuerySet[User]:
     return qs.filter(pk=user.pk)
 
 
+def name_blank_choices(form: forms.BaseForm) -> None:
+    """Say "(not set)" where Django's selects offer "---------" for an empty choice."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField):
+            if field.empty_label is not None:
+                field.empty_label = _("(not set)")
+        elif isinstance(field, forms.ChoiceField):
+            choices = list(field.choices)
+            if choices and choices[0] == ("", "---------"):
+                field.choices = [("", _("(not set)")), *choices[1:]]
+
+
 class CustomerForm(forms.ModelForm):
     """The data card. Sensitive fields exist only for users in the sensitive tier, so the
     others can neither see nor post them."""
@@ -110,6 +122,7 @@ class CustomerForm(forms.ModelForm):
             self.fields["owner"] = forms.ModelChoiceField(
                 label=_("Owner"), queryset=assignable_owners(user), initial=user.pk,
                 help_text=_("The person responsible for this customer (专人负责)."))
+        name_blank_choices(self)
 
     def groups(self) -> list[tuple[str, str, list]]:
         """(key, label, [(bound field, value saved now or None)]) per card group. The saved
@@ -161,6 +174,7 @@ class ContactForm(forms.ModelForm):
             del self.fields["version"]
         else:
             self.fields["version"].initial = self.instance.version
+        name_blank_choices(self)
 
     def service_data(self) -> dict:
         return {f: self.cleaned_data[f] for f in CONTACT_FIELDS if f in self.cleaned_data}

@@ -147,3 +147,12 @@ def test_a_read_only_role_meets_a_translated_refusal(page, live_server, users, s
     assert response.status == 403
     assert "无权访问" in page.inner_text("main")
     shot(page, "zh-5-forbidden", full_page=False)
+
+
+def test_the_address_bar_keeps_only_the_filters_that_are_set(page, live_server, users,
+                                                             customers):
+    sign_in(page, live_server, "admin")
+    page.fill("input[name=q]", "shanghai")
+    page.wait_for_function("() => location.search.includes('q=shanghai')")
+    assert page.evaluate("() => location.search") == "?q=shanghai"
+    assert "上海华东贸易有限公司" in page.inner_text("#customer-table")

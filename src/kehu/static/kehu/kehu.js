@@ -11,6 +11,14 @@
       strip.scrollLeft = left - (strip.clientWidth - tab.offsetWidth) / 2;
     }
   }
+  // A search or filter sends, and puts in the address bar, only the fields that are set:
+  // /?q=wang rather than /?q=wang&state=&owner=&team=&...
+  document.addEventListener("htmx:configRequest", function (e) {
+    if (e.detail.verb !== "get" || !e.detail.formData) { return; }
+    var empty = [];
+    e.detail.formData.forEach(function (value, name) { if (value === "") { empty.push(name); } });
+    empty.forEach(function (name) { e.detail.formData.delete(name); });
+  });
   document.addEventListener("DOMContentLoaded", function () { showSelectedTab(document); });
   document.addEventListener("htmx:afterSwap", function (e) { showSelectedTab(e.target); });
 })();

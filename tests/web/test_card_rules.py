@@ -170,3 +170,14 @@ def test_empty_choices_say_not_set(users, customers):
     body = client_for(users["manager1"]).get(
         reverse("customers:edit", args=[customers["east"].pk])).content.decode()
     assert "---------" not in body and "(not set)" in body
+
+
+def test_a_method_an_endpoint_lacks_gets_a_json_405(users, customers):
+    from kehu.accounts.tokens import create_token
+
+    api = ApiClient(create_token(users["sales1"], "t")[1])
+    response = api.request("PUT", f"/customers/{customers['east'].pk}", {"city": "x"})
+    assert response.status_code == 405
+    body = response.json()
+    assert "PUT is not allowed" in body["detail"] and "PATCH" in body["detail"]
+    assert "PATCH" in response["Allow"]

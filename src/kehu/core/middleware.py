@@ -40,3 +40,25 @@ class BusyDatabaseMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception):
         return busy_response(request) if is_busy(exception) else None
+
+
+class ApiMethodNotAllowedMiddleware:
+    """An API call with a method the endpoint lacks gets JSON like every other API error,
+    with the methods it has (the framework answers in plain text)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (response.status_code == 405 and request.path.startswith("/api/")
+                and not response.get("Content-Type", "").startswith("application/json")):
+            allowed = response.get("Allow", "")
+            json = JsonResponse({"detail": _("Method %(method)s is not allowed here; use one "
+                                             "of: %(allowed)s.")
+                                 % {"method": request.method, "allowed": allowed}},
+                                status=405)
+            if allowed:
+                json["Allow"] = allowed
+            return json
+        return response

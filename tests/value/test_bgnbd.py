@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from kehu.value import BetaGeoModel, ValueModelError
+from kehu.value import BetaGeoModel, ModifiedBetaGeoModel, ValueModelError
 from kehu.value._arrays import Triples
 
 PUBLISHED = {"r": 0.2426, "alpha": 4.4136, "a": 0.7929, "b": 2.4259}  # FHL 2005, Table 1
@@ -20,9 +20,10 @@ def test_it_reproduces_the_published_cdnow_fit(bgnbd):
     assert bgnbd.n_customers_ == 2357
 
 
-def test_its_gradient_is_the_derivative_of_its_likelihood(cdnow):
+@pytest.mark.parametrize("model_class", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_its_gradient_is_the_derivative_of_its_likelihood(cdnow, model_class):
     data = Triples.build(cdnow.frequency, cdnow.recency, cdnow.T)
-    model = BetaGeoModel()
+    model = model_class()
     theta = np.log([0.3, 5.0, 0.9, 2.0])
     _, grad = model._loglik(theta, data)
     for i in range(4):

@@ -12,7 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kehu.value import BetaGeoModel, ModifiedBetaGeoModel
-from kehu.value._arrays import Triples
 from kehu.value.datasets import simulate_rfm
 
 from .test_properties import histories
@@ -59,19 +58,6 @@ def test_its_predictions_agree_with_lifetimes(mbgnbd, cdnow):
 def test_one_time_buyers_who_stay_away_fade(mbgnbd):
     alive = mbgnbd.p_alive([0, 0, 0], [0, 0, 0], [1, 20, 60])
     assert 0 < alive[2] < alive[1] < alive[0] < 1
-
-
-def test_its_gradient_is_the_derivative_of_its_likelihood(cdnow):
-    data = Triples.build(cdnow.frequency, cdnow.recency, cdnow.T)
-    model = ModifiedBetaGeoModel()
-    theta = np.log([0.3, 5.0, 0.9, 2.0])
-    _, grad = model._loglik(theta, data)
-    for i in range(4):
-        step = np.zeros(4)
-        step[i] = 1e-6
-        up, _ = model._loglik(theta + step, data, gradient=False)
-        down, _ = model._loglik(theta - step, data, gradient=False)
-        assert grad[i] == pytest.approx((up - down) / 2e-6, rel=1e-5, abs=1e-4)
 
 
 def test_its_likelihood_equals_the_direct_formula():

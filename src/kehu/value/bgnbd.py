@@ -44,13 +44,16 @@ class BetaGeoModel(TransactionModel):
                 ) -> tuple[float, np.ndarray]:
         r, alpha, a, b = np.exp(theta)
         ux, ix, iT, itx = data.ux, data.ix, data.iT, data.itx
-        rep = ux > 0
+        s = self._flips_extra
+        # Dropped out right after the last purchase: possible once a flip has been made
+        # (after a repeat purchase; in MBG/NBD also after the first).
+        can_drop = (ux > 0) | (s > 0)
         # Terms of the distinct x values, T values and t_x values, then per triple.
         lbab = betaln(a, b)
         log_gamma = gammaln(r + ux) - gammaln(r)
-        log_beta_a = betaln(a, b + ux) - lbab
+        log_beta_a = betaln(a, b + ux + s) - lbab  # alive at T: survived every flip
         log_beta_b = np.full(ux.shape, -np.inf)
-        log_beta_b[rep] = betaln(a + 1, b + ux[rep] - 1) - lbab
+        log_beta_b[can_drop] = betaln(a + 1, b + ux[can_drop] - 1 + s) - lbab
         log_aT = np.log(alpha + data.uT)
         log_atx = np.log(alpha + data.utx)
         rx = r + data.x
@@ -63,12 +66,13 @@ class BetaGeoModel(TransactionModel):
             return ll, np.zeros(4)
         w_a = np.exp(term_a - log_sum)
         w_b = np.exp(term_b - log_sum)
-        psi_ab, psi_abx = digamma(a + b), digamma(a + b + ux)
+        psi_ab, psi_abx = digamma(a + b), digamma(a + b + ux + s)
         da_a = psi_ab - psi_abx
-        db_a = digamma(b + ux) - psi_abx - digamma(b) + psi_ab
+        db_a = digamma(b + ux + s) - psi_abx - digamma(b) + psi_ab
         da_b = digamma(a + 1) - psi_abx - digamma(a) + psi_ab
         db_b = np.zeros(ux.shape)
-        db_b[rep] = digamma(b + ux[rep] - 1) - psi_abx[rep] - digamma(b) + psi_ab
+        db_b[can_drop] = (digamma(b + ux[can_drop] - 1 + s) - psi_abx[can_drop] - digamma(b)
+                          + psi_ab)
         d_r = ((digamma(r + ux) - digamma(r))[ix] + np.log(alpha)
                - w_a * log_aT[iT] - w_b * log_atx[itx])
         d_alpha = r / alpha - rx * (w_a / (alpha + data.uT)[iT] + w_b / (alpha + data.utx)[itx])
@@ -80,20 +84,23 @@ class BetaGeoModel(TransactionModel):
 
     # -- predictions -------------------------------------------------------------------------
     def p_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
-        """P(alive at T | x, t_x, T); 1 for customers without a repeat purchase (in BG/NBD
-        a customer can only drop out right after a purchase)."""
+        """P(alive at T | x, t_x, T). In BG/NBD it is 1 for customers without a repeat
+        purchase (a customer drops out only right after a repeat purchase); in MBG/NBD it
+        falls for them too."""
         x, tx, t_cal = check_rfm(frequency, recency, T)
         return self._p_alive(x, tx, t_cal)
 
     def _p_alive(self, x: np.ndarray, tx: np.ndarray, t_cal: np.ndarray) -> np.ndarray:
         p = self._params()
         r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
-        rep = x > 0
+        s = self._flips_extra
+        can_drop = (x > 0) | (s > 0)  # nobody can have dropped out before a flip
         out = np.ones(x.shape)
-        xr = x[rep]
-        log_odds = (np.log(a) - np.log(b + xr - 1)
-                    + (r + xr) * np.log1p((t_cal[rep] - tx[rep]) / (alpha + tx[rep])))
-        out[rep] = expit(-log_odds)
+        xd = x[can_drop]
+        log_odds = (np.log(a) - np.log(b + xd - 1 + s)
+                    + (r + xd) * np.log1p((t_cal[can_drop] - tx[can_drop])
+                                          / (alpha + tx[can_drop])))
+        out[can_drop] = expit(-log_odds)
         return out
 
     def expected_purchases_curve(self, ts: Any, frequency: Any, recency: Any, T: Any
@@ -177,51 +184,4 @@ class ModifiedBetaGeoModel(BetaGeoModel):
 
     model_name = "mbgnbd"
     label = "MBG/NBD"
-    _flips_extra = 1
-
-    def _loglik(self, theta: np.ndarray, data: Triples, gradient: bool = True
-                ) -> tuple[float, np.ndarray]:
-        r, alpha, a, b = np.exp(theta)
-        ux, ix, iT, itx = data.ux, data.ix, data.iT, data.itx
-        lbab = betaln(a, b)
-        log_gamma = gammaln(r + ux) - gammaln(r)
-        log_beta_a = betaln(a, b + ux + 1) - lbab  # alive at T: survived x + 1 flips
-        log_beta_b = betaln(a + 1, b + ux) - lbab  # dropped right after the last purchase
-        log_aT = np.log(alpha + data.uT)
-        log_atx = np.log(alpha + data.utx)
-        rx = r + data.x
-        term_a = log_beta_a[ix] - rx * log_aT[iT]
-        term_b = log_beta_b[ix] - rx * log_atx[itx]
-        log_sum = np.logaddexp(term_a, term_b)
-        wt = data.weight
-        ll = dot(wt, log_gamma[ix] + log_sum) + float(wt.sum() * r * np.log(alpha))
-        if not gradient:
-            return ll, np.zeros(4)
-        w_a = np.exp(term_a - log_sum)
-        w_b = np.exp(term_b - log_sum)
-        psi_ab, psi_abx1 = digamma(a + b), digamma(a + b + ux + 1)
-        da_a = psi_ab - psi_abx1
-        db_a = digamma(b + ux + 1) - psi_abx1 - digamma(b) + psi_ab
-        da_b = digamma(a + 1) - psi_abx1 - digamma(a) + psi_ab
-        db_b = digamma(b + ux) - psi_abx1 - digamma(b) + psi_ab
-        d_r = ((digamma(r + ux) - digamma(r))[ix] + np.log(alpha)
-               - w_a * log_aT[iT] - w_b * log_atx[itx])
-        d_alpha = r / alpha - rx * (w_a / (alpha + data.uT)[iT] + w_b / (alpha + data.utx)[itx])
-        d_a = w_a * da_a[ix] + w_b * da_b[ix]
-        d_b = w_a * db_a[ix] + w_b * db_b[ix]
-        grad = np.array([dot(wt, d_r) * r, dot(wt, d_alpha) * alpha, dot(wt, d_a) * a,
-                         dot(wt, d_b) * b])
-        return ll, grad
-
-    def _p_alive(self, x: np.ndarray, tx: np.ndarray, t_cal: np.ndarray) -> np.ndarray:
-        """P(alive at T | x, t_x, T) for every customer, one-time buyers included."""
-        p = self._params()
-        r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
-        log_odds = (np.log(a) - np.log(b + x)
-                    + (r + x) * np.log1p((t_cal - tx) / (alpha + tx)))
-        return expit(-log_odds)
-
-    def p_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
-        """P(alive at T | x, t_x, T); below 1 for one-time buyers too."""
-        x, tx, t_cal = check_rfm(frequency, recency, T)
-        return self._p_alive(x, tx, t_cal)
+    _flips_extra = 1  # the likelihood and every prediction of BG/NBD follow from it

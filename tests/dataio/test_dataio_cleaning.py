@@ -100,7 +100,7 @@ def test_impossible_dates_are_refused(text):
 
 def test_a_cell_kehu_exported_comes_back_as_it_went_out():
     from kehu.dataio.cleaning import text
-    from kehu.dataio.export import neutralise
+    from kehu.dataio.normalise import guard_formula
 
     for value in ("+86 138 0000 0040", "-Minus公司", "=SUM(A1)", "@home", "plain", "'quoted"):
-        assert text(neutralise(value)) == value
+        assert text(guard_formula(value)) == value

@@ -10,7 +10,8 @@ from openpyxl import load_workbook
 
 from kehu.audit.models import AuditEvent
 from kehu.customers.services import create_customer, create_transaction
-from kehu.dataio.export import export, neutralise
+from kehu.dataio.export import export
+from kehu.dataio.normalise import guard_formula
 
 pytestmark = pytest.mark.django_db
 
@@ -86,8 +87,8 @@ def test_formula_cells_come_out_inert(tmp_path, users, fmt):
     assert names == ["'" + t for t in FORMULAS]
 
 
-def test_neutralise_leaves_ordinary_values_alone():
-    assert neutralise("上海") == "上海"
-    assert neutralise("a=b") == "a=b"
-    assert neutralise(-5) == -5
-    assert neutralise("-5") == "'-5"
+def test_the_formula_guard_leaves_ordinary_values_alone():
+    assert guard_formula("上海") == "上海"
+    assert guard_formula("a=b") == "a=b"
+    assert guard_formula(-5) == -5
+    assert guard_formula("-5") == "'-5"

@@ -38,7 +38,7 @@ from kehu.core.permissions import CHANGE, VIEW
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Customer
-from kehu.dataio.export import neutralise
+from kehu.dataio.normalise import guard_formula
 from kehu.sales.models import ActivityKind
 
 
@@ -239,7 +239,7 @@ def export_table(request: HttpRequest, table: str) -> HttpResponse:
     writer = csv.writer(buffer)
     writer.writerow([str(h) for h in data["headings"]])
     for row in data["rows"]:
-        writer.writerow([neutralise(str(c)) if isinstance(c, str) else
+        writer.writerow([guard_formula(str(c)) if isinstance(c, str) else
                          (str(c) if isinstance(c, Decimal) else c) for c in row])
     record(request.user, "value.export", ip=client_ip(request), via="web",
            detail={"table": table, "rows": len(data["rows"]), "refresh": run.pk})

@@ -45,15 +45,7 @@ def text(value: Any) -> str:
         return str(int(value))
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
-    result = str(value).strip()
-    if result[:1] == "'" and result[1:2] in _NEUTRALISED:
-        # The apostrophe kehu's export puts before =, +, - and @ so that a spreadsheet
-        # does not run the cell: an exported file comes back as it went out.
-        result = result[1:]
-    return result
-
-
-_NEUTRALISED = ("=", "+", "-", "@")
+    return normalise.unguard_formula(str(value).strip())
 
 
 def parse_date(value: Any) -> dt.date:
@@ -171,8 +163,7 @@ def _parse_number_text(raw: str) -> Decimal:
     """A number as people type it: 1234.5, 1,234.50, ¥12, 12元, -¥3, full-width digits.
     Anything else is refused rather than guessed at (12,50 is not 1250)."""
     text_ = normalise.halfwidth(raw).strip().replace("￥", "¥")
-    if text_[:1] == "'" and text_[1:2] in ("+", "-"):
-        text_ = text_[1:]  # a negative amount as kehu's export writes it ('-20.00)
+    text_ = normalise.unguard_formula(text_)  # '-20.00, a negative amount as exported
     if not _STRICT_NUMBER.fullmatch(text_):
         money = _MONEY.fullmatch(text_)
         body = money[2] if money else ""

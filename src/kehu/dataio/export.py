@@ -26,16 +26,10 @@ from kehu.audit.services import record
 from kehu.core.errors import ServiceError
 from kehu.core.permissions import EXPORT, restrict
 from kehu.customers.models import SENSITIVE_CUSTOMER_FIELDS, Customer, Transaction
+from kehu.dataio import normalise
 
 FORMATS = ("csv", "xlsx")
-_DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
-
-def neutralise(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula, made inert with a leading quote."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS_START):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)
@@ -98,7 +92,7 @@ def _cell(value: Any) -> Any:
         if timezone.is_aware(value):
             value = timezone.localtime(value).replace(tzinfo=None)
         return value.replace(microsecond=0)
-    return neutralise(value)
+    return normalise.guard_formula(value)
 
 
 def _rows(queryset: QuerySet, columns: list[Column]) -> Iterator[list[Any]]:
@@ -136,7 +130,7 @@ def _write_csv(path: Path, headers: list[str], rows: Iterable[list[Any]]) -> int
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow([neutralise(h) for h in headers])
+        writer.writerow([normalise.guard_formula(h) for h in headers])
         for row in rows:
             writer.writerow([_csv_text(v) for v in row])
             count += 1
@@ -169,7 +163,7 @@ def _write_xlsx(path: Path, headers: list[str], rows: Iterable[list[Any]]) -> in
             out.append(cell)
         return out
 
-    ws.append(cells([neutralise(h) for h in headers]))
+    ws.append(cells([normalise.guard_formula(h) for h in headers]))
     for row in rows:
         ws.append(cells(row))
         count += 1

@@ -101,3 +101,20 @@ def words(value: str) -> str:
             text = text[: -len(suffix)].rstrip()
             break
     return text
+
+
+# Cells a spreadsheet would run as a formula start with one of these; kehu's export puts a
+# quote before them (CSV and XLSX alike) and its import takes that quote off again.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_formula(value):
+    """Text a spreadsheet would run as a formula, made inert with a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def unguard_formula(text: str) -> str:
+    """The text guard_formula was given back (a file exported by kehu imports unchanged)."""
+    return text[1:] if text[:1] == "'" and text[1:].startswith(FORMULA_START) else text

@@ -31,7 +31,6 @@ from kehu.dataio import normalise
 FORMATS = ("csv", "xlsx")
 
 
-
 @dataclass(frozen=True)
 class Column:
     name: str

@@ -7,6 +7,7 @@ option; the message names file, line and column), 1 the data do not fit the mode
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -158,8 +159,6 @@ def _load(steps: _Steps, file: Path, customer_col: str, date_col: str, amount_co
 
 def _check_out(out: Path) -> None:
     """--out must be a file kehu may create or replace: not a folder, not a device."""
-    import os
-
     if out.is_dir():
         raise InputError(out, "--out is a folder; give the name of the CSV file to write")
     if out.exists() and not out.is_file():

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Path, Router, Schema, Status
 from ninja.errors import HttpError
 
+from kehu.accounts import policy
 from kehu.analytics import selectors, services
 from kehu.analytics.rules import STATES
 from kehu.api.schemas import MAX_ID, errors
@@ -102,7 +103,7 @@ class JobOut(Schema):
 
 
 def _run(request: HttpRequest):
-    if not selectors.may_see_dashboard(request.auth):
+    if not policy.may_see_value_dashboard(request.auth):
         raise NotPermitted(_("Value reports are for managers, analysts, marketing and "
                              "administrators."))
     run = selectors.latest_refresh()
@@ -168,7 +169,7 @@ def _job(job) -> dict[str, Any]:
 def refresh_job(request: HttpRequest, job_id: IdPath):
     """A refresh job you started (admins: any)."""
     job = jobs.Job.objects.get(pk=job_id, kind=services.REFRESH_JOB)
-    if job.user_id != request.auth.pk and not request.auth.is_kehu_admin:
+    if not policy.may_see_job(request.auth, job.user_id):
         raise jobs.Job.DoesNotExist
     return _job(job)
 

@@ -1,6 +1,6 @@
-from kehu.analytics.selectors import may_see_dashboard
+from kehu.accounts import policy
 
 
 def value_menu(request):
     user = getattr(request, "user", None)
-    return {"nav_value": bool(user is not None and may_see_dashboard(user))}
+    return {"nav_value": bool(user is not None and policy.may_see_value_dashboard(user))}

@@ -42,10 +42,10 @@ from kehu.analytics.replay import History, month_ends
 from kehu.audit.services import record
 from kehu.core.bulk import write_rows
 from kehu.core.errors import ServiceError
+from kehu.customers import invariants
 from kehu.customers.models import (
     Customer,
     LifecycleState,
-    LifecycleTransition,
     Transaction,
     TransitionSource,
 )
@@ -556,32 +556,27 @@ class _Refresh:
         run.save()
 
     def apply_states(self, base, s) -> list[str]:
-        """Set the states behaviour decides, with a transition and its reason for each
-        change. Returns every customer's state after the refresh."""
+        """Set the states behaviour decides, each change with its transition, reason, new
+        version and history row (kehu.customers.invariants). Returns every customer's state
+        after the refresh; one changed by hand since the base was read keeps that state."""
         current = base["state"]
         out = list(current)
-        changes: dict[str, list[int]] = {}
-        transitions = []
-        at = connection.ops.adapt_datetimefield_value(timezone.now())
+        changes = []
         for i, pk in enumerate(base["id"].tolist()):
             code = int(s["derived"][i])
             if code == rules.NO_PURCHASE or current[i] in MANUAL_STICKY:
                 continue
             new = STATE_VALUES[rules.STATES[code]]
-            if new == current[i]:
-                continue
-            out[i] = new
-            changes.setdefault(new, []).append(pk)
-            transitions.append((pk, current[i], new, at, None,
-                                self.reason(rules.STATES[code], s, i)[:300],
-                                TransitionSource.DERIVED.value))
-        for state, pks in changes.items():
-            for start in range(0, len(pks), WRITE_CHUNK):
-                Customer.objects.filter(pk__in=pks[start:start + WRITE_CHUNK]).update(
-                    lifecycle_state=state)
-        write_rows(LifecycleTransition._meta.db_table,
-                   ["customer_id", "from_state", "to_state", "at", "by_id", "reason", "source"],
-                   transitions, plain=True)
+            if new != current[i]:
+                changes.append((pk, current[i], new, self.reason(rules.STATES[code], s, i)))
+        moved = set(invariants.set_states(
+            changes, source=TransitionSource.DERIVED,
+            history_reason=_("Lifecycle state derived by the value refresh of %(date)s")
+            % {"date": self.as_of.isoformat()}))
+        place = {pk: i for i, pk in enumerate(base["id"].tolist())} if moved else {}
+        for pk, _old, new, _why in changes:
+            if pk in moved:
+                out[place[pk]] = new
         return out
 
     def reason(self, state: str, s, i: int) -> str:

@@ -15,7 +15,7 @@ import numpy as np
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from kehu.accounts.models import Role
+from kehu.accounts.permissions import VIEW, customer_filter
 from kehu.analytics import rules
 from kehu.analytics.models import (
     SEGMENT_SHORT,
@@ -28,23 +28,12 @@ from kehu.analytics.models import (
     ValueSegment,
     ValueSettings,
 )
-from kehu.core.permissions import VIEW, customer_filter
 from kehu.customers.models import Customer
 from kehu.value.markov import MarkovChain
 
-DASHBOARD_ROLES = {Role.ADMIN, Role.MANAGER, Role.ANALYST, Role.MARKETING}
 FORECAST_MONTHS = 12
 WHALE_POINTS = 101
 SCATTER_POINTS = 1500
-
-
-def may_see_dashboard(user) -> bool:
-    return bool(user.is_authenticated and (user.is_kehu_admin or user.role in DASHBOARD_ROLES))
-
-
-def may_refresh(user) -> bool:
-    """Analysts run the refresh from the UI; admins too."""
-    return bool(user.is_authenticated and (user.is_kehu_admin or user.role == Role.ANALYST))
 
 
 def latest_refresh() -> ValueRefresh | None:

@@ -12,14 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from kehu.accounts import policy
 from kehu.accounts.models import User
+from kehu.accounts.permissions import CHANGE, VIEW, can
 from kehu.analytics.models import ActivityCost, Referral, SegmentAction, ValueSettings
-from kehu.analytics.selectors import may_refresh
 from kehu.audit.services import record
 from kehu.core import jobs
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.core.models import Job, JobStatus
-from kehu.core.permissions import CHANGE, VIEW, can
 from kehu.customers.models import Customer
 
 REFRESH_JOB = "value.refresh"
@@ -41,7 +41,7 @@ def running_refresh() -> Job | None:
 
 def start_refresh(user: User) -> Job:
     """Refresh every customer's value in the background; one refresh at a time."""
-    if not may_refresh(user):
+    if not policy.may_refresh_value(user):
         raise NotPermitted(_("Only analysts and administrators may refresh customer value."))
     jobs.reap_interrupted()
     with transaction.atomic():
@@ -54,7 +54,7 @@ def start_refresh(user: User) -> Job:
 
 
 def _admin(user: User) -> None:
-    if not user.is_kehu_admin:
+    if not policy.may_change_settings(user):
         raise NotPermitted(_("Only administrators may change the value settings."))
 
 

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kehu.accounts import policy
+from kehu.accounts.permissions import CHANGE, VIEW
 from kehu.analytics import rules, selectors, services
 from kehu.analytics.forms import (
     SETTINGS_FIELDS,
@@ -34,7 +36,6 @@ from kehu.analytics.models import (
 from kehu.audit.services import record
 from kehu.core import jobs
 from kehu.core.errors import ServiceError
-from kehu.core.permissions import CHANGE, VIEW
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Customer
@@ -43,7 +44,7 @@ from kehu.sales.models import ActivityKind
 
 
 def _dashboard_user(request: HttpRequest) -> None:
-    if not selectors.may_see_dashboard(request.user):
+    if not policy.may_see_value_dashboard(request.user):
         raise PermissionDenied
 
 
@@ -180,7 +181,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     run = selectors.latest_refresh()
     job = services.running_refresh()
     context = {"nav": "value", "run": run, "job": jobs.overlay(job) if job else None,
-               "may_refresh": selectors.may_refresh(user),
+               "may_refresh": policy.may_refresh_value(user),
                "stale": selectors.is_stale(run), "settings": ValueSettings.current()}
     if run is not None:
         data = tables(user, run)
@@ -257,7 +258,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     current = ValueSettings.current()
     form = ValueSettingsForm(instance=current)
     if request.method == "POST":
-        if not user.is_kehu_admin:
+        if not policy.may_change_settings(user):
             raise PermissionDenied
         form = ValueSettingsForm(request.POST, instance=ValueSettings.current())
         if form.is_valid():
@@ -279,7 +280,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     run = selectors.latest_refresh()
     return render(request, "analytics/settings.html", {
         "nav": "value", "form": form, "costs": cost_rows, "actions": actions,
-        "editable": user.is_kehu_admin, "run": run, "stale": selectors.is_stale(run),
+        "editable": policy.may_change_settings(user), "run": run, "stale": selectors.is_stale(run),
         "models": _fitted(run)})
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from kehu.accounts import policy
 from kehu.audit.models import AuditEvent
 
 
 def audit_events(user, *, username: str = "", action: str = "", customer_id: int | None = None,
                  date_from=None, date_to=None) -> QuerySet[AuditEvent]:
-    if not getattr(user, "is_kehu_admin", False):
+    if not policy.may_read_audit_log(user):
         return AuditEvent.objects.none()
     qs = AuditEvent.objects.all()
     if username:

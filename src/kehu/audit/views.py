@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.accounts import policy
 from kehu.audit.selectors import audit_events
 from kehu.core.pagination import keyset_page
 
@@ -42,7 +43,7 @@ class AuditFilterForm(forms.Form):
 
 @login_required
 def events(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_kehu_admin:
+    if not policy.may_read_audit_log(request.user):
         raise Http404
     form = AuditFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}

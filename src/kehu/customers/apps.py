@@ -15,6 +15,15 @@ def _ensure_search_index(sender, using, **kwargs):
         search_index.install(connections[using])
 
 
+def _follow_owner(sender, user, actor, **kwargs) -> int:
+    from django.utils.translation import gettext as _
+
+    from kehu.customers import invariants
+
+    return invariants.follow_owner_team(user.pk, by=actor, reason=_("The owner moved to "
+                                                                    "another team"))
+
+
 class CustomersConfig(AppConfig):
     name = "kehu.customers"
     label = "customers"
@@ -24,3 +33,6 @@ class CustomersConfig(AppConfig):
         post_migrate.connect(
             _ensure_search_index, sender=self, dispatch_uid="kehu.customers.search_index"
         )
+        from kehu.accounts.signals import user_moved_team
+
+        user_moved_team.connect(_follow_owner, dispatch_uid="kehu.customers.follow_owner")

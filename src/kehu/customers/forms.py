@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts.models import Role, Team, User
+from kehu.accounts import policy
+from kehu.accounts.models import Team, User
 from kehu.analytics.models import Quadrant, ValueSegment
 from kehu.core.errors import ServiceError
 from kehu.customers.models import (
+    CONTACT_FIELDS,
+    CUSTOMER_FIELDS,
     SENSITIVE_CONTACT_FIELDS,
     SENSITIVE_CUSTOMER_FIELDS,
     Contact,
@@ -23,7 +25,6 @@ from kehu.customers.models import (
     TransactionKind,
 )
 from kehu.customers.selectors import SORTS, CustomerFilters
-from kehu.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS
 from kehu.sales.models import ActivityKind
 
 # The four groups of the customer data card (客户资料卡), in the order the card shows them.
@@ -69,16 +70,6 @@ def apply_service_error(form: forms.BaseForm, error: Exception) -> None:
         raise error
 
 
-def assignable_owners(user) -> QuerySet[User]:
-    """Users this user may make responsible for a customer."""
-    qs = User.objects.filter(is_active=True).select_related("team")
-    if user.is_kehu_admin:
-        return qs
-    if user.role == Role.MANAGER and user.team_id:
-        return qs.filter(team_id=user.team_id)
-    return qs.filter(pk=user.pk)
-
-
 def name_blank_choices(form: forms.BaseForm) -> None:
     """Say "(not set)" where Django's selects offer "---------" for an empty choice."""
     for field in form.fields.values():
@@ -120,7 +111,7 @@ class CustomerForm(forms.ModelForm):
             self.fields["version"].initial = self.instance.version
         if with_owner:
             self.fields["owner"] = forms.ModelChoiceField(
-                label=_("Owner"), queryset=assignable_owners(user), initial=user.pk,
+                label=_("Owner"), queryset=policy.assignable_owners(user), initial=user.pk,
                 help_text=_("The person responsible for this customer (专人负责)."))
         name_blank_choices(self)
 
@@ -152,7 +143,7 @@ class OwnerForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_owners(user)
+        self.fields["owner"].queryset = policy.assignable_owners(user)
 
 
 class ContactForm(forms.ModelForm):

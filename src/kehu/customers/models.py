@@ -63,8 +63,12 @@ class Customer(VersionedModel):
     kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices,
                             default=CustomerKind.ORGANISATION)
     name = models.CharField(_("name"), max_length=200)
+    # The customer's id in another system (ERP, shop). Unique among the customers a user
+    # may see, not across the firm: refusing an id held in another team's scope would tell
+    # the user which ids other teams hold. Two customers with one id are a duplicate pair
+    # for someone who sees both (kehu.dataio.dedup).
     external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True,
-                                   unique=True)
+                                   db_index=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     mobile = models.CharField(_("mobile"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -168,6 +172,16 @@ class Customer(VersionedModel):
         return self.name
 
 
+# Fields a user edits on the card; management fields (owner, state, version …) have their
+# own services so that each change is recorded with its meaning.
+CUSTOMER_FIELDS = tuple(
+    f.name for f in Customer._meta.concrete_fields
+    if f.editable and f.name not in {
+        "id", "owner", "team", "lifecycle_state", "version", "created_at", "updated_at",
+        "created_by", "updated_by", "search_text",
+    }
+)
+
 SENSITIVE_CUSTOMER_FIELDS = (
     "credit_rating", "credit_limit", "credit_incidents", "overdue_amount",
     "legal_rep_personality", "legal_rep_interests", "legal_rep_birth_year",
@@ -209,6 +223,8 @@ class Contact(VersionedModel):
         return self.name
 
 
+CONTACT_FIELDS = ("name", "title", "phone", "email", "decision_role", "is_primary", "notes",
+                  "personal_interests", "birthday")
 SENSITIVE_CONTACT_FIELDS = ("personal_interests", "birthday")
 
 

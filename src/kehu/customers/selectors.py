@@ -13,8 +13,8 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from kehu.accounts.permissions import VIEW, restrict
 from kehu.core.pagination import Page, keyset_page
-from kehu.core.permissions import VIEW, restrict
 from kehu.customers.models import (
     SENSITIVE_CONTACT_FIELDS,
     SENSITIVE_CUSTOMER_FIELDS,

@@ -3,6 +3,7 @@ and in the audit log. Views, the API, the CLI and the demo loader all call these
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -13,44 +14,28 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.accounts import policy
 from kehu.accounts.models import User
+from kehu.accounts.permissions import CHANGE, DELETE, VIEW, can
 from kehu.audit.services import record
-from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
-from kehu.core.permissions import CHANGE, DELETE, VIEW, can, has_action
+from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.versions import check_version
+from kehu.customers import invariants
+from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import (
+    CONTACT_FIELDS,
+    CUSTOMER_FIELDS,
     SENSITIVE_CONTACT_FIELDS,
     SENSITIVE_CUSTOMER_FIELDS,
     Contact,
     Customer,
     LifecycleState,
-    LifecycleTransition,
-    OwnerAssignment,
     Product,
     Transaction,
     TransactionKind,
     TransactionLine,
     TransitionSource,
 )
-from kehu.customers.search import search_text
-
-# Fields a user edits on the card; management fields (owner, state, version...) have their
-# own services so that each change is recorded with its meaning.
-CUSTOMER_FIELDS = tuple(
-    f.name for f in Customer._meta.concrete_fields
-    if f.editable and f.name not in {
-        "id", "owner", "team", "lifecycle_state", "version", "created_at", "updated_at",
-        "created_by", "updated_by", "search_text",
-    }
-)
-CONTACT_FIELDS = ("name", "title", "phone", "email", "decision_role", "is_primary", "notes",
-                  "personal_interests", "birthday")
-
-
-def _refresh_search_text(customer: Customer) -> None:
-    customer.search_text = search_text(
-        name=customer.name, phones=(customer.phone, customer.mobile), email=customer.email,
-        external_id=customer.external_id,
-    )
 
 
 def _check_sensitive(user: User, data: Mapping[str, Any], sensitive: Iterable[str]) -> None:
@@ -59,6 +44,12 @@ def _check_sensitive(user: User, data: Mapping[str, Any], sensitive: Iterable[st
     for field in sensitive:
         if field in data:
             raise NotPermitted(_("You may not see or change this field."), field=field)
+
+
+def _check_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ServiceError(_("Unknown field."), field=sorted(unknown)[0])
 
 
 def _clean(obj, exclude: Iterable[str] = ()) -> None:
@@ -72,71 +63,60 @@ def _clean(obj, exclude: Iterable[str] = ()) -> None:
     obj.full_clean(exclude=list(exclude), validate_unique=True)
 
 
+def check_external_id(user: User, customer: Customer) -> None:
+    """An external id is unique among the customers the user may see. Customers outside
+    their scope are not consulted, so that the answer never tells which ids they hold."""
+    if not customer.external_id:
+        return
+    taken = customer_selectors.customers(user, VIEW).filter(
+        external_id=customer.external_id).exclude(pk=customer.pk).first()
+    if taken is not None:
+        raise ValidationError({"external_id": _(
+            "Customer “%(name)s” already has external id “%(id)s”.")
+            % {"name": taken.name, "id": customer.external_id}})
+
+
 def _display(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, User):
+        return value.username
     return value
-
-
-@transaction.atomic
-def may_create_customers(user: User) -> bool:
-    """Those who may change customers may create them (admins, managers, sales)."""
-    return has_action(user, CHANGE)
-
-
-def create_customer(user: User, data: Mapping[str, Any], *, owner: User | None = None,
-                    state: str = LifecycleState.POTENTIAL, ip: str | None = None,
-                    via: str = "web") -> Customer:
-    if not may_create_customers(user):
-        raise NotPermitted(_("Your role may look at customers but not create them."))
-    _check_sensitive(user, data, SENSITIVE_CUSTOMER_FIELDS)
-    unknown = set(data) - set(CUSTOMER_FIELDS)
-    if unknown:
-        raise ServiceError(_("Unknown field."), field=sorted(unknown)[0])
-    owner = owner or user
-    if not owner.is_active:
-        raise ServiceError(_("The owner must be an active user."), field="owner")
-    if not (user.is_kehu_admin or owner == user or
-            (user.role == "manager" and owner.team_id == user.team_id)):
-        raise NotPermitted(_("You may only assign customers to yourself or your team."),
-                           field="owner")
-    customer = Customer(owner=owner, team_id=owner.team_id, lifecycle_state=state,
-                        created_by=user, updated_by=user, **data)
-    if customer.external_id == "":
-        customer.external_id = None
-    _refresh_search_text(customer)
-    _clean(customer)
-    customer._change_reason = _("Created")
-    customer._history_user = user
-    customer.save()
-    now = timezone.now()
-    OwnerAssignment.objects.create(customer=customer, owner=owner, started_at=now,
-                                   assigned_by=user, reason=_("Created"))
-    LifecycleTransition.objects.create(customer=customer, from_state="", to_state=state, at=now,
-                                       by=user, reason=_("Created"),
-                                       source=TransitionSource.MANUAL)
-    record(user, "customer.create", obj=customer, ip=ip, via=via)
-    return customer
 
 
 def _locked(model, pk: int):
     return model.objects.select_for_update().get(pk=pk)
 
 
-def _check_version(obj, expected_version: int | None, what: str) -> None:
-    if expected_version is None or int(expected_version) == obj.version:
-        return
-    changed_by = None
-    last = obj.history.order_by("-history_date").select_related("history_user").first()
-    if last is not None and last.history_user is not None:
-        changed_by = str(last.history_user)
-    raise StaleVersion(
-        _("This %(what)s was changed by %(user)s since you opened it. Reload to see their "
-          "changes, then make yours again.") % {"what": what, "user": changed_by or _("someone")},
-        current_version=obj.version, changed_by=changed_by,
-    )
+# Customers ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def create_customer(user: User, data: Mapping[str, Any], *, owner: User | None = None,
+                    state: str = LifecycleState.POTENTIAL, ip: str | None = None,
+                    via: str = "web") -> Customer:
+    if not policy.may_create_customers(user):
+        raise NotPermitted(_("Your role may look at customers but not create them."))
+    _check_sensitive(user, data, SENSITIVE_CUSTOMER_FIELDS)
+    _check_fields(data, CUSTOMER_FIELDS)
+    owner = owner or user
+    if not owner.is_active:
+        raise ServiceError(_("The owner must be an active user."), field="owner")
+    if not policy.may_assign_owner(user, owner):
+        raise NotPermitted(_("You may only assign customers to yourself or your team."),
+                           field="owner")
+    if state not in LifecycleState.values:
+        raise ServiceError(_("Unknown lifecycle state."), field="state")
+    customer = Customer(owner=owner, team_id=owner.team_id, lifecycle_state=state,
+                        created_by=user, updated_by=user, **data)
+    if customer.external_id == "":
+        customer.external_id = None
+    _clean(customer)
+    check_external_id(user, customer)
+    [customer] = invariants.insert([customer], by=user, reason=_("Created"))
+    record(user, "customer.create", obj=customer, ip=ip, via=via)
+    return customer
 
 
 @transaction.atomic
@@ -146,33 +126,24 @@ def update_customer(user: User, customer: Customer, data: Mapping[str, Any], *,
     if not can(user, CHANGE, customer):
         raise NotPermitted(_("You may not change this customer."))
     _check_sensitive(user, data, SENSITIVE_CUSTOMER_FIELDS)
-    unknown = set(data) - set(CUSTOMER_FIELDS)
-    if unknown:
-        raise ServiceError(_("Unknown field."), field=sorted(unknown)[0])
+    _check_fields(data, CUSTOMER_FIELDS)
     current = _locked(Customer, customer.pk)
-    _check_version(current, expected_version, _("customer"))
-    changes = {}
+    check_version(current, expected_version, _("customer"))
+    # The edited values are cleaned and validated on a copy; invariants.apply then compares
+    # them with the saved ones.
+    candidate = copy.copy(current)
     for field, value in data.items():
-        if field == "external_id" and value == "":
-            value = None
-        old = getattr(current, field)
-        if old != value:
-            changes[field] = (old, value)
-            setattr(current, field, value)
-    if not changes:
-        return current
-    _refresh_search_text(current)
-    _clean(current)
-    current.version += 1
-    current.updated_by = user
-    current._change_reason = _("Edited")
-    current._history_user = user
-    current.save()
-    record(user, "customer.update", obj=current, ip=ip, via=via, detail={
-        "fields": sorted(changes),
-        "changes": {f: [_display(o), _display(n)] for f, (o, n) in changes.items()
-                    if f not in SENSITIVE_CUSTOMER_FIELDS},
-    })
+        setattr(candidate, field, None if field == "external_id" and value == "" else value)
+    _clean(candidate)
+    check_external_id(user, candidate)
+    cleaned = {field: getattr(candidate, field) for field in data}
+    [changes] = invariants.apply([(current, cleaned)], by=user, reason=_("Edited"))
+    if changes:
+        record(user, "customer.update", obj=current, ip=ip, via=via, detail={
+            "fields": sorted(changes),
+            "changes": {f: [_display(o), _display(n)] for f, (o, n) in changes.items()
+                        if f not in SENSITIVE_CUSTOMER_FIELDS},
+        })
     return current
 
 
@@ -184,54 +155,35 @@ def change_owner(user: User, customer: Customer, new_owner: User, *, reason: str
         raise NotPermitted(_("You may not change this customer."))
     if not new_owner.is_active:
         raise ServiceError(_("The owner must be an active user."), field="owner")
-    same_team = new_owner.team_id == user.team_id
-    if not user.is_kehu_admin and not (user.role == "manager" and same_team):
+    if not policy.may_reassign_customers(user) or not policy.may_assign_owner(user, new_owner):
         raise NotPermitted(_("Only a manager of the new owner's team or an admin may reassign "
                              "customers."), field="owner")
     current = _locked(Customer, customer.pk)
-    _check_version(current, expected_version, _("customer"))
-    if current.owner_id == new_owner.pk:
-        return current
-    now = timezone.now()
-    OwnerAssignment.objects.filter(customer=current, ended_at__isnull=True).update(ended_at=now)
-    OwnerAssignment.objects.create(customer=current, owner=new_owner, started_at=now,
-                                   assigned_by=user, reason=reason)
+    check_version(current, expected_version, _("customer"))
     old_owner = current.owner
-    current.owner = new_owner
-    current.team_id = new_owner.team_id
-    current.version += 1
-    current.updated_by = user
-    current._change_reason = reason or _("Owner changed")
-    current._history_user = user
-    current.save()
-    record(user, "customer.owner", obj=current, ip=ip, via=via, detail={
-        "from": old_owner.username, "to": new_owner.username, "reason": reason})
+    [changes] = invariants.apply([(current, {"owner": new_owner})], by=user,
+                                 reason=reason or _("Owner changed"))
+    if changes:
+        record(user, "customer.owner", obj=current, ip=ip, via=via, detail={
+            "from": old_owner.username, "to": new_owner.username, "reason": reason})
     return current
 
 
 @transaction.atomic
 def set_lifecycle_state(user: User | None, customer: Customer, state: str, *, reason: str = "",
-                        source: str = TransitionSource.MANUAL, at: datetime | None = None,
-                        ip: str | None = None, via: str = "web") -> Customer:
+                        source: str = TransitionSource.MANUAL, ip: str | None = None,
+                        via: str = "web") -> Customer:
     if state not in LifecycleState.values:
         raise ServiceError(_("Unknown lifecycle state."), field="state")
     if user is not None and not can(user, CHANGE, customer):
         raise NotPermitted(_("You may not change this customer."))
     current = _locked(Customer, customer.pk)
-    if current.lifecycle_state == state:
-        return current
-    LifecycleTransition.objects.create(customer=current, from_state=current.lifecycle_state,
-                                       to_state=state, at=at or timezone.now(), by=user,
-                                       reason=reason, source=source)
     old = current.lifecycle_state
-    current.lifecycle_state = state
-    current.version += 1
-    current.updated_by = user
-    current._change_reason = reason or _("Lifecycle state changed")
-    current._history_user = user
-    current.save()
-    record(user, "customer.lifecycle", obj=current, ip=ip, via=via,
-           detail={"from": old, "to": state, "reason": reason})
+    [changes] = invariants.apply([(current, {"lifecycle_state": state})], by=user,
+                                 reason=reason or _("Lifecycle state changed"), source=source)
+    if changes:
+        record(user, "customer.lifecycle", obj=current, ip=ip, via=via,
+               detail={"from": old, "to": state, "reason": reason})
     return current
 
 
@@ -240,13 +192,12 @@ def delete_customer(user: User, customer: Customer, *, ip: str | None = None,
                     via: str = "web") -> None:
     if not can(user, DELETE, customer):
         raise NotPermitted(_("You may not delete this customer."))
-    if customer.transactions.exists():
+    current = _locked(Customer, customer.pk)
+    if current.transactions.exists():
         raise ServiceError(_("This customer has transactions and cannot be deleted; set its "
                              "state to churned or non-customer instead."))
-    record(user, "customer.delete", obj=customer, ip=ip, via=via, detail={"name": customer.name})
-    customer._change_reason = _("Deleted")
-    customer._history_user = user
-    customer.delete()
+    record(user, "customer.delete", obj=current, ip=ip, via=via, detail={"name": current.name})
+    invariants.remove([current], by=user, reason=_("Deleted"))
 
 
 def record_customer_view(user: User, customer: Customer, *, ip: str | None = None,
@@ -270,9 +221,8 @@ def confirm_customer_data(user: User, customer: Customer, *, ip: str | None = No
     current = _locked(Customer, customer.pk)
     now = timezone.now()
     current.confirmed_at, current.confirmed_by = now, user
-    current._change_reason = _("Data confirmed")
-    current._history_user = user
-    current.save(update_fields=["confirmed_at", "confirmed_by"])
+    invariants.touch(current, by=user, reason=_("Data confirmed"),
+                     fields=["confirmed_at", "confirmed_by"], at=now)
     closed = Activity.objects.filter(customer=current, kind=ActivityKind.TASK,
                                      origin=STALE_DATA_ORIGIN, done_at__isnull=True
                                      ).update(done_at=now, done_by=user)
@@ -293,9 +243,7 @@ def create_contact(user: User, customer: Customer, data: Mapping[str, Any], *,
     if not can(user, CHANGE, customer):
         raise NotPermitted(_("You may not change this customer."))
     _check_sensitive(user, data, SENSITIVE_CONTACT_FIELDS)
-    unknown = set(data) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ServiceError(_("Unknown field."), field=sorted(unknown)[0])
+    _check_fields(data, CONTACT_FIELDS)
     contact = Contact(customer=customer, **data)
     _clean(contact, exclude=["customer"])
     contact._change_reason = _("Created")
@@ -312,11 +260,9 @@ def update_contact(user: User, contact: Contact, data: Mapping[str, Any], *,
     if not can(user, CHANGE, contact.customer):
         raise NotPermitted(_("You may not change this customer."))
     _check_sensitive(user, data, SENSITIVE_CONTACT_FIELDS)
-    unknown = set(data) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ServiceError(_("Unknown field."), field=sorted(unknown)[0])
+    _check_fields(data, CONTACT_FIELDS)
     current = _locked(Contact, contact.pk)
-    _check_version(current, expected_version, _("contact"))
+    check_version(current, expected_version, _("contact"))
     changed = [f for f, v in data.items() if getattr(current, f) != v]
     if not changed:
         return current

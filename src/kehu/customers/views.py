@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.models import Role, Team, User
+from kehu.accounts import policy
+from kehu.accounts.models import Team, User
+from kehu.accounts.permissions import CHANGE, CONTRIBUTE, DELETE, VIEW, can
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
-from kehu.core.permissions import CHANGE, CONTRIBUTE, DELETE, EXPORT, VIEW, can, has_action
 from kehu.core.requests import client_ip
 from kehu.customers import selectors, services
 from kehu.customers.forms import (
@@ -78,10 +79,6 @@ def _audit(request: HttpRequest) -> dict:
     return {"ip": client_ip(request), "via": "web"}
 
 
-def _can_manage_owner(user) -> bool:
-    return user.is_kehu_admin or user.role == Role.MANAGER
-
-
 # The list ---------------------------------------------------------------------------------
 
 @login_required
@@ -123,8 +120,8 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         })
     context = {
         "form": form, "page": page, "columns": columns, "nav": "customers",
-        "may_export": has_action(request.user, EXPORT),
-        "may_create": services.may_create_customers(request.user),
+        "may_export": policy.may_export(request.user),
+        "may_create": policy.may_create_customers(request.user),
         "filter_query": urlencode(params),
         "first_url": "?" + urlencode({**params, **order}) if cursor else "",
         "next_url": "?" + urlencode({**params, **order, "cursor": page.next_cursor})
@@ -247,7 +244,7 @@ def _render_card(request: HttpRequest, customer: Customer, tab: str, status: int
         "may_change": may_change,
         "may_delete": can(user, DELETE, customer),
         "may_contribute": can(user, CONTRIBUTE, customer),
-        "may_reassign": may_change and _can_manage_owner(user),
+        "may_reassign": may_change and policy.may_reassign_customers(user),
         "lifecycle_form": LifecycleForm(initial={"state": customer.lifecycle_state}),
         "sees_sensitive": user.sees_sensitive,
         "stale": selectors.is_stale(customer),
@@ -287,10 +284,10 @@ def _card_url(customer: Customer, tab: str = "") -> str:
 @login_required
 def customer_create(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not services.may_create_customers(user):
+    if not policy.may_create_customers(user):
         raise PermissionDenied
     form = CustomerForm(request.POST or None, instance=Customer(), user=user,
-                        with_owner=_can_manage_owner(user))
+                        with_owner=policy.may_reassign_customers(user))
     if request.method == "POST" and form.is_valid():
         owner = form.cleaned_data.get("owner") or user
         try:
@@ -381,7 +378,7 @@ def customer_state(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def customer_owner(request: HttpRequest, pk: int) -> HttpResponse:
     customer = _customer(request, pk, CHANGE)
-    if not _can_manage_owner(request.user):
+    if not policy.may_reassign_customers(request.user):
         raise Http404
     form = OwnerForm(request.POST, user=request.user)
     if not form.is_valid():

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from kehu.core.permissions import EXPORT, has_action
-from kehu.dataio.services import importable_kinds
+from kehu.accounts import policy
 
 
 def data_menu(request) -> dict:
@@ -11,7 +10,7 @@ def data_menu(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "nav_may_import": bool(importable_kinds(user)),
-        "nav_may_export": has_action(user, EXPORT),
+        "nav_may_import": bool(policy.importable_kinds(user)),
+        "nav_may_export": policy.may_export(user),
         "nav_privacy": user.is_privacy_officer,
     }

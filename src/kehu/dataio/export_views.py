@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.accounts import policy
+from kehu.accounts.permissions import EXPORT
 from kehu.core.errors import ServiceError
-from kehu.core.permissions import EXPORT, has_action
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.forms import CustomerFilterForm
@@ -34,7 +35,7 @@ def _filters(request: HttpRequest) -> tuple[CustomerFilterForm, customer_selecto
 
 @login_required
 def export_page(request: HttpRequest) -> HttpResponse:
-    if not has_action(request.user, EXPORT):
+    if not policy.may_export(request.user):
         raise Http404
     filter_form, _f = _filters(request)
     return render(request, "dataio/export.html", {
@@ -45,7 +46,7 @@ def export_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def export_download(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not has_action(user, EXPORT):
+    if not policy.may_export(user):
         raise Http404
     form = ExportForm(request.GET)
     if not form.is_valid():

@@ -9,11 +9,10 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from kehu.customers.forms import assignable_owners
+from kehu.accounts import policy
 from kehu.dataio.export import FORMATS
 from kehu.dataio.mapping import FIELDS, REQUIRED, field_label
 from kehu.dataio.models import ImportKind
-from kehu.dataio.services import importable_kinds
 
 
 class UploadForm(forms.Form):
@@ -32,8 +31,9 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, user, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(k, ImportKind(k).label) for k in importable_kinds(user)]
-        self.fields["owner"].queryset = assignable_owners(user)
+        self.fields["kind"].choices = [(k, ImportKind(k).label)
+                                       for k in policy.importable_kinds(user)]
+        self.fields["owner"].queryset = policy.assignable_owners(user)
 
 
 def field_choices(kind: str) -> list[tuple[str, str]]:

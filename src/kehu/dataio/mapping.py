@@ -16,8 +16,14 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from kehu.customers.models import Contact, Customer, Product, Transaction
-from kehu.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS
+from kehu.customers.models import (
+    CONTACT_FIELDS,
+    CUSTOMER_FIELDS,
+    Contact,
+    Customer,
+    Product,
+    Transaction,
+)
 from kehu.dataio.models import ImportKind, ImportMapping
 from kehu.sales.models import Activity
 

@@ -13,6 +13,7 @@ at it any more, so no later relation can be lost to a cascade.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -23,20 +24,20 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from kehu.accounts.models import User
+from kehu.accounts.permissions import CHANGE, DELETE, can
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted, ServiceError
-from kehu.core.permissions import CHANGE, DELETE, can
+from kehu.core.versions import check_version
+from kehu.customers import invariants
 from kehu.customers.models import (
+    CONTACT_FIELDS,
+    CUSTOMER_FIELDS,
     SENSITIVE_CONTACT_FIELDS,
     SENSITIVE_CUSTOMER_FIELDS,
     Contact,
     Customer,
-    LifecycleTransition,
     OwnerAssignment,
-    TransitionSource,
 )
-from kehu.customers.search import search_text
-from kehu.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS, _check_version
 
 # The values a user chooses between; owner and lifecycle state besides the card's fields.
 CUSTOMER_MERGE_FIELDS = (*CUSTOMER_FIELDS, "owner", "lifecycle_state")
@@ -197,8 +198,8 @@ def merge_customers(user: User, survivor: Customer, loser: Customer, *,
                              "to delete the one that goes."))
     take = _choices(take_from_loser, CUSTOMER_MERGE_FIELDS, SENSITIVE_CUSTOMER_FIELDS, user)
     keep, gone = _lock_pair(Customer, survivor, loser)
-    _check_version(keep, survivor_version, _("customer"))
-    _check_version(gone, loser_version, _("customer"))
+    check_version(keep, survivor_version, _("customer"))
+    check_version(gone, loser_version, _("customer"))
     now = timezone.now()
     reason = _("Merged with #%(id)d %(name)s") % {"id": gone.pk, "name": gone.name}
     taken: dict[str, list[Any]] = {}
@@ -207,34 +208,16 @@ def merge_customers(user: User, survivor: Customer, loser: Customer, *,
         if old != new:
             taken[name] = [str(old) if old is not None else None,
                            str(new) if new is not None else None]
-    if "external_id" in taken:
-        # Unique: the other record gives its id up before the survivor takes it.
-        Customer.objects.filter(pk=gone.pk).update(external_id=None)
     moved = move_references(Customer, keep, gone, user)
-    old_owner, old_state = keep.owner_id, keep.lifecycle_state
-    for name in taken:
-        setattr(keep, name, getattr(gone, name))
-    if keep.owner_id != old_owner:
-        keep.team_id = keep.owner.team_id
-        OwnerAssignment.objects.filter(customer=keep, ended_at__isnull=True).update(ended_at=now)
-        OwnerAssignment.objects.create(customer=keep, owner_id=keep.owner_id, started_at=now,
-                                       assigned_by=user, reason=reason)
-    if keep.lifecycle_state != old_state:
-        LifecycleTransition.objects.create(customer=keep, from_state=old_state,
-                                           to_state=keep.lifecycle_state, at=now, by=user,
-                                           reason=reason, source=TransitionSource.MANUAL)
-    keep.search_text = search_text(name=keep.name, phones=(keep.phone, keep.mobile),
-                                   email=keep.email, external_id=keep.external_id)
-    keep.full_clean(exclude=["owner", "team"])
-    keep.version += 1
-    keep.updated_by = user
-    keep._change_reason = reason
-    keep._history_user = user
-    keep.save()
+    values = {name: getattr(gone, name) for name in taken}
+    candidate = copy.copy(keep)
+    for name, value in values.items():
+        setattr(candidate, name, value)
+    candidate.full_clean(exclude=["owner", "team"])
+    invariants.apply([(keep, values)], by=user, reason=reason, at=now, even_if_unchanged=True)
     gone_pk, gone_name = gone.pk, gone.name
-    gone._change_reason = _("Merged into #%(id)d %(name)s") % {"id": keep.pk, "name": keep.name}
-    gone._history_user = user
-    gone.delete()
+    invariants.remove([gone], by=user, reason=_("Merged into #%(id)d %(name)s")
+                      % {"id": keep.pk, "name": keep.name})
     detail = {"survivor": keep.pk, "merged": gone_pk, "merged_name": gone_name,
               "fields_from_merged": sorted(taken), "moved": moved}
     record(user, "customer.merge", obj=keep, ip=ip, via=via, detail=detail)
@@ -255,8 +238,8 @@ def merge_contacts(user: User, survivor: Contact, loser: Contact, *,
         raise NotPermitted(_("You may only merge contacts of customers you may change."))
     take = _choices(take_from_loser, CONTACT_MERGE_FIELDS, SENSITIVE_CONTACT_FIELDS, user)
     keep, gone = _lock_pair(Contact, survivor, loser)
-    _check_version(keep, survivor_version, _("contact"))
-    _check_version(gone, loser_version, _("contact"))
+    check_version(keep, survivor_version, _("contact"))
+    check_version(gone, loser_version, _("contact"))
     taken = sorted(n for n in take if getattr(keep, n) != getattr(gone, n))
     moved = move_references(Contact, keep, gone, user)
     for name in taken:

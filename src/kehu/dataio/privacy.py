@@ -28,12 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
+from kehu.accounts.permissions import PRIVACY, restrict
 from kehu.audit.models import AuditEvent
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted, ServiceError
-from kehu.core.permissions import PRIVACY, restrict
-from kehu.customers.models import Contact, Customer
-from kehu.customers.search import search_text
+from kehu.customers import invariants
+from kehu.customers.models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
 from kehu.dataio.merge import reverse_relations
 from kehu.dataio.models import (
     ContactKey,
@@ -208,8 +208,6 @@ def _blank(model: type[models.Model], name: str) -> Any:
 
 
 def _erased_customer_values(customer_id: int) -> dict[str, Any]:
-    from kehu.customers.services import CUSTOMER_FIELDS
-
     values = {n: _blank(Customer, n) for n in CUSTOMER_FIELDS if n not in CUSTOMER_KEEP}
     values["name"] = _("Erased customer %(id)d") % {"id": customer_id}
     values["external_id"] = None
@@ -217,8 +215,6 @@ def _erased_customer_values(customer_id: int) -> dict[str, Any]:
 
 
 def _erased_contact_values(contact_id: int) -> dict[str, Any]:
-    from kehu.customers.services import CONTACT_FIELDS
-
     values = {n: _blank(Contact, n) for n in CONTACT_FIELDS if n not in CONTACT_KEEP}
     values["name"] = _("Erased contact %(id)d") % {"id": contact_id}
     return values
@@ -289,15 +285,8 @@ def erase_customer(user: User, customer: Customer, *, reference: str = "",
         **(_erased_contact_values(0) | {"name": _("(erased)")}), history_change_reason="")
     _erase_related(Customer, [current], counts)
     values = _erased_customer_values(current.pk)
-    for name, value in values.items():
-        setattr(current, name, value)
-    current.search_text = search_text(name=current.name)
-    current.confirmed_at = current.confirmed_by = None
-    current.version += 1
-    current.updated_by = user
-    current._change_reason = _("Personal data erased")
-    current._history_user = user
-    current.save()
+    invariants.apply([(current, {**values, "confirmed_at": None, "confirmed_by": None})],
+                     by=user, reason=_("Personal data erased"), even_if_unchanged=True)
     counts["history.customer"] = current.history.update(**values, history_change_reason="")
     CustomerKey.objects.filter(customer=current).delete()
     CustomerPair.objects.filter(Q(a=current) | Q(b=current)).delete()

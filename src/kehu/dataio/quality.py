@@ -11,9 +11,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.accounts.permissions import CHANGE, restrict
 from kehu.audit.services import record
 from kehu.core.jobs import Progress
-from kehu.core.permissions import CHANGE, restrict
 from kehu.customers.models import Customer
 from kehu.customers.selectors import stale_q
 from kehu.customers.services import STALE_DATA_ORIGIN

@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts.models import Role
+from kehu.accounts import policy
+from kehu.accounts.permissions import CHANGE, DELETE, VIEW, can
 from kehu.audit.services import record
 from kehu.core import jobs
 from kehu.core.errors import ServiceError, StaleVersion
 from kehu.core.models import Job
-from kehu.core.permissions import CHANGE, DELETE, VIEW, can, has_action
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import SENSITIVE_CONTACT_FIELDS, SENSITIVE_CUSTOMER_FIELDS
@@ -35,11 +35,6 @@ from kehu.dataio.quality import create_refresh_tasks
 QUALITY_JOBS = ("dataio.dedup", "dataio.stale")
 RECENT = timedelta(minutes=30)
 BOUND = 1000
-
-
-def may_run_quality_jobs(user) -> bool:
-    """Scans and refresh tasks cover many customers: managers and admins start them."""
-    return user.is_kehu_admin or user.role == Role.MANAGER
 
 
 def _bounded(qs) -> tuple[int, bool]:
@@ -65,7 +60,7 @@ def quality(request: HttpRequest) -> HttpResponse:
         "customer_pairs": customer_pairs, "customer_exact": customer_exact,
         "contact_pairs": contact_pairs, "contact_exact": contact_exact,
         "scans": {s.kind: s.scanned_at for s in DedupScan.objects.all()},
-        "may_run": may_run_quality_jobs(user), "jobs": recent,
+        "may_run": policy.may_run_quality_jobs(user), "jobs": recent,
     })
 
 
@@ -73,7 +68,7 @@ def quality(request: HttpRequest) -> HttpResponse:
 @require_POST
 def quality_run(request: HttpRequest, what: str) -> HttpResponse:
     user = request.user
-    if not may_run_quality_jobs(user):
+    if not policy.may_run_quality_jobs(user):
         raise Http404
     if what == "scan":
         jobs.start("dataio.dedup", dedup.scan, kwargs={"user": user, "via": "web"}, user=user,
@@ -116,7 +111,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
         pair.reason_texts = _reasons(pair)
     return render(request, "dataio/duplicates.html", {
         "nav": "quality", "kind": kind, "page": page,
-        "may_merge": has_action(user, DELETE) or user.is_kehu_admin,
+        "may_merge": policy.may_merge(user),
     })
 
 

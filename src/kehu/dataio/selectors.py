@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from kehu.accounts import policy
 from kehu.dataio.models import ImportBatch
 
 
 def batches(user) -> QuerySet[ImportBatch]:
     """Import batches the user ran; an admin sees everybody's (to undo them if need be)."""
     qs = ImportBatch.objects.select_related("created_by", "undone_by")
-    if getattr(user, "is_kehu_admin", False):
+    if policy.is_admin(user):
         return qs
     return qs.filter(created_by_id=getattr(user, "pk", None))
-
-
-def may_undo(user, batch: ImportBatch) -> bool:
-    return bool(user.is_kehu_admin or batch.created_by_id == user.pk)

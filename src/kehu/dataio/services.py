@@ -30,27 +30,26 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
+from kehu.accounts import policy
 from kehu.accounts.models import Role, User
+from kehu.accounts.permissions import CHANGE, CONTRIBUTE, VIEW, restrict
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted, ServiceError
-from kehu.core.permissions import CHANGE, CONTRIBUTE, restrict
+from kehu.customers import invariants
 from kehu.customers.models import (
     SENSITIVE_CONTACT_FIELDS,
     SENSITIVE_CUSTOMER_FIELDS,
     Contact,
     Customer,
     LifecycleState,
-    LifecycleTransition,
-    OwnerAssignment,
     Product,
     Transaction,
     TransactionKind,
     TransactionLine,
     TransitionSource,
 )
-from kehu.customers.search import search_text
 from kehu.dataio import normalise
 from kehu.dataio.cleaning import CellError, cleaner_for, text
 from kehu.dataio.mapping import (
@@ -253,14 +252,6 @@ class _Importer:
                 for name in sensitive if name in self.header_of]
 
 
-def _allowed_owners(user: User) -> Q:
-    if user.is_kehu_admin:
-        return Q(is_active=True)
-    if user.role == Role.MANAGER and user.team_id is not None:
-        return Q(is_active=True, team_id=user.team_id) | Q(pk=user.pk)
-    return Q(pk=user.pk)
-
-
 class _CustomerImporter(_Importer):
     kind = ImportKind.CUSTOMERS
     model = Customer
@@ -273,23 +264,24 @@ class _CustomerImporter(_Importer):
 
     def file_problems(self) -> list[str]:
         problems = self._sensitive_problems(SENSITIVE_CUSTOMER_FIELDS)
-        if not User.objects.filter(_allowed_owners(self.user), pk=self.default_owner.pk).exists():
+        if not policy.may_assign_owner(self.user, self.default_owner):
             problems.append(_("You may not assign customers to %(user)s.")
                             % {"user": self.default_owner.username})
         return problems
 
     def prepare(self) -> None:
         self.owners: dict[str, User] = {}
-        allowed = set(User.objects.filter(_allowed_owners(self.user)).values_list("pk",
-                                                                                   flat=True))
-        self.allowed_owner_ids = allowed
+        self.allowed_owner_ids = set(policy.assignable_owners(self.user).values_list(
+            "pk", flat=True))
         for u in User.objects.filter(is_active=True):
             self.owners.setdefault(u.username.lower(), u)
             if u.get_full_name():
                 self.owners.setdefault(u.get_full_name().lower(), u)
-        # External ids are unique across all customers, seen or not.
+        # External ids are unique among the customers the user may see (Customer.external_id):
+        # one held outside their scope is not consulted, and the row makes a new customer.
         self.external_ids: dict[str, int] = dict(
-            Customer.objects.exclude(external_id=None).values_list("external_id", "id"))
+            restrict(Customer.objects.exclude(external_id=None), self.user, VIEW)
+            .values_list("external_id", "id"))
         self.changeable: set[int] = set()
         self.by_phone: dict[str, int] = {}
         self.by_email: dict[str, int] = {}
@@ -305,7 +297,7 @@ class _CustomerImporter(_Importer):
                         self.by_phone.setdefault(number, pk)
                 if email:
                     self.by_email.setdefault(normalise.email(email), pk)
-        self.may_reassign = self.user.is_kehu_admin or self.user.role == Role.MANAGER
+        self.may_reassign = policy.may_reassign_customers(self.user)
 
     def check(self, line: int, values: dict, report: ImportReport) -> dict | None:
         ok = True
@@ -373,85 +365,43 @@ class _CustomerImporter(_Importer):
         return len(new), len(updates)
 
     def _create(self, batch: ImportBatch, rows: list[dict]) -> None:
-        user, now = self.user, timezone.now()
         objs = []
         for values in rows:
             values = dict(values)
             values.pop("_target")
             owner = values.pop("owner", None) or self.default_owner
             state = values.pop("lifecycle_state", None) or LifecycleState.POTENTIAL
-            c = Customer(owner=owner, team_id=owner.team_id, lifecycle_state=state,
-                         created_by=user, updated_by=user, **values)
-            if not c.external_id:
-                c.external_id = None
-            c.search_text = search_text(name=c.name, phones=(c.phone, c.mobile), email=c.email,
-                                        external_id=c.external_id)
-            objs.append(c)
-        objs = bulk_create_with_history(objs, Customer, batch_size=1000, default_user=user,
-                                        default_change_reason=_("Imported"))
-        reason = _("Imported (batch %(id)d)") % {"id": batch.pk}
-        OwnerAssignment.objects.bulk_create(
-            [OwnerAssignment(customer=c, owner_id=c.owner_id, started_at=now, assigned_by=user,
-                             reason=reason) for c in objs], batch_size=1000)
-        LifecycleTransition.objects.bulk_create(
-            [LifecycleTransition(customer=c, from_state="", to_state=c.lifecycle_state, at=now,
-                                 by=user, reason=reason, source=TransitionSource.IMPORT)
-             for c in objs], batch_size=1000)
+            objs.append(Customer(owner=owner, lifecycle_state=state, created_by=self.user,
+                                 updated_by=self.user, **values))
+        objs = invariants.insert(objs, by=self.user, reason=_batch_reason(batch),
+                                 source=TransitionSource.IMPORT)
         self._record_created(batch, objs)
 
     def _update(self, batch: ImportBatch, rows: list[dict]) -> None:
-        user, now = self.user, timezone.now()
         current = Customer.objects.select_for_update().in_bulk([r["_target"] for r in rows])
-        changed_objs, changed_fields, logs = [], {"version", "updated_by", "updated_at",
-                                                  "search_text"}, []
-        assignments, transitions = [], []
-        reason = _("Imported (batch %(id)d)") % {"id": batch.pk}
-        for values in rows:
-            c = current[values["_target"]]
-            previous: dict[str, Any] = {}
-            for name, value in values.items():
-                if name.startswith("_"):
-                    continue
-                if name == "owner":
-                    if value.pk != c.owner_id:
-                        previous["owner"] = c.owner_id
-                        previous["team"] = c.team_id
-                        OwnerAssignment.objects.filter(customer=c, ended_at__isnull=True
-                                                       ).update(ended_at=now)
-                        assignments.append(OwnerAssignment(customer=c, owner=value,
-                                                           started_at=now, assigned_by=user,
-                                                           reason=reason))
-                        c.owner, c.team_id = value, value.team_id
-                        changed_fields |= {"owner", "team"}
-                    continue
-                if name == "external_id" and not value:
-                    continue
-                old = getattr(c, name)
-                if old != value:
-                    previous[name] = _json(old)
-                    setattr(c, name, value)
-                    changed_fields.add(name)
-                    if name == "lifecycle_state":
-                        transitions.append(LifecycleTransition(
-                            customer=c, from_state=old, to_state=value, at=now, by=user,
-                            reason=reason, source=TransitionSource.IMPORT))
-            if not previous:
+        edits = [(current[values["_target"]],
+                  {name: value for name, value in values.items()
+                   if not name.startswith("_") and not (name == "external_id" and not value)})
+                 for values in rows]
+        teams = {c.pk: c.team_id for c, _values in edits}
+        diffs = invariants.apply(edits, by=self.user, reason=_batch_reason(batch),
+                                 source=TransitionSource.IMPORT)
+        logs = []
+        for (c, _values), diff in zip(edits, diffs, strict=True):
+            if not diff:
                 continue
-            c.version += 1
-            c.updated_by = user
-            c.updated_at = now
-            c.search_text = search_text(name=c.name, phones=(c.phone, c.mobile), email=c.email,
-                                        external_id=c.external_id)
-            changed_objs.append(c)
+            # What undoing the batch puts back.
+            previous = {name: _json(old) for name, (old, _new) in diff.items()
+                        if name != "owner"}
+            if "owner" in diff:
+                previous["owner"], previous["team"] = diff["owner"][0].pk, teams[c.pk]
             logs.append(ImportedUpdate(batch=batch, model="customers.customer", object_id=c.pk,
                                        previous=previous, version=c.version))
-        if changed_objs:
-            bulk_update_with_history(changed_objs, Customer, sorted(changed_fields),
-                                     batch_size=1000, default_user=user,
-                                     default_change_reason=reason)
-        OwnerAssignment.objects.bulk_create(assignments)
-        LifecycleTransition.objects.bulk_create(transitions)
         ImportedUpdate.objects.bulk_create(logs)
+
+
+def _batch_reason(batch: ImportBatch) -> str:
+    return _("Imported (batch %(id)d)") % {"id": batch.pk}
 
 
 class _ContactImporter(_Importer):
@@ -739,27 +689,8 @@ def _json(value: Any) -> Any:
 # Who may import what --------------------------------------------------------------------------
 # The role decides the kinds; the rows are then limited to the customers the user may change
 # (or add activities to) and the owners the user may assign, as on the card.
-_IMPORT_ROLES: dict[str, set[str]] = {
-    ImportKind.CUSTOMERS: {Role.MANAGER, Role.SALES},
-    ImportKind.CONTACTS: {Role.MANAGER, Role.SALES},
-    ImportKind.TRANSACTIONS: {Role.MANAGER, Role.SALES},
-    ImportKind.PRODUCTS: {Role.MANAGER},
-    ImportKind.ACTIVITIES: {Role.MANAGER, Role.SALES, Role.SERVICE},
-}
-
-
-def may_import(user: User, kind: str) -> bool:
-    if not getattr(user, "is_active", False) or kind not in _IMPORT_ROLES:
-        return False
-    return user.is_kehu_admin or user.role in _IMPORT_ROLES[kind]
-
-
-def importable_kinds(user: User) -> list[str]:
-    return [kind for kind in ImportKind.values if may_import(user, kind)]
-
-
-def _role_problem(user: User, kind: str) -> str | None:
-    if may_import(user, kind):
+def role_problem(user: User, kind: str) -> str | None:
+    if policy.may_import(user, kind):
         return None
     if kind == ImportKind.PRODUCTS:
         return _("Only managers and admins may import products.")
@@ -786,7 +717,7 @@ def import_file(user: User, kind: str, path: str | os.PathLike[str], *,
         raise NotPermitted(_("Inactive users may not import."))
     path = Path(path)
     report = ImportReport(kind=kind, file_name=file_name or path.name, dry_run=dry_run)
-    refused = _role_problem(user, kind)
+    refused = role_problem(user, kind)
     if refused:
         report.add_error(0, "", refused)
         _record_refusal(user, report, ip, via, dry_run)
@@ -1126,7 +1057,7 @@ def undo_batch(user: User, batch_id: int, *, ip: str | None = None,
         batch = ImportBatch.objects.select_for_update().get(pk=batch_id)
     except ImportBatch.DoesNotExist:
         raise ServiceError(_("There is no import batch %(id)s.") % {"id": batch_id}) from None
-    if not (user.is_kehu_admin or batch.created_by_id == user.pk):
+    if not policy.may_undo_import(user, batch.created_by_id):
         raise NotPermitted(_("Only the user who ran an import, or an admin, may undo it."))
     if batch.status == BatchStatus.UNDONE:
         raise ServiceError(_("Import batch %(id)d was already undone on %(when)s.")
@@ -1167,7 +1098,10 @@ def undo_batch(user: User, batch_id: int, *, ip: str | None = None,
     removed = 0
     for first, last in _runs(batch, label):
         chunk = model.objects.filter(pk__range=(first, last))
-        if batch.kind in (ImportKind.CUSTOMERS, ImportKind.CONTACTS):
+        if batch.kind == ImportKind.CUSTOMERS:
+            removed += invariants.remove(chunk, by=user,
+                                         reason=_("Import %(id)d undone") % {"id": batch.pk})
+        elif batch.kind == ImportKind.CONTACTS:
             # One by one, so that history records who removed each record and why.
             for obj in chunk:
                 obj._history_user = user
@@ -1200,15 +1134,26 @@ def _restore(user: User, batch: ImportBatch, model: type[models.Model],
         return 0
     current = model.objects.select_for_update().in_bulk([u.object_id for u in updates])
     reason = _("Import %(id)d undone") % {"id": batch.pk}
-    restored = []
+    found = [(current[u.object_id], u.previous) for u in updates if u.object_id in current]
+    if model is Customer:
+        owners = User.objects.in_bulk({p["owner"] for _c, p in found if "owner" in p})
+        edits = []
+        for obj, previous in found:
+            values = {}
+            for name, value in previous.items():
+                if name == "team":
+                    continue  # follows the owner
+                f = model._meta.get_field(name)
+                values[name] = owners[value] if name == "owner" else (
+                    None if value is None else f.to_python(value))
+            edits.append((obj, values))
+        invariants.apply(edits, by=user, reason=reason, source=TransitionSource.IMPORT,
+                         even_if_unchanged=True)
+        return len(edits)
     fields: set[str] = set()
     now = timezone.now()
-    for u in updates:
-        obj = current.get(u.object_id)
-        if obj is None:
-            continue
-        imported_state = getattr(obj, "lifecycle_state", "")
-        for name, value in u.previous.items():
+    for obj, previous in found:
+        for name, value in previous.items():
             f = model._meta.get_field(name)
             setattr(obj, f.attname, None if value is None else f.to_python(value))
             fields.add(f.name)
@@ -1217,27 +1162,8 @@ def _restore(user: User, batch: ImportBatch, model: type[models.Model],
             fields.add("version")
         obj.updated_at = now
         fields.add("updated_at")
-        if model is Customer:
-            obj.updated_by = user
-            obj.search_text = search_text(name=obj.name, phones=(obj.phone, obj.mobile),
-                                          email=obj.email, external_id=obj.external_id)
-            fields |= {"updated_by", "search_text"}
-            if "owner" in u.previous:
-                OwnerAssignment.objects.filter(customer=obj, ended_at__isnull=True
-                                               ).update(ended_at=now)
-                OwnerAssignment.objects.create(customer=obj, owner_id=obj.owner_id,
-                                               started_at=now, assigned_by=user, reason=reason)
-            if "lifecycle_state" in u.previous:
-                LifecycleTransition.objects.create(
-                    customer=obj, from_state=imported_state, to_state=obj.lifecycle_state,
-                    at=now, by=user, reason=reason, source=TransitionSource.IMPORT)
-        restored.append(obj)
-    if model is Customer:
-        bulk_update_with_history(restored, Customer, sorted(fields), default_user=user,
-                                 default_change_reason=reason)
-    else:
-        model.objects.bulk_update(restored, sorted(fields))
-    return len(restored)
+    model.objects.bulk_update([obj for obj, _p in found], sorted(fields))
+    return len(found)
 
 
 def acting_user(username: str | None) -> User:
@@ -1302,7 +1228,7 @@ def preview_file(user: User, kind: str, path: str | os.PathLike[str], *,
     table = open_table(path)
     columns = resolve(kind, table.headers, None, mapping)
     importer = IMPORTERS[kind](user, columns, owner=owner, update_existing=update_existing)
-    problems = [p for p in (_role_problem(user, kind),) if p]
+    problems = [p for p in (role_problem(user, kind),) if p]
     problems += [*columns.problems, *importer.file_problems()]
     result = Preview(headers=list(table.headers), columns=dict(columns.columns),
                      ignored=list(columns.ignored), problems=problems, rows=[], errors=[])

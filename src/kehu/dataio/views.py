@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kehu.accounts import policy
 from kehu.core import jobs
 from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
@@ -22,7 +23,6 @@ from kehu.dataio.mapping import field_label, load_mapping, resolve
 from kehu.dataio.models import ImportBatch, ImportMapping, ImportUpload
 from kehu.dataio.readers import FileRefused
 from kehu.dataio.services import (
-    importable_kinds,
     preview_file,
     save_mapping,
     undo_batch,
@@ -59,7 +59,7 @@ def import_start(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("dataio:import_columns", upload.pk)
     return render(request, "dataio/import_start.html", {
-        "form": form, "nav": "import", "may_import": bool(importable_kinds(user)),
+        "form": form, "nav": "import", "may_import": bool(policy.importable_kinds(user)),
         "batches": selectors.batches(user)[:10],
     }, status=400 if request.method == "POST" else 200)
 
@@ -150,8 +150,8 @@ def import_status(request: HttpRequest, upload_id) -> HttpResponse:
         "errors": errors[:ERRORS_SHOWN], "errors_hidden": result.get("error_count", 0)
         - min(len(errors), ERRORS_SHOWN),
         "batch": upload.batch,
-        "may_undo": upload.batch is not None and selectors.may_undo(request.user,
-                                                                    upload.batch),
+        "may_undo": upload.batch is not None and policy.may_undo_import(
+            request.user, upload.batch.created_by_id),
     })
 
 
@@ -174,7 +174,8 @@ def _batch(request: HttpRequest, batch_id: int) -> ImportBatch:
 def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
     return render(request, "dataio/batch_detail.html", {
-        "batch": batch, "may_undo": selectors.may_undo(request.user, batch), "nav": "import"})
+        "batch": batch, "may_undo": policy.may_undo_import(request.user, batch.created_by_id),
+        "nav": "import"})
 
 
 @login_required

@@ -26,7 +26,7 @@ from kehu.core.errors import NotPermitted, ServiceError
 from kehu.core.models import Job, JobStatus
 from kehu.dataio.models import ImportKind, ImportUpload
 from kehu.dataio.readers import FileRefused, open_table
-from kehu.dataio.services import _role_problem, import_file, report_as_dict
+from kehu.dataio.services import import_file, report_as_dict, role_problem
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 KEEP_UNFINISHED = timedelta(days=1)
@@ -54,7 +54,7 @@ def store_upload(user: User, kind: str, uploaded: UploadedFile, *,
     file kehu can read, NotPermitted if the user may not import this kind."""
     if kind not in ImportKind.values:
         raise ServiceError(_("Choose what the file holds."), field="kind")
-    refused = _role_problem(user, kind)
+    refused = role_problem(user, kind)
     if refused:
         raise NotPermitted(refused, field="kind")
     name = os.path.basename(uploaded.name or "")[:255] or "upload"

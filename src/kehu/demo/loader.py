@@ -28,6 +28,7 @@ from simple_history.utils import bulk_create_with_history
 
 from kehu.accounts.models import Role, Team, User
 from kehu.audit.services import record
+from kehu.customers import invariants
 from kehu.customers.models import (
     CompanySize,
     Contact,
@@ -37,8 +38,6 @@ from kehu.customers.models import (
     CustomerNature,
     DecisionRole,
     LifecycleState,
-    LifecycleTransition,
-    OwnerAssignment,
     Product,
     ServiceGroup,
     Transaction,
@@ -46,7 +45,6 @@ from kehu.customers.models import (
     TransactionLine,
     TransitionSource,
 )
-from kehu.customers.search import search_text
 from kehu.demo import names
 from kehu.sales.models import Activity, ActivityKind
 
@@ -283,53 +281,19 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
         customer = Customer(
             external_id=f"CD{cid:05d}" if cid < 900001 else f"LD{cid - 900000:05d}",
             owner=owner,
-            team_id=owner.team_id,
             lifecycle_state=state,
             created_by=admin,
             updated_by=admin,
             **data,
-        )
-        customer.search_text = search_text(
-            name=customer.name,
-            phones=(customer.phone, customer.mobile),
-            email=customer.email,
-            external_id=customer.external_id,
         )
         customers.append(customer)
         owners.append(owner)
         states.append((state, reason))
         teams.append(team)
         firsts.append(history[0][0] if history else None)
-    customers = bulk_create_with_history(
-        customers, Customer, batch_size=2000, default_user=admin, default_change_reason="演示数据"
-    )
-    # SQLite (3.35+) and PostgreSQL hand the new ids back from bulk inserts.
-    assert all(c.pk for c in customers)
-
-    OwnerAssignment.objects.bulk_create(
-        [
-            OwnerAssignment(
-                customer=c, owner=o, started_at=now, assigned_by=admin, reason="演示数据"
-            )
-            for c, o in zip(customers, owners, strict=True)
-        ],
-        batch_size=5000,
-    )
-    LifecycleTransition.objects.bulk_create(
-        [
-            LifecycleTransition(
-                customer=c,
-                from_state="",
-                to_state=s,
-                at=now,
-                by=admin,
-                reason=r,
-                source=TransitionSource.IMPORT,
-            )
-            for c, (s, r) in zip(customers, states, strict=True)
-        ],
-        batch_size=5000,
-    )
+    customers = invariants.insert(
+        customers, by=admin, reason="演示数据", source=TransitionSource.IMPORT, at=now,
+        state_reasons=[r for _s, r in states], batch_size=2000)
 
     progress("Creating contacts")
     contacts = []

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.accounts.permissions import CHANGE, CONTRIBUTE, can
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted, ServiceError
-from kehu.core.permissions import CHANGE, CONTRIBUTE, can
 from kehu.sales.models import Activity, ActivityKind
 
 

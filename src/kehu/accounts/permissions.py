@@ -3,10 +3,13 @@
 Every list, detail, search, API call and export calls `restrict(queryset, user, action)`;
 models that hang off a customer name the path to it in `CUSTOMER_PATHS`. A record the user
 may not see is simply absent from the queryset, so views answer 404 and ids do not leak.
+What a role may do beyond its scope of customers (import, export, refresh, reassign …) is
+answered by kehu.accounts.policy.
 """
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 
 from kehu.accounts.models import Role
@@ -90,6 +93,5 @@ def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:
 
 def can(user, action: str, customer) -> bool:
     """Whether `user` may take `action` on this one customer (checked in the database)."""
-    from kehu.customers.models import Customer
-
-    return restrict(Customer.objects.filter(pk=customer.pk), user, action).exists()
+    customers = apps.get_model("customers", "Customer")._default_manager
+    return restrict(customers.filter(pk=customer.pk), user, action).exists()

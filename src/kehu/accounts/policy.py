@@ -1,0 +1,134 @@
+"""What each role may do beyond seeing and changing its customers: one answer per rule.
+
+kehu.accounts.permissions says WHICH customers a user may view, change, export …; this module
+says whether the user may take a firm-wide step at all: create customers, make someone
+responsible for one, import, export, refresh the value scores, open the dashboards, change
+settings, run data-quality jobs, merge, read the audit log, see a background job. Services
+enforce these, views and the API ask them to show or hide what the user cannot do, and the
+permission tests derive their expectations from them, so the three cannot disagree.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from kehu.accounts.models import Role, User
+from kehu.accounts.permissions import CHANGE, DELETE, EXPORT, has_action
+
+# Which roles may import which kind of file (kehu.dataio ImportKind values). Products are
+# the firm's catalogue, so only managers; activities are what service staff record too.
+IMPORT_ROLES: dict[str, frozenset[str]] = {
+    "customers": frozenset({Role.MANAGER, Role.SALES}),
+    "contacts": frozenset({Role.MANAGER, Role.SALES}),
+    "transactions": frozenset({Role.MANAGER, Role.SALES}),
+    "products": frozenset({Role.MANAGER}),
+    "activities": frozenset({Role.MANAGER, Role.SALES, Role.SERVICE}),
+}
+# Who reads the value dashboard (customer equity, segments, the whale curve …).
+DASHBOARD_ROLES = frozenset({Role.MANAGER, Role.ANALYST, Role.MARKETING})
+
+
+def _signed_in(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_admin(user) -> bool:
+    return _signed_in(user) and user.is_kehu_admin
+
+
+def _manager_of_a_team(user) -> bool:
+    # A manager without a team manages nobody: their scope is their own customers.
+    return _signed_in(user) and user.role == Role.MANAGER and user.team_id is not None
+
+
+# Customers and their owners ----------------------------------------------------------------
+
+def may_create_customers(user) -> bool:
+    """Those who may change customers may create them (admins, managers, sales)."""
+    return has_action(user, CHANGE)
+
+
+def may_assign_owner(user, owner: User) -> bool:
+    """Whether `user` may make `owner` responsible for a customer (专人负责): anyone may
+    take a customer themselves, a manager may give one to a member of their team, an admin
+    to anybody. The owner must be an active user."""
+    if not _signed_in(user) or owner is None or not owner.is_active:
+        return False
+    if is_admin(user) or owner.pk == user.pk:
+        return True
+    return _manager_of_a_team(user) and owner.team_id == user.team_id
+
+
+def may_reassign_customers(user) -> bool:
+    """Whether the user may hand customers to someone other than themselves at all (shows
+    the owner field and the reassignment form)."""
+    return is_admin(user) or _manager_of_a_team(user)
+
+
+def assignable_owners(user) -> QuerySet[User]:
+    """The users `user` may make responsible for a customer, as a queryset (the same rule as
+    may_assign_owner, for forms and import files)."""
+    qs = User.objects.filter(is_active=True).select_related("team")
+    if is_admin(user):
+        return qs
+    if _manager_of_a_team(user):
+        return qs.filter(team_id=user.team_id)
+    return qs.filter(pk=getattr(user, "pk", None))
+
+
+def may_merge(user) -> bool:
+    """Merging two customers deletes one: those who may delete customers."""
+    return has_action(user, DELETE)
+
+
+# Data in and out ---------------------------------------------------------------------------
+
+def may_import(user, kind: str) -> bool:
+    if not _signed_in(user) or kind not in IMPORT_ROLES:
+        return False
+    return is_admin(user) or user.role in IMPORT_ROLES[kind]
+
+
+def importable_kinds(user) -> list[str]:
+    return [kind for kind in IMPORT_ROLES if may_import(user, kind)]
+
+
+def may_undo_import(user, created_by_id: int | None) -> bool:
+    """An import batch is undone by whoever ran it, or an admin."""
+    return is_admin(user) or (_signed_in(user) and created_by_id == user.pk)
+
+
+def may_export(user) -> bool:
+    return has_action(user, EXPORT)
+
+
+def may_run_quality_jobs(user) -> bool:
+    """Duplicate scans and refresh tasks cover many customers: managers and admins."""
+    return is_admin(user) or _manager_of_a_team(user)
+
+
+# Customer value ----------------------------------------------------------------------------
+
+def may_see_value_dashboard(user) -> bool:
+    return is_admin(user) or (_signed_in(user) and user.role in DASHBOARD_ROLES)
+
+
+def may_refresh_value(user) -> bool:
+    """Analysts run the value refresh from the UI; admins too."""
+    return is_admin(user) or (_signed_in(user) and user.role == Role.ANALYST)
+
+
+def may_change_settings(user) -> bool:
+    """The firm's settings (value models, activity costs, segment treatments)."""
+    return is_admin(user)
+
+
+# Oversight ---------------------------------------------------------------------------------
+
+def may_read_audit_log(user) -> bool:
+    return is_admin(user)
+
+
+def may_see_job(user, started_by_id: int | None) -> bool:
+    """A background job's progress and result: the user who started it, or an admin."""
+    return is_admin(user) or (_signed_in(user) and started_by_id == user.pk)

@@ -1,0 +1,26 @@
+"""Refusing lost updates: a record edited by people carries a version (core.models
+VersionedModel), and a save made from a stale copy is refused, naming who changed it since."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from kehu.core.errors import StaleVersion
+
+
+def check_version(obj, expected_version: int | None, what: str) -> None:
+    """Raise StaleVersion if `obj` (the current row, locked) is no longer at the version the
+    user loaded. `what` names the record in the message ("customer", "contact")."""
+    if expected_version is None or int(expected_version) == obj.version:
+        return
+    changed_by = None
+    history = getattr(obj, "history", None)
+    last = history.order_by("-history_date").select_related("history_user").first() \
+        if history is not None else None
+    if last is not None and last.history_user is not None:
+        changed_by = str(last.history_user)
+    raise StaleVersion(
+        _("This %(what)s was changed by %(user)s since you opened it. Reload to see their "
+          "changes, then make yours again.") % {"what": what, "user": changed_by or _("someone")},
+        current_version=obj.version, changed_by=changed_by,
+    )

@@ -125,3 +125,24 @@ def pytest_configure(config):
     if db["ENGINE"] == "django.db.backends.sqlite3":
         name = os.path.join(tempfile.gettempdir(), f"kehu-test-{os.getpid()}.sqlite3")
         db.setdefault("TEST", {})["NAME"] = name
+
+
+@pytest.fixture
+def children(users, customers) -> dict:
+    """A contact, a transaction and an activity on each customer."""
+    import datetime
+
+    from kehu.customers.services import create_contact, create_transaction
+    from kehu.sales.services import log_activity
+
+    admin = users["admin"]
+    out = {}
+    for key, customer in customers.items():
+        out[key] = {
+            "contact": create_contact(admin, customer, {"name": f"Contact of {key}",
+                                                        "personal_interests": "golf"}),
+            "transaction": create_transaction(admin, customer, date=datetime.date(2024, 5, 1),
+                                              amount="100.00", cost="60.00"),
+            "activity": log_activity(admin, customer, kind="call", subject=f"Call {key}"),
+        }
+    return out

@@ -56,22 +56,3 @@ def api(tokens):
     return lambda name: ApiClient(tokens[name] if name else None)
 
 
-@pytest.fixture
-def children(users, customers) -> dict[str, dict[str, Any]]:
-    """A contact, a transaction and an activity on each customer."""
-    import datetime
-
-    from kehu.customers.services import create_contact, create_transaction
-    from kehu.sales.services import log_activity
-
-    admin = users["admin"]
-    out = {}
-    for key, customer in customers.items():
-        out[key] = {
-            "contact": create_contact(admin, customer, {"name": f"Contact of {key}",
-                                                        "personal_interests": "golf"}),
-            "transaction": create_transaction(admin, customer, date=datetime.date(2024, 5, 1),
-                                              amount="100.00", cost="60.00"),
-            "activity": log_activity(admin, customer, kind="call", subject=f"Call {key}"),
-        }
-    return out

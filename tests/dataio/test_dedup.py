@@ -239,3 +239,20 @@ def test_namesakes_whose_facts_disagree_are_not_queued():
     # …and a shared number outweighs a different city (a customer who moved).
     moved = {"name": "王伟", "city": "上海", "mobile": "+86 138-0013-8000"}
     assert dedup.score_customers(beijing, moved).score >= dedup.MIN_SCORE
+
+
+@pytest.mark.django_db
+def test_one_external_id_in_two_teams_is_a_likely_duplicate_for_whoever_sees_both(users,
+                                                                                  customers):
+    """External ids are unique only within what a user sees: when two teams enter one id,
+    the scan puts the pair in front of an admin, who sees both."""
+    update_customer(users["admin"], customers["north"], {"external_id": "ERP-7"},
+                    expected_version=None)
+    mine = create_customer(users["sales1"], {"name": "东方机电", "external_id": "erp-7"})
+    match = dedup.score_customers({"name": "东方机电", "external_id": "erp-7"},
+                                  {"name": "北京华北机械厂", "external_id": "ERP-7"})
+    assert match.score >= 90 and match.reasons[0]["code"] == "external_id"
+    dedup.scan(None, user=users["admin"])
+    pair_ids = {frozenset((p.a_id, p.b_id)) for p in dedup.customer_pairs(users["admin"])}
+    assert frozenset((mine.pk, customers["north"].pk)) in pair_ids
+    assert not dedup.customer_pairs(users["sales1"]).exists()

@@ -200,6 +200,7 @@ def delete_customer(user: User, customer: Customer, *, ip: str | None = None,
     invariants.remove([current], by=user, reason=_("Deleted"))
 
 
+@transaction.atomic
 def record_customer_view(user: User, customer: Customer, *, ip: str | None = None,
                          via: str = "web", part: str = "card") -> None:
     """Reading a customer file is recorded (利用和借阅 is controlled and recorded)."""

@@ -120,10 +120,15 @@ def name_keys(name: str, prefix: str = "") -> set[str]:
     return keys
 
 
-def customer_keys(name: str, phone: str = "", mobile: str = "", email: str = "") -> set[str]:
+def customer_keys(name: str, phone: str = "", mobile: str = "", email: str = "",
+                  external_id: str | None = "") -> set[str]:
     keys = {f"p:{p}" for p in phones(phone, mobile)} | name_keys(name)
     if email:
         keys.add(f"e:{normalise.email(email)}")
+    if external_id:
+        # Unique only within what one user sees (Customer.external_id): two customers with
+        # one id are almost surely one, entered by two teams.
+        keys.add(f"x:{external_id.strip().lower()}")
     return {k[:200] for k in keys}
 
 
@@ -196,6 +201,10 @@ def score_customers(x: dict[str, Any], y: dict[str, Any]) -> Match:
     if x.get("email") and normalise.email(x["email"]) == normalise.email(y.get("email") or ""):
         reasons.append({"code": "email", "value": normalise.email(x["email"])})
         evidence.append(0.9)
+    x_ext = (x.get("external_id") or "").strip().lower()
+    if x_ext and x_ext == (y.get("external_id") or "").strip().lower():
+        reasons.append({"code": "external_id", "value": x["external_id"]})
+        evidence.append(0.95)
     similarity = name_similarity(x.get("name", ""), y.get("name", ""))
     if similarity >= 80:
         reasons.append({"code": "name", "value": similarity})
@@ -217,7 +226,7 @@ def score_customers(x: dict[str, Any], y: dict[str, Any]) -> Match:
     if x_city and y_city and x_city != y_city:
         reasons.append({"code": "different_cities", "value": f"{x['city']} ≠ {y['city']}"})
         p *= 0.7
-    if x.get("external_id") and y.get("external_id") and x["external_id"] != y["external_id"]:
+    if x_ext and y.get("external_id") and x_ext != y["external_id"].strip().lower():
         # Two different ids in the source system: more likely two records on purpose.
         reasons.append({"code": "external_ids", "value": f"{x['external_id']} ≠ "
                                                           f"{y['external_id']}"})
@@ -259,7 +268,8 @@ class _Kind:
 
     def keys(self, row: dict[str, Any]) -> set[str]:
         if self.model is Customer:
-            return customer_keys(row["name"], row["phone"], row["mobile"], row["email"])
+            return customer_keys(row["name"], row["phone"], row["mobile"], row["email"],
+                                 row["external_id"])
         return contact_keys(row["customer_id"], row["name"], row["phone"], row["email"])
 
     def score(self, x: dict[str, Any], y: dict[str, Any]) -> Match:

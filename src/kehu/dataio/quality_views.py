@@ -86,6 +86,7 @@ def quality_run(request: HttpRequest, what: str) -> HttpResponse:
 _REASONS = {
     "phone": gettext_lazy("same phone number %(value)s"),
     "email": gettext_lazy("same e-mail %(value)s"),
+    "external_id": gettext_lazy("same external id %(value)s"),
     "name": gettext_lazy("names %(value)s%% alike"),
     "same_customer": gettext_lazy("at the same customer"),
     # Reasons against: facts that disagree and lowered the score.

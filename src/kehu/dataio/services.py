@@ -1022,6 +1022,7 @@ def _record_refusal(user: User, report: ImportReport, ip: str | None, via: str,
         "errors": report.error_count})
 
 
+@transaction.atomic
 def save_mapping(user: User, kind: str, name: str, mapping: Mapping[str, str]) -> ImportMapping:
     """Save (or replace) a named mapping {header: field}; "" ignores a column."""
     if kind not in FIELDS:

@@ -1,0 +1,235 @@
+"""Every service writes in one transaction: when its last write fails, nothing it wrote
+before remains.
+
+Each service is run twice. The first run counts its writes (INSERT, UPDATE, DELETE) and is
+rolled back; the second makes the last of them fail, as a full disk or a lost connection
+would. The database must then hold exactly what it held before. A service that is not
+atomic (for instance because its decorator slipped onto a helper above it) leaves the
+earlier writes behind and fails here.
+
+Every public function of a services module must be listed here, or named in NOT_WRITERS
+with the reason, so that a service added later is covered without editing this file being
+forgotten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.db import connection, transaction
+
+import kehu
+
+pytestmark = pytest.mark.django_db
+
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+class LastWriteFailed(Exception):
+    pass
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _snapshot() -> dict[str, str]:
+    out = {}
+    for model in apps.get_models(include_auto_created=True):
+        rows = model._base_manager.order_by("pk").values_list()
+        out[model._meta.label] = hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+    return out
+
+
+def _is_write(sql: str) -> bool:
+    return sql.lstrip().upper().startswith(WRITES)
+
+
+def _count_writes(call: Callable[[], object]) -> int:
+    seen = [0]
+
+    def counter(execute, sql, params, many, context):
+        if _is_write(sql):
+            seen[0] += 1
+        return execute(sql, params, many, context)
+
+    try:
+        with transaction.atomic(), connection.execute_wrapper(counter):
+            call()
+            raise _Rollback
+    except _Rollback:
+        pass
+    return seen[0]
+
+
+def _fail_write(call: Callable[[], object], n: int) -> None:
+    seen = [0]
+
+    def failer(execute, sql, params, many, context):
+        if _is_write(sql):
+            seen[0] += 1
+            if seen[0] == n:
+                raise LastWriteFailed(sql[:80])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(failer), pytest.raises(LastWriteFailed):
+        call()
+
+
+# The services and how to call each on the shared fixtures ------------------------------------
+
+def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], object]]:
+    from kehu.accounts import services as accounts
+    from kehu.accounts import tokens
+    from kehu.analytics import services as analytics
+    from kehu.customers import services as cs
+    from kehu.dataio import dedup, merge, privacy
+    from kehu.dataio import services as dataio
+    from kehu.sales import services as sales
+
+    admin, east, north = users["admin"], customers["east"], customers["north"]
+    admin.privacy_officer = True
+    admin.save(update_fields=["privacy_officer"])
+    contact, txn, activity = (children["east"][k] for k in ("contact", "transaction",
+                                                             "activity"))
+    task = sales.log_activity(admin, east, kind="task", subject="Call back")
+    token, _raw = tokens.create_token(users["sales1"], "cli")
+    from kehu.analytics.models import Referral
+
+    Referral.objects.create(referrer=north, referred=customers["east_b"],
+                            referred_on=dt.date(2024, 1, 1), created_by=admin)
+    other = cs.create_contact(admin, east, {"name": "王伟", "phone": "13800138000"})
+    spare = cs.create_customer(admin, {"name": "待删除客户"})
+    pair = _pair(admin, east)
+    today = dt.date.today()
+    csv = tmp_path / "customers.csv"
+    csv.write_text("客户名称,手机\n一号客户,13800000001\n二号客户,13800000002\n",
+                   encoding="utf-8")
+    batch = dataio.import_file(admin, "customers", csv).batch_id
+    return {
+        "customers.create_customer": lambda: cs.create_customer(admin, {"name": "新客户"}),
+        "customers.update_customer": lambda: cs.update_customer(
+            admin, F(east), {"name": "改名"}, expected_version=None),
+        "customers.change_owner": lambda: cs.change_owner(admin, F(east), F(users["sales2"])),
+        "customers.set_lifecycle_state": lambda: cs.set_lifecycle_state(
+            admin, F(east), "target", reason="x"),
+        "customers.delete_customer": lambda: cs.delete_customer(admin, F(spare)),
+        "customers.record_customer_view": lambda: cs.record_customer_view(admin, F(east)),
+        "customers.confirm_customer_data": lambda: cs.confirm_customer_data(admin, F(east)),
+        "customers.create_contact": lambda: cs.create_contact(admin, F(east), {"name": "李四"}),
+        "customers.update_contact": lambda: cs.update_contact(
+            admin, F(contact), {"name": "李五"}, expected_version=None),
+        "customers.delete_contact": lambda: cs.delete_contact(admin, F(contact)),
+        "customers.create_transaction": lambda: cs.create_transaction(
+            admin, F(east), date=today, amount=Decimal("10"),
+            lines=[{"description": "x", "quantity": 1, "unit_price": 10}]),
+        "customers.delete_transaction": lambda: cs.delete_transaction(admin, F(txn)),
+        "sales.log_activity": lambda: sales.log_activity(admin, F(east), kind="call",
+                                                         subject="Hi"),
+        "sales.delete_activity": lambda: sales.delete_activity(admin, F(activity)),
+        "sales.complete_task": lambda: sales.complete_task(admin, F(task)),
+        "accounts.move_user_to_team": lambda: accounts.move_user_to_team(
+            admin, F(users["sales1"]), None),
+        "accounts.create_token": lambda: tokens.create_token(admin, "x"),
+        "accounts.revoke_token": lambda: tokens.revoke_token(users["sales1"], F(token)),
+        "analytics.update_settings": lambda: analytics.update_settings(
+            admin, {"horizon_months": 24}),
+        "analytics.set_activity_cost": lambda: analytics.set_activity_cost(admin, "visit",
+                                                                           "300"),
+        "analytics.set_segment_action": lambda: analytics.set_segment_action(
+            admin, "invest", create_task=True, subject="Visit"),
+        "analytics.record_referral": lambda: analytics.record_referral(
+            admin, F(east), F(north), referred_on=today),
+        "analytics.remove_referral": lambda: analytics.remove_referral(
+            admin, F(customers["east_b"])),
+        "dataio.merge_customers": lambda: merge.merge_customers(
+            admin, F(east), F(customers["east_b"]), take_from_loser=["name"],
+            survivor_version=None, loser_version=None),
+        "dataio.merge_contacts": lambda: merge.merge_contacts(
+            admin, F(contact), F(other), take_from_loser=["phone"], survivor_version=None,
+            loser_version=None),
+        "dataio.erase_customer": lambda: privacy.erase_customer(admin, F(east), reference="T1"),
+        "dataio.erase_contact": lambda: privacy.erase_contact(admin, F(contact), reference="T2"),
+        "dataio.dismiss_pair": lambda: dedup.dismiss_pair(admin, F(pair)),
+        "dataio.import_file": lambda: dataio.import_file(admin, "customers", csv,
+                                                         update_existing=True),
+        "dataio.undo_batch": lambda: dataio.undo_batch(admin, batch),
+        "dataio.save_mapping": lambda: dataio.save_mapping(admin, "customers", "ERP",
+                                                           {"客户名称": "name"}),
+    }
+
+
+def F(obj):  # noqa: N802 - reads as a marker in the table above
+    """A fresh copy of a record: each case runs twice, and services change the instances
+    they are given."""
+    return type(obj)._base_manager.get(pk=obj.pk)
+
+
+def _pair(admin, east):
+    from django.utils import timezone
+
+    from kehu.customers.services import create_customer
+    from kehu.dataio.models import CustomerPair
+
+    twin = create_customer(admin, {"name": east.name, "phone": east.phone})
+    a, b = sorted((east.pk, twin.pk))
+    return CustomerPair.objects.create(a_id=a, b_id=b, score=95, reasons=[],
+                                       found_at=timezone.now())
+
+
+# Public functions of services modules that write nothing of their own, or that are not one
+# transaction by design, and why.
+NOT_WRITERS = {
+    "analytics.running_refresh": "reads which refresh job is running",
+    "analytics.start_refresh": "queues a background job; the refresh writes its scores in "
+                               "its own transaction (tests/analytics/test_refresh.py)",
+    "customers.check_external_id": "a check, reads only",
+    "audit.record": "one INSERT, made inside the transaction of the service that calls it",
+    "dataio.acting_user": "finds the user a command acts as",
+    "dataio.preview_file": "reads a file and checks its first rows; writes nothing",
+    "dataio.report_as_dict": "turns a report into JSON",
+    "dataio.role_problem": "says why a role may not import a kind of file",
+    "dataio.insert_rows": "the bulk insert import_file writes with, inside its transaction",
+}
+
+
+def _public_services() -> set[str]:
+    found = set()
+    for info in pkgutil.walk_packages(kehu.__path__, "kehu."):
+        if not info.name.endswith(".services"):
+            continue
+        module = importlib.import_module(info.name)
+        app = info.name.split(".")[1]
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                found.add(f"{app}.{name}")
+    return found
+
+
+def test_every_service_is_covered(users, customers, children, tmp_path):
+    listed = set(_cases(users, customers, children, tmp_path)) | set(NOT_WRITERS)
+    missing = _public_services() - listed
+    assert not missing, f"add these services to the cases of this test: {sorted(missing)}"
+
+
+def test_a_failed_last_write_leaves_nothing_behind(users, customers, children, tmp_path):
+    cases = _cases(users, customers, children, tmp_path)
+    for name, call in cases.items():
+        writes = _count_writes(call)
+        assert writes, f"{name} wrote nothing"
+        before = _snapshot()
+        _fail_write(call, writes)
+        assert not connection.needs_rollback, (
+            f"{name}: its last write failed outside a transaction of its own, and took the "
+            "caller's transaction down with it")
+        after = _snapshot()
+        changed = sorted(label for label in before if before[label] != after[label])
+        assert not changed, f"{name}: its last write failed, yet it left writes in {changed}"

@@ -60,8 +60,8 @@ def main() -> None:
     from kehu.accounts.models import User
     from kehu.customers.models import Customer
     from kehu.customers.search import search_text
-    from kehu.dataio import dedup
     from kehu.dataio.models import CustomerPair
+    from kehu.dataio.quality import dedup
     from kehu.demo import names
 
     call_command("migrate", verbosity=0)

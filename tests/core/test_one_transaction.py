@@ -91,8 +91,9 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.accounts import tokens
     from kehu.analytics import services as analytics
     from kehu.customers import services as cs
-    from kehu.dataio import dedup, merge, privacy
-    from kehu.dataio import services as dataio
+    from kehu.dataio.imports import services as imports
+    from kehu.dataio.privacy import services as privacy
+    from kehu.dataio.quality import dedup, merge
     from kehu.sales import services as sales
 
     admin, east, north = users["admin"], customers["east"], customers["north"]
@@ -113,7 +114,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     csv = tmp_path / "customers.csv"
     csv.write_text("客户名称,手机\n一号客户,13800000001\n二号客户,13800000002\n",
                    encoding="utf-8")
-    batch = dataio.import_file(admin, "customers", csv).batch_id
+    batch = imports.import_file(admin, "customers", csv).batch_id
     return {
         "customers.create_customer": lambda: cs.create_customer(admin, {"name": "新客户"}),
         "customers.update_customer": lambda: cs.update_customer(
@@ -150,20 +151,22 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             admin, F(east), F(north), referred_on=today),
         "analytics.remove_referral": lambda: analytics.remove_referral(
             admin, F(customers["east_b"])),
-        "dataio.merge_customers": lambda: merge.merge_customers(
+        "dataio.quality.merge_customers": lambda: merge.merge_customers(
             admin, F(east), F(customers["east_b"]), take_from_loser=["name"],
             survivor_version=None, loser_version=None),
-        "dataio.merge_contacts": lambda: merge.merge_contacts(
+        "dataio.quality.merge_contacts": lambda: merge.merge_contacts(
             admin, F(contact), F(other), take_from_loser=["phone"], survivor_version=None,
             loser_version=None),
-        "dataio.erase_customer": lambda: privacy.erase_customer(admin, F(east), reference="T1"),
-        "dataio.erase_contact": lambda: privacy.erase_contact(admin, F(contact), reference="T2"),
-        "dataio.dismiss_pair": lambda: dedup.dismiss_pair(admin, F(pair)),
-        "dataio.import_file": lambda: dataio.import_file(admin, "customers", csv,
-                                                         update_existing=True),
-        "dataio.undo_batch": lambda: dataio.undo_batch(admin, batch),
-        "dataio.save_mapping": lambda: dataio.save_mapping(admin, "customers", "ERP",
-                                                           {"客户名称": "name"}),
+        "dataio.privacy.erase_customer": lambda: privacy.erase_customer(admin, F(east),
+                                                                        reference="T1"),
+        "dataio.privacy.erase_contact": lambda: privacy.erase_contact(admin, F(contact),
+                                                                      reference="T2"),
+        "dataio.quality.dismiss_pair": lambda: dedup.dismiss_pair(admin, F(pair)),
+        "dataio.imports.import_file": lambda: imports.import_file(admin, "customers", csv,
+                                                                  update_existing=True),
+        "dataio.imports.undo_batch": lambda: imports.undo_batch(admin, batch),
+        "dataio.imports.save_mapping": lambda: imports.save_mapping(
+            admin, "customers", "ERP", {"客户名称": "name"}),
     }
 
 
@@ -193,11 +196,15 @@ NOT_WRITERS = {
                                "its own transaction (tests/analytics/test_refresh.py)",
     "customers.check_external_id": "a check, reads only",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",
-    "dataio.acting_user": "finds the user a command acts as",
-    "dataio.preview_file": "reads a file and checks its first rows; writes nothing",
-    "dataio.report_as_dict": "turns a report into JSON",
-    "dataio.role_problem": "says why a role may not import a kind of file",
-    "dataio.insert_rows": "the bulk insert import_file writes with, inside its transaction",
+    "dataio.imports.role_problem": "says why a role may not import a kind of file",
+    # Reads, then writes one audit row (audit.record): nothing can be left half done, and a
+    # transaction around a long read would make SQLite refuse the audit row's write when
+    # somebody else wrote meanwhile.
+    "dataio.exports.export": "reads a list into a file, then records one audit row",
+    "dataio.privacy.export_customer": "reads a person's data, then records one audit row",
+    "dataio.privacy.export_contact": "reads a contact's data, then records one audit row",
+    "dataio.exports.customer_columns": "the columns of the customer list a user may export",
+    "dataio.exports.transaction_columns": "the columns of the transaction list",
 }
 
 
@@ -207,7 +214,8 @@ def _public_services() -> set[str]:
         if not info.name.endswith(".services"):
             continue
         module = importlib.import_module(info.name)
-        app = info.name.split(".")[1]
+        # kehu.customers.services -> customers, kehu.dataio.imports.services -> dataio.imports
+        app = info.name.removeprefix("kehu.").removesuffix(".services")
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):
                 found.add(f"{app}.{name}")

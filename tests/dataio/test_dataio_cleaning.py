@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kehu.dataio.cleaning import CellError, parse_bool, parse_date, parse_decimal
+from kehu.dataio.imports.cleaning import CellError, parse_bool, parse_date, parse_decimal
 
 dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31))
 
@@ -99,7 +99,7 @@ def test_impossible_dates_are_refused(text):
 
 
 def test_a_cell_kehu_exported_comes_back_as_it_went_out():
-    from kehu.dataio.cleaning import text
+    from kehu.dataio.imports.cleaning import text
     from kehu.dataio.normalise import guard_formula
 
     for value in ("+86 138 0000 0040", "-Minus公司", "=SUM(A1)", "@home", "plain", "'quoted"):

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from kehu.audit.models import AuditEvent
 from kehu.customers.services import create_customer, create_transaction
-from kehu.dataio.export import export
+from kehu.dataio.exports.services import export
 from kehu.dataio.normalise import guard_formula
 
 pytestmark = pytest.mark.django_db

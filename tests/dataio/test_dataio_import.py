@@ -12,8 +12,8 @@ from kehu.audit.models import AuditEvent
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.customers.models import Customer, LifecycleTransition, OwnerAssignment, Transaction
 from kehu.customers.services import update_customer
+from kehu.dataio.imports.services import import_file, save_mapping, undo_batch
 from kehu.dataio.models import ImportBatch
-from kehu.dataio.services import import_file, save_mapping, undo_batch
 
 pytestmark = pytest.mark.django_db
 

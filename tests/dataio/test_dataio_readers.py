@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kehu.dataio.readers import FileRefused, detect_encoding, open_table
+from kehu.dataio.imports.readers import FileRefused, detect_encoding, open_table
 
 # GB2312 level-1 hanzi (lead bytes B0–BF): text containing one cannot pass as UTF-8, so the
 # detector must pick GBK. (Some GBK byte pairs are valid UTF-8 by accident; real Chinese

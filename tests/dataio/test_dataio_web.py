@@ -158,7 +158,7 @@ def test_uploads_and_batches_are_their_owners(users, tmp_path):
         assert other.get(reverse(f"dataio:{name}", args=[upload_id])).status_code == 404
     assert other.post(reverse("dataio:import_run", args=[upload_id])).status_code == 404
 
-    from kehu.dataio.services import import_file
+    from kehu.dataio.imports.services import import_file
 
     path = tmp_path / "b.csv"
     path.write_text("客户名称\n乙\n", encoding="utf-8")
@@ -177,7 +177,7 @@ def test_uploads_and_batches_are_their_owners(users, tmp_path):
 @pytest.mark.django_db
 def test_undo_refused_after_a_change_says_why(users, tmp_path):
     from kehu.customers.services import update_customer
-    from kehu.dataio.services import import_file
+    from kehu.dataio.imports.services import import_file
 
     path = tmp_path / "b.csv"
     path.write_text("客户名称\n乙\n", encoding="utf-8")

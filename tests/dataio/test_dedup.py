@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from kehu.core.errors import NotPermitted
 from kehu.customers.services import create_contact, create_customer, update_customer
-from kehu.dataio import dedup
 from kehu.dataio.models import ContactPair, CustomerKey, CustomerPair, PairStatus
+from kehu.dataio.quality import dedup
 
 
 def test_spellings_of_one_phone_or_firm_share_a_key():

@@ -19,8 +19,8 @@ from kehu.customers.services import (
     create_transaction,
     set_lifecycle_state,
 )
-from kehu.dataio import dedup, merge
 from kehu.dataio.models import CustomerPair
+from kehu.dataio.quality import dedup, merge
 from kehu.sales.services import log_activity
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +153,7 @@ def test_the_owner_can_be_taken_from_the_merged_card(twins, users):
 
 
 def test_undoing_an_import_whose_rows_moved_is_refused(users, tmp_path):
-    from kehu.dataio.services import import_file, undo_batch
+    from kehu.dataio.imports.services import import_file, undo_batch
 
     admin = users["admin"]
     a = create_customer(admin, {"name": "甲", "external_id": "A"}, owner=users["sales1"])

@@ -23,9 +23,10 @@ from kehu.customers.services import (
     update_contact,
     update_customer,
 )
-from kehu.dataio import dedup, privacy
-from kehu.dataio.merge import reverse_relations
 from kehu.dataio.models import ContactKey, CustomerKey, CustomerPair, ImportedUpdate
+from kehu.dataio.privacy import services as privacy
+from kehu.dataio.quality import dedup
+from kehu.dataio.quality.merge import reverse_relations
 from kehu.sales.models import Activity
 from kehu.sales.services import log_activity
 
@@ -189,7 +190,7 @@ def test_every_model_about_a_person_says_what_to_erase():
                 missing.append(label)
             if label in privacy.ERASE:
                 todo.append(rel.related_model)
-    assert not missing, f"add these to kehu.dataio.privacy.ERASE or DERIVED: {missing}"
+    assert not missing, f"add these to kehu.dataio.privacy.services.ERASE or DERIVED: {missing}"
 
 
 def test_the_privacy_pages_per_role(person, officer, users):

@@ -19,7 +19,7 @@ from kehu.core.errors import NotPermitted
 from kehu.customers.models import Customer
 from kehu.customers.selectors import is_stale
 from kehu.customers.services import STALE_DATA_ORIGIN, confirm_customer_data
-from kehu.dataio.quality import create_refresh_tasks
+from kehu.dataio.quality.stale import create_refresh_tasks
 from kehu.sales.models import Activity
 
 

@@ -55,10 +55,10 @@ from kehu.value import (
     GammaGammaModel,
     ModifiedBetaGeoModel,
     ParetoNBDModel,
+    TransactionModel,
     ValueModelError,
     clv_details,
 )
-from kehu.value._base import TransactionModel
 from kehu.value.markov import ABSENT
 
 logger = logging.getLogger(__name__)

@@ -66,7 +66,7 @@ class Customer(VersionedModel):
     # The customer's id in another system (ERP, shop). Unique among the customers a user
     # may see, not across the firm: refusing an id held in another team's scope would tell
     # the user which ids other teams hold. Two customers with one id are a duplicate pair
-    # for someone who sees both (kehu.dataio.dedup).
+    # for someone who sees both (kehu.dataio.quality.dedup).
     external_id = models.CharField(_("external id"), max_length=64, null=True, blank=True,
                                    db_index=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)

@@ -1,18 +1,21 @@
 from django.urls import path
 
-from kehu.dataio import export_views, privacy_views, quality_views, views
+from kehu.dataio.exports import views as export_views
+from kehu.dataio.imports import views as import_views
+from kehu.dataio.privacy import views as privacy_views
+from kehu.dataio.quality import views as quality_views
 
 app_name = "dataio"
 
 urlpatterns = [
-    path("import/", views.import_start, name="import"),
-    path("import/<uuid:upload_id>/columns/", views.import_columns, name="import_columns"),
-    path("import/<uuid:upload_id>/preview/", views.import_preview, name="import_preview"),
-    path("import/<uuid:upload_id>/run/", views.import_run, name="import_run"),
-    path("import/<uuid:upload_id>/", views.import_status, name="import_status"),
-    path("import/batches/", views.batch_list, name="batches"),
-    path("import/batches/<int:batch_id>/", views.batch_detail, name="batch"),
-    path("import/batches/<int:batch_id>/undo/", views.batch_undo, name="batch_undo"),
+    path("import/", import_views.import_start, name="import"),
+    path("import/<uuid:upload_id>/columns/", import_views.import_columns, name="import_columns"),
+    path("import/<uuid:upload_id>/preview/", import_views.import_preview, name="import_preview"),
+    path("import/<uuid:upload_id>/run/", import_views.import_run, name="import_run"),
+    path("import/<uuid:upload_id>/", import_views.import_status, name="import_status"),
+    path("import/batches/", import_views.batch_list, name="batches"),
+    path("import/batches/<int:batch_id>/", import_views.batch_detail, name="batch"),
+    path("import/batches/<int:batch_id>/undo/", import_views.batch_undo, name="batch_undo"),
     path("export/", export_views.export_page, name="export"),
     path("export/download/", export_views.export_download, name="export_download"),
     path("quality/", quality_views.quality, name="quality"),

@@ -24,6 +24,7 @@ _EXPORTS = {
     "ModifiedBetaGeoModel": "kehu.value.bgnbd",
     "ParetoNBDModel": "kehu.value.paretonbd",
     "RFMSummary": "kehu.value.rfm",
+    "TransactionModel": "kehu.value._base",
     "ValueModelError": "kehu.value.errors",
     "clv_details": "kehu.value.clv",
     "customer_lifetime_value": "kehu.value.clv",
@@ -39,6 +40,7 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "RFMSummary",
+    "TransactionModel",
     "ValueModelError",
     "clv_details",
     "customer_lifetime_value",
@@ -61,6 +63,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
+    from kehu.value._base import TransactionModel
     from kehu.value.bgnbd import BetaGeoModel, ModifiedBetaGeoModel
     from kehu.value.clv import clv_details, customer_lifetime_value, month_length
     from kehu.value.errors import ValueModelError

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from kehu.core import jobs
-from kehu.dataio.dedup import scan
+from kehu.dataio.quality.dedup import scan
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from kehu.accounts.selectors import acting_user
 from kehu.core.errors import ServiceError
-from kehu.dataio.export import FORMATS, KINDS, export
-from kehu.dataio.services import acting_user
+from kehu.dataio.exports.services import FORMATS, KINDS, export
 
 
 class Command(BaseCommand):

@@ -12,16 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kehu.accounts.models import User
+from kehu.accounts.selectors import acting_user
 from kehu.core.errors import ServiceError
+from kehu.dataio.imports.report import ImportReport
+from kehu.dataio.imports.services import import_file, save_mapping, undo_batch
+from kehu.dataio.imports.writing import CHUNK_SIZE
 from kehu.dataio.models import ImportKind
-from kehu.dataio.services import (
-    CHUNK_SIZE,
-    ImportReport,
-    acting_user,
-    import_file,
-    save_mapping,
-    undo_batch,
-)
 
 EXIT_REFUSED = 2
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from kehu.core import jobs
-from kehu.dataio.quality import create_refresh_tasks, stale_customers
+from kehu.dataio.quality.stale import create_refresh_tasks, stale_customers
 
 
 class Command(BaseCommand):

@@ -28,9 +28,9 @@ from kehu.core.models import Job
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import SENSITIVE_CONTACT_FIELDS, SENSITIVE_CUSTOMER_FIELDS
-from kehu.dataio import dedup, merge
 from kehu.dataio.models import DedupScan
-from kehu.dataio.quality import create_refresh_tasks
+from kehu.dataio.quality import dedup, merge
+from kehu.dataio.quality.stale import create_refresh_tasks
 
 QUALITY_JOBS = ("dataio.dedup", "dataio.stale")
 RECENT = timedelta(minutes=30)

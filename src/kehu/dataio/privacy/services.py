@@ -34,7 +34,6 @@ from kehu.audit.services import record
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.customers import invariants
 from kehu.customers.models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
-from kehu.dataio.merge import reverse_relations
 from kehu.dataio.models import (
     ContactKey,
     ContactPair,
@@ -42,6 +41,7 @@ from kehu.dataio.models import (
     CustomerPair,
     ImportedUpdate,
 )
+from kehu.dataio.quality.merge import reverse_relations
 
 # The redaction marker: the only value the database lets replace an audit entry's details.
 REDACTED = {"redacted": True}
@@ -80,11 +80,6 @@ def _may(user: User, customer_id: int) -> bool:
 def _check(user: User, customer_id: int) -> None:
     if not _may(user, customer_id):
         raise NotPermitted(_("Only privacy officers may export or erase personal data."))
-
-
-def subjects(user: User) -> models.QuerySet[Customer]:
-    """Customers a privacy officer may act on: all of them; nobody else any."""
-    return restrict(Customer.objects.all(), user, PRIVACY)
 
 
 # Export -------------------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from kehu.accounts.models import User
 from kehu.core import jobs
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.core.models import Job, JobStatus
+from kehu.dataio.imports.readers import FileRefused, open_table
+from kehu.dataio.imports.report import report_as_dict
+from kehu.dataio.imports.services import import_file, role_problem
 from kehu.dataio.models import ImportKind, ImportUpload
-from kehu.dataio.readers import FileRefused, open_table
-from kehu.dataio.services import import_file, report_as_dict, role_problem
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx")
 KEEP_UNFINISHED = timedelta(days=1)

@@ -19,7 +19,8 @@ from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
 from kehu.customers.models import Contact
 from kehu.customers.search import normalise, query_key
-from kehu.dataio import privacy
+from kehu.dataio.privacy import selectors
+from kehu.dataio.privacy import services as privacy
 
 _MAX_ID = 2**63 - 1
 
@@ -34,7 +35,7 @@ def _customer(request: HttpRequest, pk: int):
     if pk > _MAX_ID:
         raise Http404
     try:
-        return privacy.subjects(request.user).select_related("owner").get(pk=pk)
+        return selectors.subjects(request.user).select_related("owner").get(pk=pk)
     except ObjectDoesNotExist:
         raise Http404 from None
 
@@ -44,7 +45,7 @@ def _contact(request: HttpRequest, contact_pk: int) -> Contact:
     if contact_pk > _MAX_ID:
         raise Http404
     contact = Contact.objects.select_related("customer").filter(
-        pk=contact_pk, customer__in=privacy.subjects(request.user)).first()
+        pk=contact_pk, customer__in=selectors.subjects(request.user)).first()
     if contact is None:
         raise Http404
     return contact
@@ -56,11 +57,11 @@ def privacy_search(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()[:100]
     found_customers, found_contacts = [], []
     if q:
-        found_customers = list(privacy.subjects(request.user).filter(
+        found_customers = list(selectors.subjects(request.user).filter(
             search_text__contains=query_key(q)).order_by("name", "pk")[:50])
         text = normalise(q)
         found_contacts = list(Contact.objects.filter(
-            customer__in=privacy.subjects(request.user)).filter(
+            customer__in=selectors.subjects(request.user)).filter(
             **({"phone__contains": q} if q.replace(" ", "").replace("-", "").isdigit()
                else {"name__icontains": text} if "@" not in q else {"email__iexact": text})
         ).select_related("customer").order_by("name", "pk")[:50])

@@ -17,16 +17,13 @@ from kehu.core import jobs
 from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
 from kehu.customers.forms import apply_service_error
-from kehu.dataio import selectors, wizard
-from kehu.dataio.forms import ColumnsForm, UploadForm
-from kehu.dataio.mapping import field_label, load_mapping, resolve
+from kehu.dataio.imports import selectors, wizard
+from kehu.dataio.imports.forms import ColumnsForm, UploadForm
+from kehu.dataio.imports.mapping import field_label, load_mapping, resolve
+from kehu.dataio.imports.preview import preview_file
+from kehu.dataio.imports.readers import FileRefused
+from kehu.dataio.imports.services import save_mapping, undo_batch
 from kehu.dataio.models import ImportBatch, ImportMapping, ImportUpload
-from kehu.dataio.readers import FileRefused
-from kehu.dataio.services import (
-    preview_file,
-    save_mapping,
-    undo_batch,
-)
 
 ERRORS_SHOWN = 1000
 

@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kehu.dataio import normalise
-from kehu.dataio.mapping import CHOICE_SYNONYMS, header_key
+from kehu.dataio.imports.mapping import CHOICE_SYNONYMS, header_key
 
 
 class CellError(Exception):

@@ -19,8 +19,8 @@ from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.forms import CustomerFilterForm
-from kehu.dataio.export import export
-from kehu.dataio.forms import ExportForm
+from kehu.dataio.exports.forms import ExportForm
+from kehu.dataio.exports.services import export
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",

@@ -1,4 +1,4 @@
-"""Forms of the import wizard and the export page."""
+"""Forms of the import wizard: the upload and the choice of a field for each column."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts import policy
-from kehu.dataio.export import FORMATS
-from kehu.dataio.mapping import FIELDS, REQUIRED, field_label
+from kehu.dataio.imports.mapping import FIELDS, REQUIRED, field_label
 from kehu.dataio.models import ImportKind
 
 
@@ -69,13 +68,3 @@ class ColumnsForm(forms.Form):
 
     def mapping(self) -> dict[str, str]:
         return {h: self.cleaned_data.get(f"col{i}") or "" for i, h in enumerate(self.headers)}
-
-
-class ExportForm(forms.Form):
-    what = forms.ChoiceField(label=_("List"), choices=[
-        ("customers", _("Customers")), ("transactions", _("Transactions"))])
-    format = forms.ChoiceField(label=_("Format"), choices=[(f, f.upper()) for f in FORMATS])
-    date_from = forms.DateField(label=_("Transactions from"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Transactions until"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))

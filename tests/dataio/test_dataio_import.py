@@ -312,6 +312,17 @@ def test_a_file_that_is_not_a_table_is_refused_with_a_reason(tmp_path, users):
     assert "UTF-8" in report.errors[0].message
 
 
+def test_a_row_with_a_cell_too_many_is_named_whatever_the_delimiter(tmp_path, users):
+    # The semicolons still tell the columns apart: the report points at the shifted row
+    # instead of refusing the file for want of a name column.
+    text = ("客户名称;手机;城市\n上海华东;13800000001;上海\n杭州丝绸;13800000002;杭州;多余\n"
+            "北京远大;13800000003;北京\n")
+    report = import_file(users["admin"], "customers", _csv(tmp_path, text))
+    assert [(e.line, e.message) for e in report.errors] == [
+        (3, "The row has more cells than the header has columns.")]
+    assert report.columns == {"客户名称": "name", "手机": "mobile", "城市": "city"}
+
+
 def test_text_with_tabs_backslashes_and_line_breaks_arrives_intact(tmp_path, users, customers):
     """PostgreSQL receives transactions in COPY's text format, where these characters are
     special; SQLite through parameters."""

@@ -1,4 +1,5 @@
-"""Reading transaction files for `kehu value`: CSV (any delimiter, UTF-8 or GBK) and Parquet.
+"""Reading transaction files for `kehu value`: CSV (any delimiter, UTF-8 or GBK, as
+kehu.textfiles tells them) and Parquet.
 
 The fast path hands the file to Arrow's multithreaded CSV reader with the column types
 guessed from a sample, so 17 million rows read in about a second. Anything unexpected
@@ -23,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from kehu.textfiles import UTF8, WHITESPACE, SniffError, sniff
 from kehu.value.rfm import encode_ids
 
 
@@ -38,9 +40,6 @@ class _LazyCompute:
 
 pc = _LazyCompute()
 
-SAMPLE_BYTES = 256 * 1024
-DELIMITERS = (",", ";", "\t", "|")
-WHITESPACE = "whitespace"
 DATE_HELP = "expected YYYY-MM-DD or YYYYMMDD"
 
 
@@ -79,7 +78,7 @@ class _Layout:
     """What sniffing a CSV file found out."""
 
     encoding: str  # "utf-8" or "gb18030"
-    delimiter: str  # one of DELIMITERS or WHITESPACE
+    delimiter: str  # one of kehu.textfiles.DELIMITERS or WHITESPACE
     names: list[str]  # header fields, or "1", "2", ... without a header
     skip_lines: int  # physical lines before the first data line
     sample: list[list[str]]  # a few data rows
@@ -120,33 +119,34 @@ def _distinct(path: Path, cols: list[_Column]) -> None:
 
 # -- sniffing ------------------------------------------------------------------------------
 
+_SNIFF_PROBLEMS = {
+    SniffError.UNDECODABLE: "cannot decode the file as UTF-8 or GBK",
+    SniffError.EMPTY: "the file is empty",
+}
+
+
 def _sniff(path: Path, header: bool, delimiter: str | None) -> _Layout:
-    with path.open("rb") as f:
-        raw = f.read(SAMPLE_BYTES)
-        whole = not f.read(1)
-    if not whole and b"\n" in raw:
-        raw = raw[: raw.rindex(b"\n") + 1]  # complete lines only
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
+    # The first SAMPLE_BYTES decide the encoding: a file of millions of rows is not decoded
+    # twice; Arrow checks the rest, and _read_csv retries as GB18030 if it is not UTF-8.
     try:
-        text, encoding = raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        try:
-            # GB18030 is a superset of GBK and GB2312: what Excel in China saves as CSV.
-            text, encoding = raw.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError:
-            raise InputError(path, "cannot decode the file as UTF-8 or GBK") from None
+        sniffed = sniff(path, whole_file=False, whitespace=True, delimiter=delimiter)
+    except SniffError as exc:
+        if exc.code == SniffError.BAD_DELIMITER:
+            raise InputError(path, f"the delimiter must be one character, got "
+                                   f"{exc.detail!r}") from None
+        raise InputError(path, _SNIFF_PROBLEMS[exc.code]) from None
+    if sniffed.delimiter is None:
+        raise InputError(path, "cannot tell how the columns are separated; use --delimiter")
+    # Arrow reads UTF-8 itself and skips a byte order mark.
+    encoding = "utf-8" if sniffed.encoding == UTF8 else sniffed.encoding
     numbered = []  # (line number, line) of the first 200 non-blank lines
-    for number, line in enumerate(io.StringIO(text), start=1):
+    for number, line in enumerate(io.StringIO(sniffed.sample), start=1):
         if line.strip():
             numbered.append((number, line.rstrip("\r\n")))
             if len(numbered) == 200:
                 break
-    if not numbered:
-        raise InputError(path, "the file is empty")
-    lines = [line for _, line in numbered]
-    sep = _choose_delimiter(path, lines, delimiter)
-    rows = [_split(line, sep) for line in lines]
+    sep = sniffed.delimiter
+    rows = [_split(line, sep) for _, line in numbered]
     if header:
         names = [name.strip() for name in rows[0]]
         if all(re.fullmatch(r"[-+0-9.:/ ]+", name) for name in names):
@@ -166,32 +166,6 @@ def _split(line: str, sep: str) -> list[str]:
     if sep == WHITESPACE:
         return line.split()
     return next(csv.reader([line], delimiter=sep))
-
-
-def _choose_delimiter(path: Path, lines: list[str], delimiter: str | None) -> str:
-    if delimiter:
-        aliases = {"\\t": "\t", "tab": "\t", " ": WHITESPACE, "space": WHITESPACE}
-        sep = aliases.get(delimiter.lower(), delimiter)
-        if sep != WHITESPACE and len(sep) != 1:
-            raise InputError(path, f"the delimiter must be one character, got {delimiter!r}")
-        return sep
-    best, best_count = None, 1
-    for sep in DELIMITERS:
-        counts = {len(row) for row in csv.reader(lines, delimiter=sep)}
-        if len(counts) == 1 and (count := counts.pop()) > best_count:
-            best, best_count = sep, count
-    if best is not None:
-        return best
-    counts = {len(line.split()) for line in lines}
-    if len(counts) == 1 and counts.pop() >= 2:
-        return WHITESPACE
-    # Inconsistent rows: take the delimiter that splits most lines; reading will point at
-    # the line that does not fit.
-    scores = {sep: sum(len(r) > 1 for r in csv.reader(lines, delimiter=sep)) for sep in DELIMITERS}
-    sep = max(scores, key=scores.get)
-    if scores[sep] == 0:
-        raise InputError(path, "cannot tell how the columns are separated; use --delimiter")
-    return sep
 
 
 def _resolve(path: Path, names: list[str], ref: str, role: str, header: bool) -> _Column:

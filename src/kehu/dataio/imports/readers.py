@@ -1,4 +1,5 @@
-"""Reading import files row by row: CSV in any common delimiter and encoding, and XLSX.
+"""Reading import files row by row: CSV in any common delimiter and encoding (as
+kehu.textfiles tells them), and XLSX.
 
 Files are streamed, never loaded whole, so a file of millions of rows costs the memory of
 one row. Each row comes with the line number the user sees in their editor or spreadsheet,
@@ -7,9 +8,7 @@ so that an error report can point at it.
 
 from __future__ import annotations
 
-import codecs
 import csv
-import io
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,11 +17,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-csv.field_size_limit(10 * 1024 * 1024)
+from kehu import textfiles
 
-DELIMITERS = (",", ";", "\t", "|")
-ENCODINGS = ("utf-8-sig", "gb18030")
-_SAMPLE_BYTES = 256 * 1024
+csv.field_size_limit(10 * 1024 * 1024)  # cells of up to 10 MB
 
 
 class FileRefused(Exception):
@@ -74,50 +71,28 @@ def open_table(path: str | os.PathLike[str]) -> TableFile:
 def detect_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) if the whole file decodes strictly as UTF-8, else GB18030
     (a superset of GBK and GB2312, what Excel in China saves as "CSV")."""
-    for encoding in ENCODINGS:
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-        try:
-            with path.open("rb") as f:
-                while chunk := f.read(1 << 20):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise FileRefused(_("The file is neither UTF-8 nor GBK/GB18030 text; save it as CSV "
-                        "UTF-8 or as XLSX."))
+    try:
+        return textfiles.detect_encoding(path, whole_file=True)
+    except textfiles.SniffError:
+        raise FileRefused(_undecodable()) from None
 
 
-def detect_delimiter(sample: str) -> str:
-    """The delimiter under which the header and the sample rows have one consistent number
-    of columns, preferring the one that gives the most columns."""
-    lines = sample.splitlines(keepends=True)
-    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
-        lines = lines[:-1]  # the sample may have cut the last line short
-    text = "".join(lines)
-    best, best_columns = ",", 1
-    for delimiter in DELIMITERS:
-        try:
-            rows = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r]
-        except csv.Error:
-            continue
-        if not rows:
-            continue
-        columns = len(rows[0])
-        # A quoted value cut off by the end of the sample makes the last row unreliable.
-        body = rows[1:-1] if len(rows) > 2 else rows[1:]
-        if columns > best_columns and all(len(r) == columns for r in body):
-            best, best_columns = delimiter, columns
-    return best
+def _undecodable() -> str:
+    return _("The file is neither UTF-8 nor GBK/GB18030 text; save it as CSV UTF-8 or as "
+             "XLSX.")
 
 
 def _open_csv(path: Path) -> TableFile:
-    encoding = detect_encoding(path)
-    with path.open("r", encoding=encoding, newline="") as f:
-        sample = f.read(_SAMPLE_BYTES)
-    if not sample.strip():
-        raise FileRefused(_("The file is empty."))
-    delimiter = detect_delimiter(sample)
+    try:
+        sniffed = textfiles.sniff(path, whole_file=True)
+    except textfiles.SniffError as exc:
+        if exc.code == textfiles.SniffError.EMPTY:
+            raise FileRefused(_("The file is empty.")) from None
+        raise FileRefused(_undecodable()) from None
+    # A single column, or rows no delimiter splits alike: commas, and the rows that do not
+    # fit are reported by line.
+    delimiter = sniffed.delimiter or ","
+    encoding = sniffed.encoding
     table = TableFile(path=path, format="csv", headers=[], header_line=0, encoding=encoding,
                       delimiter=delimiter)
     with path.open("r", encoding=encoding, newline="") as f:

@@ -66,6 +66,52 @@ def committed_db(transactional_db, django_db_blocker):
 
 
 @pytest.fixture
+def job_worker():
+    """A `kehu worker` loop in a thread of this process while the test runs, for tests that
+    drive pages which queue jobs (live server, htmx polling). The jobs' data must be
+    committed (committed_db or live_server); tests that need no parallel worker call
+    kehu.core.worker.run_pending() instead."""
+    import threading
+
+    from kehu.core.worker import Loop, serve, worker_name
+
+    loop = Loop(name=worker_name(99), interval=0.1)
+    thread = threading.Thread(target=serve, args=(loop,), name="kehu-test-worker",
+                              daemon=True)
+    thread.start()
+    yield loop
+    loop.stop()
+    thread.join(60)
+
+
+def database_url() -> str:
+    """The URL of the test database, for a `kehu` process started by a test."""
+    import os
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.db import connection
+
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    # The server's address from the suite's own URL, with the test database's name.
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + s["NAME"]))
+
+
+def kehu_env(tmp_path, **extra: str) -> dict[str, str]:
+    """The environment of a `kehu` process started by a test: the test database, the test's
+    upload folder, its own var/."""
+    import os
+
+    from django.conf import settings
+
+    return dict(os.environ, DATABASE_URL=database_url(), DJANGO_SETTINGS_MODULE="kehu.settings",
+                KEHU_VAR_DIR=str(tmp_path), KEHU_UPLOAD_DIR=str(settings.KEHU_UPLOAD_DIR),
+                **extra)
+
+
+@pytest.fixture
 def teams(db):
     from kehu.accounts.models import Team
 

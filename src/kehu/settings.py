@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "kehu.core",
     "kehu.accounts",
     "kehu.audit",
@@ -195,9 +197,14 @@ LOGGING = {
     "loggers": {"axes": {"handlers": ["console"], "level": "WARNING"}},
 }
 
-# Background jobs (kehu.core.jobs): how many run at once per process, and after how many
-# seconds without a heartbeat a job on another host counts as interrupted.
-KEHU_JOB_WORKERS = int(os.environ.get("KEHU_JOB_WORKERS", "2"))
+# Background jobs (kehu.core.jobs) wait in the database, in django-tasks' queue, until
+# `kehu worker` runs them: no broker to install.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# How many jobs one `kehu worker` runs at once. SQLite has a single write lock, and a job
+# that waits for it longer than the busy timeout fails, so there the jobs run one by one.
+KEHU_JOB_WORKERS = int(os.environ.get("KEHU_JOB_WORKERS") or (
+    1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 2))
+# After how many seconds without a heartbeat a job on another host counts as interrupted.
 KEHU_JOB_STALE_SECONDS = int(os.environ.get("KEHU_JOB_STALE_SECONDS", "600"))
 
 # Files uploaded to the import wizard wait here (private to the server) until imported.

@@ -16,7 +16,8 @@ from tests.browser.test_ui_flow import sign_in, switch_language
 pytestmark = pytest.mark.browser
 
 
-def test_stale_card_duplicates_and_merge_in_chinese(page, live_server, users, customers, shot):
+def test_stale_card_duplicates_and_merge_in_chinese(page, live_server, users, customers, shot,
+                                                    job_worker):
     twin = create_customer(users["admin"], {"name": "上海华东贸易", "phone": "021 5555 0101",
                                             "email": "sh@huadong.example"},
                            owner=users["sales1"])

@@ -36,7 +36,7 @@ def upload(page, live_server, path, kind="customers"):
 
 
 def test_import_wizard_in_english(page, live_server, users, customers, shot, tmp_path,
-                                  monkeypatch):
+                                  monkeypatch, job_worker):
     # A pause after the written chunk, inside the import's transaction: long enough to see
     # the progress bar that htmx polls.
     monkeypatch.setenv("KEHU_IMPORT_PAUSE_AFTER_CHUNK", "3")
@@ -73,7 +73,7 @@ def test_import_wizard_in_english(page, live_server, users, customers, shot, tmp
 
 
 def test_import_wizard_in_chinese_lists_every_bad_row(page, live_server, users, customers,
-                                                      shot, tmp_path):
+                                                      shot, tmp_path, job_worker):
     sign_in(page, live_server, "manager1")
     switch_language(page, "zh-hans")
     rows = [*ROWS]

@@ -82,3 +82,31 @@ def test_the_dashboard_draws_its_charts_and_the_matrix_opens_a_card(page, live_s
     page.click("a[role=tab][href='?tab=value']")
     page.wait_for_selector("#tab-value .explain")
     shot(page, f"{language}-value-tab")
+
+
+def test_refresh_now_waits_for_the_worker_and_then_shows_the_scores(page, live_server, users,
+                                                                     customers, shot,
+                                                                     request):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from kehu.customers.models import Transaction
+
+    Transaction.objects.create(customer=customers["east"], date=timezone.localdate(),
+                               amount=Decimal("120"), cost=Decimal("80"))
+    sign_in(page, live_server, "analyst1")
+    page.goto(f"{live_server.url}/value/")
+    assert "No value refresh has run yet" in page.inner_text("main")
+    page.click("#refresh-value")
+    # No worker runs yet: the job waits in the queue, and the page says for what.
+    page.wait_for_selector(".job[hx-trigger]")
+    assert "Waiting for the worker" in page.inner_text(".job")
+    assert page.is_disabled("#refresh-value")
+    shot(page, "value-refresh-1-waiting")
+    request.getfixturevalue("job_worker")  # now one starts
+    # The bar polls until the job is done, then the page reloads with the scores.
+    page.wait_for_selector("[data-chart=equity] svg", timeout=60_000)
+    assert page.locator(".job[hx-trigger]").count() == 0
+    assert "No value refresh has run yet" not in page.inner_text("main")
+    shot(page, "value-refresh-2-done")

@@ -31,8 +31,9 @@ class JobStatus(models.TextChoices):
 
 
 class Job(models.Model):
-    """Long work (an import, a duplicate scan, a value refresh) run in the background; see
-    kehu.core.jobs for how to start one and report progress."""
+    """Long work (an import, a duplicate scan, a value refresh) run in the background by
+    `kehu worker`; see kehu.core.jobs for how to start one and report progress. This row is
+    what users see of a job; the task queue's own row (task_id) only gets it to a worker."""
 
     kind = models.CharField(_("kind"), max_length=50, db_index=True)
     title = models.CharField(_("title"), max_length=200)
@@ -48,6 +49,9 @@ class Job(models.Model):
     # host:pid:token of the process running the job, so that a job whose process died can
     # be told from one that is merely slow.
     runner = models.CharField(max_length=200, blank=True)
+    # The queued task (django_tasks_db's DBTaskResult) that runs the job in a worker; none
+    # for a job run in the foreground by a command.
+    task_id = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

@@ -120,14 +120,14 @@ def start_import(user: User, upload: ImportUpload, *, ip: str | None = None) -> 
                            % {"id": upload.batch_id})
     if upload.job_id and upload.job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
         return upload.job
-    job = jobs.start(JOB_KIND, _run, args=(upload.pk, ip), user=user,
+    job = jobs.start(JOB_KIND, _run, args=(str(upload.pk), ip), user=user,
                      title=_("Import of %(file)s") % {"file": upload.file_name})
     upload.job = job
     upload.save(update_fields=["job"])
     return job
 
 
-def _run(progress: jobs.Progress, upload_id: uuid.UUID, ip: str | None) -> dict[str, Any]:
+def _run(progress: jobs.Progress, upload_id: str, ip: str | None) -> dict[str, Any]:
     upload = ImportUpload.objects.select_related("user", "owner").get(pk=upload_id)
     labels = {"check": _("Checking every row"), "write": _("Writing"),
               "import": _("Checking and writing")}

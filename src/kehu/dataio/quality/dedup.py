@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from pypinyin import Style, lazy_pinyin
 from rapidfuzz import fuzz
 
+from kehu.accounts.models import User
 from kehu.accounts.permissions import CHANGE, VIEW, can, customer_filter
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted
@@ -395,6 +396,11 @@ def scan(progress: Progress | None = None, *, kinds: tuple[str, ...] = ("custome
                              "dropped": gone}
     record(user, "duplicates.scan", via=via, detail=result)
     return result
+
+
+def scan_as(progress: Progress, user_id: int) -> dict[str, Any]:
+    """The scan as a background job, started by a user on the data quality page."""
+    return scan(progress, user=User.objects.get(pk=user_id), via="web")
 
 
 def _drop_unfound(kind: _Kind, changed: set[int] | None,

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kehu.accounts.models import User
 from kehu.accounts.permissions import CHANGE, restrict
 from kehu.audit.services import record
 from kehu.core.jobs import Progress
@@ -62,3 +63,9 @@ def create_refresh_tasks(progress: Progress | None = None, *, user=None,
     record(user, "quality.refresh_tasks", via=via, detail={"stale": len(ids),
                                                            "created": created})
     return {"stale": len(ids), "created": created}
+
+
+def create_refresh_tasks_as(progress: Progress, user_id: int) -> dict[str, Any]:
+    """The refresh tasks as a background job, started by a user on the data quality page:
+    only for the cards that user may change."""
+    return create_refresh_tasks(progress, user=User.objects.get(pk=user_id), via="web")

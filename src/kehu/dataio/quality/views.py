@@ -30,7 +30,7 @@ from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import SENSITIVE_CONTACT_FIELDS, SENSITIVE_CUSTOMER_FIELDS
 from kehu.dataio.models import DedupScan
 from kehu.dataio.quality import dedup, merge
-from kehu.dataio.quality.stale import create_refresh_tasks
+from kehu.dataio.quality.stale import create_refresh_tasks_as
 
 QUALITY_JOBS = ("dataio.dedup", "dataio.stale")
 RECENT = timedelta(minutes=30)
@@ -71,11 +71,11 @@ def quality_run(request: HttpRequest, what: str) -> HttpResponse:
     if not policy.may_run_quality_jobs(user):
         raise Http404
     if what == "scan":
-        jobs.start("dataio.dedup", dedup.scan, kwargs={"user": user, "via": "web"}, user=user,
+        jobs.start("dataio.dedup", dedup.scan_as, args=(user.pk,), user=user,
                    title=_("Scan for duplicates"))
     elif what == "tasks":
-        jobs.start("dataio.stale", create_refresh_tasks, kwargs={"user": user, "via": "web"},
-                   user=user, title=_("Refresh tasks for stale data"))
+        jobs.start("dataio.stale", create_refresh_tasks_as, args=(user.pk,), user=user,
+                   title=_("Refresh tasks for stale data"))
     else:
         raise Http404
     return redirect("dataio:quality")

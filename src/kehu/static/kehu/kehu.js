@@ -19,6 +19,18 @@
     e.detail.formData.forEach(function (value, name) { if (value === "") { empty.push(name); } });
     empty.forEach(function (name) { e.detail.formData.delete(name); });
   });
+  // A finished job's progress bar reloads the whole page (HX-Refresh). Until the new page
+  // arrives, nothing on the old one asks the server again: a bar polling every second
+  // would start the reload over each time, and a page slower than that would never come.
+  var reloading = false;
+  document.addEventListener("htmx:beforeOnLoad", function (e) {
+    if (e.detail.xhr && e.detail.xhr.getResponseHeader("HX-Refresh") === "true") {
+      reloading = true;
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (reloading) { e.preventDefault(); }
+  });
   document.addEventListener("DOMContentLoaded", function () { showSelectedTab(document); });
   document.addEventListener("htmx:afterSwap", function (e) { showSelectedTab(e.target); });
 })();

@@ -60,6 +60,17 @@ def test_it_lists_only_visible_customers_with_a_count(api, customers):
     assert body["next_cursor"] is None
 
 
+def test_a_search_longer_than_the_limit_is_refused_naming_the_field_and_the_maximum(
+        api, customers):
+    client = api("admin")
+    assert client.get("/customers", q="x" * 100).status_code == 200
+    response = client.get("/customers", q="上" * 101)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["field"] == "q" and error["location"] == "query"
+    assert "100" in error["message"]
+
+
 def test_it_pages_with_a_cursor(api, customers):
     client = api("admin")
     first = client.get("/customers", limit=2, sort="name").json()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kehu.customers import search
@@ -118,3 +118,58 @@ def test_one_or_two_letters_find_the_start_of_a_word(named):
 def test_like_wildcards_in_a_query_are_plain_characters(named):
     assert _found("%%%") == set()
     assert _found("_伟") == set()
+
+
+# LIKE's and FTS5's special characters: a query is text, never a pattern -------------------
+
+PATTERN_NAMES = ["100% cotton", "abc_def", "abcxdef", "plain text", "x%_y\\z", 'say "hi" 王伟',
+                 "a*b?c[d]e", "axbycydze", "50%折扣 商行", "under_score_伟"]
+
+
+@pytest.fixture
+def patterned(users):
+    from kehu.customers.services import create_customer
+
+    return [create_customer(users["admin"], {"name": n}, owner=users["sales1"])
+            for n in PATTERN_NAMES]
+
+
+def _keys(name: str) -> str:
+    return search.search_text(name=name)
+
+
+def test_the_index_lookup_takes_wildcards_literally(patterned):
+    """The index alone (before the exact check) finds only what contains the query: a
+    wildcard in it must not turn the lookup into a scan of every customer."""
+    from django.db import connection
+
+    from kehu.customers.selectors import index_lookup
+
+    if connection.vendor != "sqlite":
+        pytest.skip("on PostgreSQL the exact check is itself the index lookup")
+    for q in ["0% c", "c_d", "%%%", "x%_", '"hi', "a*b", "b?c", "c[d", "___", "%_\\"]:
+        key = search.query_key(q)
+        found = set(index_lookup(Customer.objects.all(), key).values_list("name", flat=True))
+        assert found == {n for n in PATTERN_NAMES if key in _keys(n)}, q
+
+
+QUERY_CHARS = st.sampled_from(list("%_\\\"'*?[]()^:-+ ab cdexyz015王伟商行折扣"))
+
+
+@given(st.one_of(
+    st.text(QUERY_CHARS, min_size=1, max_size=8),
+    st.sampled_from(PATTERN_NAMES).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(0, len(n) - 1), st.integers(1, 6))
+    ).map(lambda t: t[0][t[1]:t[1] + t[2]]),
+))
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_search_finds_only_customers_whose_keys_contain_it(patterned, q):
+    key = search.query_key(q)
+    found = _found(q)
+    if not key:
+        return  # nothing to search for: the list is not narrowed
+    containing = {n for n in PATTERN_NAMES if key in _keys(n)}
+    assert found <= containing, q
+    if not search.is_word_start(key):
+        assert found == containing, q

@@ -21,7 +21,6 @@ from kehu.api.schemas import (
     Cursor,
     Id,
     InputSchema,
-    Text,
     bounded_text,
     errors,
     input_schema,
@@ -45,6 +44,7 @@ from kehu.customers.models import (
     TransactionKind,
     TransactionLine,
 )
+from kehu.customers.search import QUERY_MAX_LENGTH
 
 router = Router()
 
@@ -119,7 +119,9 @@ class CustomerPage(Schema):
 
 
 class CustomerListParams(Schema):
-    q: Text = Field("", description="Name, pinyin, initials, phone or e-mail.")
+    q: bounded_text(QUERY_MAX_LENGTH) = Field(
+        "", description="Name, pinyin, initials, phone or e-mail; a longer search is refused "
+                        "with 422.")
     state: Literal[("", *LifecycleState.values)] = ""
     owner: Id | None = None
     team: Id | None = None

@@ -24,6 +24,7 @@ from kehu.customers.models import (
     ServiceGroup,
     TransactionKind,
 )
+from kehu.customers.search import QUERY_MAX_LENGTH
 from kehu.customers.selectors import SORTS, CustomerFilters
 from kehu.sales.models import ActivityKind
 
@@ -242,7 +243,10 @@ class CustomerFilterForm(forms.Form):
     """The list's query string. Values that do not validate are left out of cleaned_data
     (Django drops them), so a bad link filters by what was valid instead of failing."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False, max_length=QUERY_MAX_LENGTH,
+                        error_messages={"max_length": _(
+                            "The search is too long: at most %(limit_value)d characters (it "
+                            "has %(show_value)d).")})
     state = forms.ChoiceField(label=_("Lifecycle state"), required=False)
     owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int,
                                    empty_value=None)
@@ -285,6 +289,13 @@ class CustomerFilterForm(forms.Form):
     FILTER_FIELDS = ("q", "state", "owner", "team", "nature", "service_group", "stale",
                      "segment", "quadrant", "p_alive_min", "p_alive_max", "clv_min",
                      "clv_max", "at_risk")
+
+    def search_error(self) -> str | None:
+        """Why the search cannot run (it is too long), or None. Unlike a bad filter value,
+        which is left out, a search left out would list every customer as a result."""
+        self.is_valid()
+        errors = self.errors.get("q") if self.is_bound else None
+        return errors[0] if errors else None
 
     def filters(self) -> CustomerFilters:
         """The valid part of the query as selector filters (invalid values are left out)."""

@@ -58,6 +58,10 @@ def search_text(*, name: str, phones: tuple[str, ...] = (), email: str = "",
     return " ".join(p for p in parts if p)
 
 
+# The longest search a user may type (characters). A longer one is refused with a message,
+# never cut short or ignored: ignoring it would list every customer as if nothing was typed.
+QUERY_MAX_LENGTH = 100
+
 INDEXED_LENGTH = 3  # trigram indexes find substrings of three characters or more
 _WORD_START = re.compile(r"[a-z0-9]{1,2}")
 

@@ -65,15 +65,28 @@ def search_customers(qs: QuerySet[Customer], q: str) -> QuerySet[Customer]:
     key = query_key(q)
     if not key:
         return qs
+    return index_lookup(qs, key).filter(search_text__contains=key)
+
+
+def fts_phrase(text: str) -> str:
+    """`text` as an FTS5 string: matched literally, whatever characters it holds."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def index_lookup(qs: QuerySet[Customer], key: str) -> QuerySet[Customer]:
+    """Narrow `qs` through the database's search index to the customers whose search keys
+    may contain `key` (never losing one); search_customers checks them exactly."""
     vendor = connections[qs.db].vendor
-    qs = qs.filter(search_text__contains=key)
     term = index_term(key)
     if term is not None:
         if vendor == "sqlite":
-            # The FTS5 table answers LIKE through its trigrams; the exact check above stays.
+            # The trigram table matches the term as one quoted phrase: consecutive trigrams,
+            # i.e. a substring, with no wildcard in it (only " is special, written twice).
+            # LIKE would read % and _ as wildcards, and LIKE ... ESCAPE bypasses the index.
             return qs.filter(pk__in=RawSQL(
-                "SELECT rowid FROM customers_customer_fts WHERE search_text LIKE %s",
-                (f"%{term}%",)))
+                "SELECT rowid FROM customers_customer_fts WHERE customers_customer_fts "
+                "MATCH %s", (fts_phrase(term),)))
+        # PostgreSQL's pg_trgm index answers the exact check (LIKE) itself.
         return qs if term == key else qs.filter(search_text__contains=term)
     if not is_word_start(key):
         return qs  # e.g. "@x": scanned, there is no index for it

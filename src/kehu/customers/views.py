@@ -25,6 +25,7 @@ from kehu.accounts import policy
 from kehu.accounts.models import Team, User
 from kehu.accounts.permissions import CHANGE, CONTRIBUTE, DELETE, VIEW, can
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
+from kehu.core.pagination import Page
 from kehu.core.requests import client_ip
 from kehu.customers import selectors, services
 from kehu.customers.forms import (
@@ -89,18 +90,23 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     sort = data.get("sort") or "name"
     descending = data.get("dir") == "desc"
     cursor = data.get("cursor") or None
-    try:
-        page = selectors.customer_page(request.user, filters, sort=sort, descending=descending,
-                                       cursor=cursor, limit=PAGE_SIZE)
-    except (ValidationError, ValueError, TypeError, OverflowError, DataError):
-        # A cursor that decodes but does not fit the sort column (edited by hand, or from
-        # a link made with another sort): start again from the first page.
-        messages.warning(request, _("That page link is no longer valid; showing the first "
-                                    "page."))
-        cursor = None
-        page = selectors.customer_page(request.user, filters, sort=sort, descending=descending,
-                                       limit=PAGE_SIZE)
-
+    search_error = form.search_error()
+    if search_error:
+        page = Page(items=[], next_cursor=None, count=0, count_is_exact=True,
+                    has_previous=False)
+    else:
+        try:
+            page = selectors.customer_page(request.user, filters, sort=sort,
+                                           descending=descending, cursor=cursor,
+                                           limit=PAGE_SIZE)
+        except (ValidationError, ValueError, TypeError, OverflowError, DataError):
+            # A cursor that decodes but does not fit the sort column (edited by hand, or
+            # from a link made with another sort): start again from the first page.
+            messages.warning(request, _("That page link is no longer valid; showing the "
+                                        "first page."))
+            cursor = None
+            page = selectors.customer_page(request.user, filters, sort=sort,
+                                           descending=descending, limit=PAGE_SIZE)
     params = form.query()
     for c in page.items:
         c.stale = selectors.is_stale(c)
@@ -120,7 +126,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         })
     context = {
         "form": form, "page": page, "columns": columns, "nav": "customers",
-        "may_export": policy.may_export(request.user),
+        "search_error": search_error,
+        # No export of a list whose search was refused: it would be every customer.
+        "may_export": policy.may_export(request.user) and not search_error,
         "may_create": policy.may_create_customers(request.user),
         "filter_query": urlencode(params),
         "first_url": "?" + urlencode({**params, **order}) if cursor else "",
@@ -129,7 +137,10 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     }
     template = "customers/_table.html" if _is_htmx(request, "customer-table") else (
         "customers/list.html")
-    response = render(request, template, context)
+    # A refused search is a 400, except to htmx, which swaps in only 2xx answers: there
+    # the table with the message replaces the list as the user types.
+    status = 400 if search_error and template == "customers/list.html" else 200
+    response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
 

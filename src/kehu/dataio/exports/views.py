@@ -53,7 +53,11 @@ def export_download(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose a list and a format to export."))
         return redirect("dataio:export")
     what, fmt = form.cleaned_data["what"], form.cleaned_data["format"]
-    _form, filters = _filters(request)
+    filter_form, filters = _filters(request)
+    if filter_form.search_error():
+        # Left out, the search would export every customer the user may export.
+        messages.error(request, filter_form.search_error())
+        return redirect("dataio:export")
     chosen = customer_selectors.filter_customers(customer_selectors.customers(user, EXPORT),
                                                  filters)
     if what == "customers":

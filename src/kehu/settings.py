@@ -59,6 +59,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Content-Security-Policy of every HTML page (kehu.core.headers): scripts and styles only
+# from kehu's own static files, never inline, so that markup slipped in with data cannot run.
+# data: images are the icons of the API docs' stylesheet.
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -83,6 +99,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "kehu.core.logs.RequestIdMiddleware",
+    "kehu.core.headers.ContentSecurityPolicyMiddleware",
+    "kehu.core.headers.NoStoreMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -190,11 +209,27 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
+# Proxies in front of kehu (their addresses, as REMOTE_ADDR shows them) whose X-Request-ID
+# header kehu takes as the request's id, so that one id follows a request through both logs.
+KEHU_TRUSTED_PROXIES = {a.strip() for a in os.environ.get(
+    "KEHU_TRUSTED_PROXIES", "").split(",") if a.strip()}
+
+# Warnings and errors, Django's included (a 500 with its traceback), go to stderr as one JSON
+# object per line, each with the id of the request it belongs to (kehu.core.logs).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"axes": {"handlers": ["console"], "level": "WARNING"}},
+    "filters": {"request": {"()": "kehu.core.logs.RequestContextFilter"}},
+    "formatters": {"json": {"()": "kehu.core.logs.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                            "formatter": "json", "filters": ["request"]}},
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        # Django's own handlers print only with DEBUG on (and mail nobody): hand its
+        # records to the root's instead.
+        "django": {"handlers": [], "level": "WARNING", "propagate": True},
+        "kehu": {"level": "INFO"},
+    },
 }
 
 # Background jobs (kehu.core.jobs) wait in the database, in django-tasks' queue, until

@@ -14,3 +14,6 @@ urlpatterns = [
     path("", include("kehu.analytics.urls")),
     path("", include("kehu.customers.urls")),
 ]
+
+# A server error shows the request id to quote (and answers JSON under /api/).
+handler500 = "kehu.core.views.server_error"

@@ -9,6 +9,10 @@
   var palette = ["#1f5fbf", "#2e9e6b", "#d08a1a", "#b42318", "#6b4fbb", "#4a90a4"];
   var segmentColour = { invest: "#2e9e6b", develop: "#1f5fbf", maintain: "#d08a1a", minimise: "#98a2b3" };
 
+  // Tooltips are drawn by the chart itself (richText), not as HTML: what they show is text,
+  // so a customer's name stays a name, and the page's Content-Security-Policy, which allows
+  // no inline style, has nothing to refuse.
+  function tooltip(options) { return Object.assign({ renderMode: "richText" }, options); }
   function grid() { return { left: 64, right: 36, top: 40, bottom: 48, containLabel: true }; }
   // An axis title above the axis, starting at it: centred there, a long title would run
   // off the chart's left edge.
@@ -16,13 +20,13 @@
 
   var builders = {
     equity: function (d) {
-      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: { trigger: "axis" },
+      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: tooltip({ trigger: "axis" }),
         xAxis: { type: "category", data: d.labels }, yAxis: { type: "value" },
         series: [{ type: "line", data: d.values, areaStyle: { opacity: 0.12 }, smooth: true }] };
     },
     segments: function (d) {
       return { color: d.keys.map(function (k) { return segmentColour[k] || "#6b4fbb"; }), textStyle: { fontFamily: font },
-        tooltip: { trigger: "item" }, legend: { bottom: 0, type: "scroll" },
+        tooltip: tooltip({ trigger: "item" }), legend: { bottom: 0, type: "scroll" },
         series: [{ type: "pie", radius: ["35%", "65%"], top: -20,
           data: d.labels.map(function (l, i) { return { name: l, value: d.values[i] }; }) }] };
     },
@@ -30,7 +34,7 @@
       var bySegment = {};
       d.points.forEach(function (p) { (bySegment[p[3]] = bySegment[p[3]] || []).push(p); });
       return { textStyle: { fontFamily: font }, grid: grid(),
-        tooltip: { formatter: function (p) { return p.data[2] + "<br>" + p.data[0].toFixed(0) + " / " + p.data[1].toFixed(0); } },
+        tooltip: tooltip({ formatter: function (p) { return p.data[2] + "\n" + p.data[0].toFixed(0) + " / " + p.data[1].toFixed(0); } }),
         legend: { bottom: 0 },
         xAxis: { type: "value", name: d.x, nameLocation: "middle", nameGap: 28, scale: true },
         yAxis: Object.assign({ type: "value", scale: true }, yName(d.y)),
@@ -40,7 +44,7 @@
         }) };
     },
     whale: function (d) {
-      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: { trigger: "axis" },
+      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: tooltip({ trigger: "axis" }),
         xAxis: { type: "category", data: d.x, name: d.xname, nameLocation: "middle", nameGap: 28 },
         yAxis: Object.assign({ type: "value" }, yName(d.yname)),
         series: [{ type: "line", data: d.y, showSymbol: false, markLine: { silent: true, symbol: "none",
@@ -48,7 +52,7 @@
     },
     markov: function (d) {
       return { textStyle: { fontFamily: font }, grid: { left: 90, right: 20, top: 10, bottom: 90 },
-        tooltip: { formatter: function (p) { return d.labels[p.data[1]] + " → " + d.labels[p.data[0]] + ": " + (100 * p.data[2]).toFixed(1) + "%"; } },
+        tooltip: tooltip({ formatter: function (p) { return d.labels[p.data[1]] + " → " + d.labels[p.data[0]] + ": " + (100 * p.data[2]).toFixed(1) + "%"; } }),
         xAxis: { type: "category", data: d.labels, splitArea: { show: true } },
         yAxis: { type: "category", data: d.labels, inverse: true, splitArea: { show: true } },
         visualMap: { min: 0, max: 1, calculable: true, orient: "horizontal", left: "center", bottom: 0,

@@ -56,6 +56,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_REFERRER_POLICY = "same-origin"
+# Proxies in front of kehu (their addresses, as REMOTE_ADDR shows them): kehu takes the
+# client's address from their X-Forwarded-For (for the audit log and the sign-in throttle)
+# and the request id from their X-Request-ID (kehu.core.requests, kehu.core.logs).
+KEHU_TRUSTED_PROXIES = {a.strip() for a in os.environ.get(
+    "KEHU_TRUSTED_PROXIES", "").split(",") if a.strip()}
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -185,13 +190,20 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: five failures lock the account name for fifteen minutes.
-AXES_FAILURE_LIMIT = 5
+# Sign-in throttling (kehu.accounts.lockout): five failures from one address lock that
+# address; a user name is locked only after twenty failures for it, from several addresses,
+# so that a stranger cannot lock an administrator out. Locks end after fifteen minutes or
+# when an administrator unlocks them (the Sign-in locks page, `kehu unlock`).
+KEHU_SIGNIN_ADDRESS_LIMIT = int(os.environ.get("KEHU_SIGNIN_ADDRESS_LIMIT", "5"))
+KEHU_SIGNIN_NAME_LIMIT = int(os.environ.get("KEHU_SIGNIN_NAME_LIMIT", "20"))
+AXES_HANDLER = "kehu.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]  # in this order: the handler relies on it
+AXES_FAILURE_LIMIT = KEHU_SIGNIN_ADDRESS_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-# Lock the account name and, against password spraying across names, the address too.
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # a locked address adds nothing
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "kehu.accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "kehu.core.requests.client_ip"
 AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en"
@@ -208,11 +220,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
-
-# Proxies in front of kehu (their addresses, as REMOTE_ADDR shows them) whose X-Request-ID
-# header kehu takes as the request's id, so that one id follows a request through both logs.
-KEHU_TRUSTED_PROXIES = {a.strip() for a in os.environ.get(
-    "KEHU_TRUSTED_PROXIES", "").split(",") if a.strip()}
 
 # Warnings and errors, Django's included (a 500 with its traceback), go to stderr as one JSON
 # object per line, each with the id of the request it belongs to (kehu.core.logs).

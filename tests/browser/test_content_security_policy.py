@@ -49,7 +49,8 @@ def visit(page, url: str) -> None:
 MAIN_PAGES = [
     "/", "/?q=shanghai", "/customers/new/", "/value/", "/value/settings/", "/data/quality/",
     "/data/duplicates/", "/data/import/", "/data/import/batches/", "/data/export/",
-    "/data/privacy/", "/audit/", "/accounts/tokens/", "/admin/", "/admin/accounts/user/",
+    "/data/privacy/", "/audit/", "/audit/?action=signin", "/accounts/tokens/",
+    "/accounts/password/", "/accounts/locks/", "/admin/", "/admin/accounts/user/",
     "/no/such/page/",
 ]
 
@@ -158,3 +159,54 @@ def test_the_500_page_shows_the_reference_to_quote(page, problems, live_server, 
     shot(page, f"{language}-500")
     # The page's own 500 is the only error the console reports.
     assert all("status of 500" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_an_admin_unlocks_a_name_locked_by_strangers(page, problems, live_server, users, shot,
+                                                     language):
+    from django.test import Client
+
+    for i in range(4):
+        stranger = Client(REMOTE_ADDR=f"198.51.100.{i + 1}")
+        for _ in range(5):
+            stranger.post("/accounts/login/", {"username": "sales1", "password": "guess"})
+    # The administrator signs in from the browser's address: strangers did not lock it.
+    sign_in(page, live_server, "admin")
+    if language == "zh-hans":
+        switch_language(page, "zh-hans")
+    page.click(".usermenu summary")
+    page.click("a[href='/accounts/locks/']")
+    page.wait_for_selector("#locked-names")
+    assert page.locator("#locked-addresses tbody tr").count() == 4
+    assert "sales1" in page.inner_text("#locked-names")
+    shot(page, f"{language}-sign-in-locks")
+    with page.expect_navigation():
+        page.click("#locked-names button")
+    assert page.locator("#locked-names tbody tr td.muted").count() == 1
+    assert page.locator(".msg.success").count() == 1
+    shot(page, f"{language}-sign-in-unlocked")
+    page.goto(f"{live_server.url}/audit/?action=signin")
+    assert page.locator("td:has-text('signin.unlock_name')").count() == 1
+    shot(page, f"{language}-audit-sign-ins")
+    page.goto(f"{live_server.url}/accounts/password/")
+    shot(page, f"{language}-password-change")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_lock_page_says_which_lock_and_for_how_long(page, problems, live_server, users,
+                                                        shot, language):
+    page.goto(f"{live_server.url}/accounts/login/")
+    if language == "zh-hans":
+        switch_language(page, "zh-hans")
+    for _ in range(5):
+        page.fill("input[name=username]", "admin")
+        page.fill("input[name=password]", "guess")
+        with page.expect_navigation():
+            page.click("main button[type=submit]")
+    page.wait_for_selector("#address-locked")
+    assert page.locator("#name-locked").count() == 0
+    assert ("15 分钟" if language == "zh-hans" else "15 minutes") in page.inner_text("main")
+    shot(page, f"{language}-sign-in-locked")
+    # The lock page itself answers 429, which the console reports; nothing else may.
+    assert all("status of 429" in p for p in problems), problems

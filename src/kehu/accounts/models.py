@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -66,6 +66,26 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
         ordering = ["username"]
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_disabled = True
+
+    def save(self, *args, **kwargs) -> None:
+        """A password changed or disabled, by any path (kehu's page, the admin site,
+        `changepassword`, a service), ends the user's API tokens, and so does deactivation:
+        a token must not outlive the password or the account it was made under. A hash
+        upgraded at sign-in is no new password (Django forgets the raw one before saving)."""
+        existing = not self._state.adding and self.pk is not None
+        new_password = existing and (self._password is not None
+                                     or getattr(self, "_password_disabled", False))
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self._password_disabled = False
+            if existing and (new_password or not self.is_active):
+                from kehu.accounts.services import credentials_changed
+
+                credentials_changed(self, new_password=new_password)
 
     def get_full_name(self) -> str:
         # Chinese names are written family name first with no space: 王晓东, not 晓东 王.

@@ -49,3 +49,25 @@ def revoke_token(user: User, token: ApiToken) -> None:
     from kehu.audit.services import record
 
     record(user, "token.revoke", obj=token, detail={"name": token.name})
+
+
+# Why a user's tokens end without anyone revoking them one by one: the audit action of each.
+REVOKED_FOR = {"password": "token.revoke_password", "inactive": "token.revoke_inactive"}
+
+
+@transaction.atomic
+def revoke_user_tokens(user: User, reason: str, *, actor: User | None = None,
+                       ip: str | None = None, via: str = "") -> int:
+    """Revoke every live token of `user` because their password changed or they were
+    deactivated (see User.save). Revoked tokens never work again, whatever happens to the
+    user later: reactivating a user gives them no old token back."""
+    from kehu.audit.services import record
+
+    live = list(ApiToken.objects.select_for_update().filter(user=user, revoked_at__isnull=True))
+    if not live:
+        return 0
+    ApiToken.objects.filter(pk__in=[t.pk for t in live]).update(revoked_at=timezone.now())
+    for token in live:
+        record(actor, REVOKED_FOR[reason], obj=token, ip=ip, via=via,
+               detail={"name": token.name, "user": user.username})
+    return len(live)

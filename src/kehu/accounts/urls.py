@@ -1,4 +1,5 @@
-"""Sign-in, sign-out and personal API tokens.
+"""Sign-in, sign-out, the password, personal API tokens and (for administrators) the sign-in
+locks.
 
 No app namespace: settings name the sign-in page plainly ("login"), as Django's auth views do.
 """
@@ -14,6 +15,8 @@ urlpatterns = [
                                                 redirect_authenticated_user=True),
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("locks/", views.lockouts, name="sign_in_locks"),
     path("tokens/", views.tokens, name="api_tokens"),
     path("tokens/<int:pk>/revoke/", views.revoke, name="api_token_revoke"),
 ]

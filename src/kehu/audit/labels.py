@@ -42,7 +42,18 @@ ACTIONS = {
     "privacy.erase_contact": _("Erased a contact's personal data"),
     "token.create": _("Created an API token"),
     "token.revoke": _("Revoked an API token"),
+    "token.revoke_password": _("API token ended: its user's password changed"),
+    "token.revoke_inactive": _("API token ended: its user was deactivated"),
     "user.team": _("Changed a user's team"),
+    "user.password": _("Changed a password"),
+    "signin": _("Signed in"),
+    "signout": _("Signed out"),
+    "signin.failed": _("Failed sign-in"),
+    "signin.refused": _("Sign-in refused: locked"),
+    "signin.lock_address": _("Locked sign-in from an address"),
+    "signin.lock_name": _("Locked sign-in for a user name"),
+    "signin.unlock_address": _("Unlocked sign-in from an address"),
+    "signin.unlock_name": _("Unlocked sign-in for a user name"),
     "value.refresh": _("Refreshed the value scores"),
     "value.dashboard": _("Opened the value dashboard"),
     "value.export": _("Downloaded a value table"),
@@ -53,16 +64,19 @@ ACTIONS = {
 }
 
 DETAIL_KEYS = {
-    "activities": _("activities"), "amount": _("amount"), "as_of": _("as of"),
+    "activities": _("activities"), "address": _("address"), "amount": _("amount"),
+    "as_of": _("as of"),
     "batch": _("batch"), "changes": _("changes"), "columns": _("columns"),
     "contact": _("contact"), "contacts": _("contacts"), "cost_to_serve": _("cost to serve"),
     "counts": _("counts"), "create_task": _("create a task"), "created": _("created"),
     "customer": _("customer"), "customers": _("customers"),
     "customers_moved": _("customers moved"), "date": _("date"),
-    "due_in_days": _("due in days"), "errors": _("errors"), "fields": _("fields"),
+    "due_in_days": _("due in days"), "errors": _("errors"), "failures": _("failures"),
+    "fields": _("fields"),
     "fields_from_merged": _("fields from the merged record"), "file": _("file"),
     "format": _("format"), "from": _("from"), "gross_profit": _("gross profit"),
-    "kind": _("kind"), "label": _("label"), "merged": _("merged"),
+    "kind": _("kind"), "known": _("an existing user"), "label": _("label"),
+    "merged": _("merged"),
     "merged_customer": _("merged customer"), "moved": _("moved"), "name": _("name"),
     "net_contribution": _("net contribution"), "part": _("part"), "reason": _("reason"),
     "records": _("records"), "reference": _("reference"), "referrer": _("referred by"),
@@ -71,10 +85,12 @@ DETAIL_KEYS = {
     "seconds": _("seconds"), "segment": _("segment"), "stale": _("stale"),
     "subject": _("subject"), "survivor": _("kept record"), "table": _("table"),
     "tasks_closed": _("tasks closed"), "to": _("to"), "transactions": _("transactions"),
-    "updated": _("updated"), "warnings": _("warnings"),
+    "updated": _("updated"), "user": _("user"), "username": _("user name"),
+    "warnings": _("warnings"),
 }
 
-CHANNELS = {"web": _("web"), "api": _("API"), "cli": _("command line")}
+CHANNELS = {"web": _("web"), "api": _("API"), "cli": _("command line"),
+            "admin": _("admin site")}
 
 
 def action_label(code: str) -> str:
@@ -83,6 +99,15 @@ def action_label(code: str) -> str:
 
 def detail_key_label(key: str) -> str:
     return str(DETAIL_KEYS.get(key, key))
+
+
+def detail_value(value) -> str:
+    """A detail's value as the reader reads it: yes or no for a flag, the value otherwise."""
+    if value is True:
+        return str(_("yes"))
+    if value is False:
+        return str(_("no"))
+    return value
 
 
 def channel_label(code: str) -> str:

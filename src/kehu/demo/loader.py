@@ -136,7 +136,9 @@ def _ensure_users() -> dict[str, User]:
         user.email = f"{username}@demo.kehu.invalid"
         user.is_staff = user.is_superuser = role == Role.ADMIN
         user.is_active = True
-        user.set_password(PASSWORD)
+        if not user.check_password(PASSWORD):
+            # Only when it differs: a new password would revoke the user's API tokens.
+            user.set_password(PASSWORD)
         user.save()
         users[username] = user
     return users

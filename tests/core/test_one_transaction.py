@@ -115,6 +115,13 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     csv.write_text("客户名称,手机\n一号客户,13800000001\n二号客户,13800000002\n",
                    encoding="utf-8")
     batch = imports.import_file(admin, "customers", csv).batch_id
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    AccessAttempt.objects.create(username="sales2", ip_address="198.51.100.1",
+                                 failures_since_start=20, attempt_time=timezone.now(),
+                                 user_agent="x", get_data="", post_data="", http_accept="",
+                                 path_info="/accounts/login/")
     return {
         "customers.create_customer": lambda: cs.create_customer(admin, {"name": "新客户"}),
         "customers.update_customer": lambda: cs.update_customer(
@@ -141,6 +148,11 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             admin, F(users["sales1"]), None),
         "accounts.create_token": lambda: tokens.create_token(admin, "x"),
         "accounts.revoke_token": lambda: tokens.revoke_token(users["sales1"], F(token)),
+        "accounts.revoke_user_tokens": lambda: tokens.revoke_user_tokens(
+            F(users["sales1"]), "inactive", actor=admin),
+        "accounts.credentials_changed": lambda: accounts.credentials_changed(
+            F(users["sales1"]), new_password=True),
+        "accounts.unlock_sign_in": lambda: accounts.unlock_sign_in(admin, username="sales2"),
         "analytics.update_settings": lambda: analytics.update_settings(
             admin, {"horizon_months": 24}),
         "analytics.set_activity_cost": lambda: analytics.set_activity_cost(admin, "visit",

@@ -129,6 +129,12 @@ def may_read_audit_log(user) -> bool:
     return is_admin(user)
 
 
+def may_unlock_sign_in(user) -> bool:
+    """Seeing the sign-in locks in place and lifting one: admins (and, on the command line,
+    whoever runs `kehu unlock`)."""
+    return is_admin(user)
+
+
 def may_see_job(user, started_by_id: int | None) -> bool:
     """A background job's progress and result: the user who started it, or an admin."""
     return is_admin(user) or (_signed_in(user) and started_by_id == user.pk)

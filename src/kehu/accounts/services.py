@@ -6,6 +6,7 @@ from axes.utils import reset as reset_sign_in_failures
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kehu.accounts import policy
 from kehu.accounts.models import Team, User
 from kehu.accounts.signals import user_moved_team
 from kehu.audit.services import record
@@ -63,7 +64,7 @@ def unlock_sign_in(actor: User | None, *, username: str | None = None,
     """Lift a sign-in lock: forget the failed sign-ins of a user name (from every address)
     or of an address (for every name). Administrators only; `actor` None is the command
     line. Returns how many records of failures were removed."""
-    if actor is not None and not actor.is_kehu_admin:
+    if actor is not None and not policy.may_unlock_sign_in(actor):
         raise NotPermitted(_("Only administrators can unlock sign-in."))
     if bool(username) == bool(address):
         raise ServiceError(_("Name either a user name or an address to unlock."))

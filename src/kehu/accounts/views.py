@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kehu.accounts import lockout
+from kehu.accounts import lockout, policy
 from kehu.accounts.forms import TokenForm, UnlockForm
 from kehu.accounts.models import ApiToken
 from kehu.accounts.services import unlock_sign_in
@@ -85,7 +85,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def lockouts(request: HttpRequest) -> HttpResponse:
     """Administrators see the addresses and user names whose sign-in is locked, and lift a
     lock; for everybody else the page does not exist."""
-    if not request.user.is_kehu_admin:
+    if not policy.may_unlock_sign_in(request.user):
         raise Http404
     status = 200
     if request.method == "POST":

@@ -1,39 +1,48 @@
-.PHONY: setup demo test lint format messages bench bench-list bench-value bench-import bench-refresh bench-dedup
+.PHONY: setup setup-dev lock demo test lint format messages bench bench-list bench-value bench-import bench-refresh bench-dedup
 
+# The runtime set (requirements/runtime.txt) for the demo and production; the development
+# set (requirements/dev.txt) for everything else.
 setup:
 	@bash scripts/setup.sh
+
+setup-dev:
+	@bash scripts/setup.sh dev
+
+# Regenerate both hashed lock files from pyproject.toml (UPGRADE=1 or UPGRADE=name,...).
+lock: setup-dev
+	@bash scripts/lock.sh
 
 demo: setup
 	@bash scripts/demo.sh
 
-test: setup
+test: setup-dev
 	@bash scripts/test.sh
 
-lint: setup
+lint: setup-dev
 	.venv/bin/ruff check src tests bench scripts
 
-format: setup
+format: setup-dev
 	.venv/bin/ruff format src tests bench scripts
 
-messages: setup
+messages: setup-dev
 	cd src/kehu && ../../.venv/bin/kehu makemessages -l zh_Hans --no-obsolete && ../../.venv/bin/kehu compilemessages
 
 # Benchmarks print figures (never pass/fail on time); each takes minutes at full size.
 bench: bench-value bench-import bench-refresh bench-list bench-dedup
 
-bench-list: setup
+bench-list: setup-dev
 	.venv/bin/python bench/list_bench.py
 
-bench-refresh: setup
+bench-refresh: setup-dev
 	.venv/bin/python bench/refresh_bench.py
 
-bench-import: setup
+bench-import: setup-dev
 	.venv/bin/python bench/import_bench.py
 	.venv/bin/python scripts/with_postgres.py .venv/bin/python bench/import_bench.py
 
-bench-dedup: setup
+bench-dedup: setup-dev
 	.venv/bin/python bench/dedup_bench.py
 
 # kehu value score vs lifetimes at 100k customers, kehu alone at 1M (figures, never fails).
-bench-value: setup
+bench-value: setup-dev
 	.venv/bin/python bench/value_bench.py

@@ -1,9 +1,9 @@
 """Same answers as lifetimes where lifetimes is right.
 
-lifetimes (0.11.3, pinned in requirements.lock as a test-only dependency) is given kehu's
+lifetimes (0.11.3, pinned in requirements/dev.txt as a test-only dependency) is given kehu's
 fitted parameters and both compute every prediction for the CDNOW customers. lifetimes is
 also fitted itself and must land on the same parameters. The import is unconditional: on a
-correctly set-up machine (make setup) this test runs, it is never skipped.
+correctly set-up machine (make setup-dev, which make test runs) this test runs, it is never skipped.
 """
 
 from __future__ import annotations

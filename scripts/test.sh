@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export KEHU_DEBUG=0 KEHU_HTTPS=0 PYTHONDONTWRITEBYTECODE=1
+# The browser tests fail instead of skipping when Chromium or Playwright is missing.
+export KEHU_REQUIRE_BROWSER=1
 unset DATABASE_URL
 WORKERS=${KEHU_TEST_WORKERS:-2}
 

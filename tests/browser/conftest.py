@@ -17,11 +17,35 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 
 
+# `make test` sets this (scripts/test.sh): there a missing Playwright or Chromium is an error,
+# since a run that skipped the browser tests would pass without having looked at one page.
+# A developer running pytest by hand on a machine without Chromium gets them skipped.
+REQUIRE_BROWSER = "KEHU_REQUIRE_BROWSER"
+
+
+def browser_missing(reason: str) -> None:
+    """Skip the browser tests, or fail them when this run requires them."""
+    if os.environ.get(REQUIRE_BROWSER, "").strip().lower() in {"1", "true", "yes", "on"}:
+        pytest.fail(f"{reason}. The browser tests are required in this run ({REQUIRE_BROWSER}=1, "
+                    "as make test sets): run make setup-dev as root, which installs Debian's "
+                    "chromium, or point KEHU_CHROMIUM at a Chromium.", pytrace=False)
+    pytest.skip(reason)
+
+
+def playwright_and_chromium(chromium: str = CHROMIUM):
+    """Playwright's sync API, once Playwright and the Chromium binary are both there."""
+    try:
+        from playwright import sync_api
+    except ImportError:
+        browser_missing("Playwright is not installed (it is in requirements/dev.txt)")
+    if not Path(chromium).is_file():
+        browser_missing(f"No Chromium at {chromium} (set KEHU_CHROMIUM)")
+    return sync_api
+
+
 @pytest.fixture(scope="session")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (set KEHU_CHROMIUM)")
+    sync_api = playwright_and_chromium()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

@@ -397,16 +397,20 @@ def _restore_postgresql(path: Path, manifest: Manifest, alias: str, progress: Pr
         clear.write_text(_postgres_clear_script(alias))
         conn.close()
         progress("Restoring the PostgreSQL database", 0, None)
-        dump = subprocess.Popen(
-            [pg_restore, "--no-owner", "--no-privileges", "--no-comments", "--file=-",
-             str(archive)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        load = subprocess.run(
-            [psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1",
-             "--single-transaction", f"--file={clear}", "--file=-"],
-            stdin=dump.stdout, env=env, capture_output=True, text=True)
-        dump.stdout.close()
-        dump_err = dump.stderr.read().decode(errors="replace")
-        dump.wait()
+        # pg_restore writes the SQL, psql runs it; pg_restore's messages go to a file, so
+        # that neither can stall the other.
+        with (Path(tmp) / "pg_restore.log").open("w+") as dump_log:
+            dump = subprocess.Popen(
+                [pg_restore, "--no-owner", "--no-privileges", "--no-comments", "--file=-",
+                 str(archive)], stdout=subprocess.PIPE, stderr=dump_log)
+            load = subprocess.run(
+                [psql, "--no-psqlrc", "--quiet", "--no-password", "--set=ON_ERROR_STOP=1",
+                 "--single-transaction", f"--file={clear}", "--file=-"],
+                stdin=dump.stdout, env=env, capture_output=True, text=True)
+            dump.stdout.close()
+            dump.wait()
+            dump_log.seek(0)
+            dump_err = dump_log.read()
     if load.returncode != 0:
         message = _tool_message(load.stderr)
         if "lock timeout" in message:

@@ -7,8 +7,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -51,13 +49,11 @@ def events(request: HttpRequest) -> HttpResponse:
                       action=data.get("action", ""), customer_id=data.get("customer"),
                       date_from=data.get("date_from"), date_to=data.get("date_to"))
     cursor = data.get("cursor") or None
-    try:
-        page = keyset_page(qs, sort="at", descending=True, cursor=cursor, limit=PAGE_SIZE)
-    except (ValidationError, ValueError, TypeError, OverflowError, DataError):
+    page = keyset_page(qs, sort="at", descending=True, cursor=cursor, limit=PAGE_SIZE)
+    if page.cursor_refused:
         messages.warning(request, _("That page link is no longer valid; showing the first "
                                     "page."))
         cursor = None
-        page = keyset_page(qs, sort="at", descending=True, limit=PAGE_SIZE)
     params = {k: v for k, v in request.GET.items() if k != "cursor" and v}
     if form.is_bound and not form.is_valid():
         params = {}

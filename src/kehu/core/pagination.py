@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connections
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 COUNT_BOUND = 1000
 
@@ -22,6 +24,9 @@ class Page:
     count: int  # exact when below COUNT_BOUND, else COUNT_BOUND
     count_is_exact: bool
     has_previous: bool
+    # A cursor was given but could not be a position in this list (mangled, doctored, or
+    # from another sort order): the page is the first one, and a page may say so.
+    cursor_refused: bool = False
 
 
 def _encode(value: Any, pk: int) -> str:
@@ -45,7 +50,7 @@ def _decode(cursor: str) -> tuple[Any, int] | None:
             return None
         return value, pk
     except (ValueError, TypeError, json.JSONDecodeError):
-        # A cursor is opaque to users; a mangled one simply starts from the first page.
+        # A cursor is opaque to users; a mangled one starts from the first page.
         return None
 
 
@@ -62,10 +67,25 @@ def _typed(queryset: QuerySet, sort: str, position: tuple[Any, int]) -> tuple[An
     try:
         field = queryset.model._meta.get_field(sort)
         value = field.to_python(value)
-        field.get_prep_value(value)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            # Neither database stores NUL in text, and a lone surrogate (valid JSON) is
+            # no UTF-8 at all: no row can sort at such a value.
+            if "\x00" in value:
+                return None
+            value.encode("utf-8")
+        if isinstance(value, datetime):
+            # Times are compared in UTC; one that falls outside the years 1-9999 once
+            # converted (0001-01-01T00:00+05:00) is no time a row can have.
+            if timezone.is_naive(value):
+                value = timezone.make_aware(value)
+            value.astimezone(UTC)
+        # What the database driver would be handed, so that any refusal happens here.
+        field.get_db_prep_value(value, connections[queryset.db], prepared=False)
     except (FieldDoesNotExist, ValidationError, TypeError, ValueError, OverflowError):
         return None
-    return None if value is None else (value, pk)
+    return value, pk
 
 
 def keyset_page(queryset: QuerySet, *, sort: str, descending: bool = False,
@@ -77,6 +97,7 @@ def keyset_page(queryset: QuerySet, *, sort: str, descending: bool = False,
     position = _decode(cursor) if cursor else None
     if position is not None:
         position = _typed(queryset, sort, position)
+    refused = bool(cursor) and position is None
     if position is not None:
         value, pk = position
         op = "lt" if descending else "gt"
@@ -94,4 +115,4 @@ def keyset_page(queryset: QuerySet, *, sort: str, descending: bool = False,
         exact = count <= COUNT_BOUND
         count = min(count, COUNT_BOUND)
     return Page(items=rows, next_cursor=next_cursor, count=count, count_is_exact=exact,
-                has_previous=position is not None)
+                has_previous=position is not None, cursor_refused=refused)

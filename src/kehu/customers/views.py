@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DataError
 from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -95,18 +94,14 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         page = Page(items=[], next_cursor=None, count=0, count_is_exact=True,
                     has_previous=False)
     else:
-        try:
-            page = selectors.customer_page(request.user, filters, sort=sort,
-                                           descending=descending, cursor=cursor,
-                                           limit=PAGE_SIZE)
-        except (ValidationError, ValueError, TypeError, OverflowError, DataError):
-            # A cursor that decodes but does not fit the sort column (edited by hand, or
-            # from a link made with another sort): start again from the first page.
+        page = selectors.customer_page(request.user, filters, sort=sort,
+                                       descending=descending, cursor=cursor, limit=PAGE_SIZE)
+        if page.cursor_refused:
+            # A cursor that cannot be a position in this list (edited by hand, or from a
+            # link made with another sort) gave the first page.
             messages.warning(request, _("That page link is no longer valid; showing the "
                                         "first page."))
             cursor = None
-            page = selectors.customer_page(request.user, filters, sort=sort,
-                                           descending=descending, limit=PAGE_SIZE)
     params = form.query()
     for c in page.items:
         c.stale = selectors.is_stale(c)

@@ -1,8 +1,15 @@
-"""Types and helpers every router shares: bounded ids, text without NUL characters, input
-schemas generated from model fields, error and page shapes."""
+"""Types and helpers every router shares: bounded ids, text without NUL characters, decimals
+as digits, input schemas generated from model fields, error and page shapes, and the error
+answers every operation documents.
+
+The JSON schema of each input type says exactly what the validator takes (NUL-free text,
+decimal strings of digits), so that a client generating requests from the OpenAPI document
+never sends a value the API refuses for its shape.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -10,7 +17,14 @@ from typing import Annotated, Any, Literal
 from django.db import models
 from django.utils import timezone
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    create_model,
+)
 
 # Primary keys are 64-bit; a larger number can match nothing, and databases refuse to
 # compare with it, so it is rejected as input instead of failing in the database.
@@ -26,18 +40,73 @@ def _no_nul(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_no_nul)]
+class _JsonSchemaExtra:
+    """Adds keywords to a type's JSON schema without changing how it validates."""
+
+    def __init__(self, **keywords: Any):
+        self.keywords = keywords
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        schema.update(self.keywords)
+        return schema
+
+
+_NO_NUL = _JsonSchemaExtra(pattern="^[^\\x00]*$")
+
+Text = Annotated[str, AfterValidator(_no_nul), _NO_NUL]
 
 
 def bounded_text(max_length: int, min_length: int = 0) -> Any:
     # The length is checked on the string itself, before the NUL check, so that pydantic
     # reports it as characters ("at most 200 characters").
     return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length),
-                     AfterValidator(_no_nul)]
+                     AfterValidator(_no_nul), _NO_NUL]
 
 
 # Cursors are opaque and short; a long one is not a cursor.
-Cursor = bounded_text(500)
+Cursor = Annotated[bounded_text(500), Field(description=(
+    "The `next_cursor` of the previous page. A cursor that cannot be a position in this "
+    "list (mangled, edited, or from another sort order) gives the first page."))]
+
+
+class _DecimalSchema:
+    """A decimal is sent as a string of digits ("1234.50"), or as a JSON number; this is the
+    JSON schema of exactly what `decimal_number()` takes."""
+
+    def __init__(self, max_digits: int, decimal_places: int):
+        self.whole = max_digits - decimal_places
+        self.places = decimal_places
+
+    def pattern(self) -> str:
+        fraction = rf"(\.[0-9]{{1,{self.places}}})?" if self.places else ""
+        return rf"^-?[0-9]{{1,{self.whole}}}{fraction}$"
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        bound = 10 ** self.whole
+        return {"anyOf": [
+            {"type": "string", "pattern": self.pattern()},
+            {"type": "number", "exclusiveMinimum": -bound, "exclusiveMaximum": bound,
+             "multipleOf": 10 ** -self.places if self.places else 1},
+        ]}
+
+
+def decimal_number(max_digits: int, decimal_places: int) -> Any:
+    """A Decimal of at most `max_digits` digits, `decimal_places` of them after the point.
+    A string must be digits with an optional sign and point: "1e3", " 12", "NaN" are
+    refused instead of read as some number the user did not write."""
+    doc = _DecimalSchema(max_digits, decimal_places)
+    pattern = re.compile(doc.pattern())
+
+    def digits_only(value: Any) -> Any:
+        if isinstance(value, str) and not pattern.fullmatch(value):
+            raise ValueError(f"Enter a number with at most {doc.whole} digits before the "
+                             f"point and {doc.places} after it, such as \"1234.50\"")
+        return value
+
+    return Annotated[Decimal, BeforeValidator(digits_only),
+                     Field(max_digits=max_digits, decimal_places=decimal_places,
+                           allow_inf_nan=False), doc]
 
 
 def _storable(value: datetime | None) -> datetime | None:
@@ -60,6 +129,18 @@ AwareDateTime = Annotated[datetime, AfterValidator(_storable)]
 class InputSchema(Schema):
     # An unknown field is most likely a typo; silently dropping it would lose data.
     model_config = ConfigDict(extra="forbid")
+
+
+def refuse_unknown_query(request, params: type[Schema]) -> None:
+    """A query parameter the operation does not take is refused like an unknown body field:
+    a misspelt filter (?stat=loyal) would otherwise answer the whole unfiltered list."""
+    from ninja.errors import ValidationError as SchemaValidationError
+
+    unknown = sorted(set(request.GET) - set(params.model_fields))
+    if unknown:
+        raise SchemaValidationError([
+            {"loc": ("query", name), "msg": "Unknown parameter", "type": "extra_forbidden"}
+            for name in unknown])
 
 
 class ErrorOut(Schema):
@@ -87,11 +168,20 @@ class StaleOut(Schema):
     changed_by: str | None
 
 
+class BusyOut(Schema):
+    detail: str
+    code: Literal["busy"]
+
+
+ERROR_SHAPES: dict[int, type[Schema]] = {
+    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: StaleOut, 413: ErrorOut,
+    415: ErrorOut, 422: ValidationErrorOut, 503: BusyOut}
+
+
 def errors(*codes: int) -> dict[int, type[Schema]]:
-    """The error responses an operation documents."""
-    shapes = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: StaleOut,
-              422: ValidationErrorOut}
-    return {code: shapes[code] for code in codes}
+    """The error responses an operation documents besides the ones every operation of its
+    kind has (see kehu.api.api.document_common_errors)."""
+    return {code: ERROR_SHAPES[code] for code in codes}
 
 
 def _choice_type(field: models.Field) -> Any:
@@ -105,9 +195,7 @@ def input_type(field: models.Field) -> Any:
     """The pydantic type accepting what `field` can store, bounded so that no value reaches
     the database that it would refuse with an error rather than a validation message."""
     if isinstance(field, models.DecimalField):
-        base: Any = Annotated[Decimal, Field(max_digits=field.max_digits,
-                                             decimal_places=field.decimal_places,
-                                             allow_inf_nan=False)]
+        base: Any = decimal_number(field.max_digits, field.decimal_places)
     elif isinstance(field, models.DateTimeField):
         base = AwareDateTime
     elif isinstance(field, models.DateField):

@@ -22,10 +22,12 @@ from kehu.api.schemas import (
     Id,
     InputSchema,
     bounded_text,
+    decimal_number,
     errors,
     input_schema,
     input_type,
     output_schema,
+    refuse_unknown_query,
     username,
 )
 from kehu.core.pagination import COUNT_BOUND, keyset_page
@@ -131,8 +133,8 @@ class CustomerListParams(Schema):
     quadrant: Literal[("", *Quadrant.values)] = Field("", description="Volume × loyalty.")
     p_alive_min: float | None = Field(None, ge=0, le=1)
     p_alive_max: float | None = Field(None, ge=0, le=1)
-    clv_min: Decimal | None = Field(None, max_digits=16, decimal_places=2)
-    clv_max: Decimal | None = Field(None, max_digits=16, decimal_places=2)
+    clv_min: decimal_number(16, 2) | None = None
+    clv_max: decimal_number(16, 2) | None = None
     at_risk: bool = False
     sort: Literal[tuple(selectors.SORTS)] = "name"
     desc: bool = False
@@ -323,6 +325,7 @@ def _page(page, shape) -> dict[str, Any]:
             tags=["customers"])
 def list_customers(request: HttpRequest, params: Query[CustomerListParams]):
     """Customers you may see, a page at a time (keyset pagination: follow `next_cursor`)."""
+    refuse_unknown_query(request, CustomerListParams)
     filters = selectors.CustomerFilters(**params.model_dump(
         exclude={"sort", "desc", "cursor", "limit"}))
     page = selectors.customer_page(request.auth, filters, sort=params.sort,
@@ -490,6 +493,7 @@ def delete_contact(request: HttpRequest, contact_id: IdPath):
 # Transactions -----------------------------------------------------------------------------
 
 def _transactions_page(request: HttpRequest, qs, params: TransactionListParams) -> dict:
+    refuse_unknown_query(request, TransactionListParams)
     if params.date_from:
         qs = qs.filter(date__gte=params.date_from)
     if params.date_to:

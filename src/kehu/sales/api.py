@@ -20,6 +20,7 @@ from kehu.api.schemas import (
     Text,
     bounded_text,
     errors,
+    refuse_unknown_query,
     username,
 )
 from kehu.core.pagination import keyset_page
@@ -83,6 +84,7 @@ def _audit(request: HttpRequest) -> dict[str, Any]:
 @router.get("/customers/{id}/activities", response={200: ActivityPage, **errors(404, 422)})
 def list_activities(request: HttpRequest, id: IdPath, params: Query[ActivityListParams]):
     """The customer's timeline, newest first."""
+    refuse_unknown_query(request, ActivityListParams)
     customer = get_customer(request.auth, id)
     page = keyset_page(selectors.activities(request.auth).filter(customer=customer),
                        sort="occurred_at", descending=True, cursor=params.cursor or None,

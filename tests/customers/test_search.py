@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kehu.customers import search
 from kehu.customers.models import Customer
-from kehu.customers.selectors import search_customers
+from kehu.customers.search_index import matching
 
 # Names full of characters whose reading depends on the phrase around them (重庆 chóng,
 # 重量 zhòng; 长城 cháng, 行长 zhǎng; 银行 háng, 行走 xíng).
@@ -47,7 +47,7 @@ def named(users):
 
 
 def _found(q: str) -> set[str]:
-    return set(search_customers(Customer.objects.all(), q).values_list("name", flat=True))
+    return set(matching(Customer.objects.all(), q).values_list("name", flat=True))
 
 
 def test_every_piece_of_every_name_finds_exactly_the_names_containing_it(named):
@@ -143,7 +143,7 @@ def test_the_index_lookup_takes_wildcards_literally(patterned):
     wildcard in it must not turn the lookup into a scan of every customer."""
     from django.db import connection
 
-    from kehu.customers.selectors import index_lookup
+    from kehu.customers.search_index import index_lookup
 
     if connection.vendor != "sqlite":
         pytest.skip("on PostgreSQL the exact check is itself the index lookup")

@@ -7,7 +7,7 @@ from django.db import connection
 
 from kehu.customers import search_index
 from kehu.customers.models import Customer
-from kehu.customers.selectors import search_customers
+from kehu.customers.search_index import matching
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite remakes tables to alter them")
@@ -21,13 +21,13 @@ def test_lost_triggers_are_put_back_and_the_index_rebuilt(users, customers):
                 cursor.execute(f"DROP TRIGGER {name}")
     created = create_customer(users["admin"], {"name": "苏州园林设计院"}, owner=users["sales1"])
     search_index.install(connection)
-    found = search_customers(Customer.objects.all(), "园林设计")
+    found = matching(Customer.objects.all(), "园林设计")
     assert list(found) == [created]
-    assert list(search_customers(Customer.objects.all(), "sz")) == [created]
+    assert list(matching(Customer.objects.all(), "sz")) == [created]
 
 
 def test_install_is_idempotent(customers):
     search_index.install(connection)
     search_index.install(connection)
-    assert [c.name for c in search_customers(Customer.objects.all(), "华东贸易")] == [
+    assert [c.name for c in matching(Customer.objects.all(), "华东贸易")] == [
         "上海华东贸易有限公司"]

@@ -15,7 +15,7 @@ import numpy as np
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from kehu.accounts.permissions import VIEW, customer_filter
+from kehu.accounts.permissions import VIEW, customer_filter, restrict
 from kehu.analytics import rules
 from kehu.analytics.models import (
     SEGMENT_SHORT,
@@ -23,6 +23,7 @@ from kehu.analytics.models import (
     CustomerValueSnapshot,
     EquitySnapshot,
     Quadrant,
+    Referral,
     RefreshStatus,
     ValueRefresh,
     ValueSegment,
@@ -74,24 +75,15 @@ class ValuePanel:
     refresh: ValueRefresh | None
 
 
-def panel(customer: Customer) -> ValuePanel:
-    """The card's value panel (the caller has checked the user may view the customer)."""
-    value = CustomerValue.objects.filter(customer=customer).select_related("refresh").first()
+def panel(user, customer: Customer) -> ValuePanel:
+    """The card's value panel: empty for a customer the user may not see."""
+    value = values(user).filter(customer=customer).select_related("refresh").first()
+    if value is None:
+        return ValuePanel(None, [], None)
     snaps = list(CustomerValueSnapshot.objects.filter(customer=customer)
                  .order_by("-as_of", "-id").values_list("as_of", "clv")[:12])
     trend = [(d, float(c or 0)) for d, c in reversed(snaps)]
-    return ValuePanel(value, trend, value.refresh if value else None)
-
-
-def sparkline(points: list[float], width: int = 120, height: int = 28) -> str:
-    """An SVG polyline's points for a small trend line (empty below two points)."""
-    if len(points) < 2:
-        return ""
-    low, high = min(points), max(points)
-    span = (high - low) or 1.0
-    step = width / (len(points) - 1)
-    return " ".join(f"{i * step:.1f},{height - 2 - (p - low) / span * (height - 4):.1f}"
-                    for i, p in enumerate(points))
+    return ValuePanel(value, trend, value.refresh)
 
 
 # The dashboard --------------------------------------------------------------------------------
@@ -242,8 +234,38 @@ def _chain(counts: np.ndarray, states) -> MarkovChain:
     return MarkovChain(tuple(states), counts.astype(np.int64), matrix, observed)
 
 
-def referrals_of(customer: Customer) -> dict:
-    return {"referred_by": getattr(customer, "referral", None),
-            "brought": list(customer.referrals_made.select_related("referred")
-                            .order_by("-referred_on")[:50])}
+@dataclass
+class ReferralLine:
+    """One referral as a user sees it: the other customer is None when it is out of the
+    user's reach, so that its name and card are never shown."""
 
+    referral: Referral
+    customer: Customer | None
+
+    @property
+    def referred_on(self) -> dt.date:
+        return self.referral.referred_on
+
+    @property
+    def note(self) -> str:
+        return self.referral.note
+
+
+def referrals_of(user, customer: Customer) -> dict:
+    """Who referred the customer and whom it brought, as the user may see them: another
+    customer out of the user's reach is counted, without its name or link."""
+    referred_by = (Referral.objects.filter(referred=customer).select_related("referrer")
+                   .first())
+    brought = list(customer.referrals_made.select_related("referred")
+                   .order_by("-referred_on", "-id")[:50])
+    others = {r.referred_id for r in brought}
+    if referred_by is not None:
+        others.add(referred_by.referrer_id)
+    visible = set(restrict(Customer.objects.filter(pk__in=others), user, VIEW)
+                  .values_list("pk", flat=True))
+
+    def line(referral: Referral, other: Customer) -> ReferralLine:
+        return ReferralLine(referral, other if other.pk in visible else None)
+
+    return {"referred_by": line(referred_by, referred_by.referrer) if referred_by else None,
+            "brought": [line(r, r.referred) for r in brought]}

@@ -360,8 +360,8 @@ def referrer_options(request: HttpRequest, pk: int) -> HttpResponse:
     q = request.GET.get("referrer", "").strip()
     found = []
     if len(q) >= 1:
-        visible = customer_selectors.customers(request.user, VIEW).exclude(pk=customer.pk)
-        found = list(customer_selectors.search_customers(visible, q).order_by("name", "pk")[:8])
+        found = list(customer_selectors.search_customers(request.user, q)
+                     .exclude(pk=customer.pk).order_by("name", "pk")[:8])
     return render(request, "analytics/_referrer_options.html", {"found": found, "q": q})
 
 
@@ -388,8 +388,7 @@ def referral(request: HttpRequest, pk: int) -> HttpResponse:
             pk=form.cleaned_data["referrer_id"]).first()
     if referrer is None:
         matches = list(customer_selectors.search_customers(
-            customer_selectors.customers(request.user, VIEW).exclude(pk=customer.pk),
-            form.cleaned_data["referrer"])[:2])
+            request.user, form.cleaned_data["referrer"]).exclude(pk=customer.pk)[:2])
         referrer = matches[0] if len(matches) == 1 else None
     if referrer is None:
         messages.error(request, _("Pick the referring customer from the list: “%(q)s” does not "

@@ -379,7 +379,7 @@ def owner_history(request: HttpRequest, id: IdPath):
     customer = _customer(request, id)
     return [{"owner": a.owner_id, "owner_username": a.owner.username, "started_at": a.started_at,
              "ended_at": a.ended_at, "assigned_by": username(a.assigned_by), "reason": a.reason}
-            for a in selectors.owner_history(customer)]
+            for a in selectors.owner_history(request.auth, customer)]
 
 
 @router.post("/customers/{id}/owner",
@@ -424,7 +424,7 @@ def _transition_out(t: LifecycleTransition) -> dict[str, Any]:
 def lifecycle_history(request: HttpRequest, id: IdPath):
     """The customer's lifecycle transitions, newest first."""
     customer = _customer(request, id)
-    return [_transition_out(t) for t in selectors.lifecycle_history(customer)]
+    return [_transition_out(t) for t in selectors.lifecycle_history(request.auth, customer)]
 
 
 @router.post("/customers/{id}/lifecycle",

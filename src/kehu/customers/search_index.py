@@ -1,5 +1,5 @@
-"""The database indexes behind customer search (see kehu.customers.search for the keys and
-kehu.customers.selectors.search_customers for the queries).
+"""The database indexes behind customer search and the query through them (see
+kehu.customers.search for the keys).
 
 SQLite: two FTS5 tables over customers_customer.search_text — trigrams for substrings of
 three characters or more, words with prefix tables for one or two letters — kept in step by
@@ -11,6 +11,12 @@ triggers silently, and search would drift from the data without them.
 """
 
 from __future__ import annotations
+
+from django.db import connections
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+
+from kehu.customers.search import index_term, is_word_start, query_key
 
 TABLE = "customers_customer"
 SQLITE_INDEXES = {  # FTS5 table name: its tokenizer options
@@ -78,3 +84,46 @@ def uninstall(connection) -> None:
                 for name in _sqlite_triggers(fts):
                     cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
                 cursor.execute(f"DROP TABLE IF EXISTS {fts}")
+
+
+def matching(qs: QuerySet, q: str) -> QuerySet:
+    """The customers of `qs` whose search keys contain what the user typed, found through
+    the indexes and then checked exactly. Selectors call it on a queryset already limited
+    to what the user may see (kehu.customers.selectors.search_customers)."""
+    key = query_key(q)
+    if not key:
+        return qs
+    return index_lookup(qs, key).filter(search_text__contains=key)
+
+
+def fts_phrase(text: str) -> str:
+    """`text` as an FTS5 string: matched literally, whatever characters it holds."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def index_lookup(qs: QuerySet, key: str) -> QuerySet:
+    """Narrow `qs` through the database's search index to the customers whose search keys
+    may contain `key` (never losing one); matching checks them exactly."""
+    vendor = connections[qs.db].vendor
+    term = index_term(key)
+    if term is not None:
+        if vendor == "sqlite":
+            # The trigram table matches the term as one quoted phrase: consecutive trigrams,
+            # i.e. a substring, with no wildcard in it (only " is special, written twice).
+            # LIKE would read % and _ as wildcards, and LIKE ... ESCAPE bypasses the index.
+            return qs.filter(pk__in=RawSQL(
+                "SELECT rowid FROM customers_customer_fts WHERE customers_customer_fts "
+                "MATCH %s", (fts_phrase(term),)))
+        # PostgreSQL's pg_trgm index answers the exact check (LIKE) itself.
+        return qs if term == key else qs.filter(search_text__contains=term)
+    if not is_word_start(key):
+        return qs  # e.g. "@x": scanned, there is no index for it
+    if vendor == "sqlite":
+        return qs.filter(pk__in=RawSQL(
+            "SELECT rowid FROM customers_customer_words WHERE customers_customer_words "
+            "MATCH %s", (f'"{key}"*',)))
+    if vendor == "postgresql":
+        return qs.filter(RawSQL("to_tsvector('simple'::regconfig, search_text) @@ "
+                                "to_tsquery('simple'::regconfig, %s)", (f"{key}:*",),
+                                output_field=BooleanField()))
+    return qs

@@ -8,9 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connections
-from django.db.models import BooleanField, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kehu.accounts.permissions import VIEW, restrict
@@ -24,7 +22,7 @@ from kehu.customers.models import (
     OwnerAssignment,
     Transaction,
 )
-from kehu.customers.search import index_term, is_word_start, query_key
+from kehu.customers.search_index import matching
 
 SORTS = {
     "name": "name",
@@ -59,51 +57,16 @@ def customers(user, action: str = VIEW) -> QuerySet[Customer]:
     return restrict(Customer.objects.all(), user, action)
 
 
-def search_customers(qs: QuerySet[Customer], q: str) -> QuerySet[Customer]:
-    """Customers whose search keys contain what the user typed, found through the trigram
-    index (see migration customers 0002) and then checked exactly."""
-    key = query_key(q)
-    if not key:
-        return qs
-    return index_lookup(qs, key).filter(search_text__contains=key)
+def search_customers(user, q: str, *, action: str = VIEW) -> QuerySet[Customer]:
+    """Customers the user may take `action` on whose search keys contain what they typed."""
+    return matching(customers(user, action), q)
 
 
-def fts_phrase(text: str) -> str:
-    """`text` as an FTS5 string: matched literally, whatever characters it holds."""
-    return '"' + text.replace('"', '""') + '"'
-
-
-def index_lookup(qs: QuerySet[Customer], key: str) -> QuerySet[Customer]:
-    """Narrow `qs` through the database's search index to the customers whose search keys
-    may contain `key` (never losing one); search_customers checks them exactly."""
-    vendor = connections[qs.db].vendor
-    term = index_term(key)
-    if term is not None:
-        if vendor == "sqlite":
-            # The trigram table matches the term as one quoted phrase: consecutive trigrams,
-            # i.e. a substring, with no wildcard in it (only " is special, written twice).
-            # LIKE would read % and _ as wildcards, and LIKE ... ESCAPE bypasses the index.
-            return qs.filter(pk__in=RawSQL(
-                "SELECT rowid FROM customers_customer_fts WHERE customers_customer_fts "
-                "MATCH %s", (fts_phrase(term),)))
-        # PostgreSQL's pg_trgm index answers the exact check (LIKE) itself.
-        return qs if term == key else qs.filter(search_text__contains=term)
-    if not is_word_start(key):
-        return qs  # e.g. "@x": scanned, there is no index for it
-    if vendor == "sqlite":
-        return qs.filter(pk__in=RawSQL(
-            "SELECT rowid FROM customers_customer_words WHERE customers_customer_words "
-            "MATCH %s", (f'"{key}"*',)))
-    if vendor == "postgresql":
-        return qs.filter(RawSQL("to_tsvector('simple'::regconfig, search_text) @@ "
-                                "to_tsquery('simple'::regconfig, %s)", (f"{key}:*",),
-                                output_field=BooleanField()))
-    return qs
-
-
-def filter_customers(qs: QuerySet[Customer], f: CustomerFilters) -> QuerySet[Customer]:
+def filter_customers(user, f: CustomerFilters, *, action: str = VIEW) -> QuerySet[Customer]:
+    """Customers the user may take `action` on that pass the filters."""
+    qs = customers(user, action)
     if f.q.strip():
-        qs = search_customers(qs, f.q)
+        qs = matching(qs, f.q)
     if f.state:
         qs = qs.filter(lifecycle_state=f.state)
     if f.owner:
@@ -152,8 +115,8 @@ def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
     # Owners and teams come in a second, tiny query: joined into the page query, they can
     # lead the planner to read customers by owner and sort them all instead of walking the
     # sort column's index for one page.
-    qs = filter_customers(customers(user, action), filters).prefetch_related("owner", "team",
-                                                                             "value")
+    qs = filter_customers(user, filters, action=action).prefetch_related("owner", "team",
+                                                                          "value")
     return keyset_page(qs, sort=SORTS.get(sort, "name"), descending=descending, cursor=cursor,
                        limit=limit)
 
@@ -176,12 +139,13 @@ def transactions(user, action: str = VIEW) -> QuerySet[Transaction]:
     return restrict(Transaction.objects.select_related("customer"), user, action)
 
 
-def lifecycle_history(customer: Customer) -> QuerySet[LifecycleTransition]:
-    return customer.lifecycle_transitions.select_related("by")
+def lifecycle_history(user, customer: Customer) -> QuerySet[LifecycleTransition]:
+    return restrict(customer.lifecycle_transitions.select_related("by"), user, VIEW)
 
 
-def owner_history(customer: Customer) -> QuerySet[OwnerAssignment]:
-    return customer.owner_assignments.select_related("owner", "assigned_by")
+def owner_history(user, customer: Customer) -> QuerySet[OwnerAssignment]:
+    return restrict(customer.owner_assignments.select_related("owner", "assigned_by"), user,
+                    VIEW)
 
 
 def change_history(user, customer: Customer, limit: int = 200) -> list[dict]:

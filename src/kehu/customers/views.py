@@ -232,12 +232,12 @@ def _tab_context(request: HttpRequest, customer: Customer, tab: str) -> dict:
         from kehu.analytics.forms import ReferralForm
         from kehu.analytics.selectors import referrals_of
 
-        ctx.update(referrals_of(customer))
+        ctx.update(referrals_of(user, customer))
         ctx["referral_form"] = ReferralForm()
     elif tab == "history":
         ctx["changes"] = _history(user, customer)
-        ctx["transitions"] = selectors.lifecycle_history(customer)
-        ctx["owners"] = selectors.owner_history(customer)
+        ctx["transitions"] = selectors.lifecycle_history(user, customer)
+        ctx["owners"] = selectors.owner_history(user, customer)
     return ctx
 
 

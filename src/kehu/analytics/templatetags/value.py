@@ -10,12 +10,12 @@ from kehu.analytics.models import ValueSettings
 register = template.Library()
 
 
-@register.inclusion_tag("analytics/_value_panel.html")
-def value_panel(customer, full=False):
-    panel = selectors.panel(customer)
+@register.inclusion_tag("analytics/_value_panel.html", takes_context=True)
+def value_panel(context, customer, full=False):
+    panel = selectors.panel(context["user"], customer)
     return {
         "customer": customer, "v": panel.value, "run": panel.refresh, "full": full,
-        "spark": selectors.sparkline([clv for _day, clv in panel.trend]),
+        "spark": sparkline([clv for _day, clv in panel.trend]),
         "trend": panel.trend, "settings": ValueSettings.current(),
         "stale": selectors.is_stale(panel.refresh) if panel.refresh else False,
         "discount_pct": float(panel.refresh.monthly_discount) * 100 if panel.refresh else 0,
@@ -24,3 +24,14 @@ def value_panel(customer, full=False):
             panel.value and panel.value.purchase_days == 1 and panel.refresh
             and ((panel.refresh.fit or {}).get("purchases") or {}).get("model") == "bgnbd"),
     }
+
+
+def sparkline(points: list[float], width: int = 120, height: int = 28) -> str:
+    """An SVG polyline's points for a small trend line (empty below two points)."""
+    if len(points) < 2:
+        return ""
+    low, high = min(points), max(points)
+    span = (high - low) or 1.0
+    step = width / (len(points) - 1)
+    return " ".join(f"{i * step:.1f},{height - 2 - (p - low) / span * (height - 4):.1f}"
+                    for i, p in enumerate(points))

@@ -58,8 +58,7 @@ def export_download(request: HttpRequest) -> HttpResponse:
         # Left out, the search would export every customer the user may export.
         messages.error(request, filter_form.search_error())
         return redirect("dataio:export")
-    chosen = customer_selectors.filter_customers(customer_selectors.customers(user, EXPORT),
-                                                 filters)
+    chosen = customer_selectors.filter_customers(user, filters, action=EXPORT)
     if what == "customers":
         queryset = chosen
     else:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts import policy
-from kehu.accounts.permissions import CHANGE, DELETE, VIEW, can
+from kehu.accounts.permissions import CHANGE, DELETE, can
 from kehu.audit.services import record
 from kehu.core import jobs
 from kehu.core.errors import ServiceError, StaleVersion
@@ -46,8 +46,7 @@ def _bounded(qs) -> tuple[int, bool]:
 def quality(request: HttpRequest) -> HttpResponse:
     user = request.user
     stale, stale_exact = _bounded(customer_selectors.filter_customers(
-        customer_selectors.customers(user, VIEW),
-        customer_selectors.CustomerFilters(stale=True)))
+        user, customer_selectors.CustomerFilters(stale=True)))
     customer_pairs, customer_exact = _bounded(dedup.customer_pairs(user))
     contact_pairs, contact_exact = _bounded(dedup.contact_pairs(user))
     # This user's scans and task runs that are going on or just ended.

@@ -72,7 +72,10 @@
     option.animation = !still;
     chart.setOption(option);
     if (name === "matrix") {
-      chart.on("click", function (p) { if (p.data && p.data[4]) { window.location.href = "/customers/" + p.data[4] + "/"; } });
+      chart.on("click", function (p) {
+        var id = p.data && Number(p.data[4]);
+        if (id > 0 && Math.floor(id) === id) { window.location.href = "/customers/" + id + "/"; }
+      });
     }
     charts.push(chart);
   });

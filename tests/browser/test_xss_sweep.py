@@ -1,0 +1,380 @@
+"""A stored-XSS sweep in Chromium: script payloads in every free-text field of every record
+that hangs off a customer, then every page a user reaches, loaded and looked at.
+
+The fields come from the models (every CharField and TextField without choices of the
+customer, its contacts, transactions and their lines, activities, lifecycle and owner
+history, referrals), so a field added later is swept too. The pages come from the URL
+resolver, with the records each URL parameter names, every tab of the card, and the
+query strings in QUERIES; a URL parameter the sweep does not know makes it fail. On every
+page: no dialog opens, no payload ran (each sets the global `xss` before it alerts), no
+element carries an inline event handler or a javascript: link, no inline script is there
+that kehu did not write, and no template expression was evaluated. The value dashboard's
+charts are hovered point by point so that their tooltips render, the matrix's on the
+payload customers themselves; the import wizard's columns and preview show a file full of
+payloads; downloads must never be served as a page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from urllib.parse import quote
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.urls import get_resolver, reverse
+
+from kehu.accounts.permissions import CUSTOMER_PATHS
+from tests.api.test_web_authorization_matrix import _walk
+from tests.browser.test_import_wizard import upload
+from tests.browser.test_ui_flow import sign_in
+
+pytestmark = pytest.mark.browser
+
+# Each sets the global `xss` to its number as it alerts, in as few characters as will do:
+# the shortest free-text field holds 30. Quotes close attributes of either kind.
+PAYLOADS = [
+    '"><img src=x onerror=alert(xss=1)>',
+    "<script>alert(xss=2)</script>",
+    "javascript:alert(xss=3)",
+    "tpl{{7*7}}tpl",
+    "</script><svg onload=alert(xss=5)>",
+    "'><svg onload=alert(xss=6)>",
+]
+TEMPLATE_EVALUATED = "tpl49tpl"
+
+# Records that hang off a customer but are not in CUSTOMER_PATHS, by the path to it.
+MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
+                "analytics.referral": "referred__"}
+# Internal text that no user writes and no page shows as text.
+NOT_FREE_TEXT = {"customers.customer.search_text"}
+
+# Query strings each page is also opened with ({q} is a payload, URL-encoded).
+QUERIES = {
+    "customers:list": ["?q={q}", "?sort=updated&dir=desc"],
+    "dataio:duplicates": ["?kind=customers", "?kind=contacts"],
+    "dataio:privacy": ["?q={q}"],
+    "analytics:referrer_options": ["?referrer={q}"],
+    "dataio:export_download": ["?what=customers&format=csv", "?what=customers&format=xlsx",
+                               "?what=transactions&format=csv"],
+    "audit:events": ["?action=customer"],
+}
+# Pages that show no customer data, or need a state the sweep does not make.
+SKIPPED = {
+    "logout": "would end the session",
+    "set_language": "a redirect, no page",
+    "api_token_revoke": "revokes a token on POST; a token's page shows no customer data",
+    "core:job": "a job's progress line: counts and a translated message",
+    "dataio:import_run": "POST only; the wizard is driven below",
+    "dataio:batch_undo": "POST only",
+    "dataio:quality_run": "POST only",
+    "dataio:duplicate_dismiss": "POST only",
+    "analytics:activity_cost": "POST only",
+    "analytics:segment_action": "POST only",
+}
+
+CHECK_PAGE = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const a of el.attributes) {
+      if (a.name.startsWith('on')) { found.push(el.tagName + ' has ' + a.name); }
+      if (['href', 'src', 'action', 'formaction', 'xlink:href', 'data'].includes(a.name)
+          && /^\\s*javascript:/i.test(a.value)) {
+        found.push(el.tagName + ' ' + a.name + '=' + a.value);
+      }
+    }
+  }
+  for (const s of document.querySelectorAll('script:not([src])')) {
+    if (s.type !== 'application/json') {
+      found.push('inline script: ' + s.textContent.slice(0, 60));
+    }
+  }
+  if (typeof window.xss !== 'undefined') { found.push('a payload ran: xss=' + window.xss); }
+  return found;
+}"""
+
+
+def _free_text_fields(model) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField) and not f.choices
+            and f"{model._meta.label_lower}.{f.name}" not in NOT_FREE_TEXT]
+
+
+def _payload_for(field: models.Field, i: int) -> str:
+    """Payload i, or the next one that fits the field; a unique field gets a suffix."""
+    limit = field.max_length or 10_000
+    for candidate in PAYLOADS[i:] + PAYLOADS[:i]:
+        value = f"{candidate}{i}" if field.unique else candidate
+        if len(value) <= limit:
+            return value
+    raise AssertionError(f"no payload fits {field}")
+
+
+@pytest.fixture
+def poisoned(users, customers):
+    """Two hundred scored customers of team East; the first ones carry a payload each in
+    every free-text field of everything that hangs off them, and are paired as likely
+    duplicates."""
+    from django.utils import timezone
+
+    from kehu.analytics.refresh import refresh_values
+    from kehu.analytics.services import record_referral
+    from kehu.customers.models import Customer, Transaction
+    from kehu.customers.services import (
+        change_owner,
+        create_contact,
+        create_transaction,
+        set_lifecycle_state,
+    )
+    from kehu.dataio.models import ContactPair, CustomerPair
+    from kehu.sales.services import log_activity
+    from kehu.value.datasets import simulate_transactions
+
+    admin = users["admin"]
+    admin.privacy_officer = True
+    admin.save()
+    log = simulate_transactions(200, seed=11, start="2024-06-01", as_of="2026-06-30")
+    owners = [users["sales1"], users["sales1b"]]
+    firm = Customer.objects.bulk_create([
+        Customer(name=f"华东客户{i:03d}", owner=owners[i % 2], team_id=owners[i % 2].team_id,
+                 city="上海") for i in range(200)])
+    Transaction.objects.bulk_create([
+        Transaction(customer=firm[int(c) - 1], date=d.astype(object),
+                    amount=Decimal(f"{a:.2f}"), cost=Decimal(f"{a * 0.6:.2f}"))
+        for c, d, a in zip(log.customer_id, log.date, log.amount, strict=True)])
+    victims = firm[:len(PAYLOADS)]
+    for i, customer in enumerate(victims):
+        contact = create_contact(admin, customer, {"name": f"Contact {i}"})
+        txn = create_transaction(admin, customer, date=dt.date(2026, 5, 1),
+                                 lines=[{"description": "x", "quantity": "1",
+                                         "unit_price": "100.00", "unit_cost": "40.00"}])
+        log_activity(admin, customer, kind="task", subject=f"Task {i}", contact=contact)
+        set_lifecycle_state(admin, customer, "target", reason="r")
+        other = users["sales1"] if customer.owner_id == users["sales1b"].pk else users["sales1b"]
+        change_owner(admin, customer, other, reason="r")
+        record_referral(admin, customer, victims[(i + 1) % len(victims)],
+                        referred_on=dt.date(2026, 1, 1))
+        assert txn.lines.exists()
+    filled = {}
+    for label in [*CUSTOMER_PATHS, *MORE_RECORDS]:
+        model = apps.get_model(label)
+        prefix = CUSTOMER_PATHS.get(label, MORE_RECORDS.get(label))
+        for i, customer in enumerate(victims):
+            rows = model.objects.filter(**{f"{prefix}pk": customer.pk})
+            assert rows.exists(), f"the sweep makes no {label} for a customer; add one above"
+            values = {f.name: _payload_for(f, i) for f in _free_text_fields(model)}
+            rows.update(**values)
+            filled[label] = sorted(values)
+    now = timezone.now()
+    for a, b in zip(victims, victims[1:], strict=False):
+        CustomerPair.objects.create(a=a, b=b, score=95, found_at=now, reasons=[
+            {"code": "phone", "value": PAYLOADS[0]}, {"code": "different_cities",
+                                                      "value": PAYLOADS[4]}])
+        ContactPair.objects.create(a=a.contacts.get(), b=b.contacts.get(), score=90,
+                                   found_at=now, reasons=[{"code": "name", "value": 90}])
+    refresh_values(admin, as_of=dt.date(2026, 6, 30))
+    victims = list(Customer.objects.filter(pk__in=[v.pk for v in victims]).order_by("pk"))
+    return {"victims": victims, "filled": filled}
+
+
+class Sweep:
+    """Opens pages in one browser tab and checks each as it goes."""
+
+    def __init__(self, page, live_server, shot):
+        self.page, self.live_server, self.shot = page, live_server, shot
+        self.dialogs: list[str] = []
+        self.opened: list[str] = []
+        page.on("dialog", lambda d: (self.dialogs.append(f"{d.message} on {page.url}"),
+                                     d.dismiss()))
+
+    def check(self, where: str) -> None:
+        problems = self.page.evaluate(CHECK_PAGE)
+        assert not self.dialogs, self.dialogs
+        assert not problems, (where, problems)
+        assert TEMPLATE_EVALUATED not in self.page.content(), where
+
+    def visit(self, url: str) -> None:
+        response = self.page.request.get(self.live_server.url + url)
+        kind = response.headers.get("content-type", "")
+        if response.status == 405 or (response.status == 404 and "json" in kind):
+            return  # a POST-only URL, or an API path
+        assert response.status in (200, 400), (url, response.status)
+        if not kind.startswith("text/html"):
+            # A download is never served as a page the browser would run.
+            assert "attachment" in response.headers.get("content-disposition", "") or \
+                kind.startswith(("application/json", "text/csv")), (url, kind)
+            return
+        self.page.goto(self.live_server.url + url)
+        self.page.wait_for_load_state("load")
+        self.check(url)
+        self.opened.append(url)
+
+
+def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
+    from kehu.analytics.views import MIGRATION_TABLES, TABLES
+    from kehu.customers.views import TABS
+
+    victim = victims[0]
+    records = {"pk": victim.pk, "contact_pk": victim.contacts.get().pk,
+               "txn_pk": victim.transactions.order_by("-pk").first().pk,
+               "activity_pk": victim.activities.get().pk}
+    params = {
+        **{name: [value] for name, value in records.items()},
+        "table": [*TABLES, *MIGRATION_TABLES],
+        "upload_id": [upload_id],
+        "batch_id": [batch_id],
+        "what": ["scan"],
+    }
+    urls = []
+    for name, names, _route in _walk(get_resolver().url_patterns):
+        if name in SKIPPED:
+            continue
+        if set(names) == {"kind", "pair_id"}:
+            bases = [reverse(name, kwargs={"kind": kind, "pair_id": pk})
+                     for kind, pks in pairs.items() for pk in pks]
+        else:
+            unknown = set(names) - set(params)
+            assert not unknown, f"{name}: the sweep knows no values for {unknown}"
+            bases = [reverse(name, kwargs=dict(zip(names, combo, strict=True)))
+                     for combo in _product([params[n] for n in names])]
+        for base in bases:
+            urls.append(base)
+            urls += [base + q.format(q=quote(PAYLOADS[0])) for q in QUERIES.get(name, [])]
+            if name == "customers:card":
+                urls += [f"{base}?tab={key}" for key, _label in TABS]
+    return urls
+
+
+def _product(lists: list[list]) -> list[tuple]:
+    out: list[tuple] = [()]
+    for values in lists:
+        out = [(*combo, v) for combo in out for v in values]
+    return out
+
+
+def _hover_charts(sweep: Sweep, victims) -> int:
+    """Hover every chart on a grid of points, and the matrix on each payload customer's
+    dot; check after each. Returns how many tooltips showed a payload as text."""
+    page = sweep.page
+    shown = 0
+    for chart in page.locator("[data-chart]").all():
+        chart.scroll_into_view_if_needed()
+        box = chart.bounding_box()
+        for fx in (0.2, 0.35, 0.5, 0.65, 0.8):
+            for fy in (0.25, 0.5, 0.75):
+                page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+                page.wait_for_timeout(30)
+                sweep.check(f"dashboard, hovering {chart.get_attribute('data-chart')}")
+    matrix = page.locator("[data-chart=matrix]")
+    matrix.scroll_into_view_if_needed()
+    box = matrix.bounding_box()
+    names = [v.name for v in victims]
+    points = page.evaluate("""(names) => {
+        const chart = echarts.getInstanceByDom(document.querySelector('[data-chart=matrix]'));
+        const out = [];
+        chart.getOption().series.forEach((s, i) => s.data.forEach((p, j) => {
+            if (names.includes(p[2])) {
+                out.push([p[2], i, j, chart.convertToPixel({seriesIndex: i}, [p[0], p[1]])]);
+            }
+        }));
+        return out;
+    }""", names)
+    assert len(points) == len(victims), "every payload customer is a dot of the value matrix"
+    for name, series, index, (x, y) in points:
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        # Another dot may lie on top of this one: ask for this dot's tooltip by its index,
+        # drawn by the same formatter as a hover.
+        page.evaluate("""([series, index]) => echarts.getInstanceByDom(
+            document.querySelector('[data-chart=matrix]')).dispatchAction(
+            {type: 'showTip', seriesIndex: series, dataIndex: index})""", [series, index])
+        page.wait_for_timeout(200)
+        sweep.check(f"dashboard, the tooltip of {name}")
+        # The tooltip shows the name as the characters it is.
+        page.wait_for_function("(name) => document.querySelector('[data-chart=matrix]')"
+                               ".innerText.includes(name)", arg=name)
+        shown += 1
+        if shown == 1:
+            sweep.shot(page, "xss-dashboard-tooltip", full_page=False)
+    return shown
+
+
+def _import_files(tmp_path) -> tuple:
+    """A file full of payloads that imports, and one whose bad cells quote them back."""
+    import csv
+
+    def write(name: str, rows: list[list[str]]):
+        path = tmp_path / name
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f).writerows(rows)
+        return path
+
+    good = write("payloads.csv", [["客户名称", "城市", "地址", PAYLOADS[0][:20]],
+                                  *[[f"{p} 导入{i}", p[:50], p, p]
+                                    for i, p in enumerate(PAYLOADS)]])
+    bad = write("bad-payloads.csv", [["客户名称", "邮箱", "业务员"],
+                                     *[[f"{p} 坏{i}", p, "nobody" + p[:10]]
+                                       for i, p in enumerate(PAYLOADS)]])
+    return good, bad
+
+
+def _run_import(sweep: Sweep, live_server, path) -> tuple[str, int | None]:
+    """The wizard up to the preview (checked at each step), then the import itself; the
+    upload's id and the batch it made."""
+    from kehu.dataio.models import ImportBatch
+
+    page = sweep.page
+    upload(page, live_server, path)
+    sweep.check("import columns")
+    upload_id = re.search(r"/import/([0-9a-f-]{36})/", page.url).group(1)
+    page.click("form button.primary")
+    page.wait_for_url(re.compile(r".*/preview/$"))
+    sweep.check("import preview")
+    page.click("#start-import")
+    page.wait_for_selector("#import-result, #import-errors", timeout=30_000)
+    sweep.check("import result")
+    batch = ImportBatch.objects.order_by("-pk").first()
+    return upload_id, batch.pk if batch else None
+
+
+def test_no_payload_runs_on_any_page(page, live_server, users, poisoned, shot, tmp_path):
+    victims = poisoned["victims"]
+    # Every free-text field of every record type was filled.
+    assert {"name", "address", "problems"} <= set(poisoned["filled"]["customers.customer"])
+    assert {"subject", "body"} <= set(poisoned["filled"]["sales.activity"])
+    page.set_default_timeout(30_000)  # a long walk on a busy machine
+    sweep = Sweep(page, live_server, shot)
+    sign_in(page, live_server, "admin")
+    sweep.check("the customer list")
+    good, bad = _import_files(tmp_path)
+    _run_import(sweep, live_server, bad)
+    shot(page, "xss-import-refused")
+    upload_id, batch_id = _run_import(sweep, live_server, good)
+    assert batch_id is not None, "the file of payloads imports"
+
+    from kehu.dataio.quality import dedup
+
+    pairs = {"customers": [p.pk for p in dedup.customer_pairs(users["admin"])][:3],
+             "contacts": [p.pk for p in dedup.contact_pairs(users["admin"])][:3]}
+    assert pairs["customers"] and pairs["contacts"]
+    for url in _urls(victims, pairs, upload_id, batch_id):
+        sweep.visit(url)
+        if url.endswith("?tab=value"):
+            shot(page, "xss-card-value-tab")
+        elif url.endswith("?kind=customers"):
+            shot(page, "xss-duplicates")
+    opened = set(sweep.opened)
+    for must in ("/", "/audit/", "/value/", "/data/quality/", "/data/duplicates/?kind=customers",
+                 f"/customers/{victims[0].pk}/?tab=value"):
+        assert must in opened, must
+    # The value dashboard, drawn at once, with every chart's points hovered.
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server.url}/value/")
+    page.wait_for_selector("[data-chart=matrix] svg")
+    sweep.check("the value dashboard")
+    assert _hover_charts(sweep, victims) == len(victims)
+    # The audit log last: it now records every page above.
+    sweep.visit("/audit/")
+    shot(page, "xss-audit", full_page=False)
+    assert len(opened) > 40

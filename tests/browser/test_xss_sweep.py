@@ -338,7 +338,8 @@ def _run_import(sweep: Sweep, live_server, path) -> tuple[str, int | None]:
     return upload_id, batch.pk if batch else None
 
 
-def test_no_payload_runs_on_any_page(page, live_server, users, poisoned, shot, tmp_path):
+def test_no_payload_runs_on_any_page(page, live_server, users, poisoned, shot, tmp_path,
+                                    job_worker):
     victims = poisoned["victims"]
     # Every free-text field of every record type was filled.
     assert {"name", "address", "problems"} <= set(poisoned["filled"]["customers.customer"])

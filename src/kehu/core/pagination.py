@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import DateTimeField, Q, QuerySet
 from django.utils import timezone
 
 COUNT_BOUND = 1000
@@ -66,6 +66,8 @@ def _typed(queryset: QuerySet, sort: str, position: tuple[Any, int]) -> tuple[An
         return None
     try:
         field = queryset.model._meta.get_field(sort)
+        if isinstance(field, DateTimeField) and not isinstance(value, datetime):
+            return None  # kehu writes a time as {"dt": ...}; a bare date or string is forged
         value = field.to_python(value)
         if value is None:
             return None

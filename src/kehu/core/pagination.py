@@ -80,9 +80,11 @@ def _typed(queryset: QuerySet, sort: str, position: tuple[Any, int]) -> tuple[An
         if isinstance(value, datetime):
             # Times are compared in UTC; one that falls outside the years 1-9999 once
             # converted (0001-01-01T00:00+05:00) is no time a row can have.
+            # PostgreSQL refuses offsets beyond ±15:59 that Python accepts (+23:59),
+            # so the database is handed the time in UTC.
             if timezone.is_naive(value):
                 value = timezone.make_aware(value)
-            value.astimezone(UTC)
+            value = value.astimezone(UTC)
         # What the database driver would be handed, so that any refusal happens here.
         field.get_db_prep_value(value, connections[queryset.db], prepared=False)
     except (FieldDoesNotExist, ValidationError, TypeError, ValueError, OverflowError):

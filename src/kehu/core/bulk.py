@@ -1,62 +1,161 @@
-"""Writing many plain rows at once, for jobs that write a row per customer of a large base.
+"""Writing many plain rows at once: the value refresh's scores, lifecycle transitions in
+bulk, and the import's transactions.
 
 bulk_create builds, validates and compiles a model instance per row: at a million rows that
-is most of a job's time. These take tuples instead: PostgreSQL gets COPY (through a
+is most of a job's time. write_rows takes tuples instead: PostgreSQL gets COPY (through a
 temporary table when rows may already exist), SQLite gets executemany in the write
-transaction the caller holds. Values are None, int, float, str, date or Decimal.
+transaction the caller holds. Values are None, int, float, str, bool, date, datetime or
+Decimal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
-from django.db import connection
+from django.db import NotSupportedError, connection
 
 CHUNK = 10_000
 
 
-def _sqlite(value):
+def write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
+               conflict: str | None = None, plain: bool = False,
+               constants: Mapping[str, Any] | None = None, new_ids: bool = False,
+               binary: bool = False) -> Sequence[int]:
+    """Insert `rows` (values in `columns` order) into `table`.
+
+    - `conflict`: a row whose `conflict` column matches an existing one replaces that row's
+      other columns.
+    - `plain`: the rows hold only None, numbers and strings (dates already as text on
+      SQLite), so they go to SQLite as they are.
+    - `constants`: {column: value} written in every row after its own values (who created
+      the rows and when), without repeating them in each tuple.
+    - `new_ids`: the rows get ids allocated here, returned in the order of the rows, so
+      that the caller knows exactly which rows are its own: from the table's sequence on
+      PostgreSQL, and after the largest id ever used on SQLite, whose write lock the
+      caller's transaction must already hold (it has written before).
+    - `binary`: every value is of the Python type that stands for its column's type
+      (Decimal for numeric, date, aware datetime, int, float, str, bool; no JSON as text),
+      so that PostgreSQL can take COPY's binary format, which costs the writer a fraction of
+      the text format's conversions.
+
+    Returns the new ids, or () without `new_ids`."""
+    constants = dict(constants or {})
+    names = [*(["id"] if new_ids else []), *columns, *constants]
+    if new_ids:
+        if conflict:
+            raise ValueError("new rows get new ids; rows that may exist keep theirs")
+        rows = rows if isinstance(rows, list) else list(rows)
+    with connection.cursor() as cursor:
+        ids = _allocate(cursor, table, len(rows)) if new_ids else ()
+        if connection.vendor == "postgresql":
+            _copy(cursor, table, names, _full_rows(rows, ids, tuple(constants.values())),
+                  conflict=conflict, binary=binary)
+        elif connection.vendor == "sqlite":
+            tail = tuple(_sqlite(v) for v in constants.values())
+            _executemany(cursor, table, names,
+                         _full_rows(rows, ids, tail, None if plain else _sqlite),
+                         conflict=conflict)
+        else:
+            raise NotSupportedError(f"write_rows knows PostgreSQL and SQLite, not "
+                                    f"{connection.vendor}")
+    return ids
+
+
+def _full_rows(rows: Iterable[Sequence], ids: Sequence[int], tail: tuple,
+               convert: Callable[[Any], Any] | None = None) -> Iterator[Sequence]:
+    """Each row with its id before it and `tail` after it, its values passed through
+    `convert`; built in one go per row, which a million rows notice."""
+    if convert is not None:
+        if ids:
+            return ((pk, *map(convert, row), *tail) for pk, row in zip(ids, rows, strict=True))
+        return ((*map(convert, row), *tail) for row in rows)
+    if ids:
+        return ((pk, *row, *tail) for pk, row in zip(ids, rows, strict=True))
+    if tail:
+        return ((*row, *tail) for row in rows)
+    return iter(rows)
+
+
+def _allocate(cursor, table: str, n: int) -> Sequence[int]:
+    if n <= 0:
+        return ()
+    qn = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+                       "FROM generate_series(1, %s)", [table, n])
+        return [r[0] for r in cursor.fetchall()]
+    if connection.vendor != "sqlite":
+        raise NotSupportedError(f"write_rows allocates ids on PostgreSQL and SQLite, not "
+                                f"{connection.vendor}")
+    cursor.execute(f"SELECT MAX(id) FROM {qn(table)}")
+    top = cursor.fetchone()[0] or 0
+    cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+    seq = cursor.fetchone()
+    start = max(top, seq[0] if seq else 0) + 1
+    return range(start, start + n)
+
+
+def _copy(cursor, table: str, names: list[str], rows: Iterable[Sequence], *,
+          conflict: str | None, binary: bool) -> None:
+    qn = connection.ops.quote_name
+    listed = ", ".join(qn(c) for c in names)
+    target = table
+    if conflict:
+        target = f"kehu_bulk_{table}"
+        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {qn(target)} "
+                       f"(LIKE {qn(table)} INCLUDING DEFAULTS) ON COMMIT DROP")
+        cursor.execute(f"TRUNCATE {qn(target)}")
+    types = None
+    if binary:
+        cursor.execute(f"SELECT {listed} FROM {qn(table)} LIMIT 0")
+        types = [column.type_code for column in cursor.description]
+    with cursor.cursor.copy(f"COPY {qn(target)} ({listed}) FROM STDIN"
+                            + (" (FORMAT BINARY)" if binary else "")) as copy:
+        if types is not None:
+            copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+    if conflict:
+        update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in names if c != conflict)
+        cursor.execute(f"INSERT INTO {qn(table)} ({listed}) SELECT {listed} FROM "
+                       f"{qn(target)} ON CONFLICT ({qn(conflict)}) DO UPDATE SET {update}")
+
+
+def _executemany(cursor, table: str, names: list[str], rows: Iterable[Sequence], *,
+                 conflict: str | None) -> None:
+    qn = connection.ops.quote_name
+    on_conflict = ""
+    if conflict:
+        update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in names if c != conflict)
+        on_conflict = f" ON CONFLICT ({qn(conflict)}) DO UPDATE SET {update}"
+    sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in names)}) VALUES "
+           f"({', '.join(['%s'] * len(names))}){on_conflict}")
+    chunk: list = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            cursor.executemany(sql, chunk)
+            chunk.clear()
+    if chunk:
+        cursor.executemany(sql, chunk)
+
+
+def _sqlite(value: Any) -> Any:
+    """A value as Django stores it in SQLite (text for dates, times and decimals)."""
+    cls = value.__class__
+    if cls is Decimal:
+        return str(value)
+    if cls is dt.date:
+        return value.isoformat()
+    if cls is str or cls is int or cls is float or cls is bool or value is None:
+        return value
+    if isinstance(value, dt.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     return value
-
-
-def write_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence], *,
-               conflict: str | None = None, plain: bool = False) -> None:
-    """Insert `rows` (values in `columns` order) into `table`; with `conflict`, a row whose
-    `conflict` column matches an existing one replaces that row's other columns. `plain`:
-    the rows hold only None, numbers and strings (dates already as text on SQLite), so they
-    go to the database as they are."""
-    qn = connection.ops.quote_name
-    names = ", ".join(qn(c) for c in columns)
-    update = ", ".join(f"{qn(c)} = EXCLUDED.{qn(c)}" for c in columns if c != conflict)
-    on_conflict = f" ON CONFLICT ({qn(conflict)}) DO UPDATE SET {update}" if conflict else ""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            target = table
-            if conflict:
-                target = f"kehu_bulk_{table}"
-                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {qn(target)} "
-                               f"(LIKE {qn(table)} INCLUDING DEFAULTS) ON COMMIT DROP")
-                cursor.execute(f"TRUNCATE {qn(target)}")
-            with cursor.cursor.copy(f"COPY {qn(target)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            if conflict:
-                cursor.execute(f"INSERT INTO {qn(table)} ({names}) SELECT {names} FROM "
-                               f"{qn(target)}{on_conflict}")
-            return
-        sql = (f"INSERT INTO {qn(table)} ({names}) VALUES "
-               f"({', '.join(['%s'] * len(columns))}){on_conflict}")
-        chunk: list = []
-        for row in rows:
-            chunk.append(row if plain else tuple(_sqlite(v) for v in row))
-            if len(chunk) >= CHUNK:
-                cursor.executemany(sql, chunk)
-                chunk.clear()
-        if chunk:
-            cursor.executemany(sql, chunk)

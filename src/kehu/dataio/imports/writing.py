@@ -86,7 +86,6 @@ def write_spooled(user: User, importer: Importer, spool: IO[bytes], report: Impo
         _finish_batch(user, batch, report, ip, via)
 
 
-
 class _Refused(Exception):
     """Raised inside the import's transaction to roll back what it wrote."""
 

@@ -27,8 +27,6 @@ class Importer:
 
     kind: str
     model: type[models.Model]
-    key_label = ""
-    history = False
 
     def __init__(self, user: User, mapping: ColumnMapping, *, owner: User | None,
                  update_existing: bool):
@@ -154,7 +152,6 @@ class Importer:
                   "set.") % {"header": self.header_of[name],
                              "field": field_label(self.kind, name)}
                 for name in sensitive if name in self.header_of]
-
 
 
 def record_ids(batch: ImportBatch, model: type[models.Model], ids: Iterable[int]) -> None:

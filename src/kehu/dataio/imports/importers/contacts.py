@@ -16,7 +16,6 @@ from kehu.dataio.models import ImportBatch, ImportKind
 class ContactImporter(Importer):
     kind = ImportKind.CONTACTS
     model = Contact
-    history = True
 
     def cleaner(self, name: str):
         if name == "customer":

@@ -26,7 +26,6 @@ from kehu.dataio.models import ImportBatch, ImportedUpdate, ImportKind
 class CustomerImporter(Importer):
     kind = ImportKind.CUSTOMERS
     model = Customer
-    history = True
 
     def cleaner(self, name: str):
         if name == "owner":

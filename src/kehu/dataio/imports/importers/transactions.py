@@ -4,15 +4,14 @@ has is refused, so that a file imported twice does not count the same sales twic
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.permissions import CHANGE
+from kehu.core.bulk import write_rows
 from kehu.customers.models import Transaction, TransactionKind
 from kehu.dataio.imports.cleaning import cleaner_for, text
 from kehu.dataio.imports.importers.base import Importer, record_ids
@@ -85,84 +84,15 @@ class TransactionImporter(Importer):
 
     def write(self, batch: ImportBatch, rows: list[tuple]) -> tuple[int, int]:
         now = timezone.now()
-        ids = _insert_rows(Transaction, _TRANSACTION_COLUMNS, rows,
-                          extra=(self.user.pk, now, now))
+        # Plain rows, not model instances: a million of those would cost most of the time.
+        ids = write_rows(Transaction._meta.db_table, _TRANSACTION_COLUMNS, rows,
+                         constants={"created_by_id": self.user.pk, "created_at": now,
+                                    "updated_at": now},
+                         new_ids=True, binary=True)
         record_ids(batch, Transaction, ids)
         return len(ids), 0
 
 
 _ZERO = Decimal(0)
-_TRANSACTION_COLUMNS = ("customer_id", "number", "kind", "date", "amount", "cost", "notes",
-                        "created_by_id", "created_at", "updated_at")
-
-
-def _insert_rows(model: type[models.Model], columns: tuple[str, ...], rows: list[tuple],
-                extra: tuple = ()) -> list[int]:
-    """Insert plain rows (values in `columns` order, each followed by `extra`) and return
-    their ids, in a fraction of the time bulk_create takes to build and compile a million
-    model instances. Ids are allocated here so that the batch knows exactly which rows
-    are its own: from the table's sequence on PostgreSQL (then COPY), and after the largest
-    id ever used on SQLite, whose transaction holds the write lock throughout."""
-    if not rows:
-        return []
-    table = model._meta.db_table
-    qn = connection.ops.quote_name
-    names = ", ".join(qn(c) for c in ("id", *columns))
-    n = len(rows)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                           "FROM generate_series(1, %s)", [table, n])
-            ids = [r[0] for r in cursor.fetchall()]
-            # COPY's text format, built here in one go: a third of the time psycopg takes
-            # to adapt each value of each row on its own.
-            tail = "".join("\t" + _pg_text(v) for v in extra) + "\n"
-            data = "".join([f"{pk}\t" + "\t".join(map(_pg_text, row)) + tail
-                            for pk, row in zip(ids, rows, strict=True)])
-            with cursor.cursor.copy(f"COPY {qn(table)} ({names}) FROM STDIN") as copy:
-                copy.write(data)
-            return ids
-        if connection.vendor != "sqlite":
-            objs = model.objects.bulk_create(
-                [model(**dict(zip(columns, (*row, *extra), strict=True))) for row in rows])
-            return [o.pk for o in objs]
-        cursor.execute(f"SELECT MAX(id) FROM {qn(table)}")  # noqa: S608 - our table name
-        top = cursor.fetchone()[0] or 0
-        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-        seq = cursor.fetchone()
-        start = max(top, seq[0] if seq else 0) + 1
-        ops = connection.ops
-        extra = tuple(ops.adapt_datetimefield_value(v) if isinstance(v, datetime) else v
-                      for v in extra)
-        params = [(start + i, *(_sqlite_value(v) for v in row), *extra)
-                  for i, row in enumerate(rows)]
-        marks = ", ".join(["%s"] * (len(columns) + 1))
-        cursor.executemany(f"INSERT INTO {qn(table)} ({names}) VALUES ({marks})",  # noqa: S608
-                           params)
-        return list(range(start, start + n))
-
-
-_PG_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _pg_text(value: Any) -> str:
-    """A value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    cls = value.__class__
-    if cls is str:
-        return value.translate(_PG_ESCAPES) if value else value
-    if cls is bool:
-        return "t" if value else "f"
-    if cls is datetime:
-        return value.isoformat()
-    return str(value)  # int, Decimal, date
-
-
-def _sqlite_value(value: Any) -> Any:
-    if value.__class__ is Decimal:
-        return str(value)
-    if value.__class__ is date:
-        return value.isoformat()
-    return value
-
+# The order of the tuples check() returns.
+_TRANSACTION_COLUMNS = ("customer_id", "number", "kind", "date", "amount", "cost", "notes")

@@ -30,18 +30,25 @@ def _at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10), tzinfo=timezone.get_current_timezone())
 
 
-@pytest.fixture
-def firm(users):
-    """150 simulated customers of sales1 and sales2, and four made by hand."""
-    log = simulate_transactions(150, seed=3, start="2020-01-01", as_of=AS_OF.isoformat())
+def _simulated(users, n: int = 150, spend: dict | None = None) -> list[Customer]:
+    """n simulated customers of sales1 and sales2 with their purchases."""
+    log = simulate_transactions(n, seed=3, start="2020-01-01", as_of=AS_OF.isoformat(),
+                                spend=spend)
     owners = [users["sales1"], users["sales2"]]
     sims = Customer.objects.bulk_create([
         Customer(name=f"Sim {i}", owner=owners[i % 2], team_id=owners[i % 2].team_id,
-                 lifecycle_state=LifecycleState.FIRST_PURCHASE) for i in range(150)])
+                 lifecycle_state=LifecycleState.FIRST_PURCHASE) for i in range(n)])
     Transaction.objects.bulk_create([
         Transaction(customer=sims[int(c) - 1], date=d.astype(object), amount=Decimal(f"{a:.2f}"),
                     cost=Decimal(f"{a * 0.6:.2f}"))
         for c, d, a in zip(log.customer_id, log.date, log.amount, strict=True)])
+    return sims
+
+
+@pytest.fixture
+def firm(users):
+    """150 simulated customers of sales1 and sales2, and four made by hand."""
+    sims = _simulated(users)
 
     def make(name, state=LifecycleState.POTENTIAL, owner="sales1"):
         return Customer.objects.create(name=name, owner=users[owner],
@@ -203,6 +210,47 @@ def test_a_base_the_models_cannot_fit_still_gets_its_realised_value(users):
     assert [w["code"] for w in run.warnings] == ["bgnbd_failed"]
     value = _value(customer)
     assert value.gross_profit == Decimal("6.00") and value.clv is None
+
+
+def test_a_spend_model_that_cannot_be_fitted_keeps_p_alive_and_expected_purchases(users):
+    # Spend with so heavy a tail of big spenders that Gamma-Gamma lands on q < 1, where
+    # expected spend does not exist: the spend model is refused, the purchase model is not.
+    _simulated(users, spend={"p": 4.0, "q": 0.6, "v": 10.0})
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert run.status == "done"
+    assert run.fit["purchases"] is not None and run.fit["gamma_gamma"] is None
+    assert [w["code"] for w in run.warnings] == ["gamma_gamma_failed"]
+    message = run.warnings[0]["message"]
+    assert "CLV and potential value are left empty" in message
+    assert "P(alive) and expected purchases come from the purchase model alone and are " \
+           "kept" in message
+    assert "q = 0." in message and "<= 1" in message
+    values = list(CustomerValue.objects.all())
+    assert len(values) == 150
+    assert all(0 <= v.p_alive <= 1 and v.expected_purchases > 0 for v in values)
+    assert all(v.clv is None and v.potential_value is None for v in values)
+    # The purchase model's figures still decide the lifecycle and the quadrants.
+    assert {v.quadrant for v in values} - {""}
+
+
+def test_a_clv_that_cannot_be_computed_keeps_p_alive_and_expected_purchases(firm, users,
+                                                                          monkeypatch):
+    from kehu.value import ValueModelError
+
+    def overflowing(*args, **kwargs):
+        raise ValueModelError("CLV overflows for 3 customers: expected purchases times "
+                              "expected spend is beyond float64")
+
+    monkeypatch.setattr("kehu.analytics.refresh.clv_details", overflowing)
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert run.fit["gamma_gamma"] is not None  # the spend model was fitted; CLV failed later
+    assert [w["code"] for w in run.warnings] == ["clv_failed"]
+    assert "CLV overflows for 3 customers" in run.warnings[0]["message"]
+    buyers = CustomerValue.objects.exclude(customer=firm["prospect"])
+    assert buyers.count() == 154
+    assert all(0 <= v.p_alive <= 1 and v.expected_purchases is not None for v in buyers)
+    assert not buyers.filter(clv__isnull=False).exists()
+    assert not buyers.filter(potential_value__isnull=False).exists()
 
 
 @pytest.mark.parametrize("day, message", [

@@ -209,6 +209,21 @@ def test_data_the_model_cannot_fit_exit_1(tmp_path):
     assert "model error: BG/NBD: nobody made a repeat purchase" in result.stderr
 
 
+def test_spend_with_q_at_most_one_is_a_model_error_not_a_fit(tmp_path):
+    from kehu.value.datasets import simulate_transactions
+
+    log = simulate_transactions(500, spend={"p": 4.0, "q": 0.6, "v": 10.0}, seed=7)
+    path = tmp_path / "heavy.csv"
+    path.write_text("customer,date,amount\n" + "".join(
+        f"{c},{d},{a:.2f}\n" for c, d, a in zip(log.customer_id, log.date, log.amount,
+                                               strict=True)))
+    result = run("fit", path, "--customer-col", "customer", "--date-col", "date",
+                 "--amount-col", "amount", "--as-of", "2021-12-31", "--json")
+    assert result.exit_code == 1, result.output
+    assert "model error: Gamma-Gamma: the fit gives q = 0." in result.stderr
+    assert result.stdout == ""
+
+
 def test_the_kehu_command_dispatches_value_without_django(tmp_path):
     out = tmp_path / "s.csv"
     # Nor pandas, which pyarrow imports on some calls when it is installed (as it is here,

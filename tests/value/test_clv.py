@@ -58,3 +58,13 @@ def test_details_give_the_horizon_purchases_and_spend(bgnbd, gamma_gamma, cdnow)
 def test_it_refuses_bad_options(bgnbd, gamma_gamma, kwargs, message):
     with pytest.raises(ValueModelError, match=message):
         customer_lifetime_value(bgnbd, gamma_gamma, [1], [1], [2], [10.0], **kwargs)
+
+
+def test_it_refuses_a_clv_that_overflows_instead_of_returning_inf(bgnbd, gamma_gamma):
+    # A frequent buyer whose mean spend is near float64's limit: expected spend is finite,
+    # spend times expected purchases is beyond it.
+    x, tx, T = np.array([50.0, 2.0]), np.array([10.0, 10.0]), np.array([10.0, 38.0])
+    m = np.array([3e306, 20.0])
+    assert np.all(np.isfinite(gamma_gamma.expected_average_value(x, m)))
+    with pytest.raises(ValueModelError, match="CLV overflows for 1 customers"):
+        customer_lifetime_value(bgnbd, gamma_gamma, x, tx, T, m)

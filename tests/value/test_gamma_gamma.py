@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from kehu.value import GammaGammaModel, ValueModelError
+from kehu.value import GammaGammaModel, ValueModelError, rfm_summary
+from kehu.value.datasets import simulate_transactions
 
 
 def test_it_reproduces_the_published_cdnow_fit(gamma_gamma):
@@ -38,6 +39,28 @@ def test_it_refuses_expected_spend_when_q_is_at_most_one():
     model = GammaGammaModel.from_dict({"params": {"p": 2.0, "q": 0.8, "v": 10.0}})
     with pytest.raises(ValueModelError, match=r"q = 0.8 <= 1.*undefined"):
         model.expected_average_value([1, 2], [10.0, 20.0])
+
+
+@pytest.mark.parametrize("q", [0.6, 0.8])
+def test_it_refuses_a_fit_that_lands_on_q_at_most_one(q):
+    """Spend drawn with q < 1: a tail of big spenders so heavy that the mean spend does not
+    exist. The fit says so instead of handing back a model whose every prediction fails."""
+    log = simulate_transactions(2000, spend={"p": 4.0, "q": q, "v": 10.0}, seed=7)
+    s = rfm_summary(log.customer_id, log.date, log.amount, as_of="2021-12-31")
+    model = GammaGammaModel()
+    with pytest.raises(ValueModelError, match=r"Gamma-Gamma: the fit gives q = 0\.\d+ <= 1 .*"
+                                              r"inverse-gamma distribution without a mean.*"
+                                              r"undefined"):
+        model.fit(s.frequency, s.monetary_value)
+    assert not hasattr(model, "params_")  # nothing half-fitted to predict from
+
+
+def test_a_fit_with_q_just_above_one_is_kept():
+    log = simulate_transactions(2000, spend={"p": 4.0, "q": 1.6, "v": 10.0}, seed=7)
+    s = rfm_summary(log.customer_id, log.date, log.amount, as_of="2021-12-31")
+    model = GammaGammaModel().fit(s.frequency, s.monetary_value)
+    assert model.params_["q"] > 1
+    assert np.all(model.expected_average_value(s.frequency, s.monetary_value) > 0)
 
 
 def test_it_leaves_out_customers_without_repeat_purchases_or_positive_spend(cdnow):

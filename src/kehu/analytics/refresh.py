@@ -58,6 +58,7 @@ from kehu.value import (
     TransactionModel,
     ValueModelError,
     clv_details,
+    month_length,
 )
 from kehu.value.markov import ABSENT
 
@@ -156,6 +157,11 @@ class _Refresh:
     def warn(self, code: str, message: str) -> None:
         self.warnings.append({"code": code, "message": message})
 
+    def warn_once(self, code: str, message: str) -> None:
+        """For what may go wrong at every month end the replay scores: said once."""
+        if not any(w["code"] == code for w in self.warnings):
+            self.warn(code, message)
+
     # -- reading ------------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -210,8 +216,10 @@ class _Refresh:
             try:
                 gg = GammaGammaModel().fit(now.frequency[buyers], now.monetary[buyers])
             except ValueModelError as exc:
-                self.warn("gamma_gamma_failed", _("The spend model could not be fitted, so "
-                                                  "CLV is left empty: %(why)s") % {"why": exc})
+                self.warn("gamma_gamma_failed", _(
+                    "The spend model could not be fitted, so CLV and potential value are left "
+                    "empty; P(alive) and expected purchases come from the purchase model alone "
+                    "and are kept: %(why)s") % {"why": exc})
         if bg is not None:
             self.check_fit(bg, now)
         return Models(bg, gg)
@@ -236,6 +244,11 @@ class _Refresh:
                       % {"expected": f"{expected:,.0f}", "actual": f"{actual:,.0f}"})
 
     def potential(self, models: Models, snap) -> dict[str, np.ndarray]:
+        """P(alive), expected purchases over the horizon and CLV of the buyers in `snap`.
+
+        Each figure is computed on its own: the purchase model's figures never depend on the
+        spend model, so a spend model that fails (or a CLV that overflows) leaves P(alive)
+        and expected purchases in place and only CLV empty."""
         n = snap.present.size
         out = {"p_alive": np.full(n, np.nan), "purchases": np.full(n, np.nan),
                "clv": np.full(n, np.nan)}
@@ -245,26 +258,37 @@ class _Refresh:
         f, r, t = snap.frequency[buyers], snap.recency[buyers], snap.T[buyers]
         try:
             out["p_alive"][buyers] = models.purchases.p_alive(f, r, t)
-            if models.gamma_gamma is not None:
+        except ValueModelError as exc:
+            self.warn_once("p_alive_failed", _("The purchase model gives no usable P(alive), "
+                                               "so P(alive) is left empty: %(why)s")
+                           % {"why": exc})
+        clv_error = None
+        if models.gamma_gamma is not None:
+            try:
                 details = clv_details(models.purchases, models.gamma_gamma, f, r, t,
                                       snap.monetary[buyers],
                                       months=self.settings.horizon_months,
                                       monthly_discount=float(self.settings.monthly_discount),
                                       time_unit=TIME_UNIT)
+            except ValueModelError as exc:
+                clv_error = exc
+            else:
                 out["clv"][buyers] = details["clv"]
                 out["purchases"][buyers] = details["predicted_purchases"]
-            else:
-                horizon = self.settings.horizon_months * 4.345
-                out["purchases"][buyers] = models.purchases.expected_purchases(horizon, f, r, t)
+                return out
+        try:
+            horizon = self.settings.horizon_months * month_length(TIME_UNIT)
+            out["purchases"][buyers] = models.purchases.expected_purchases(horizon, f, r, t)
         except ValueModelError as exc:
-            # A fit whose parameters make predictions overflow is no basis for any figure.
-            for key in out:
-                out[key][:] = np.nan
-            if not any(w["code"] == "prediction_failed" for w in self.warnings):
-                self.warn("prediction_failed", _("The fitted models give no usable "
-                                                 "predictions, so P(alive), expected purchases "
-                                                 "and CLV are left empty: %(why)s")
-                          % {"why": exc})
+            self.warn_once("purchases_failed", _(
+                "The purchase model gives no usable expected purchases, so expected "
+                "purchases, CLV and potential value are left empty: %(why)s") % {"why": exc})
+            return out
+        if clv_error is not None:
+            self.warn_once("clv_failed", _(
+                "CLV could not be computed, so CLV and potential value are left empty; "
+                "P(alive) and expected purchases come from the purchase model alone and are "
+                "kept: %(why)s") % {"why": clv_error})
         return out
 
     # -- scoring -----------------------------------------------------------------------------

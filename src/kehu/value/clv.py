@@ -52,5 +52,11 @@ def clv_details(model: TransactionModel, gg: GammaGammaModel, frequency: Any, re
     # Expected purchases only grow with the horizon; rounding must not make a month negative.
     per_month = np.maximum(per_month, 0.0)
     discount = (1 + monthly_discount) ** -np.arange(1, int(months) + 1)
-    clv = np.einsum("m,mn->n", discount, per_month) * spend  # no BLAS: see _arrays.dot
+    with np.errstate(over="ignore", invalid="ignore"):
+        clv = np.einsum("m,mn->n", discount, per_month) * spend  # no BLAS: see _arrays.dot
+    if not np.all(np.isfinite(clv)):
+        # lifetimes hands such a CLV on as inf; a sum of customer equity would be inf too.
+        raise ValueModelError(
+            f"CLV overflows for {int((~np.isfinite(clv)).sum()):,} customers: expected "
+            f"purchases times expected spend is beyond float64")
     return {"clv": clv, "predicted_purchases": cumulative[-1], "predicted_avg_value": spend}

@@ -4,8 +4,9 @@ A customer's purchase amounts are Gamma(p, nu) around their own mean p / nu, and
 nu ~ Gamma(q, v) across customers. Only customers with repeat purchases inform it; their
 mean repeat spend m over x purchases has density
     Gamma(px+q) / (Gamma(px) Gamma(q)) v^q m^(px-1) x^(px) / (v + x m)^(px+q).
-The population mean spend is p v / (q - 1), which exists only when q > 1: the model
-refuses to give expected spend otherwise instead of returning a negative number.
+The population mean spend is p v / (q - 1), which exists only when q > 1: a fit that lands
+on q <= 1 is refused (lifetimes accepts it and returns negative CLV), and so is expected
+spend from parameters loaded with q <= 1.
 """
 
 from __future__ import annotations
@@ -75,7 +76,18 @@ class GammaGammaModel:
         p0 = max(mean**2 / max(var, 1e-12), 0.5)
         starts = [np.log([p0, 3.0, mean * 2.0 / p0]), np.log([1.0, 2.0, mean]), np.zeros(3)]
         theta, mean_negll, _ = maximise(objective, starts, self.param_names, self.label, n)
-        self.params_ = dict(zip(self.param_names, map(float, np.exp(theta)), strict=True))
+        params = dict(zip(self.param_names, map(float, np.exp(theta)), strict=True))
+        if params["q"] <= 1:
+            # Refused here, not at the first prediction: a caller holding a fitted model
+            # must be able to use it. The customers' mean spend p / nu, with nu ~ Gamma(q, v),
+            # is inverse-gamma distributed, and an inverse-gamma has a mean only when q > 1.
+            raise ValueModelError(
+                f"Gamma-Gamma: the fit gives q = {params['q']:.4g} <= 1 (p = "
+                f"{params['p']:.4g}, v = {params['v']:.4g}): the customers' mean spend then "
+                f"follows an inverse-gamma distribution without a mean, so expected spend "
+                f"(p v / (q - 1)) and CLV are undefined. The {int(n):,} repeat buyers' mean "
+                f"spends have too heavy a tail of big spenders for this model")
+        self.params_ = params
         self.loglik_ = -mean_negll * n
         self.n_customers_ = int(n)
         return self
@@ -97,7 +109,13 @@ class GammaGammaModel:
         informative = (x > 0) & (m > 0)
         x = np.where(informative, x, 0.0)
         m = np.where(informative, m, 0.0)
-        return pp * (v + x * m) / (pp * x + q - 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            spend = (v + x * m) * (pp / (pp * x + q - 1))
+        if not np.all(np.isfinite(spend)):
+            raise ValueModelError(
+                f"Gamma-Gamma: expected spend overflows for {int((~np.isfinite(spend)).sum()):,} "
+                f"customers (monetary_value too large for float64 arithmetic)")
+        return spend
 
     def loglik(self, frequency: Any, monetary_value: Any) -> float:
         p = self._params()

@@ -190,3 +190,38 @@ def spread(ids: np.ndarray, values: np.ndarray, onto: np.ndarray) -> np.ndarray:
         found = onto[pos] == ids
         out[pos[found]] = np.asarray(values)[found]
     return out
+
+
+@dataclass
+class Present:
+    """The customers that exist now, sorted by id, with their owner."""
+
+    id: np.ndarray
+    owner: np.ndarray
+
+
+def present_customers() -> Present:
+    """Every customer as it is now, read inside the refresh's write transaction.
+
+    On PostgreSQL each row is locked FOR KEY SHARE until the transaction ends: the weakest
+    lock there is, and what the foreign keys of the scores written next take row by row at
+    commit anyway. Taken first, it makes a concurrent deletion (which locks its customer
+    FOR UPDATE before it deletes anything, see customers.services.delete_customer) either
+    finish before this read, so that the customer is not here, or wait for the refresh to
+    commit and then remove its fresh scores with the rest. Edits that lock a card FOR
+    UPDATE wait for the refresh's write as well. On SQLite the write transaction is
+    IMMEDIATE: it holds the database's one write lock, so nothing changes between this read
+    and the commit."""
+    sql = "SELECT id, owner_id FROM customers_customer ORDER BY id"
+    if connection.vendor == "postgresql":
+        sql += " FOR KEY SHARE"
+    ids, owner = _fetch(sql, [], [np.int64, np.int64])
+    return Present(ids, owner)
+
+
+def only_customers(pd: PurchaseDays, ids: np.ndarray) -> PurchaseDays:
+    """The purchase days of the customers in `ids` (sorted): the transactions are read after
+    the customers, so a customer created in between may have some."""
+    pos = np.minimum(np.searchsorted(ids, pd.customer), max(ids.size - 1, 0))
+    keep = ids[pos] == pd.customer if ids.size else np.zeros(pd.customer.size, dtype=bool)
+    return PurchaseDays(pd.customer[keep], pd.day[keep], pd.amount[keep], pd.profit[keep])

@@ -106,8 +106,9 @@ def refresh_values(user: User | None, progress=None, *, as_of: dt.date | None = 
                                       horizon_months=settings.horizon_months,
                                       monthly_discount=settings.monthly_discount)
     started = time.monotonic()
+    refresh = _Refresh(run, settings, report)
     try:
-        _Refresh(run, settings, report).run()
+        refresh.run()
     except Exception as exc:
         ValueRefresh.objects.filter(pk=run.pk).update(
             status=RefreshStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now(),
@@ -116,9 +117,11 @@ def refresh_values(user: User | None, progress=None, *, as_of: dt.date | None = 
     run.refresh_from_db()
     ValueRefresh.objects.filter(pk=run.pk).update(seconds=time.monotonic() - started)
     run.seconds = time.monotonic() - started
-    record(user, "value.refresh", via=via, detail={
-        "refresh": run.pk, "as_of": as_of.isoformat(), "customers": run.customers,
-        "seconds": round(run.seconds, 1), "warnings": [w["code"] for w in run.warnings]})
+    detail = {"refresh": run.pk, "as_of": as_of.isoformat(), "customers": run.customers,
+              "seconds": round(run.seconds, 1), "warnings": [w["code"] for w in run.warnings]}
+    if refresh.skipped:
+        detail["skipped"] = refresh.skipped
+    record(user, "value.refresh", via=via, detail=detail)
     return run
 
 
@@ -137,8 +140,17 @@ def check_as_of(as_of: dt.date) -> None:
                                               "first": first.isoformat()})
 
 
+def _within(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of `ids` are among `sorted_ids`."""
+    if not sorted_ids.size:
+        return np.zeros(ids.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_ids, ids), sorted_ids.size - 1)
+    return sorted_ids[pos] == ids
+
+
 class _Refresh:
     steps = 8
+    skipped = 0  # customers scored but gone (deleted, merged) by the time of the write
 
     def __init__(self, run: ValueRefresh, settings: ValueSettings, report: Report):
         self.run_row, self.settings, self.report = run, settings, report
@@ -169,6 +181,9 @@ class _Refresh:
         base = self.read_base()
         purchases, self.realised = data.transactions(self.as_of, self.since)
         history = History.of(purchases)
+        if not _within(history.buyer, base["id"]).all():
+            # Bought by a customer created after the base was read: not scored this time.
+            history = History.of(data.only_customers(purchases, base["id"]))
         del purchases
         now = history.at(self.as_of_day)
         self.step(1, _("Fitting the value models"))
@@ -179,8 +194,38 @@ class _Refresh:
         equity_rows, migration = self.replay(base, history, models, scores)
         self.step(4, _("Writing scores"))
         with transaction.atomic():
+            base, scores = self.still_present(base, scores)
             self.write(base, scores, models, equity_rows, migration)
         self.step(8, _("Done"))
+
+    def still_present(self, base, s) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The customers of `base` as the write begins, in the write transaction.
+
+        Reading and scoring a large base takes minutes, and customers are deleted, merged
+        and erased meanwhile. A customer that is gone (deleted, or merged into another) is
+        left out: no scores are written for it. One created meanwhile is scored by the next
+        refresh. The owner is taken as it is now, so that a task goes to today's owner; a
+        state set meanwhile (by hand, or by a merge) is kept by apply_states, which moves
+        only customers still in the state it read. data.present_customers says why nothing
+        can vanish between this read and the commit."""
+        now = data.present_customers()
+        ids = base["id"]
+        keep = _within(ids, now.id)
+        at = np.searchsorted(now.id, ids[keep])
+        if not keep.all():
+            n = ids.size
+            assert all(v.shape[:1] == (n,) for v in (*base.values(), *s.values()))
+            base = {key: values[keep] for key, values in base.items()}
+            s = {key: values[keep] for key, values in s.items()}
+            order = np.argsort(-s["value"], kind="stable")  # ranks stay 1..n
+            s["rank"] = np.empty(order.size, dtype=np.int64)
+            s["rank"][order] = np.arange(1, order.size + 1)
+            s["percentile"] = 100.0 * (1 - (s["rank"] - 1) / max(order.size, 1))
+            self.skipped = n - int(keep.sum())
+            logger.info("value refresh: %d customers were deleted or merged while it ran and "
+                        "are left out", self.skipped)
+        base["owner"] = now.owner[at]
+        return base, s
 
     def read_base(self) -> dict[str, np.ndarray]:
         rows = list(Customer.objects.order_by("pk").values_list(
@@ -368,6 +413,8 @@ class _Refresh:
         pairs = np.asarray(list(Referral.objects.values_list("referrer_id", "referred_id")),
                            dtype=np.int64).reshape(-1, 2)
         out = np.zeros(ids.size)
+        # Referrals recorded since the base was read may name customers it does not have.
+        pairs = pairs[_within(pairs[:, 0], ids) & _within(pairs[:, 1], ids)]
         if pairs.size:
             who = np.searchsorted(ids, pairs[:, 0])
             whom = np.searchsorted(ids, pairs[:, 1])

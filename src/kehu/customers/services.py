@@ -192,6 +192,9 @@ def delete_customer(user: User, customer: Customer, *, ip: str | None = None,
                     via: str = "web") -> None:
     if not can(user, DELETE, customer):
         raise NotPermitted(_("You may not delete this customer."))
+    # Locked before anything that hangs off it is deleted: a value refresh writing scores
+    # holds a key-share lock on every customer, so the deletion waits for it and then takes
+    # the fresh scores along (kehu.analytics.data.present_customers).
     current = _locked(Customer, customer.pk)
     if current.transactions.exists():
         raise ServiceError(_("This customer has transactions and cannot be deleted; set its "

@@ -239,7 +239,9 @@ def undo_batch(user: User, batch_id: int, *, ip: str | None = None,
     for first, last in _runs(batch, label):
         chunk = model.objects.filter(pk__range=(first, last))
         if batch.kind == ImportKind.CUSTOMERS:
-            removed += invariants.remove(chunk, by=user,
+            # Locked first, in id order, as every deletion of a customer is (see
+            # customers.services.delete_customer).
+            removed += invariants.remove(chunk.order_by("pk").select_for_update(), by=user,
                                          reason=_("Import %(id)d undone") % {"id": batch.pk})
         elif batch.kind == ImportKind.CONTACTS:
             # One by one, so that history records who removed each record and why.

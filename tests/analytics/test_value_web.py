@@ -69,7 +69,8 @@ def test_a_managers_tables_hold_only_their_teams_customers(users, scored):
     assert [r[0] for r in rows[1:]] == [north]
     event = AuditEvent.objects.filter(action="value.export").latest("at")
     assert event.username == "manager2" and event.detail == {
-        "table": "unprofitable", "rows": 1, "refresh": ValueRefresh.objects.get().pk}
+        "table": "unprofitable", "rows": 1, "refresh": ValueRefresh.objects.get().pk,
+        "customers": [scored["north"].pk]}  # the export names the customers it holds
 
 
 def test_an_unknown_table_is_not_found_and_a_salesman_gets_nothing(users, scored):

@@ -217,6 +217,9 @@ NOT_WRITERS = {
     "dataio.privacy.export_contact": "reads a contact's data, then records one audit row",
     "dataio.exports.customer_columns": "the columns of the customer list a user may export",
     "dataio.exports.transaction_columns": "the columns of the transaction list",
+    "audit.record_list": "one INSERT (audit.record) for a list that was read",
+    "audit.customer_set": "names a set of customers for an audit row; writes nothing",
+    "audit.used_filters": "the filters of a list for an audit row; writes nothing",
 }
 
 

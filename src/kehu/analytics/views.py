@@ -33,7 +33,7 @@ from kehu.analytics.models import (
     SegmentAction,
     ValueSettings,
 )
-from kehu.audit.services import record
+from kehu.audit.services import customer_set, record, record_list
 from kehu.core import jobs
 from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
@@ -157,6 +157,13 @@ TABLES = {
 MIGRATION_TABLES = {"markov", "forecast", "churn"}
 
 
+def customers_named(table: dict) -> list[int]:
+    """The customers a table names one by one (the value matrix, the at-risk and
+    unprofitable lists); the other tables are sums over customers."""
+    return [*(p["id"] for p in table.get("points", [])),
+            *(v.customer_id for v in table.get("items", []))]
+
+
 def tables(user, run) -> dict[str, dict]:
     """Every chart's data as a table: headings and rows (what the CSV downloads carry)."""
     out = {key: build(user, run) for key, build in TABLES.items()}
@@ -209,8 +216,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "labels": data["markov"]["headings"][1:],
                 "cells": [[j, i, row[j + 1]] for i, row in enumerate(data["markov"]["rows"])
                           for j in range(len(row) - 1)]}
+        # One row for the page, naming the customers its lists and chart show.
         record(user, "value.dashboard", ip=client_ip(request), via="web",
-               detail={"refresh": run.pk})
+               detail={"refresh": run.pk, **customer_set(
+                   pk for table in data.values() for pk in customers_named(table))})
     return render(request, "analytics/dashboard.html", context)
 
 
@@ -242,8 +251,10 @@ def export_table(request: HttpRequest, table: str) -> HttpResponse:
     for row in data["rows"]:
         writer.writerow([guard_formula(str(c)) if isinstance(c, str) else
                          (str(c) if isinstance(c, Decimal) else c) for c in row])
+    named = customers_named(data)
     record(request.user, "value.export", ip=client_ip(request), via="web",
-           detail={"table": table, "rows": len(data["rows"]), "refresh": run.pk})
+           detail={"table": table, "rows": len(data["rows"]), "refresh": run.pk,
+                   **(customer_set(named) if named else {})})
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="kehu-{table}-{run.as_of}.csv"'
     return response
@@ -362,6 +373,8 @@ def referrer_options(request: HttpRequest, pk: int) -> HttpResponse:
     if len(q) >= 1:
         found = list(customer_selectors.search_customers(request.user, q)
                      .exclude(pk=customer.pk).order_by("name", "pk")[:8])
+        record_list(request.user, "referrers", [c.pk for c in found], filters={"q": q},
+                    about=customer.pk, ip=client_ip(request), via="web")
     return render(request, "analytics/_referrer_options.html", {"found": found, "q": q})
 
 

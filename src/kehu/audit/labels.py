@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 ACTIONS = {
     "customer.view": _("Viewed a customer card"),
+    "customer.list": _("Listed customers"),
     "customer.create": _("Created a customer"),
     "customer.update": _("Changed a customer"),
     "customer.delete": _("Deleted a customer"),
@@ -64,30 +65,45 @@ ACTIONS = {
 }
 
 DETAIL_KEYS = {
-    "activities": _("activities"), "address": _("address"), "amount": _("amount"),
+    "activities": _("activities"), "activity": _("activity"), "address": _("address"),
+    "amount": _("amount"),
     "as_of": _("as of"),
     "batch": _("batch"), "changes": _("changes"), "columns": _("columns"),
     "contact": _("contact"), "contacts": _("contacts"), "cost_to_serve": _("cost to serve"),
-    "counts": _("counts"), "create_task": _("create a task"), "created": _("created"),
+    "count": _("number of customers"), "counts": _("counts"),
+    "create_task": _("create a task"), "created": _("created"),
     "customer": _("customer"), "customers": _("customers"),
     "customers_moved": _("customers moved"), "date": _("date"),
     "due_in_days": _("due in days"), "errors": _("errors"), "failures": _("failures"),
     "fields": _("fields"),
     "fields_from_merged": _("fields from the merged record"), "file": _("file"),
+    "filter": _("filter"), "first": _("first customer id"),
     "format": _("format"), "from": _("from"), "gross_profit": _("gross profit"),
     "kind": _("kind"), "known": _("an existing user"), "label": _("label"),
-    "merged": _("merged"),
+    "last": _("last customer id"), "list": _("list"), "merged": _("merged"),
     "merged_customer": _("merged customer"), "moved": _("moved"), "name": _("name"),
     "net_contribution": _("net contribution"), "part": _("part"), "reason": _("reason"),
     "records": _("records"), "reference": _("reference"), "referrer": _("referred by"),
     "refresh": _("refresh"), "removed": _("removed"), "restored": _("restored"),
     "revenue": _("revenue"), "rows": _("rows"), "score": _("score"),
+    "sha256": _("SHA-256 of the customer ids"),
     "seconds": _("seconds"), "segment": _("segment"),
     "skipped": _("customers gone before the write"), "stale": _("stale"),
     "subject": _("subject"), "survivor": _("kept record"), "table": _("table"),
-    "tasks_closed": _("tasks closed"), "to": _("to"), "transactions": _("transactions"),
+    "tasks_closed": _("tasks closed"), "to": _("to"), "transaction": _("transaction"),
+    "transactions": _("transactions"),
     "updated": _("updated"), "user": _("user"), "username": _("user name"),
     "warnings": _("warnings"),
+}
+
+# What a customer.list entry listed.
+LISTS = {
+    "customers": _("the customer list"),
+    "transactions": _("transactions"),
+    "referrers": _("customers suggested as referrer"),
+    "duplicates.customers": _("likely duplicate customers"),
+    "duplicates.contacts": _("likely duplicate contacts"),
+    "privacy_search": _("personal data search"),
 }
 
 CHANNELS = {"web": _("web"), "api": _("API"), "cli": _("command line"),
@@ -102,12 +118,15 @@ def detail_key_label(key: str) -> str:
     return str(DETAIL_KEYS.get(key, key))
 
 
-def detail_value(value) -> str:
-    """A detail's value as the reader reads it: yes or no for a flag, the value otherwise."""
+def detail_value(value, key: str = ""):
+    """A detail's value as the reader reads it: yes or no for a flag, what a list entry
+    listed in words, the value otherwise."""
     if value is True:
         return str(_("yes"))
     if value is False:
         return str(_("no"))
+    if key == "list" and isinstance(value, str):
+        return str(LISTS.get(value, value))
     return value
 
 

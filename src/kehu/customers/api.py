@@ -30,6 +30,7 @@ from kehu.api.schemas import (
     refuse_unknown_query,
     username,
 )
+from kehu.audit.services import record_list, used_filters
 from kehu.core.pagination import COUNT_BOUND, keyset_page
 from kehu.core.requests import client_ip
 from kehu.customers import selectors, services
@@ -324,13 +325,17 @@ def _page(page, shape) -> dict[str, Any]:
 @router.get("/customers", response={200: CustomerPage, **errors(422)}, exclude_unset=True,
             tags=["customers"])
 def list_customers(request: HttpRequest, params: Query[CustomerListParams]):
-    """Customers you may see, a page at a time (keyset pagination: follow `next_cursor`)."""
+    """Customers you may see, a page at a time (keyset pagination: follow `next_cursor`).
+    Reading them is recorded in the audit log: one entry naming the customers shown and the
+    filter."""
     refuse_unknown_query(request, CustomerListParams)
     filters = selectors.CustomerFilters(**params.model_dump(
         exclude={"sort", "desc", "cursor", "limit"}))
     page = selectors.customer_page(request.auth, filters, sort=params.sort,
                                    descending=params.desc, cursor=params.cursor or None,
                                    limit=params.limit)
+    record_list(request.auth, "customers", [c.pk for c in page.items], filters=filters,
+                **_audit(request))
     return _page(page, lambda c: customer_out(request.auth, c))
 
 
@@ -375,8 +380,10 @@ def delete_customer(request: HttpRequest, id: IdPath):
 @router.get("/customers/{id}/owner", response={200: list[OwnerAssignmentOut], **errors(404, 422)},
             tags=["customers"])
 def owner_history(request: HttpRequest, id: IdPath):
-    """Who was responsible for the customer, and when (newest first)."""
+    """Who was responsible for the customer, and when (newest first). Reading it is
+    recorded in the audit log."""
     customer = _customer(request, id)
+    services.record_customer_view(request.auth, customer, part="owner", **_audit(request))
     return [{"owner": a.owner_id, "owner_username": a.owner.username, "started_at": a.started_at,
              "ended_at": a.ended_at, "assigned_by": username(a.assigned_by), "reason": a.reason}
             for a in selectors.owner_history(request.auth, customer)]
@@ -422,8 +429,10 @@ def _transition_out(t: LifecycleTransition) -> dict[str, Any]:
 @router.get("/customers/{id}/lifecycle", response={200: list[LifecycleOut], **errors(404, 422)},
             tags=["lifecycle"])
 def lifecycle_history(request: HttpRequest, id: IdPath):
-    """The customer's lifecycle transitions, newest first."""
+    """The customer's lifecycle transitions, newest first. Reading them is recorded in the
+    audit log."""
     customer = _customer(request, id)
+    services.record_customer_view(request.auth, customer, part="lifecycle", **_audit(request))
     return [_transition_out(t) for t in selectors.lifecycle_history(request.auth, customer)]
 
 
@@ -492,7 +501,8 @@ def delete_contact(request: HttpRequest, contact_id: IdPath):
 
 # Transactions -----------------------------------------------------------------------------
 
-def _transactions_page(request: HttpRequest, qs, params: TransactionListParams) -> dict:
+def _transactions_page(request: HttpRequest, qs, params: TransactionListParams,
+                       customer: Customer | None = None) -> dict:
     refuse_unknown_query(request, TransactionListParams)
     if params.date_from:
         qs = qs.filter(date__gte=params.date_from)
@@ -500,13 +510,22 @@ def _transactions_page(request: HttpRequest, qs, params: TransactionListParams) 
         qs = qs.filter(date__lte=params.date_to)
     page = keyset_page(qs.select_related("created_by"), sort="date", descending=True,
                        cursor=params.cursor or None, limit=params.limit)
+    filters = params.model_dump(include={"customer", "date_from", "date_to"})
+    if customer is not None:
+        services.record_customer_view(request.auth, customer, part="transactions",
+                                      detail={"filter": used_filters(filters)},
+                                      **_audit(request))
+    else:
+        record_list(request.auth, "transactions", [t.customer_id for t in page.items],
+                    filters=filters, **_audit(request))
     return _page(page, transaction_out)
 
 
 @router.get("/transactions", response={200: TransactionPage, **errors(422)},
             tags=["transactions"])
 def list_transactions(request: HttpRequest, params: Query[TransactionListParams]):
-    """Transactions of the customers you may see, newest first."""
+    """Transactions of the customers you may see, newest first. Reading them is recorded
+    in the audit log, naming the customers shown."""
     qs = selectors.transactions(request.auth)
     if params.customer:
         qs = qs.filter(customer_id=params.customer)
@@ -517,9 +536,11 @@ def list_transactions(request: HttpRequest, params: Query[TransactionListParams]
             response={200: TransactionPage, **errors(404, 422)}, tags=["transactions"])
 def customer_transactions(request: HttpRequest, id: IdPath,
                           params: Query[TransactionListParams]):
+    """The customer's transactions, newest first. Reading them is recorded in the audit
+    log."""
     customer = _customer(request, id)
     qs = selectors.transactions(request.auth).filter(customer=customer)
-    return _transactions_page(request, qs, params)
+    return _transactions_page(request, qs, params, customer)
 
 
 @router.post("/customers/{id}/transactions",
@@ -539,8 +560,11 @@ def create_transaction(request: HttpRequest, id: IdPath, payload: TransactionIn)
 @router.get("/transactions/{transaction_id}",
             response={200: TransactionDetailOut, **errors(404, 422)}, tags=["transactions"])
 def get_transaction(request: HttpRequest, transaction_id: IdPath):
+    """One transaction with its lines. Reading it is recorded in the audit log."""
     txn = selectors.transactions(request.auth).select_related("created_by").get(
         pk=transaction_id)
+    services.record_customer_view(request.auth, txn.customer, part="transactions",
+                                  detail={"transaction": txn.pk}, **_audit(request))
     return transaction_out(txn, lines=True)
 
 

@@ -205,11 +205,15 @@ def delete_customer(user: User, customer: Customer, *, ip: str | None = None,
 
 @transaction.atomic
 def record_customer_view(user: User, customer: Customer, *, ip: str | None = None,
-                         via: str = "web", part: str = "card") -> None:
-    """Reading a customer file is recorded (利用和借阅 is controlled and recorded)."""
+                         via: str = "web", part: str = "card",
+                         detail: dict[str, Any] | None = None) -> None:
+    """Reading a customer file is recorded (利用和借阅 is controlled and recorded): which
+    part was read, and in `detail` which record of it, or which other customers the part
+    named (a referral's)."""
     if not can(user, VIEW, customer):
         raise NotPermitted(_("You may not see this customer."))
-    record(user, "customer.view", obj=customer, ip=ip, via=via, detail={"part": part})
+    record(user, "customer.view", obj=customer, ip=ip, via=via,
+           detail={"part": part, **(detail or {})})
 
 
 @transaction.atomic

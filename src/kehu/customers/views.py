@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from kehu.accounts import policy
 from kehu.accounts.models import Team, User
 from kehu.accounts.permissions import CHANGE, CONTRIBUTE, DELETE, VIEW, can
+from kehu.audit.services import record_list
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
 from kehu.core.pagination import Page
 from kehu.core.requests import client_ip
@@ -103,6 +104,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
                                         "first page."))
             cursor = None
     params = form.query()
+    # Reading the list is recorded: one row naming the customers shown and the filter.
+    record_list(request.user, "customers", [c.pk for c in page.items], filters=params,
+                **_audit(request))
     for c in page.items:
         c.stale = selectors.is_stale(c)
     order = {"sort": sort, "dir": "desc" if descending else "asc"}
@@ -241,8 +245,15 @@ def _tab_context(request: HttpRequest, customer: Customer, tab: str) -> dict:
     return ctx
 
 
+def _others_shown(tab_context: dict) -> list[int]:
+    """Other customers a tab names (the value tab's referrals), for the audit row."""
+    referred_by = tab_context.get("referred_by")
+    return sorted({*([referred_by.referrer_id] if referred_by else []),
+                   *(r.referred_id for r in tab_context.get("brought", []))})
+
+
 def _render_card(request: HttpRequest, customer: Customer, tab: str, status: int = 200,
-                 **extra) -> HttpResponse:
+                 tab_context: dict | None = None, **extra) -> HttpResponse:
     user = request.user
     may_change = can(user, CHANGE, customer)
     context = {
@@ -256,7 +267,7 @@ def _render_card(request: HttpRequest, customer: Customer, tab: str, status: int
         "stale": selectors.is_stale(customer),
         "stale_days": settings.KEHU_STALE_AFTER_DAYS,
         "privacy_officer": user.is_privacy_officer,
-        **_tab_context(request, customer, tab),
+        **(tab_context if tab_context is not None else _tab_context(request, customer, tab)),
         **extra,
     }
     if context["may_reassign"]:
@@ -275,9 +286,20 @@ def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
     tab = request.GET.get("tab", "base")
     if tab not in _TAB_KEYS:
         tab = "base"
+    tab_context = _tab_context(request, customer, tab)
     # Opening a customer file is recorded: who read which part, when, from where.
-    services.record_customer_view(request.user, customer, part=tab, **_audit(request))
-    return _render_card(request, customer, tab)
+    others = _others_shown(tab_context)
+    services.record_customer_view(request.user, customer, part=tab,
+                                  detail={"customers": others} if others else None,
+                                  **_audit(request))
+    return _render_card(request, customer, tab, tab_context=tab_context)
+
+
+def _record_form_view(request: HttpRequest, customer: Customer, part: str, **detail) -> None:
+    """A form or a confirmation page shows the card's data too: its GET is a read."""
+    if request.method == "GET":
+        services.record_customer_view(request.user, customer, part=part,
+                                      detail=detail or None, **_audit(request))
 
 
 def _card_url(customer: Customer, tab: str = "") -> str:
@@ -329,6 +351,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect(_card_url(customer))
+    _record_form_view(request, customer, "edit")
     status = 409 if conflict else (400 if request.method == "POST" else 200)
     return render(request, "customers/form.html",
                   {"form": form, "customer": customer, "conflict": conflict,
@@ -414,6 +437,7 @@ def customer_delete(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(_card_url(customer))
         messages.success(request, _("Customer “%(name)s” deleted.") % {"name": customer.name})
         return redirect("customers:list")
+    _record_form_view(request, customer, "delete")
     return render(request, "customers/confirm_delete.html", {
         "customer": customer, "nav": "customers",
         "title": _("Delete customer “%(name)s”?") % {"name": customer.name},
@@ -447,6 +471,7 @@ def contact_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Contact added."))
             return redirect(_card_url(customer, "contacts"))
+    _record_form_view(request, customer, "contact_new")
     return render(request, "customers/contact_form.html",
                   {"form": form, "customer": customer, "contact": None, "nav": "customers"},
                   status=400 if request.method == "POST" else 200)
@@ -474,6 +499,7 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
         else:
             messages.success(request, _("Contact saved."))
             return redirect(_card_url(customer, "contacts"))
+    _record_form_view(request, customer, "contact_edit", contact=contact.pk)
     status = 409 if conflict else (400 if request.method == "POST" else 200)
     return render(request, "customers/contact_form.html",
                   {"form": form, "customer": customer, "contact": contact,
@@ -488,6 +514,7 @@ def contact_delete(request: HttpRequest, pk: int, contact_pk: int) -> HttpRespon
         services.delete_contact(request.user, contact, **_audit(request))
         messages.success(request, _("Contact “%(name)s” deleted.") % {"name": contact.name})
         return redirect(_card_url(customer, "contacts"))
+    _record_form_view(request, customer, "contact_delete", contact=contact.pk)
     return render(request, "customers/confirm_delete.html", {
         "customer": customer, "nav": "customers",
         "title": _("Delete contact “%(name)s”?") % {"name": contact.name},
@@ -514,6 +541,7 @@ def transaction_create(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Transaction recorded."))
             return redirect(_card_url(customer, "transactions"))
+    _record_form_view(request, customer, "transaction_new")
     return render(request, "customers/transaction_form.html",
                   {"form": form, "lines": lines, "customer": customer, "nav": "customers"},
                   status=400 if request.method == "POST" else 200)
@@ -532,6 +560,7 @@ def transaction_delete(request: HttpRequest, pk: int, txn_pk: int) -> HttpRespon
         services.delete_transaction(request.user, txn, **_audit(request))
         messages.success(request, _("Transaction deleted."))
         return redirect(_card_url(customer, "transactions"))
+    _record_form_view(request, customer, "transaction_delete", transaction=txn.pk)
     return render(request, "customers/confirm_delete.html", {
         "customer": customer, "nav": "customers",
         "title": _("Delete transaction %(number)s of %(date)s?") % {
@@ -597,6 +626,7 @@ def activity_delete(request: HttpRequest, pk: int, activity_pk: int) -> HttpResp
         else:
             messages.success(request, _("Activity deleted."))
         return redirect(_card_url(customer, "activities"))
+    _record_form_view(request, customer, "activity_delete", activity=activity.pk)
     return render(request, "customers/confirm_delete.html", {
         "customer": customer, "nav": "customers",
         "title": _("Delete activity “%(subject)s”?") % {"subject": activity.subject},

@@ -26,6 +26,7 @@ from kehu.api.schemas import (
 from kehu.core.pagination import keyset_page
 from kehu.core.requests import client_ip
 from kehu.customers.selectors import contacts, get_customer
+from kehu.customers.services import record_customer_view
 from kehu.sales import selectors, services
 from kehu.sales.models import Activity, ActivityKind
 
@@ -83,9 +84,10 @@ def _audit(request: HttpRequest) -> dict[str, Any]:
 
 @router.get("/customers/{id}/activities", response={200: ActivityPage, **errors(404, 422)})
 def list_activities(request: HttpRequest, id: IdPath, params: Query[ActivityListParams]):
-    """The customer's timeline, newest first."""
+    """The customer's timeline, newest first. Reading it is recorded in the audit log."""
     refuse_unknown_query(request, ActivityListParams)
     customer = get_customer(request.auth, id)
+    record_customer_view(request.auth, customer, part="activities", **_audit(request))
     page = keyset_page(selectors.activities(request.auth).filter(customer=customer),
                        sort="occurred_at", descending=True, cursor=params.cursor or None,
                        limit=params.limit)
@@ -111,7 +113,12 @@ def log_activity(request: HttpRequest, id: IdPath, payload: ActivityIn):
 
 @router.get("/activities/{activity_id}", response={200: ActivityOut, **errors(404, 422)})
 def get_activity(request: HttpRequest, activity_id: IdPath):
-    return activity_out(selectors.activities(request.auth).get(pk=activity_id))
+    """One activity. Reading it is recorded in the audit log."""
+    activity = selectors.activities(request.auth).select_related("customer").get(
+        pk=activity_id)
+    record_customer_view(request.auth, activity.customer, part="activities",
+                         detail={"activity": activity.pk}, **_audit(request))
+    return activity_out(activity)
 
 
 @router.delete("/activities/{activity_id}", response={204: None, **errors(403, 404, 422)})

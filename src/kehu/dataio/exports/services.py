@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
 from kehu.accounts.permissions import EXPORT, restrict
-from kehu.audit.services import record
+from kehu.audit.services import customer_set, record, used_filters
 from kehu.core.errors import ServiceError
 from kehu.customers.models import SENSITIVE_CUSTOMER_FIELDS, Customer, Transaction
 from kehu.dataio import normalise
@@ -75,6 +76,12 @@ def transaction_columns(user: User) -> list[Column]:
     ]
 
 
+# Which customer each exported row is about, for the audit row.
+CUSTOMER_OF: dict[str, Callable[[Any], int]] = {
+    "customers": lambda c: c.pk,
+    "transactions": lambda t: t.customer_id,
+}
+
 KINDS: dict[str, tuple[Callable[[User], list[Column]], Callable[[User], QuerySet]]] = {
     "customers": (customer_columns, lambda user: restrict(
         Customer.objects.select_related("owner", "team").order_by("id"), user, EXPORT)),
@@ -94,17 +101,23 @@ def _cell(value: Any) -> Any:
     return normalise.guard_formula(value)
 
 
-def _rows(queryset: QuerySet, columns: list[Column]) -> Iterator[list[Any]]:
+def _rows(queryset: QuerySet, columns: list[Column], customer_of: Callable[[Any], int],
+          customers: array) -> Iterator[list[Any]]:
+    """The rows to write; the customer of each is appended to `customers` (8 bytes a row,
+    not a Python object: an export may hold millions)."""
     for obj in queryset.iterator(chunk_size=2000):
+        customers.append(customer_of(obj))
         yield [_cell(c.get(obj)) for c in columns]
 
 
 def export(user: User, kind: str, fmt: str, out: str | os.PathLike[str], *,
-           queryset: QuerySet | None = None, ip: str | None = None,
+           queryset: QuerySet | None = None, filters: Any = None, ip: str | None = None,
            via: str = "web") -> int:
     """Write the list `kind` (customers, transactions) as `fmt` (csv, xlsx) to `out`, limited
-    to what `user` may export; `queryset` narrows it further (a filtered list). Returns the
-    number of rows written; the export is recorded in the audit log with that count."""
+    to what `user` may export; `queryset` narrows it further (a filtered list) and `filters`
+    says how, for the audit log. Returns the number of rows written. The export is recorded
+    in the audit log with that count, the filter and the customers it holds (see
+    audit.services.customer_set)."""
     if kind not in KINDS:
         raise ServiceError(_("Unknown list to export: %(kind)s.") % {"kind": kind})
     if fmt not in FORMATS:
@@ -117,10 +130,12 @@ def export(user: User, kind: str, fmt: str, out: str | os.PathLike[str], *,
         rows_qs = rows_qs.filter(pk__in=queryset.values("pk"))
     headers = [str(c.label) for c in columns]
     path = Path(out)
-    count = (_write_xlsx if fmt == "xlsx" else _write_csv)(path, headers,
-                                                           _rows(rows_qs, columns))
+    customers = array("q")
+    count = (_write_xlsx if fmt == "xlsx" else _write_csv)(
+        path, headers, _rows(rows_qs, columns, CUSTOMER_OF[kind], customers))
     record(user, f"export.{kind}", ip=ip, via=via, detail={
-        "format": fmt, "rows": count, "columns": [c.name for c in columns]})
+        "format": fmt, "rows": count, "columns": [c.name for c in columns],
+        "filter": used_filters(filters), **customer_set(customers)})
     return count
 
 

@@ -58,6 +58,7 @@ def export_download(request: HttpRequest) -> HttpResponse:
         # Left out, the search would export every customer the user may export.
         messages.error(request, filter_form.search_error())
         return redirect("dataio:export")
+    used = filter_form.query()
     chosen = customer_selectors.filter_customers(user, filters, action=EXPORT)
     if what == "customers":
         queryset = chosen
@@ -65,12 +66,15 @@ def export_download(request: HttpRequest) -> HttpResponse:
         queryset = customer_selectors.transactions(user, EXPORT).filter(customer__in=chosen)
         if form.cleaned_data["date_from"]:
             queryset = queryset.filter(date__gte=form.cleaned_data["date_from"])
+            used["date_from"] = form.cleaned_data["date_from"].isoformat()
         if form.cleaned_data["date_to"]:
             queryset = queryset.filter(date__lte=form.cleaned_data["date_to"])
+            used["date_to"] = form.cleaned_data["date_to"].isoformat()
     fd, path = tempfile.mkstemp(prefix="kehu-export-", suffix=f".{fmt}")
     os.close(fd)
     try:
-        export(user, what, fmt, path, queryset=queryset, ip=client_ip(request), via="web")
+        export(user, what, fmt, path, queryset=queryset, filters=used, ip=client_ip(request),
+               via="web")
         handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
     except ServiceError as e:
         messages.error(request, e.message)

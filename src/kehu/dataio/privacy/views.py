@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.audit.services import record
+from kehu.audit.services import record, record_list
 from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
 from kehu.customers.models import Contact
@@ -65,6 +65,9 @@ def privacy_search(request: HttpRequest) -> HttpResponse:
             **({"phone__contains": q} if q.replace(" ", "").replace("-", "").isdigit()
                else {"name__icontains": text} if "@" not in q else {"email__iexact": text})
         ).select_related("customer").order_by("name", "pk")[:50])
+        record_list(request.user, "privacy_search",
+                    [c.pk for c in found_customers] + [c.customer_id for c in found_contacts],
+                    filters={"q": q}, ip=client_ip(request), via="web")
     return render(request, "dataio/privacy_search.html", {
         "nav": "privacy", "q": q, "customers": found_customers, "contacts": found_contacts})
 

@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts import policy
-from kehu.accounts.permissions import CHANGE, DELETE, can
-from kehu.audit.services import record
+from kehu.accounts.permissions import CHANGE, DELETE, VIEW, can
+from kehu.audit.services import record, record_list
 from kehu.core import jobs
 from kehu.core.errors import ServiceError, StaleVersion
 from kehu.core.models import Job
@@ -107,8 +107,13 @@ def duplicates(request: HttpRequest) -> HttpResponse:
     kind = "contacts" if request.GET.get("kind") == "contacts" else "customers"
     qs = dedup.contact_pairs(user) if kind == "contacts" else dedup.customer_pairs(user)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    shown = []
     for pair in page:
         pair.reason_texts = _reasons(pair)
+        shown += [pair.a_id, pair.b_id] if kind == "customers" else [
+            pair.a.customer_id, pair.b.customer_id]
+    record_list(user, f"duplicates.{kind}", shown, filters={"page": page.number},
+                ip=client_ip(request), via="web")
     return render(request, "dataio/duplicates.html", {
         "nav": "quality", "kind": kind, "page": page,
         "may_merge": policy.may_merge(user),

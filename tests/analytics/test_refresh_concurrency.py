@@ -51,8 +51,8 @@ def _scored(pk: int) -> bool:
 def test_customers_gone_between_the_read_and_the_write_are_skipped(firm, users, officer,  # noqa: F811
                                                                   monkeypatch):
     from kehu.customers.services import delete_customer
-    from kehu.dataio.merge import merge_customers
-    from kehu.dataio.privacy import erase_customer
+    from kehu.dataio.privacy.services import erase_customer
+    from kehu.dataio.quality.merge import merge_customers
 
     admin = users["admin"]
     prospect, refused, kept = firm["prospect"], firm["refused"], firm["sims"][0]
@@ -122,8 +122,8 @@ def test_a_change_during_the_write_waits_for_it_and_loses_nothing(firm, users, o
     thread with its own connection, as a request would) waits for the refresh's commit, then
     goes through in full: neither side fails."""
     from kehu.customers.services import delete_customer
-    from kehu.dataio.merge import merge_customers
-    from kehu.dataio.privacy import erase_customer
+    from kehu.dataio.privacy.services import erase_customer
+    from kehu.dataio.quality.merge import merge_customers
 
     admin = users["admin"]
     prospect, kept = firm["prospect"], firm["sims"][0]

@@ -355,7 +355,7 @@ def test_a_large_export_names_its_customers_by_count_range_and_digest(monkeypatc
     import hashlib
 
     from kehu.audit import services
-    from kehu.dataio.export import export
+    from kehu.dataio.exports.services import export
 
     monkeypatch.setattr(services, "LISTED_IDS", 1)
     export(users["admin"], "customers", "csv", tmp_path / "all.csv", via="cli")

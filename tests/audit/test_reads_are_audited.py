@@ -307,11 +307,11 @@ def test_the_customer_list_writes_one_row_naming_the_customers_and_the_filter(cl
                                                                              customers):
     client.force_login(users["manager1"])
     before = _last_event()
-    response = client.get(reverse("customers:list"), {"q": "h", "sort": "created"})
+    response = client.get(reverse("customers:list"), {"state": "potential", "sort": "created"})
     assert response.status_code == 200
     events = list(AuditEvent.objects.filter(pk__gt=before))
     assert len(events) == 1 and events[0].action == "customer.list"
-    assert events[0].detail == {"list": "customers", "filter": {"q": "h"},
+    assert events[0].detail == {"list": "customers", "filter": {"state": "potential"},
                                 "customers": sorted([customers["east"].pk,
                                                      customers["east_b"].pk])}
 

@@ -247,9 +247,9 @@ def _tab_context(request: HttpRequest, customer: Customer, tab: str) -> dict:
 
 def _others_shown(tab_context: dict) -> list[int]:
     """Other customers a tab names (the value tab's referrals), for the audit row."""
-    referred_by = tab_context.get("referred_by")
-    return sorted({*([referred_by.referrer_id] if referred_by else []),
-                   *(r.referred_id for r in tab_context.get("brought", []))})
+    lines = [tab_context.get("referred_by"), *tab_context.get("brought", [])]
+    # A referral whose other customer is out of the reader's reach names no one.
+    return sorted({line.customer.pk for line in lines if line and line.customer})
 
 
 def _render_card(request: HttpRequest, customer: Customer, tab: str, status: int = 200,

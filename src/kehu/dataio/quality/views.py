@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kehu.accounts import policy
-from kehu.accounts.permissions import CHANGE, DELETE, VIEW, can
+from kehu.accounts.permissions import CHANGE, DELETE, can
 from kehu.audit.services import record, record_list
 from kehu.core import jobs
 from kehu.core.errors import ServiceError, StaleVersion

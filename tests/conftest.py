@@ -158,6 +158,20 @@ def customers(users):
     }
 
 
+@pytest.fixture
+def loan_requests(users, customers) -> dict:
+    """An open request to borrow each customer, by a user of no team and none of the roles
+    the permission matrices try: none of those roles may act on the request as its borrower,
+    and nobody sees a customer through it."""
+    from kehu.accounts.models import Role, User
+    from kehu.loans.services import request_loan
+
+    asker = User.objects.create_user(username="asker", password=PASSWORD, role=Role.SALES,
+                                     first_name="asker")
+    return {key: request_loan(asker, customer.name, "A caller asked about an order")
+            for key, customer in customers.items()}
+
+
 def pytest_configure(config):
     """SQLite tests use a database file, as kehu does in production, instead of Django's
     shared in-memory database: background jobs run in threads with their own connections,

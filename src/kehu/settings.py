@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "kehu.sales",
     "kehu.dataio",
     "kehu.analytics",
+    "kehu.loans",
     "kehu.demo",
 ]
 
@@ -137,6 +138,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "kehu.dataio.context_processors.data_menu",
                 "kehu.analytics.context_processors.value_menu",
+                "kehu.loans.context_processors.loan_menu",
             ],
         },
     },

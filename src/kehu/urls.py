@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("kehu.accounts.urls")),
     path("audit/", include("kehu.audit.urls")),
     path("data/", include("kehu.dataio.urls")),
+    path("loans/", include("kehu.loans.urls")),
     path("", include("kehu.core.urls")),
     path("", include("kehu.analytics.urls")),
     path("", include("kehu.customers.urls")),

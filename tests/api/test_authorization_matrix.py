@@ -21,6 +21,7 @@ PATH_PARAMS = {
     "contact_id": "contact",
     "transaction_id": "transaction",
     "activity_id": "activity",
+    "loan_id": "loan",
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -109,11 +110,12 @@ def schema(client) -> dict:
 
 
 @pytest.fixture
-def records(customers, children, users) -> dict[str, dict[str, Any]]:
+def records(customers, children, users, loan_requests) -> dict[str, dict[str, Any]]:
     from kehu.analytics.refresh import refresh_values
 
     refresh_values(users["admin"])  # every customer has value scores to read
-    return {key: {"customer": customers[key], **children[key]} for key in customers}
+    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key]}
+            for key in customers}
 
 
 def _hidden_from(role: str) -> str:

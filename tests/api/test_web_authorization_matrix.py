@@ -22,6 +22,7 @@ URL_PARAMS = {
     "contact_pk": "contact",
     "txn_pk": "transaction",
     "activity_pk": "activity",
+    "loan_pk": "loan",
 }
 
 # Namespaces outside the matrix: the admin site is for staff and the API has its own matrix.
@@ -74,8 +75,9 @@ def _hidden_from(role: str) -> str:
 
 
 @pytest.fixture
-def records(customers, children) -> dict[str, dict[str, Any]]:
-    return {key: {"customer": customers[key], **children[key]} for key in customers}
+def records(customers, children, loan_requests) -> dict[str, dict[str, Any]]:
+    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key]}
+            for key in customers}
 
 
 def test_matrix_knows_every_url_parameter():

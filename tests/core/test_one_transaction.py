@@ -122,6 +122,14 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
                                  failures_since_start=20, attempt_time=timezone.now(),
                                  user_agent="x", get_data="", post_data="", http_accept="",
                                  path_info="/accounts/login/")
+
+    from kehu.loans import services as loans
+    from kehu.loans.selectors import RegisterFilters
+
+    borrower = users["sales2"]
+    asked = loans.request_loan(users["sales1b"], north.name, "A caller asked about an order")
+    lent = loans.approve_loan(admin, loans.request_loan(borrower, customers["east_b"].name,
+                                                        "Visit next week"))
     return {
         "customers.create_customer": lambda: cs.create_customer(admin, {"name": "新客户"}),
         "customers.update_customer": lambda: cs.update_customer(
@@ -179,6 +187,17 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "dataio.imports.undo_batch": lambda: imports.undo_batch(admin, batch),
         "dataio.imports.save_mapping": lambda: imports.save_mapping(
             admin, "customers", "ERP", {"客户名称": "name"}),
+        "loans.request_loan": lambda: loans.request_loan(borrower, "ERP-404", "Order query"),
+        "loans.approve_loan": lambda: loans.approve_loan(admin, F(asked), note="ok"),
+        "loans.refuse_loan": lambda: loans.refuse_loan(admin, F(asked), note="no"),
+        "loans.withdraw_loan_request": lambda: loans.withdraw_loan_request(
+            users["sales1b"], F(asked)),
+        "loans.return_loan": lambda: loans.return_loan(borrower, F(lent)),
+        "loans.end_loan": lambda: loans.end_loan(admin, F(lent)),
+        "loans.close_ended_loans": lambda: loans.close_ended_loans(
+            timezone.now() + dt.timedelta(days=40)),
+        "loans.mark_answers_seen": lambda: loans.mark_answers_seen(borrower),
+        "loans.export_register": lambda: loans.export_register(admin, RegisterFilters()),
     }
 
 
@@ -207,6 +226,7 @@ NOT_WRITERS = {
     "analytics.start_refresh": "queues a background job; the refresh writes its scores in "
                                "its own transaction (tests/analytics/test_refresh.py)",
     "customers.check_external_id": "a check, reads only",
+    "loans.matching_customers": "finds where a request to borrow goes; reads only",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",
     "dataio.imports.role_problem": "says why a role may not import a kind of file",
     # Reads, then writes one audit row (audit.record): nothing can be left half done, and a

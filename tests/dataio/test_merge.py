@@ -21,6 +21,7 @@ from kehu.customers.services import (
 )
 from kehu.dataio.models import CustomerPair
 from kehu.dataio.quality import dedup, merge
+from kehu.loans.services import request_loan
 from kehu.sales.services import log_activity
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +43,8 @@ def twins(users):
                            lines=[{"description": "x", "quantity": "2", "unit_price": "50"}])
         log_activity(admin, c, kind="call", subject=f"电话 {key}", contact=contact)
         set_lifecycle_state(admin, c, "first", reason="下单")
+        # Somebody of another team asked to borrow the file (kehu.loans).
+        request_loan(users["sales2"], data["external_id"], "A caller asked about an order")
         out[key] = Customer.objects.get(pk=c.pk)
     # b was referred by a third customer and referred another one itself.
     from kehu.analytics.models import Referral

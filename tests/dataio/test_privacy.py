@@ -27,6 +27,8 @@ from kehu.dataio.models import ContactKey, CustomerKey, CustomerPair, ImportedUp
 from kehu.dataio.privacy import services as privacy
 from kehu.dataio.quality import dedup
 from kehu.dataio.quality.merge import reverse_relations
+from kehu.loans.models import Loan
+from kehu.loans.services import request_loan
 from kehu.sales.models import Activity
 from kehu.sales.services import log_activity
 
@@ -67,6 +69,8 @@ def person(users, tmp_path):
                                "unit_price": "1200.50", "unit_cost": "700"}])
     log_activity(admin, c, kind="call", subject=f"回访{NAME}", body=f"电话 {PHONE}",
                  contact=contact)
+    # Someone of another team asked to borrow the file, naming the person (kehu.loans).
+    request_loan(users["manager2"], "ERP-77", f"{NAME} 来电问订单")
     twin = create_customer(admin, {"name": NAME, "mobile": PHONE}, owner=users["sales1"])
     dedup.scan()
     assert CustomerPair.objects.filter(b=twin).exists()
@@ -91,7 +95,8 @@ def _everything(customer_pk: int) -> str:
             *Activity.objects.filter(customer_id=customer_pk).values(),
             *AuditEvent.objects.filter(customer_id=customer_pk).values(),
             *CustomerKey.objects.filter(customer_id=customer_pk).values(),
-            *ImportedUpdate.objects.filter(object_id=customer_pk).values()]
+            *ImportedUpdate.objects.filter(object_id=customer_pk).values(),
+            *Loan.objects.filter(customer_id=customer_pk).values()]
     from kehu.customers.models import LifecycleTransition, OwnerAssignment, TransactionLine
 
     rows += [*TransactionLine.objects.filter(transaction__customer_id=customer_pk).values(),

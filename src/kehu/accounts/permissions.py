@@ -5,6 +5,11 @@ models that hang off a customer name the path to it in `CUSTOMER_PATHS`. A recor
 may not see is simply absent from the queryset, so views answer 404 and ids do not leak.
 What a role may do beyond its scope of customers (import, export, refresh, reassign …) is
 answered by kehu.accounts.policy.
+
+Besides the role's scope, VIEW covers the customers lent to the user right now (kehu.loans,
+利用和借阅): read-only — no other action — and only until the loan's end date, which is
+compared with the clock on every read, so that a loan ends by itself. The sensitive tier
+stays the user's own (User.sees_sensitive), loan or not.
 """
 
 from __future__ import annotations
@@ -50,11 +55,41 @@ CUSTOMER_PATHS: dict[str, str] = {
 _NOTHING = Q(pk__in=[])
 
 
-def customer_filter(user, action: str, prefix: str = "") -> Q | None:
-    """The condition on customers for `user` doing `action`; None means no restriction."""
+def customer_filter(user, action: str, prefix: str = "", *, loans: bool = True) -> Q | None:
+    """The condition on customers for `user` doing `action`; None means no restriction.
+    With `loans` (the default), VIEW includes the customers lent to the user now; without,
+    the condition is the user's own scope (who is responsible, whose figures add up)."""
+    condition = _scope_filter(user, action, prefix)
+    if action != VIEW or not loans or condition is None or not _signed_in(user):
+        return condition
+    borrowed = borrowed_customer_ids(user)
+    if not borrowed:
+        return condition
+    on_loan = Q(**{f"{prefix}pk__in": borrowed})
+    return on_loan if condition is _NOTHING else condition | on_loan
+
+
+def borrowed_customer_ids(user) -> list[int]:
+    """The customers lent to `user` at this moment (kehu.loans.models.Loan, read lazily so
+    that this module imports no other kehu app).
+
+    One small indexed query whose ids go into the condition as a list, instead of a
+    subquery OR-ed into every customer query: with a subquery the database can no longer
+    walk the (owner|team, name, id) index for a page of the list and sorts the whole scope
+    instead; with no loan (nearly everyone, nearly always) the condition is unchanged."""
+    loan = apps.get_model("loans", "Loan")
+    return list(loan.objects.active().filter(borrower_id=user.pk, customer__isnull=False)
+                .values_list("customer_id", flat=True).distinct())
+
+
+def _signed_in(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _scope_filter(user, action: str, prefix: str) -> Q | None:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not _signed_in(user):
         return _NOTHING
     if action == PRIVACY:
         return None if user.is_privacy_officer else _NOTHING
@@ -78,7 +113,7 @@ def customer_filter(user, action: str, prefix: str = "") -> Q | None:
 
 def has_action(user, action: str) -> bool:
     """Whether the user may take `action` on any customer at all (to show or hide a page)."""
-    return customer_filter(user, action) is not _NOTHING
+    return customer_filter(user, action, loans=False) is not _NOTHING
 
 
 def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:

@@ -3,14 +3,15 @@
 kehu.accounts.permissions says WHICH customers a user may view, change, export …; this module
 says whether the user may take a firm-wide step at all: create customers, make someone
 responsible for one, import, export, refresh the value scores, open the dashboards, change
-settings, run data-quality jobs, merge, read the audit log, see a background job. Services
+settings, run data-quality jobs, merge, read the audit log, see a background job, lend a
+customer file or read the register of loans. Services
 enforce these, views and the API ask them to show or hide what the user cannot do, and the
 permission tests derive their expectations from them, so the three cannot disagree.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kehu.accounts.models import Role, User
 from kehu.accounts.permissions import CHANGE, DELETE, EXPORT, has_action
@@ -121,6 +122,36 @@ def may_refresh_value(user) -> bool:
 def may_change_settings(user) -> bool:
     """The firm's settings (value models, activity costs, segment treatments)."""
     return is_admin(user)
+
+
+# Loans of customer files (利用和借阅) ----------------------------------------------------------
+
+def may_decide_loan(user, customer) -> bool:
+    """Who lends a customer file: the customer's owner (专人负责), a manager of the owner's
+    team, or an admin."""
+    if customer is None or not _signed_in(user):
+        return False
+    if is_admin(user) or customer.owner_id == user.pk:
+        return True
+    return _manager_of_a_team(user) and customer.team_id == user.team_id
+
+
+def lender_filter(user, prefix: str = "customer__") -> Q | None:
+    """The same rule as may_decide_loan as a condition on customers (through `prefix`):
+    the customers whose loans `user` decides on; None means all of them."""
+    if not _signed_in(user):
+        return Q(pk__in=[])
+    if is_admin(user):
+        return None
+    own = Q(**{f"{prefix}owner_id": user.pk})
+    if _manager_of_a_team(user):
+        return own | Q(**{f"{prefix}team_id": user.team_id})
+    return own
+
+
+def may_read_loan_register(user) -> bool:
+    """The register of loans is a report for managers (their team's customers) and admins."""
+    return is_admin(user) or _manager_of_a_team(user)
 
 
 # Oversight ---------------------------------------------------------------------------------

@@ -60,7 +60,9 @@ def _equity_rows(user, run: ValueRefresh) -> QuerySet[EquitySnapshot]:
     """The refresh's equity rows of the owners whose customers the user may see. Rows are
     by owner and team, so the customer scope translates to them directly."""
     qs = EquitySnapshot.objects.filter(refresh=run)
-    condition = customer_filter(user, VIEW)
+    # The user's own scope: a customer lent to them is one file to read, not its owner's
+    # whole book.
+    condition = customer_filter(user, VIEW, loans=False)
     if condition is None:
         return qs
     scope = Customer.objects.filter(condition)

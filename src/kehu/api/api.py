@@ -34,6 +34,7 @@ from kehu.api.schemas import ERROR_SHAPES
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
 from kehu.core.middleware import busy_response, is_busy
 from kehu.customers.api import router as customers_router
+from kehu.loans.api import router as loans_router
 from kehu.sales.api import router as sales_router
 
 
@@ -141,7 +142,8 @@ api = KehuAPI(
     title="kehu API",
     version="1",
     description=(
-        "Customers, contacts, transactions, activities, lifecycle and customer value of kehu. "
+        "Customers, contacts, transactions, activities, lifecycle, customer value and loans of "
+        "customer files of kehu. "
         "Authenticate with a personal token: `Authorization: Bearer kehu_...` "
         "(create one with `kehu token create USERNAME`)."
     ),
@@ -236,6 +238,7 @@ api.add_exception_handler(StaleVersion, _stale)
 api.add_router("/", customers_router)
 api.add_router("/", sales_router)
 api.add_router("/", value_router)
+api.add_router("/", loans_router)
 
 # Added last so that it matches only paths no other router has: an unknown API path
 # answers JSON like every other API error, not the site's HTML 404 page.

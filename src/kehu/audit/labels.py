@@ -29,6 +29,7 @@ ACTIONS = {
     "referral.delete": _("Removed a referral"),
     "export.customers": _("Exported customers"),
     "export.transactions": _("Exported transactions"),
+    "export.loans": _("Exported the register of loans"),
     "import": _("Imported a file"),
     "import.refused": _("Import refused"),
     "import.mapping": _("Saved a column mapping"),
@@ -62,25 +63,34 @@ ACTIONS = {
     "value.activity_cost": _("Changed an activity cost"),
     "value.segment_action": _("Changed a segment's treatment"),
     "demo.load": _("Loaded the demo data"),
+    "loan.request": _("Asked to borrow a customer file"),
+    "loan.approve": _("Lent a customer file"),
+    "loan.refuse": _("Refused to lend a customer file"),
+    "loan.withdraw": _("Withdrew a request to borrow a customer file"),
+    "loan.return": _("Ended a loan of a customer file early"),
+    "loan.expire": _("A loan of a customer file ended (noticed)"),
+    "loan.lapse": _("A request to borrow a customer file lapsed unanswered"),
 }
 
 DETAIL_KEYS = {
     "activities": _("activities"), "activity": _("activity"), "address": _("address"),
     "amount": _("amount"),
     "as_of": _("as of"),
-    "batch": _("batch"), "changes": _("changes"), "columns": _("columns"),
+    "batch": _("batch"), "borrower": _("borrower"), "changes": _("changes"),
+    "columns": _("columns"),
     "contact": _("contact"), "contacts": _("contacts"), "cost_to_serve": _("cost to serve"),
     "count": _("number of customers"), "counts": _("counts"),
     "create_task": _("create a task"), "created": _("created"),
     "customer": _("customer"), "customers": _("customers"),
-    "customers_moved": _("customers moved"), "date": _("date"),
+    "customers_moved": _("customers moved"), "date": _("date"), "days": _("days"),
     "due_in_days": _("due in days"), "errors": _("errors"), "failures": _("failures"),
     "fields": _("fields"),
     "fields_from_merged": _("fields from the merged record"), "file": _("file"),
     "filter": _("filter"), "first": _("first customer id"),
     "format": _("format"), "from": _("from"), "gross_profit": _("gross profit"),
     "kind": _("kind"), "known": _("an existing user"), "label": _("label"),
-    "last": _("last customer id"), "list": _("list"), "merged": _("merged"),
+    "last": _("last customer id"), "list": _("list"), "loan": _("under loan"),
+    "matched": _("matched a customer"), "merged": _("merged"),
     "merged_customer": _("merged customer"), "moved": _("moved"), "name": _("name"),
     "net_contribution": _("net contribution"), "part": _("part"), "reason": _("reason"),
     "records": _("records"), "reference": _("reference"), "referrer": _("referred by"),
@@ -89,11 +99,12 @@ DETAIL_KEYS = {
     "sha256": _("SHA-256 of the customer ids"),
     "seconds": _("seconds"), "segment": _("segment"),
     "skipped": _("customers gone before the write"), "stale": _("stale"),
+    "status": _("status"),
     "subject": _("subject"), "survivor": _("kept record"), "table": _("table"),
     "tasks_closed": _("tasks closed"), "to": _("to"), "transaction": _("transaction"),
     "transactions": _("transactions"),
-    "updated": _("updated"), "user": _("user"), "username": _("user name"),
-    "warnings": _("warnings"),
+    "until": _("until"), "updated": _("updated"), "user": _("user"),
+    "username": _("user name"), "warnings": _("warnings"),
 }
 
 # What a customer.list entry listed.
@@ -107,7 +118,7 @@ LISTS = {
 }
 
 CHANNELS = {"web": _("web"), "api": _("API"), "cli": _("command line"),
-            "admin": _("admin site")}
+            "admin": _("admin site"), "system": _("kehu itself")}
 
 
 def action_label(code: str) -> str:

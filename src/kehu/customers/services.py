@@ -36,6 +36,7 @@ from kehu.customers.models import (
     TransactionLine,
     TransitionSource,
 )
+from kehu.loans.selectors import loan_behind_view
 
 
 def _check_sensitive(user: User, data: Mapping[str, Any], sensitive: Iterable[str]) -> None:
@@ -209,11 +210,14 @@ def record_customer_view(user: User, customer: Customer, *, ip: str | None = Non
                          detail: dict[str, Any] | None = None) -> None:
     """Reading a customer file is recorded (利用和借阅 is controlled and recorded): which
     part was read, and in `detail` which record of it, or which other customers the part
-    named (a referral's)."""
+    named (a referral's); a read that only a loan allows names the loan."""
     if not can(user, VIEW, customer):
         raise NotPermitted(_("You may not see this customer."))
-    record(user, "customer.view", obj=customer, ip=ip, via=via,
-           detail={"part": part, **(detail or {})})
+    detail = {"part": part, **(detail or {})}
+    loan = loan_behind_view(user, customer)
+    if loan is not None:
+        detail["loan"] = loan.pk
+    record(user, "customer.view", obj=customer, ip=ip, via=via, detail=detail)
 
 
 @transaction.atomic

@@ -42,6 +42,7 @@ from kehu.customers.forms import (
     visible_customer_fields,
 )
 from kehu.customers.models import Customer
+from kehu.loans import selectors as loan_selectors
 from kehu.sales import selectors as sales_selectors
 from kehu.sales import services as sales_services
 
@@ -267,6 +268,7 @@ def _render_card(request: HttpRequest, customer: Customer, tab: str, status: int
         "stale": selectors.is_stale(customer),
         "stale_days": settings.KEHU_STALE_AFTER_DAYS,
         "privacy_officer": user.is_privacy_officer,
+        **loan_selectors.card_loans(user, customer),
         **(tab_context if tab_context is not None else _tab_context(request, customer, tab)),
         **extra,
     }

@@ -68,6 +68,9 @@ ERASE: dict[str, tuple[str, ...]] = {
     "analytics.customervalue": (),
     "analytics.customervaluesnapshot": (),
     "analytics.referral": ("note",),
+    # What the borrower typed may be the person's name or phone; reasons and notes may
+    # name them too. Who borrowed, who decided and when stay, as the audit log's do.
+    "loans.loan": ("asked_for", "reason", "note"),
 }
 DERIVED = {"dataio.customerkey", "dataio.customerpair", "dataio.contactkey",
            "dataio.contactpair"}

@@ -50,8 +50,11 @@ def export_download(request: HttpRequest) -> HttpResponse:
         raise Http404
     form = ExportForm(request.GET)
     if not form.is_valid():
+        # The page again, with each refused value marked at its field.
         messages.error(request, _("Choose a list and a format to export."))
-        return redirect("dataio:export")
+        filter_form, _f = _filters(request)
+        return render(request, "dataio/export.html", {
+            "form": form, "filter_form": filter_form, "nav": "export"}, status=400)
     what, fmt = form.cleaned_data["what"], form.cleaned_data["format"]
     filter_form, filters = _filters(request)
     if filter_form.search_error():

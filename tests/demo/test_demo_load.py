@@ -42,6 +42,11 @@ def test_the_demo_firm_is_the_cdnow_history_with_its_users_and_loads_once():
     own2 = set(Customer.objects.filter(owner=sales2).values_list("pk", flat=True))
     assert own1 and own2 and not own1 & own2
     assert User.objects.get(username="manager1").role == Role.MANAGER
+    # A customer file of East is on loan to sales2; sales1 waits for an answer from North.
+    from kehu.loans import selectors as loans
+
+    assert loans.card_loans(sales2, loans.loans(sales2, "borrowed").get().customer)["my_loan"]
+    assert loans.to_decide(User.objects.get(username="manager2")).count() == 1
 
     # Every card has its first history entry, owner period and lifecycle transition.
     card = cdnow.get(external_id="CD00004")

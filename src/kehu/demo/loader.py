@@ -46,6 +46,7 @@ from kehu.customers.models import (
     TransitionSource,
 )
 from kehu.demo import names
+from kehu.loans import services as loans
 from kehu.sales.models import Activity, ActivityKind
 
 PASSWORD = "kehu-demo"  # noqa: S105 - the published demo password
@@ -354,6 +355,9 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
             )
     Activity.objects.bulk_create(activities, batch_size=5000)
 
+    progress("Lending customer files")
+    _loans(customers, users)
+
     result = LoadResult(
         created=True,
         customers=len(customers),
@@ -373,6 +377,18 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
         },
     )
     return result
+
+
+def _loans(customers: list[Customer], users: dict[str, User]) -> None:
+    """One customer file of East on loan to sales2 of North, and sales1's request for one of
+    North's waiting for an answer (kehu.loans)."""
+    east = next(c for c in customers if c.owner_id == users["sales1"].pk and c.external_id)
+    north = next(c for c in customers if c.owner_id == users["sales2"].pk and c.external_id)
+    lent = loans.request_loan(users["sales2"], east.external_id, "客户来电询问订单，需查看联系人",
+                              days=5, via="cli")
+    loans.approve_loan(users["manager1"], lent, note="只读，仅供处理此订单", via="cli")
+    loans.request_loan(users["sales1"], north.external_id, "该客户的上海分公司想与我们合作",
+                       via="cli")
 
 
 def _transactions(

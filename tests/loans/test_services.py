@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kehu.accounts.permissions import CHANGE, CONTRIBUTE, DELETE, EXPORT, VIEW, can
 from kehu.analytics.refresh import refresh_values
-from kehu.analytics.selectors import equity_by, latest_refresh
+from kehu.analytics.selectors import equity_by, latest_refresh, segment_mix, whale_curve
 from kehu.audit.models import AuditEvent
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.customers import selectors as customer_selectors
@@ -254,14 +254,17 @@ def test_the_sensitive_tier_stays_the_borrowers_own(users, customers):
 
 
 def test_a_loan_lends_one_file_not_its_owners_figures(users, customers, children):
-    """The value dashboard adds up equity by owner: a borrowed customer does not bring its
-    owner's whole book into the borrower's dashboard."""
+    """The value dashboard adds up the user's book: a borrowed customer brings neither its
+    owner's equity nor itself into the borrower's dashboard."""
     refresh_values(users["admin"])
     run = latest_refresh()
-    before = equity_by(users["manager2"], run, "owner")
-    services.approve_loan(users["sales1"], ask(users["manager2"], "上海华东贸易有限公司"))
-    assert equity_by(users["manager2"], run, "owner") == before
-    assert "sales1" not in str(before)
+    manager = users["manager2"]
+    before = (equity_by(manager, run, "owner"), segment_mix(manager), whale_curve(manager))
+    services.approve_loan(users["sales1"], ask(manager, "上海华东贸易有限公司"))
+    assert sees(manager, customers["east"])
+    assert (equity_by(manager, run, "owner"), segment_mix(manager),
+            whale_curve(manager)) == before
+    assert "sales1" not in str(before[0])
 
 
 def test_every_step_is_audited(users, customers):

@@ -50,8 +50,10 @@ def is_stale(run: ValueRefresh | None) -> bool:
 
 
 def values(user, action: str = VIEW) -> QuerySet[CustomerValue]:
-    """Scores of the customers the user may take `action` on."""
-    condition = customer_filter(user, action, "customer__")
+    """Scores of the customers the user may take `action` on, in their own scope: the
+    dashboard adds up the user's book, and a customer lent to them (kehu.loans) is one file
+    to read, not part of it."""
+    condition = customer_filter(user, action, "customer__", loans=False)
     qs = CustomerValue.objects.all()
     return qs if condition is None else qs.filter(condition)
 

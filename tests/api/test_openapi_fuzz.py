@@ -41,6 +41,7 @@ PATH_RECORDS = {
     "transaction_id": "transaction",
     "activity_id": "activity",
     "job_id": "job",
+    "loan_id": "loan",
 }
 
 
@@ -81,11 +82,11 @@ def wsgi_app():
 
 
 @pytest.fixture
-def records(users, customers, children) -> dict[str, dict[str, Any]]:
+def records(users, customers, children, loan_requests) -> dict[str, dict[str, Any]]:
     from kehu.analytics.services import REFRESH_JOB
     from kehu.core.models import Job
 
-    return {key: {"customer": customers[key], **children[key],
+    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
                   "job": Job.objects.create(kind=REFRESH_JOB, user=customers[key].owner)}
             for key in ("east", "north")}
 

@@ -44,6 +44,12 @@ def records(customers, children, users) -> dict[str, dict[str, Any]]:
     from kehu.analytics.refresh import refresh_values
 
     refresh_values(users["admin"])  # every customer has value scores to read
+    # The loan lists name the customer lent (sales2 borrows sales1's East customer).
+    from kehu.loans.services import approve_loan, request_loan
+
+    loan = request_loan(users["sales2"], customers["east"].external_id or
+                        customers["east"].name, "a joint offer")
+    approve_loan(users["sales1"], loan)
     return {key: {"customer": customers[key], **children[key]} for key in customers}
 
 
@@ -175,7 +181,7 @@ def test_a_list_is_one_insert_whatever_its_length(api, users):
 # Web --------------------------------------------------------------------------------------
 
 WEB_URL_PARAMS = {"pk": "customer", "contact_pk": "contact", "txn_pk": "transaction",
-                  "activity_pk": "activity", "pair_id": "pair"}
+                  "activity_pk": "activity", "pair_id": "pair", "loan_pk": "loan"}
 # Other parameters, by URL: the values to try.
 WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",
@@ -263,7 +269,9 @@ def web_records(records, customers, users):
     a, b = sorted([customers["east"], customers["east_b"]], key=lambda c: c.pk)
     pair = CustomerPair.objects.create(a=a, b=b, score=80, found_at=timezone.now(),
                                        reasons=[{"code": "name", "value": 80}])
-    return {**records["east"], "pair": pair}
+    from kehu.loans.models import Loan
+
+    return {**records["east"], "pair": pair, "loan": Loan.objects.get(customer=customers["east"])}
 
 
 def _names_in(body: str, customers) -> set[int]:

@@ -112,6 +112,7 @@ LISTS = {
     "customers": _("the customer list"),
     "transactions": _("transactions"),
     "referrers": _("customers suggested as referrer"),
+    "loans": _("loans of customer files"),
     "duplicates.customers": _("likely duplicate customers"),
     "duplicates.contacts": _("likely duplicate contacts"),
     "privacy_search": _("personal data search"),

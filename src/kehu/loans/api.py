@@ -12,7 +12,16 @@ from django.utils import timezone
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from kehu.api.schemas import MAX_ID, Cursor, InputSchema, bounded_text, errors, username
+from kehu.api.schemas import (
+    MAX_ID,
+    Cursor,
+    InputSchema,
+    bounded_text,
+    errors,
+    refuse_unknown_query,
+    username,
+)
+from kehu.audit.services import record_list
 from kehu.core.pagination import COUNT_BOUND, keyset_page
 from kehu.core.requests import client_ip
 from kehu.loans import selectors, services
@@ -109,7 +118,9 @@ def _loan(request: HttpRequest, pk: int) -> Loan:
 @router.get("/loans", response={200: LoanPage, **errors(422)})
 def list_loans(request: HttpRequest, params: Query[LoanListParams]):
     """Loans you asked for and loans of the customers you decide on (as their owner, a
-    manager of the owner's team, or an admin), newest first."""
+    manager of the owner's team, or an admin), newest first. Reading the customers they
+    name is recorded in the audit log."""
+    refuse_unknown_query(request, LoanListParams)
     now = timezone.now()
     services.close_ended_loans(now)
     qs = selectors.loans(request.auth, params.side)
@@ -117,8 +128,11 @@ def list_loans(request: HttpRequest, params: Query[LoanListParams]):
         qs = qs.with_status(params.status, now)
     page = keyset_page(qs, sort="requested_at", descending=True, cursor=params.cursor or None,
                        limit=params.limit)
-    return {"items": [loan_out(request.auth, loan, now) for loan in page.items],
-            "next_cursor": page.next_cursor, "count": page.count,
+    items = [loan_out(request.auth, loan, now) for loan in page.items]
+    record_list(request.auth, "loans",
+                [item["customer"] for item in items if item["customer"] is not None],
+                filters=params.model_dump(exclude={"cursor", "limit"}), **_audit(request))
+    return {"items": items, "next_cursor": page.next_cursor, "count": page.count,
             "count_is_exact": page.count_is_exact}
 
 

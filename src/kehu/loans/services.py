@@ -34,11 +34,11 @@ from django.utils.translation import gettext as _
 from kehu.accounts import policy
 from kehu.accounts.models import User
 from kehu.accounts.permissions import VIEW, restrict
-from kehu.audit.services import record
+from kehu.audit.services import customer_set, record
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.customers.models import Customer
 from kehu.customers.search import normalise as search_key
-from kehu.customers.selectors import search_customers
+from kehu.customers.search_index import matching
 from kehu.dataio import normalise as norm
 from kehu.loans import selectors
 from kehu.loans.models import (
@@ -103,12 +103,12 @@ def matching_customers(asked_for: str) -> list[int]:
     phone = norm.phone(text) if _PHONE.fullmatch(text) else ""
     if len(re.sub(r"\D", "", phone)) >= 5:
         # The last eight digits are in every way of writing the number: +86 21 …, 021-…
-        for pk, p, m in search_customers(Customer.objects.all(), phone[-8:]).values_list(
+        for pk, p, m in matching(Customer.objects.all(), phone[-8:]).values_list(
                 "pk", "phone", "mobile")[:_CANDIDATES]:
             if phone in (norm.phone(p), norm.phone(m)):
                 found.add(pk)
     elif key:
-        for pk, name, email in search_customers(Customer.objects.all(), text).values_list(
+        for pk, name, email in matching(Customer.objects.all(), text).values_list(
                 "pk", "name", "email")[:_CANDIDATES]:
             if search_key(name) == key or (email and norm.email(email) == norm.email(text)):
                 found.add(pk)
@@ -309,8 +309,10 @@ def export_register(user: User, filters: selectors.RegisterFilters | None = None
               _("Borrower"), _("Borrower's team"), _("Reason"), _("Days asked for"),
               _("Status"), _("Asked at"), _("Decided by"), _("Decided at"), _("Note"),
               _("From"), _("Until"), _("Ended at"), _("Ended by")]
-    rows = []
+    rows, customer_ids = [], []
     for loan in selectors.register(user, filters, now):
+        if loan.customer_id:
+            customer_ids.append(loan.customer_id)
         rows.append([norm.guard_formula(str(v)) for v in (
             loan.pk, loan.customer_id or "", loan.customer.name if loan.customer else "",
             loan.asked_for, loan.borrower.username, loan.borrower.team or "", loan.reason,
@@ -321,5 +323,6 @@ def export_register(user: User, filters: selectors.RegisterFilters | None = None
     record(user, "export.loans", ip=ip, via=via, detail={
         "rows": len(rows), "status": filters.status,
         "from": filters.date_from.isoformat() if filters.date_from else "",
-        "to": filters.date_to.isoformat() if filters.date_to else ""})
+        "to": filters.date_to.isoformat() if filters.date_to else "",
+        **customer_set(customer_ids)})
     return header, rows

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.accounts import policy
+from kehu.audit.services import record_list
 from kehu.core.errors import ServiceError
 from kehu.core.pagination import keyset_page
 from kehu.core.requests import client_ip
@@ -54,6 +55,13 @@ def _row(user, loan: Loan, now) -> dict:
             "side": selectors.side_of(user, loan)}
 
 
+def _record_read(request: HttpRequest, rows: list[dict], filters=None) -> None:
+    """A page of loans that names customers is a read of their files: one audit row."""
+    ids = [row["customer"].pk for row in rows if row["customer"] is not None]
+    if ids:
+        record_list(request.user, "loans", ids, filters=filters, **_audit(request))
+
+
 def _context(request: HttpRequest, loans_page: str, **extra) -> dict:
     return {"nav": "loans", "loans_page": loans_page,
             "may_read_register": policy.may_read_loan_register(request.user), **extra}
@@ -71,6 +79,7 @@ def my_loans(request: HttpRequest) -> HttpResponse:
         row["new"] = row["loan"].pk in new
     if new:
         services.mark_answers_seen(user, now=now)
+    _record_read(request, rows)
     return render(request, "loans/mine.html", _context(request, "mine", rows=rows))
 
 
@@ -105,6 +114,7 @@ def to_decide(request: HttpRequest) -> HttpResponse:
     services.close_ended_loans(now)
     requests = [_row(user, loan, now) for loan in selectors.to_decide(user, now)]
     running = [_row(user, loan, now) for loan in selectors.lent_now(user, now)]
+    _record_read(request, requests + running)
     return render(request, "loans/decide.html", _context(request, "decide", requests=requests,
                                                          running=running))
 
@@ -113,6 +123,8 @@ def _render_detail(request: HttpRequest, loan: Loan, form=None, status: int = 20
     user = request.user
     now = timezone.now()
     row = _row(user, loan, now)
+    if request.method == "GET":
+        _record_read(request, [row])
     decidable = (row["side"] == selectors.LENT and row["status"] == LoanStatus.REQUESTED
                  and policy.may_decide_loan(user, loan.customer))
     if decidable and form is None:
@@ -215,9 +227,10 @@ def register(request: HttpRequest) -> HttpResponse:
         cursor = None
         page = keyset_page(qs, sort="requested_at", descending=True, limit=PAGE_SIZE)
     params = form.query()
+    rows = [_row(user, loan, now) for loan in page.items]
+    _record_read(request, rows, params)
     return render(request, "loans/register.html", _context(
-        request, "register", form=form, page=page,
-        rows=[_row(user, loan, now) for loan in page.items],
+        request, "register", form=form, page=page, rows=rows,
         csv_url=reverse("loans:register_csv") + ("?" + urlencode(params) if params else ""),
         first_url="?" + urlencode(params) if cursor else "",
         next_url="?" + urlencode({**params, "cursor": page.next_cursor})

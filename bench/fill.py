@@ -55,7 +55,8 @@ def fill(n_customers: int, n_transactions: int, n_activities: int = 0) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from kehu.accounts.models import Role, Team, User
+    from kehu.accounts.models import Team, User
+    from kehu.core.roles import Role
     from kehu.customers import search
     from kehu.customers.models import Customer, LifecycleState, Transaction
     from kehu.demo import names

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Two shared cores: generating examples may be slow while other tests run, which says
+# nothing about kehu. Each test's own example count and bounds still apply.
+settings.register_profile("kehu", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.load_profile("kehu")
 
 PASSWORD = "kehu-test-password"
 
@@ -122,7 +128,8 @@ def teams(db):
 @pytest.fixture
 def users(teams):
     """One user per role in team East, plus sales and manager in team North."""
-    from kehu.accounts.models import Role, User
+    from kehu.accounts.models import User
+    from kehu.core.roles import Role
 
     def make(username, role, team):
         return User.objects.create_user(username=username, password=PASSWORD, role=role,
@@ -194,6 +201,7 @@ def children(users, customers) -> dict:
 
     from kehu.customers.services import create_contact, create_transaction
     from kehu.sales.services import log_activity
+    from kehu.tasks.services import add_task
 
     admin = users["admin"]
     out = {}
@@ -204,5 +212,6 @@ def children(users, customers) -> dict:
             "transaction": create_transaction(admin, customer, date=datetime.date(2024, 5, 1),
                                               amount="100.00", cost="60.00"),
             "activity": log_activity(admin, customer, kind="call", subject=f"Call {key}"),
+            "task": add_task(admin, customer, title=f"Visit {key}"),
         }
     return out

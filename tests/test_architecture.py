@@ -1,9 +1,17 @@
-"""Rules of the layout that code review alone would let slip, checked on the source itself."""
+"""The shape of the code, checked on the source itself: data flows one way between the
+apps, and private names stay private.
+
+Each app may import only the apps in the layers below it (function-level imports count too,
+since a late import still ties two apps together), `core` imports no app, the app-level
+import graph has no circle, and no module takes another module's private names. An app
+added later must be placed in LAYERS, which is the map a newcomer reads."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
 
 import kehu
 
@@ -124,3 +132,94 @@ def test_the_private_names_check_finds_what_it_should():
                      "from kehu.customers.models import Customer\nCustomer._meta.fields")
     assert not check("kehu.dataio.imports.preview", "from django.utils.translation import "
                                                      "gettext as _")
+
+
+# Bottom first. An app may import the apps of lower layers, never of its own or higher
+# ones (apps in one layer are independent of each other).
+LAYERS: list[set[str]] = [
+    {"textfiles", "formats"},  # pure: reading text files; Django's number formats
+    {"value"},  # customer-value models: numpy/scipy, never Django
+    {"core"},  # what every app shares: roles, scopes, role rules, bulk writes, jobs
+    {"audit"},  # the append-only log every service writes to
+    {"accounts"},  # users, teams, API tokens
+    {"customers"},  # the customer data card and its bookkeeping
+    {"sales", "tasks"},  # the activity timeline; the work to do about customers
+    {"dataio"},  # import, export, data quality, privacy requests
+    {"analytics", "loans"},  # customer value; lending customer files (利用和借阅)
+    {"demo", "api"},  # the demo firm; the API object that mounts every router
+    {"cli", "urls", "settings", "wsgi"},  # entry points
+]
+LEVEL = {app: i for i, layer in enumerate(LAYERS) for app in layer}
+
+
+def _files():
+    for path in sorted(SRC.rglob("*.py")):
+        rel = path.relative_to(SRC)
+        if "migrations" in rel.parts:
+            continue
+        yield path, rel
+
+
+def _app(rel: Path) -> str:
+    return rel.parts[0].removesuffix(".py")
+
+
+def _imports(path: Path):
+    """(imported module, names, line) of every kehu import in a file, wherever it stands."""
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 \
+                and node.module.startswith("kehu."):
+            yield node.module, [a.name for a in node.names], node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("kehu."):
+                    yield alias.name, [], node.lineno
+
+
+def _edges() -> dict[tuple[str, str], list[str]]:
+    edges: dict[tuple[str, str], list[str]] = {}
+    for path, rel in _files():
+        src = _app(rel)
+        for module, _names, line in _imports(path):
+            dst = module.split(".")[1]
+            if dst != src:
+                edges.setdefault((src, dst), []).append(f"{rel}:{line}")
+    return edges
+
+
+def test_every_app_has_a_layer():
+    apps = {_app(rel) for _path, rel in _files()} - {"__init__"}
+    assert not apps - LEVEL.keys(), f"place these in LAYERS: {sorted(apps - LEVEL.keys())}"
+
+
+def test_no_app_imports_upward_or_sideways():
+    wrong = [f"{src} -> {dst} ({', '.join(where[:3])})"
+             for (src, dst), where in _edges().items()
+             if src in LEVEL and dst in LEVEL and LEVEL[dst] >= LEVEL[src]]
+    assert not wrong, "imports against the layers:\n" + "\n".join(sorted(wrong))
+
+
+def test_core_imports_no_app():
+    from_core = {dst for (src, dst) in _edges() if src == "core"}
+    assert not from_core, f"core imports {sorted(from_core)}"
+
+
+def test_the_app_graph_has_no_circle():
+    graph: dict[str, set[str]] = {}
+    for src, dst in _edges():
+        graph.setdefault(src, set()).add(dst)
+    seen, stack = set(), []
+
+    def visit(node: str) -> None:
+        if node in stack:
+            pytest.fail("circle: " + " -> ".join(stack[stack.index(node):] + [node]))
+        if node in seen:
+            return
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            visit(nxt)
+        stack.pop()
+        seen.add(node)
+
+    for node in sorted(graph):
+        visit(node)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "kehu.core",
     "kehu.accounts",
     "kehu.audit",
+    "kehu.tasks",
     "kehu.customers",
     "kehu.sales",
     "kehu.dataio",

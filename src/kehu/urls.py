@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("kehu.core.urls")),
     path("", include("kehu.analytics.urls")),
     path("", include("kehu.customers.urls")),
+    path("", include("kehu.sales.urls")),
+    path("", include("kehu.tasks.urls")),
 ]
 
 # A server error shows the request id to quote (and answers JSON under /api/).

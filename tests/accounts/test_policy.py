@@ -1,4 +1,4 @@
-"""The role rules (kehu.accounts.policy) and what every page and service does with them.
+"""The role rules (kehu.core.policy) and what every page and service does with them.
 
 Each page that depends on a role rule is requested by every role — plus a manager without
 a team, where the rules used to disagree — and must answer as the policy says. The expected
@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from kehu.accounts import policy
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
+from kehu.core import policy
 from kehu.core.errors import NotPermitted
+from kehu.core.roles import Role
 from kehu.customers.services import change_owner, create_customer
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 import pytest
 
-from kehu.accounts.permissions import restrict
 from kehu.accounts.services import move_user_to_team
+from kehu.core.permissions import restrict
 from kehu.customers.models import Customer
 
 

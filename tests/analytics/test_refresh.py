@@ -21,6 +21,7 @@ from kehu.customers.models import (
     TransactionKind,
 )
 from kehu.sales.models import Activity, ActivityKind
+from kehu.tasks.models import Task, TaskStatus
 from kehu.value.datasets import simulate_transactions
 
 AS_OF = dt.date(2021, 12, 31)
@@ -68,13 +69,12 @@ def firm(users):
     ]:
         Transaction.objects.create(customer=customer, date=day, amount=Decimal(amount),
                                    cost=Decimal(cost), kind=kind)
-    for kind, n, done in [(ActivityKind.CALL, 2, False), (ActivityKind.VISIT, 1, False),
-                          (ActivityKind.NOTE, 1, False), (ActivityKind.TASK, 1, False),
-                          (ActivityKind.TASK, 1, True)]:
+    for kind, n in [(ActivityKind.CALL, 2), (ActivityKind.VISIT, 1), (ActivityKind.NOTE, 1)]:
         for _ in range(n):
             Activity.objects.create(customer=a, kind=kind, subject=kind,
-                                    occurred_at=_at(dt.date(2021, 10, 1)),
-                                    done_at=_at(dt.date(2021, 10, 2)) if done else None)
+                                    occurred_at=_at(dt.date(2021, 10, 1)))
+    # Work still to do is no cost yet, and a task is not an activity at all.
+    Task.objects.create(customer=a, title="Call back", status=TaskStatus.DONE)
     Referral.objects.create(referrer=a, referred=b, referred_on=dt.date(2021, 5, 30))
     return {"a": a, "b": b, "gone": gone, "prospect": prospect, "refused": refused,
             "sims": sims}
@@ -90,9 +90,9 @@ def test_realised_value_is_sales_less_cost_of_goods_less_cost_to_serve(firm, use
     a = _value(firm["a"])
     # Orders 100 + 50, a return of 20; cost of goods 60 + 30 − 12.
     assert a.revenue == Decimal("130.00") and a.gross_profit == Decimal("52.00")
-    # Two calls (5 each), a visit (80), a note (0), a task done (10); the open task is free.
-    assert a.cost_to_serve == Decimal("100.00")
-    assert a.net_contribution == Decimal("-48.00")
+    # Two calls (5 each), a visit (80), a note (0).
+    assert a.cost_to_serve == Decimal("90.00")
+    assert a.net_contribution == Decimal("-38.00")
     assert a.purchase_days == 2  # the return is not a purchase
 
 
@@ -163,7 +163,7 @@ def test_lifecycle_is_derived_with_its_reason_but_a_non_customer_stays_one(firm,
 
 def test_moving_into_a_segment_makes_one_task_however_often_it_runs(firm, users):
     refresh_values(users["admin"], as_of=AS_OF)
-    assert not Activity.objects.filter(origin__startswith="segment:").exists()  # baseline
+    assert not Task.objects.filter(origin__startswith="segment:").exists()  # baseline
     weakest = CustomerValue.objects.filter(segment="minimise").order_by("value_rank").last()
     Transaction.objects.create(customer_id=weakest.customer_id, date=AS_OF,
                                amount=Decimal("90000.00"), cost=Decimal("10000.00"))
@@ -171,12 +171,11 @@ def test_moving_into_a_segment_makes_one_task_however_often_it_runs(firm, users)
         refresh_values(users["admin"], as_of=AS_OF)
     moved = _value(weakest.customer)
     assert moved.segment != "minimise"
-    tasks = Activity.objects.filter(customer_id=weakest.customer_id,
-                                    origin__startswith="segment:")
+    tasks = Task.objects.filter(customer_id=weakest.customer_id, origin__startswith="segment:")
     assert tasks.count() == len({t.origin for t in tasks}) >= 1
     task = tasks.first()
-    assert task.kind == "task" and task.assigned_to == weakest.customer.owner
-    assert task.due_on > AS_OF and task.done_at is None
+    assert task.assignee == weakest.customer.owner and task.reason
+    assert task.due_on > AS_OF and task.status == TaskStatus.OPEN
 
 
 def test_each_refresh_keeps_a_snapshot_and_is_audited(firm, users):

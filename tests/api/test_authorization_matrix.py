@@ -22,6 +22,7 @@ PATH_PARAMS = {
     "transaction_id": "transaction",
     "activity_id": "activity",
     "loan_id": "loan",
+    "task_id": "task",
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

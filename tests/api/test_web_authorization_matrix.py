@@ -23,6 +23,7 @@ URL_PARAMS = {
     "txn_pk": "transaction",
     "activity_pk": "activity",
     "loan_pk": "loan",
+    "task_pk": "task",
 }
 
 # Namespaces outside the matrix: the admin site is for staff and the API has its own matrix.

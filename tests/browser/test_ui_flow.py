@@ -56,7 +56,7 @@ def test_sales_flow_in_english(page, live_server, users, customers, shot):
     search_and_open(page, "shanghai", "上海华东贸易有限公司")
     assert page.is_visible("text=Base data") and page.is_visible("text=Transaction status")
     shot(page, "en-2-card")
-    page.click("a[role=tab]:has-text('History')")
+    page.click(".tabs a:has-text('History')")
     page.wait_for_selector("#tab-history")
     edit_with_conflict(page, customers["east"], users["manager1"])
     body = page.inner_text("main")
@@ -81,8 +81,8 @@ def test_sales_flow_in_chinese(page, live_server, users, customers, shot):
     shot(page, "zh-1-list")
     search_and_open(page, "shhd", "上海华东贸易有限公司")
     for label in ("基础资料", "客户特征", "业务状况", "交易现状", "联系人"):
-        assert page.is_visible(f"a[role=tab]:has-text('{label}')"), label
-    page.click("a[role=tab]:has-text('交易现状')")
+        assert page.is_visible(f".tabs a:has-text('{label}')"), label
+    page.click(".tabs a:has-text('交易现状')")
     page.wait_for_selector("#tab-transaction")
     assert "信用状况" in page.inner_text("#tab-transaction")  # a manager sees the sensitive tier
     shot(page, "zh-2-card")
@@ -109,7 +109,7 @@ def test_phone_layout(browser, live_server, users, customers, shot):
         # A tab far along the strip, once open, is scrolled into sight.
         page.goto(page.url + "?tab=history")
         visible = page.evaluate("""() => {
-            const tab = document.querySelector('.tabs [aria-selected="true"]');
+            const tab = document.querySelector('.tabs [aria-current="page"]');
             const strip = tab.closest('.tabs').getBoundingClientRect();
             const box = tab.getBoundingClientRect();
             return box.left >= strip.left - 1 && box.right <= strip.right + 1;

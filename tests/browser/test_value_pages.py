@@ -79,7 +79,7 @@ def test_the_dashboard_draws_its_charts_and_the_matrix_opens_a_card(page, live_s
     shot(page, f"{language}-value-card")
     label = "既成价值" if language == "zh-hans" else "Realised value"
     assert label in page.inner_text(".value-panel")
-    page.click("a[role=tab][href='?tab=value']")
+    page.click(".tabs a[href='?tab=value']")
     page.wait_for_selector("#tab-value .explain")
     shot(page, f"{language}-value-tab")
 

@@ -26,7 +26,7 @@ from django.apps import apps
 from django.db import models
 from django.urls import get_resolver, reverse
 
-from kehu.accounts.permissions import CUSTOMER_PATHS
+from kehu.core.permissions import CUSTOMER_PATHS
 from tests.api.test_web_authorization_matrix import _walk
 from tests.browser.test_import_wizard import upload
 from tests.browser.test_ui_flow import sign_in

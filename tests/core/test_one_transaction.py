@@ -95,13 +95,14 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.dataio.privacy import services as privacy
     from kehu.dataio.quality import dedup, merge
     from kehu.sales import services as sales
+    from kehu.tasks import services as tasks
 
     admin, east, north = users["admin"], customers["east"], customers["north"]
     admin.privacy_officer = True
     admin.save(update_fields=["privacy_officer"])
     contact, txn, activity = (children["east"][k] for k in ("contact", "transaction",
                                                              "activity"))
-    task = sales.log_activity(admin, east, kind="task", subject="Call back")
+    task = children["east"]["task"]
     token, _raw = tokens.create_token(users["sales1"], "cli")
     from kehu.analytics.models import Referral
 
@@ -151,7 +152,11 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "sales.log_activity": lambda: sales.log_activity(admin, F(east), kind="call",
                                                          subject="Hi"),
         "sales.delete_activity": lambda: sales.delete_activity(admin, F(activity)),
-        "sales.complete_task": lambda: sales.complete_task(admin, F(task)),
+        "tasks.add_task": lambda: tasks.add_task(admin, F(east), title="Visit"),
+        "tasks.complete_task": lambda: tasks.complete_task(admin, F(task), note="ok"),
+        "tasks.dismiss_task": lambda: tasks.dismiss_task(admin, F(task), note="not needed"),
+        "tasks.reassign_task": lambda: tasks.reassign_task(admin, F(task), F(users["sales1"])),
+
         "accounts.move_user_to_team": lambda: accounts.move_user_to_team(
             admin, F(users["sales1"]), None),
         "accounts.create_token": lambda: tokens.create_token(admin, "x"),
@@ -227,6 +232,11 @@ NOT_WRITERS = {
                                "its own transaction (tests/analytics/test_refresh.py)",
     "customers.check_external_id": "a check, reads only",
     "loans.matching_customers": "finds where a request to borrow goes; reads only",
+    "tasks.may_close": "a check, reads only",
+    "tasks.open_tasks": "a rule's step, inside the transaction of the job that runs the rule "
+                        "(the value refresh, the stale-data job)",
+    "tasks.close_rule_tasks": "a rule's step, inside the transaction of the service that "
+                              "closes it (confirm_customer_data)",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",
     "dataio.imports.role_problem": "says why a role may not import a kind of file",
     # Reads, then writes one audit row (audit.record): nothing can be left half done, and a

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kehu.accounts.permissions import ACTIONS, CHANGE, DELETE, EXPORT, VIEW, restrict
+from kehu.core.permissions import ACTIONS, CHANGE, DELETE, EXPORT, VIEW, restrict
 from kehu.customers.models import Customer
 
 

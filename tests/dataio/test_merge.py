@@ -23,6 +23,7 @@ from kehu.dataio.models import CustomerPair
 from kehu.dataio.quality import dedup, merge
 from kehu.loans.services import request_loan
 from kehu.sales.services import log_activity
+from kehu.tasks.services import add_task
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,7 @@ def twins(users):
         create_transaction(admin, c, date=datetime.date(2024, 1, 2), amount="100",
                            lines=[{"description": "x", "quantity": "2", "unit_price": "50"}])
         log_activity(admin, c, kind="call", subject=f"电话 {key}", contact=contact)
+        add_task(admin, c, title=f"回访 {key}")
         set_lifecycle_state(admin, c, "first", reason="下单")
         # Somebody of another team asked to borrow the file (kehu.loans).
         request_loan(users["sales2"], data["external_id"], "A caller asked about an order")

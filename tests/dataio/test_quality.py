@@ -19,9 +19,9 @@ from kehu.core.errors import NotPermitted
 from kehu.core.worker import run_pending
 from kehu.customers.models import Customer
 from kehu.customers.selectors import is_stale
-from kehu.customers.services import STALE_DATA_ORIGIN, confirm_customer_data
-from kehu.dataio.quality.stale import create_refresh_tasks
-from kehu.sales.models import Activity
+from kehu.customers.services import confirm_customer_data
+from kehu.dataio.quality.stale import STALE_DATA_ORIGIN, create_refresh_tasks
+from kehu.tasks.models import Task, TaskStatus
 
 
 def _age(customer, days):
@@ -50,7 +50,7 @@ def test_a_card_is_stale_when_nobody_confirmed_it_for_the_configured_time(custom
 def test_confirming_clears_the_flag_and_closes_the_task(old, users):
     east = old["east"]
     create_refresh_tasks()
-    task = Activity.objects.get(customer=east, origin=STALE_DATA_ORIGIN)
+    task = Task.objects.get(customer=east, origin=STALE_DATA_ORIGIN)
     with pytest.raises(NotPermitted):
         confirm_customer_data(users["sales2"], east)
     version = east.version
@@ -58,7 +58,7 @@ def test_confirming_clears_the_flag_and_closes_the_task(old, users):
     assert not is_stale(east) and east.confirmed_by == users["sales1"]
     assert east.version == version  # an open edit form stays valid
     task.refresh_from_db()
-    assert (task.done_by, task.done_at is not None) == (users["sales1"], True)
+    assert (task.closed_by, task.status) == (users["sales1"], TaskStatus.DONE)
     assert east.history.first().history_change_reason == "Data confirmed"
     assert AuditEvent.objects.get(action="customer.confirm").detail["tasks_closed"] == 1
 
@@ -67,15 +67,14 @@ def test_confirming_clears_the_flag_and_closes_the_task(old, users):
 def test_refresh_tasks_are_never_duplicated(old, users):
     assert create_refresh_tasks() == {"stale": 3, "created": 3}
     assert create_refresh_tasks() == {"stale": 0, "created": 0}
-    task = Activity.objects.get(customer=old["north"], origin=STALE_DATA_ORIGIN)
-    assert (task.kind, task.assigned_to, task.done_at) == ("task", users["sales2"], None)
+    task = Task.objects.get(customer=old["north"], origin=STALE_DATA_ORIGIN)
+    assert (task.assignee, task.status) == (users["sales2"], TaskStatus.OPEN)
     assert task.due_on == timezone.localdate() + timedelta(days=14)
     # Even a second run racing the first cannot add another open one: the database refuses.
     with pytest.raises(IntegrityError), transaction.atomic():
-        Activity.objects.create(customer=old["north"], kind="task", subject="x",
-                                occurred_at=timezone.now(), origin=STALE_DATA_ORIGIN)
+        Task.objects.create(customer=old["north"], title="x", origin=STALE_DATA_ORIGIN)
     # Done but still stale (nobody confirmed): the next run gives a new one.
-    task.done_at = timezone.now()
+    task.status = TaskStatus.DONE
     task.save()
     assert create_refresh_tasks()["created"] == 1
 
@@ -83,7 +82,7 @@ def test_refresh_tasks_are_never_duplicated(old, users):
 @pytest.mark.django_db
 def test_a_manager_makes_tasks_for_the_team_only(old, users):
     assert create_refresh_tasks(user=users["manager1"])["created"] == 2
-    assert not Activity.objects.filter(customer=old["north"]).exists()
+    assert not Task.objects.filter(customer=old["north"]).exists()
 
 
 @pytest.mark.django_db
@@ -96,7 +95,7 @@ def test_the_command(old):
     assert "3 refresh tasks created" in out.getvalue()
     call_command("stale", stdout=out)
     assert "0 refresh tasks created" in out.getvalue()
-    assert Activity.objects.filter(origin=STALE_DATA_ORIGIN).count() == 3
+    assert Task.objects.filter(origin=STALE_DATA_ORIGIN).count() == 3
 
 
 @pytest.mark.django_db
@@ -119,17 +118,17 @@ def test_the_list_and_the_card_flag_stale_cards(old, customers, users):
 @pytest.mark.django_db
 def test_an_owner_marks_the_refresh_task_done(old, users):
     create_refresh_tasks()
-    task = Activity.objects.get(customer=old["east"])
+    task = Task.objects.get(customer=old["east"])
     client = Client()
     client.force_login(users["sales1"])
-    page = client.get(reverse("customers:card", args=[old["east"].pk]), {"tab": "activities"})
+    page = client.get(reverse("customers:card", args=[old["east"].pk]), {"tab": "tasks"})
     assert "Confirm or update the customer data" in page.content.decode()
-    client.post(reverse("customers:task_done", args=[old["east"].pk, task.pk]))
+    client.post(reverse("tasks:close", args=[old["east"].pk, task.pk]), {"action": "done"})
     task.refresh_from_db()
-    assert task.done_by == users["sales1"]
+    assert task.closed_by == users["sales1"] and task.status == TaskStatus.DONE
     other = Client()
     other.force_login(users["sales2"])
-    assert other.post(reverse("customers:task_done", args=[old["east"].pk, task.pk])
+    assert other.post(reverse("tasks:close", args=[old["east"].pk, task.pk])
                       ).status_code == 404
 
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
+from kehu.core.roles import Role
 from kehu.customers.models import Customer, Transaction, TransactionLine
 from kehu.demo import loader
 

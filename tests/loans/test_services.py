@@ -10,11 +10,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from kehu.accounts.permissions import CHANGE, CONTRIBUTE, DELETE, EXPORT, VIEW, can
 from kehu.analytics.refresh import refresh_values
 from kehu.analytics.selectors import equity_by, latest_refresh, segment_mix, whale_curve
 from kehu.audit.models import AuditEvent
 from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.permissions import CHANGE, CONTRIBUTE, DELETE, EXPORT, VIEW, can
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.services import record_customer_view, update_customer
 from kehu.loans import selectors, services

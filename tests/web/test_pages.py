@@ -382,12 +382,12 @@ def test_transaction_without_amount_or_lines_is_refused(users, customers):
 def test_activity_timeline(users, customers):
     customer = customers["east"]
     client = client_for(users["service1"])  # service may contribute but not change
-    response = client.post(reverse("customers:activity_create", args=[customer.pk]),
+    response = client.post(reverse("sales:activity_create", args=[customer.pk]),
                            {"kind": "call", "subject": "回访电话", "body": "满意"})
     assert response.status_code == 302
     body = client.get(card_url(customer, "activities")).content.decode()
     assert "回访电话" in body and "service1" in body
-    response = client.post(reverse("customers:activity_create", args=[customer.pk]),
+    response = client.post(reverse("sales:activity_create", args=[customer.pk]),
                            {"kind": "call", "subject": ""})
     assert response.status_code == 400
 

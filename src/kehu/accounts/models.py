@@ -8,21 +8,9 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from kehu.core.roles import ROLES_WITH_SENSITIVE_TIER, Role
+
 _HAN = re.compile(r"[\u3400-\u9fff]")
-
-
-class Role(models.TextChoices):
-    ADMIN = "admin", _("Administrator")
-    MANAGER = "manager", _("Manager")
-    SALES = "sales", _("Sales")
-    SERVICE = "service", _("Service")
-    MARKETING = "marketing", _("Marketing")
-    ANALYST = "analyst", _("Analyst")
-
-
-# Roles that see the sensitive tier (credit status, contacts' personal notes, the legal
-# representative's personal data) without an individual grant.
-ROLES_WITH_SENSITIVE_TIER = {Role.ADMIN, Role.MANAGER}
 
 
 class Team(models.Model):

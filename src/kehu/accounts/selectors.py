@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from kehu.accounts.models import Role, User
+from kehu.accounts.models import User
 from kehu.core.errors import ServiceError
+from kehu.core.roles import Role
 
 
 def acting_user(username: str | None) -> User:

@@ -6,10 +6,10 @@ from axes.utils import reset as reset_sign_in_failures
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kehu.accounts import policy
 from kehu.accounts.models import Team, User
 from kehu.accounts.signals import user_moved_team
 from kehu.audit.services import record
+from kehu.core import policy
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.core.logs import current_request
 from kehu.core.requests import client_ip

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kehu.accounts import lockout, policy
+from kehu.accounts import lockout
 from kehu.accounts.forms import TokenForm, UnlockForm
 from kehu.accounts.models import ApiToken
 from kehu.accounts.services import unlock_sign_in
 from kehu.accounts.tokens import create_token, revoke_token
+from kehu.core import policy
 from kehu.core.requests import client_ip
 
 

@@ -12,14 +12,13 @@ from django.utils.translation import gettext as _
 from ninja import Path, Router, Schema, Status
 from ninja.errors import HttpError
 
-from kehu.accounts import policy
 from kehu.analytics import selectors, services
 from kehu.analytics.rules import STATES
-from kehu.api.schemas import MAX_ID, errors
 from kehu.audit.services import record
-from kehu.core import jobs
+from kehu.core import jobs, policy
 from kehu.core.errors import NotPermitted
 from kehu.core.requests import client_ip
+from kehu.core.schemas import MAX_ID, errors
 from kehu.customers.selectors import get_customer
 
 router = Router(tags=["value"])

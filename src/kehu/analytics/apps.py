@@ -6,3 +6,8 @@ class AnalyticsConfig(AppConfig):
     name = "kehu.analytics"
     label = "analytics"
     verbose_name = _("Customer value")
+
+    def ready(self) -> None:
+        from kehu.analytics import card
+
+        card.register()

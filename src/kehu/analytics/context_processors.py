@@ -1,4 +1,4 @@
-from kehu.accounts import policy
+from kehu.core import policy
 
 
 def value_menu(request):

@@ -159,7 +159,7 @@ class ServiceCost:
 
 def service_cost(unit_costs: dict[str, float], as_of: dt.datetime, since: dt.datetime
                  ) -> ServiceCost:
-    """Activities consume resources at each kind's unit cost; a task costs once done."""
+    """Activities consume resources at each kind's unit cost."""
     kinds = [k for k, c in unit_costs.items() if c]
     if not kinds:
         empty = np.empty(0)
@@ -168,7 +168,6 @@ def service_cost(unit_costs: dict[str, float], as_of: dt.datetime, since: dt.dat
     customer, kind_index, count, recent = _fetch(
         f"SELECT customer_id, kind, COUNT(*), SUM(CASE WHEN occurred_at > %s THEN 1 ELSE 0 END) "
         f"FROM sales_activity WHERE occurred_at <= %s AND kind IN ({marks}) "
-        "AND NOT (kind = 'task' AND done_at IS NULL) "
         "GROUP BY customer_id, kind ORDER BY customer_id",
         [since, as_of, *kinds], [np.int64, object, np.int64, np.int64])
     rate = np.array([unit_costs[k] for k in kind_index], dtype=float) if kind_index.size \

@@ -49,7 +49,7 @@ from kehu.customers.models import (
     Transaction,
     TransitionSource,
 )
-from kehu.sales.models import Activity, ActivityKind
+from kehu.tasks.services import NewTask, open_tasks
 from kehu.value import (
     BetaGeoModel,
     GammaGammaModel,
@@ -684,14 +684,9 @@ class _Refresh:
         for i in np.flatnonzero(s["at_risk"] & ~before["at_risk"]):
             entered.append((int(i), "at_risk"))
         ids, owners = base["id"], base["owner"]
-        body = _("Created by the value refresh of %(date)s.") % {"date": self.as_of}
-        now = timezone.now()
-        tasks = [
-            Activity(customer_id=int(ids[i]), kind=ActivityKind.TASK,
-                     subject=actions[key].task_subject, body=body, occurred_at=now,
-                     author=None, assigned_to_id=int(owners[i]),
-                     due_on=self.as_of + dt.timedelta(days=actions[key].due_in_days),
-                     origin=f"segment:{key}")
-            for i, key in entered if key in actions]
-        # One open task per customer and origin: the database refuses the repeats.
-        Activity.objects.bulk_create(tasks, batch_size=WRITE_CHUNK, ignore_conflicts=True)
+        reason = _("Entered by the value refresh of %(date)s.") % {"date": self.as_of}
+        open_tasks(NewTask(customer_id=int(ids[i]), assignee_id=int(owners[i]),
+                           title=actions[key].task_subject, origin=f"segment:{key}",
+                           reason=reason,
+                           due_on=self.as_of + dt.timedelta(days=actions[key].due_in_days))
+                   for i, key in entered if key in actions)

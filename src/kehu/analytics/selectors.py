@@ -15,7 +15,6 @@ import numpy as np
 from django.db.models import Count, QuerySet, Sum
 from django.utils import timezone
 
-from kehu.accounts.permissions import VIEW, customer_filter, restrict
 from kehu.analytics import rules
 from kehu.analytics.models import (
     SEGMENT_SHORT,
@@ -29,6 +28,7 @@ from kehu.analytics.models import (
     ValueSegment,
     ValueSettings,
 )
+from kehu.core.permissions import VIEW, customer_filter, restrict
 from kehu.customers.models import Customer
 from kehu.value.markov import MarkovChain
 

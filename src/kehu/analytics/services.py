@@ -12,14 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from kehu.accounts import policy
 from kehu.accounts.models import User
-from kehu.accounts.permissions import CHANGE, VIEW, can
 from kehu.analytics.models import ActivityCost, Referral, SegmentAction, ValueSettings
 from kehu.audit.services import record
-from kehu.core import jobs
+from kehu.core import jobs, policy
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.core.models import Job, JobStatus
+from kehu.core.permissions import CHANGE, VIEW, can
 from kehu.customers.models import Customer
 
 REFRESH_JOB = "value.refresh"

@@ -16,8 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts import policy
-from kehu.accounts.permissions import CHANGE, VIEW
 from kehu.analytics import rules, selectors, services
 from kehu.analytics.forms import (
     SETTINGS_FIELDS,
@@ -34,8 +32,9 @@ from kehu.analytics.models import (
     ValueSettings,
 )
 from kehu.audit.services import customer_set, record, record_list
-from kehu.core import jobs
+from kehu.core import jobs, policy
 from kehu.core.errors import ServiceError
+from kehu.core.permissions import CHANGE, VIEW
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Customer

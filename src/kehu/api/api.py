@@ -30,12 +30,13 @@ from ninja.security import HttpBearer
 
 from kehu.accounts.tokens import authenticate_token
 from kehu.analytics.api import router as value_router
-from kehu.api.schemas import ERROR_SHAPES
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
 from kehu.core.middleware import busy_response, is_busy
+from kehu.core.schemas import ERROR_SHAPES
 from kehu.customers.api import router as customers_router
 from kehu.loans.api import router as loans_router
 from kehu.sales.api import router as sales_router
+from kehu.tasks.api import router as tasks_router
 
 
 class TokenAuth(HttpBearer):
@@ -239,6 +240,7 @@ api.add_router("/", customers_router)
 api.add_router("/", sales_router)
 api.add_router("/", value_router)
 api.add_router("/", loans_router)
+api.add_router("/", tasks_router)
 
 # Added last so that it matches only paths no other router has: an unknown API path
 # answers JSON like every other API error, not the site's HTML 404 page.

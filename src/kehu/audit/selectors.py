@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from kehu.accounts import policy
 from kehu.audit.models import AuditEvent
+from kehu.core import policy
 
 
 def audit_events(user, *, username: str = "", action: str = "", customer_id: int | None = None,

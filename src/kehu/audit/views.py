@@ -12,8 +12,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kehu.accounts import policy
 from kehu.audit.selectors import audit_events
+from kehu.core import policy
 from kehu.core.pagination import keyset_page
 
 PAGE_SIZE = 100

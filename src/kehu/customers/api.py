@@ -15,8 +15,10 @@ from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from kehu.accounts.models import User
-from kehu.analytics.models import Quadrant, ValueSegment
-from kehu.api.schemas import (
+from kehu.audit.services import record_list, used_filters
+from kehu.core.pagination import COUNT_BOUND, keyset_page
+from kehu.core.requests import client_ip
+from kehu.core.schemas import (
     MAX_ID,
     Cursor,
     Id,
@@ -30,9 +32,6 @@ from kehu.api.schemas import (
     refuse_unknown_query,
     username,
 )
-from kehu.audit.services import record_list, used_filters
-from kehu.core.pagination import COUNT_BOUND, keyset_page
-from kehu.core.requests import client_ip
 from kehu.customers import selectors, services
 from kehu.customers.models import (
     SENSITIVE_CONTACT_FIELDS,
@@ -130,8 +129,10 @@ class CustomerListParams(Schema):
     team: Id | None = None
     nature: Literal[("", *CustomerNature.values)] = ""
     service_group: Literal[("", *ServiceGroup.values)] = ""
-    segment: Literal[("", *ValueSegment.values)] = Field("", description="Value segment.")
-    quadrant: Literal[("", *Quadrant.values)] = Field("", description="Volume × loyalty.")
+    segment: Literal[("", *(v for v, _l in selectors.value_choices("segment")))] = Field(
+        "", description="Value segment.")
+    quadrant: Literal[("", *(v for v, _l in selectors.value_choices("quadrant")))] = Field(
+        "", description="Volume × loyalty.")
     p_alive_min: float | None = Field(None, ge=0, le=1)
     p_alive_max: float | None = Field(None, ge=0, le=1)
     clv_min: decimal_number(16, 2) | None = None

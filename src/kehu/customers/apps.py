@@ -36,3 +36,6 @@ class CustomersConfig(AppConfig):
         from kehu.accounts.signals import user_moved_team
 
         user_moved_team.connect(_follow_owner, dispatch_uid="kehu.customers.follow_owner")
+        from kehu.customers import tabs
+
+        tabs.register()

@@ -7,9 +7,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts import policy
 from kehu.accounts.models import Team, User
-from kehu.analytics.models import Quadrant, ValueSegment
+from kehu.core import policy
 from kehu.core.errors import ServiceError
 from kehu.customers.models import (
     CONTACT_FIELDS,
@@ -25,8 +24,7 @@ from kehu.customers.models import (
     TransactionKind,
 )
 from kehu.customers.search import QUERY_MAX_LENGTH
-from kehu.customers.selectors import SORTS, CustomerFilters
-from kehu.sales.models import ActivityKind
+from kehu.customers.selectors import SORTS, CustomerFilters, value_choices
 
 # The four groups of the customer data card (客户资料卡), in the order the card shows them.
 CARD_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -221,24 +219,6 @@ TransactionLineFormSet = forms.formset_factory(TransactionLineForm, extra=3, max
                                                validate_max=True)
 
 
-class ActivityForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=ActivityKind.choices,
-                             initial=ActivityKind.NOTE)
-    subject = forms.CharField(label=_("Subject"), max_length=200)
-    body = forms.CharField(label=_("Details"), required=False,
-                           widget=forms.Textarea(attrs={"rows": _TEXT_ROWS}))
-    occurred_at = forms.DateTimeField(
-        label=_("When"), required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=_("Leave empty for now."))
-    contact = forms.ModelChoiceField(label=_("Contact"), required=False,
-                                     queryset=Contact.objects.none())
-
-    def __init__(self, *args, customer: Customer, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["contact"].queryset = customer.contacts.all()
-
-
 class CustomerFilterForm(forms.Form):
     """The list's query string. Values that do not validate are left out of cleaned_data
     (Django drops them), so a bad link filters by what was valid instead of failing."""
@@ -275,11 +255,11 @@ class CustomerFilterForm(forms.Form):
         self.fields["state"].choices = every + list(LifecycleState.choices)
         self.fields["nature"].choices = every + list(CustomerNature.choices)
         self.fields["service_group"].choices = every + list(ServiceGroup.choices)
-        self.fields["segment"].choices = every + list(ValueSegment.choices)
-        self.fields["quadrant"].choices = every + list(Quadrant.choices)
+        self.fields["segment"].choices = every + value_choices("segment")
+        self.fields["quadrant"].choices = every + value_choices("quadrant")
         owners = User.objects.filter(is_active=True)
         teams = Team.objects.all()
-        if not user.is_kehu_admin:
+        if not policy.is_admin(user):
             owners = owners.filter(team_id=user.team_id) if user.team_id else owners.filter(
                 pk=user.pk)
             teams = teams.filter(pk=user.team_id)

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kehu.accounts.permissions import VIEW, restrict
 from kehu.core.pagination import Page, keyset_page
+from kehu.core.permissions import VIEW, restrict
 from kehu.customers.models import (
     SENSITIVE_CONTACT_FIELDS,
     SENSITIVE_CUSTOMER_FIELDS,
@@ -51,6 +51,14 @@ class CustomerFilters:
     clv_max: Decimal | None = None
     at_risk: bool = False
     extra: dict = field(default_factory=dict)
+
+
+def value_choices(name: str) -> list[tuple[str, str]]:
+    """The choices of a field of the customer's value scores (the `value` relation the
+    customer-value app adds: segment, quadrant), for the list's filters and the API. Asked
+    of the relation, so that this app imports nothing from the one above it."""
+    scores = Customer._meta.get_field("value").related_model
+    return list(scores._meta.get_field(name).choices)
 
 
 def customers(user, action: str = VIEW) -> QuerySet[Customer]:

@@ -14,13 +14,13 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts import policy
 from kehu.accounts.models import User
-from kehu.accounts.permissions import CHANGE, DELETE, VIEW, can
 from kehu.audit.services import record
+from kehu.core import policy
 from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.permissions import CHANGE, DELETE, VIEW, can, loan_behind_view
 from kehu.core.versions import check_version
-from kehu.customers import invariants
+from kehu.customers import invariants, signals
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import (
     CONTACT_FIELDS,
@@ -36,7 +36,6 @@ from kehu.customers.models import (
     TransactionLine,
     TransitionSource,
 )
-from kehu.loans.selectors import loan_behind_view
 
 
 def _check_sensitive(user: User, data: Mapping[str, Any], sensitive: Iterable[str]) -> None:
@@ -228,23 +227,16 @@ def confirm_customer_data(user: User, customer: Customer, *, ip: str | None = No
     is left alone, so that nobody's open edit form becomes stale because of it."""
     if not can(user, CHANGE, customer):
         raise NotPermitted(_("You may not change this customer."))
-    from kehu.sales.models import Activity, ActivityKind
-
     current = _locked(Customer, customer.pk)
     now = timezone.now()
     current.confirmed_at, current.confirmed_by = now, user
     invariants.touch(current, by=user, reason=_("Data confirmed"),
                      fields=["confirmed_at", "confirmed_by"], at=now)
-    closed = Activity.objects.filter(customer=current, kind=ActivityKind.TASK,
-                                     origin=STALE_DATA_ORIGIN, done_at__isnull=True
-                                     ).update(done_at=now, done_by=user)
+    closed = sum(count or 0 for _receiver, count in
+                 signals.data_confirmed.send(sender=Customer, customer=current, user=user))
     record(user, "customer.confirm", obj=current, ip=ip, via=via,
            detail={"tasks_closed": closed})
     return current
-
-
-# What an automatically created refresh task is marked with (sales.Activity.origin).
-STALE_DATA_ORIGIN = "stale_data"
 
 
 # Contacts ---------------------------------------------------------------------------------

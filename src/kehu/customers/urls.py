@@ -22,9 +22,4 @@ urlpatterns = [
          name="transaction_create"),
     path("customers/<int:pk>/transactions/<int:txn_pk>/delete/", views.transaction_delete,
          name="transaction_delete"),
-    path("customers/<int:pk>/activities/new/", views.activity_create, name="activity_create"),
-    path("customers/<int:pk>/activities/<int:activity_pk>/delete/", views.activity_delete,
-         name="activity_delete"),
-    path("customers/<int:pk>/activities/<int:activity_pk>/done/", views.task_done,
-         name="task_done"),
 ]

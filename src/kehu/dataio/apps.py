@@ -6,3 +6,8 @@ class DataioConfig(AppConfig):
     name = "kehu.dataio"
     label = "dataio"
     verbose_name = _("Import and export")
+
+    def ready(self) -> None:
+        from kehu.dataio.quality import stale
+
+        stale.register()

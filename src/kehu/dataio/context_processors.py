@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kehu.accounts import policy
+from kehu.core import policy
 
 
 def data_menu(request) -> dict:

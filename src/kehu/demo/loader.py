@@ -26,8 +26,9 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from kehu.accounts.models import Role, Team, User
+from kehu.accounts.models import Team, User
 from kehu.audit.services import record
+from kehu.core.roles import Role
 from kehu.customers import invariants
 from kehu.customers.models import (
     CompanySize,

@@ -12,7 +12,10 @@ from django.utils import timezone
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from kehu.api.schemas import (
+from kehu.audit.services import record_list
+from kehu.core.pagination import COUNT_BOUND, keyset_page
+from kehu.core.requests import client_ip
+from kehu.core.schemas import (
     MAX_ID,
     Cursor,
     InputSchema,
@@ -21,9 +24,6 @@ from kehu.api.schemas import (
     refuse_unknown_query,
     username,
 )
-from kehu.audit.services import record_list
-from kehu.core.pagination import COUNT_BOUND, keyset_page
-from kehu.core.requests import client_ip
 from kehu.loans import selectors, services
 from kehu.loans.models import DEFAULT_DAYS, MAX_DAYS, REQUEST_OPEN_DAYS, Loan, LoanStatus
 

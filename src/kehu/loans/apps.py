@@ -6,3 +6,8 @@ class LoansConfig(AppConfig):
     name = "kehu.loans"
     label = "loans"
     verbose_name = _("Loans of customer files")
+
+    def ready(self) -> None:
+        from kehu.loans import card
+
+        card.register()

@@ -5,7 +5,7 @@ refuses; an approved loan lets the borrower read the card, and nothing more, unt
 A separate app rather than a module of kehu.customers: a loan has its own pages (the
 borrower's list, the requests to decide, the register for managers), its own API, audit
 codes and life cycle, and it touches the customer file only through the one scoping function
-(kehu.accounts.permissions), which reads this table to let a borrower see what is lent.
+(kehu.core.permissions), which reads this table to let a borrower see what is lent.
 
 When a loan or a request is over is computed from its dates whenever it is read (no cron):
 `status_at()` and the queryset methods below say "ended" the moment the end date passes,

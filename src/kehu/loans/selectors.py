@@ -12,8 +12,7 @@ from datetime import date, datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kehu.accounts import policy
-from kehu.accounts.permissions import VIEW, customer_filter
+from kehu.core import policy
 from kehu.loans.models import Loan, LoanStatus
 
 BORROWED = "borrowed"
@@ -98,17 +97,6 @@ def card_loans(user, customer, now: datetime | None = None) -> dict:
     return out
 
 
-def loan_behind_view(user, customer, now: datetime | None = None) -> Loan | None:
-    """The loan through which `user` reads `customer`, when their own scope does not reach
-    it (for the audit log: this read was under a loan)."""
-    loan = Loan.objects.active(now).filter(customer=customer, borrower_id=user.pk).order_by(
-        "-ends_at").first()
-    if loan is None:
-        return None
-    own = customer_filter(user, VIEW, loans=False)
-    if own is None or type(customer).objects.filter(own, pk=customer.pk).exists():
-        return None
-    return loan
 
 
 # The register ------------------------------------------------------------------------------

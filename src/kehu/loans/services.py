@@ -31,11 +31,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts import policy
 from kehu.accounts.models import User
-from kehu.accounts.permissions import VIEW, restrict
 from kehu.audit.services import customer_set, record
+from kehu.core import policy
 from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.permissions import VIEW, restrict
 from kehu.customers.models import Customer
 from kehu.customers.search import normalise as search_key
 from kehu.customers.search_index import matching

@@ -19,8 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.accounts import policy
 from kehu.audit.services import record_list
+from kehu.core import policy
 from kehu.core.errors import ServiceError
 from kehu.core.pagination import keyset_page
 from kehu.core.requests import client_ip

@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from kehu.api.schemas import (
+from kehu.core.pagination import keyset_page
+from kehu.core.requests import client_ip
+from kehu.core.schemas import (
     MAX_ID,
     AwareDateTime,
     Cursor,
@@ -23,8 +25,6 @@ from kehu.api.schemas import (
     refuse_unknown_query,
     username,
 )
-from kehu.core.pagination import keyset_page
-from kehu.core.requests import client_ip
 from kehu.customers.selectors import contacts, get_customer
 from kehu.customers.services import record_customer_view
 from kehu.sales import selectors, services

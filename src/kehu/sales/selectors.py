@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from kehu.accounts.permissions import VIEW, restrict
+from kehu.core.permissions import VIEW, restrict
 from kehu.sales.models import Activity
 
 

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.permissions import CHANGE, CONTRIBUTE, can
 from kehu.audit.services import record
-from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.errors import NotPermitted
+from kehu.core.permissions import CHANGE, CONTRIBUTE, can
 from kehu.sales.models import Activity, ActivityKind
 
 
@@ -39,19 +39,3 @@ def delete_activity(user, activity: Activity, *, ip: str | None = None, via: str
     record(user, "activity.delete", obj=activity, ip=ip, via=via,
            detail={"subject": activity.subject})
     activity.delete()
-
-
-@transaction.atomic
-def complete_task(user, task: Activity, *, ip: str | None = None, via: str = "web") -> Activity:
-    """Mark a task done: by the person it is assigned to, or anybody who may change the
-    customer."""
-    if task.kind != ActivityKind.TASK:
-        raise ServiceError(_("Only tasks can be marked done."))
-    if task.assigned_to_id != user.pk and not can(user, CHANGE, task.customer):
-        raise NotPermitted(_("You may not complete this task."))
-    if task.done_at is not None:
-        return task
-    task.done_at, task.done_by = timezone.now(), user
-    task.save(update_fields=["done_at", "done_by", "updated_at"])
-    record(user, "activity.done", obj=task, ip=ip, via=via)
-    return task

@@ -23,9 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import EXPORT, restrict
 from kehu.audit.services import customer_set, record, used_filters
 from kehu.core.errors import ServiceError
+from kehu.core.permissions import EXPORT, restrict
 from kehu.customers.models import SENSITIVE_CUSTOMER_FIELDS, Customer, Transaction
 from kehu.dataio import normalise
 

@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts import policy
-from kehu.accounts.permissions import EXPORT
+from kehu.core import policy
 from kehu.core.errors import ServiceError
+from kehu.core.permissions import EXPORT
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.forms import CustomerFilterForm

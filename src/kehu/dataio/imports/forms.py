@@ -9,7 +9,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from kehu.accounts import policy
+from kehu.core import policy
 from kehu.dataio.imports.mapping import FIELDS, REQUIRED, field_label
 from kehu.dataio.models import ImportKind
 

@@ -149,7 +149,7 @@ CHOICE_SYNONYMS: dict[str, dict[str, str]] = {
                       "影响者": "influencer", "使用者": "user"},
     "transaction_kind": {"订单": "order", "发票": "invoice", "退货": "return", "退单": "return"},
     "activity_kind": {"备注": "note", "电话": "call", "拜访": "visit", "会议": "meeting",
-                      "邮件": "email", "任务": "task"},
+                      "邮件": "email"},
 }
 
 _PUNCT = re.compile(r"[\s_\-*:：#.·/]+")

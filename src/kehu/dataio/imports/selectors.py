@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from kehu.accounts import policy
+from kehu.core import policy
 from kehu.dataio.models import ImportBatch
 
 

@@ -22,9 +22,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts import policy
 from kehu.accounts.models import User
 from kehu.audit.services import record
+from kehu.core import policy
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.customers import invariants
 from kehu.customers.models import (

@@ -12,8 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.accounts import policy
-from kehu.core import jobs
+from kehu.core import jobs, policy
 from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
 from kehu.customers.forms import apply_service_error

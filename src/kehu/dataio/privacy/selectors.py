@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import PRIVACY, restrict
+from kehu.core.permissions import PRIVACY, restrict
 from kehu.customers.models import Customer
 
 

@@ -28,10 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import PRIVACY, restrict
 from kehu.audit.models import AuditEvent
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.permissions import PRIVACY, restrict
 from kehu.customers import invariants
 from kehu.customers.models import CONTACT_FIELDS, CUSTOMER_FIELDS, Contact, Customer
 from kehu.dataio.models import (
@@ -64,6 +64,7 @@ ERASE: dict[str, tuple[str, ...]] = {
     "customers.lifecycletransition": ("reason",),
     "customers.ownerassignment": ("reason",),
     "sales.activity": ("subject", "body"),
+    "tasks.task": ("title", "detail", "reason", "note"),
     # Figures only: they stay, as the transactions do, for value statistics.
     "analytics.customervalue": (),
     "analytics.customervaluesnapshot": (),
@@ -72,6 +73,8 @@ ERASE: dict[str, tuple[str, ...]] = {
     # name them too. Who borrowed, who decided and when stay, as the audit log's do.
     "loans.loan": ("asked_for", "reason", "note"),
 }
+# Fields that may not be blank: they say "(erased)" instead.
+ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title"}
 DERIVED = {"dataio.customerkey", "dataio.customerpair", "dataio.contactkey",
            "dataio.contactpair"}
 
@@ -237,8 +240,8 @@ def _erase_related(model: type[models.Model], objs: list[models.Model], counts: 
         fields = ERASE[label]
         if fields:
             values = {n: _blank(rel.related_model, n) for n in fields}
-            if label == "sales.activity":
-                values["subject"] = _("(erased)")
+            if label in ERASED_MARK:
+                values[ERASED_MARK[label]] = _("(erased)")
             counts[label] = counts.get(label, 0) + rows.update(**values)
         _erase_related(rel.related_model, list(rows), counts, depth - 1)
 

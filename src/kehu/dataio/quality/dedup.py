@@ -36,10 +36,10 @@ from pypinyin import Style, lazy_pinyin
 from rapidfuzz import fuzz
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import CHANGE, VIEW, can, customer_filter
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted
 from kehu.core.jobs import Progress
+from kehu.core.permissions import CHANGE, VIEW, can, customer_filter
 from kehu.customers.models import Contact, Customer
 from kehu.dataio import normalise
 from kehu.dataio.models import (

@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import CHANGE, DELETE, can
 from kehu.audit.services import record
 from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.permissions import CHANGE, DELETE, can
 from kehu.core.versions import check_version
 from kehu.customers import invariants
 from kehu.customers.models import (
@@ -76,6 +76,18 @@ def _referrals(rel, survivor: models.Model, loser: models.Model, user: User) -> 
     return _move(rel, survivor, loser, user)
 
 
+def _tasks(rel, survivor: models.Model, loser: models.Model, user: User) -> int:
+    """The merged customer's tasks move along; where both have an open task of the same
+    rule, the survivor's stays open and the other is closed as a repeat."""
+    model = rel.related_model
+    origins = model._base_manager.filter(customer=survivor, status="open").exclude(
+        origin="").values_list("origin", flat=True)
+    model._base_manager.filter(customer=loser, status="open", origin__in=list(origins)).update(
+        status="dismissed", closed_at=timezone.now(), closed_by=user,
+        note=_("Merged into #%(id)d, which has the same task open") % {"id": survivor.pk})
+    return _move(rel, survivor, loser, user)
+
+
 # Relations that need more than "point it at the survivor", by the related model's label.
 HANDLERS: dict[str, Handler] = {
     "dataio.customerkey": _drop,
@@ -87,6 +99,7 @@ HANDLERS: dict[str, Handler] = {
     "analytics.customervalue": _drop,
     "analytics.customervaluesnapshot": _drop,
     "analytics.referral": _referrals,
+    "tasks.task": _tasks,
 }
 
 

@@ -19,12 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kehu.accounts import policy
-from kehu.accounts.permissions import CHANGE, DELETE, can
 from kehu.audit.services import record, record_list
-from kehu.core import jobs
+from kehu.core import jobs, policy
 from kehu.core.errors import ServiceError, StaleVersion
 from kehu.core.models import Job
+from kehu.core.permissions import CHANGE, DELETE, can
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import SENSITIVE_CONTACT_FIELDS, SENSITIVE_CUSTOMER_FIELDS

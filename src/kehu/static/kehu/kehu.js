@@ -3,9 +3,9 @@
   "use strict";
   // On a phone the card's tab strip scrolls sideways: keep the open tab in sight.
   function showSelectedTab(root) {
-    var tab = (root || document).querySelector('.tabs [aria-selected="true"]');
+    var tab = (root || document).querySelector('.tabs [aria-current="page"]');
     if (!tab) { return; }
-    var strip = tab.closest(".tabs");
+    var strip = tab.closest(".tabs ul");
     var left = tab.offsetLeft - strip.offsetLeft;
     if (left < strip.scrollLeft || left + tab.offsetWidth > strip.scrollLeft + strip.clientWidth) {
       strip.scrollLeft = left - (strip.clientWidth - tab.offsetWidth) / 2;

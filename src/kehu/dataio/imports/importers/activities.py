@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kehu.accounts.permissions import CONTRIBUTE
+from kehu.core.permissions import CONTRIBUTE
 from kehu.dataio.imports.cleaning import cleaner_for, text
 from kehu.dataio.imports.importers.base import Importer
 from kehu.dataio.imports.report import ImportReport

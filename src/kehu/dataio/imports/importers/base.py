@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.accounts.permissions import restrict
+from kehu.core.permissions import restrict
 from kehu.customers.models import Customer
 from kehu.dataio.imports.cleaning import CellError, cleaner_for
 from kehu.dataio.imports.mapping import REQUIRED, ColumnMapping, field_label

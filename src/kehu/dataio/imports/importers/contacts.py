@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from kehu.accounts.permissions import CHANGE
+from kehu.core.permissions import CHANGE
 from kehu.customers.models import SENSITIVE_CONTACT_FIELDS, Contact
 from kehu.dataio.imports.cleaning import text
 from kehu.dataio.imports.importers.base import Importer

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from kehu.accounts import policy
 from kehu.accounts.models import User
-from kehu.accounts.permissions import CHANGE, VIEW, restrict
+from kehu.core import policy
+from kehu.core.permissions import CHANGE, VIEW, restrict
 from kehu.customers import invariants
 from kehu.customers.models import (
     SENSITIVE_CUSTOMER_FIELDS,

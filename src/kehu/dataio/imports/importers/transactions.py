@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.accounts.permissions import CHANGE
 from kehu.core.bulk import write_rows
+from kehu.core.permissions import CHANGE
 from kehu.customers.models import Transaction, TransactionKind
 from kehu.dataio.imports.cleaning import cleaner_for, text
 from kehu.dataio.imports.importers.base import Importer, record_ids

@@ -4,7 +4,7 @@ Every list, detail, search, API call and export calls `restrict(queryset, user, 
 models that hang off a customer name the path to it in `CUSTOMER_PATHS`. A record the user
 may not see is simply absent from the queryset, so views answer 404 and ids do not leak.
 What a role may do beyond its scope of customers (import, export, refresh, reassign …) is
-answered by kehu.accounts.policy.
+answered by kehu.core.policy.
 
 Besides the role's scope, VIEW covers the customers lent to the user right now (kehu.loans,
 利用和借阅): read-only — no other action — and only until the loan's end date, which is
@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.db.models import Q, QuerySet
 
-from kehu.accounts.models import Role
+from kehu.core.roles import Role
 
 VIEW = "view"
 CHANGE = "change"  # edit the card, its contacts and transactions, set the lifecycle state
@@ -50,6 +50,7 @@ CUSTOMER_PATHS: dict[str, str] = {
     "customers.lifecycletransition": "customer__",
     "customers.ownerassignment": "customer__",
     "sales.activity": "customer__",
+    "tasks.task": "customer__",
 }
 
 _NOTHING = Q(pk__in=[])
@@ -80,6 +81,20 @@ def borrowed_customer_ids(user) -> list[int]:
     loan = apps.get_model("loans", "Loan")
     return list(loan.objects.active().filter(borrower_id=user.pk, customer__isnull=False)
                 .values_list("customer_id", flat=True).distinct())
+
+
+def loan_behind_view(user, customer):
+    """The loan (kehu.loans.models.Loan) through which `user` reads `customer` when their
+    own scope does not reach it, else None: for the audit log, this read was under a loan."""
+    loan_model = apps.get_model("loans", "Loan")
+    loan = loan_model.objects.active().filter(customer=customer, borrower_id=user.pk).order_by(
+        "-ends_at").first()
+    if loan is None:
+        return None
+    own = customer_filter(user, VIEW, loans=False)
+    if own is None or type(customer).objects.filter(own, pk=customer.pk).exists():
+        return None
+    return loan
 
 
 def _signed_in(user) -> bool:

@@ -1,6 +1,6 @@
 """What each role may do beyond seeing and changing its customers: one answer per rule.
 
-kehu.accounts.permissions says WHICH customers a user may view, change, export …; this module
+kehu.core.permissions says WHICH customers a user may view, change, export …; this module
 says whether the user may take a firm-wide step at all: create customers, make someone
 responsible for one, import, export, refresh the value scores, open the dashboards, change
 settings, run data-quality jobs, merge, read the audit log, see a background job, lend a
@@ -11,10 +11,11 @@ permission tests derive their expectations from them, so the three cannot disagr
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from kehu.accounts.models import Role, User
-from kehu.accounts.permissions import CHANGE, DELETE, EXPORT, has_action
+from kehu.core.permissions import CHANGE, DELETE, EXPORT, has_action
+from kehu.core.roles import Role
 
 # Which roles may import which kind of file (kehu.dataio ImportKind values). Products are
 # the firm's catalogue, so only managers; activities are what service staff record too.
@@ -49,7 +50,7 @@ def may_create_customers(user) -> bool:
     return has_action(user, CHANGE)
 
 
-def may_assign_owner(user, owner: User) -> bool:
+def may_assign_owner(user, owner) -> bool:
     """Whether `user` may make `owner` responsible for a customer (专人负责): anyone may
     take a customer themselves, a manager may give one to a member of their team, an admin
     to anybody. The owner must be an active user."""
@@ -66,15 +67,26 @@ def may_reassign_customers(user) -> bool:
     return is_admin(user) or _manager_of_a_team(user)
 
 
-def assignable_owners(user) -> QuerySet[User]:
+def assignable_owners(user) -> QuerySet:
     """The users `user` may make responsible for a customer, as a queryset (the same rule as
     may_assign_owner, for forms and import files)."""
-    qs = User.objects.filter(is_active=True).select_related("team")
+    qs = get_user_model().objects.filter(is_active=True).select_related("team")
     if is_admin(user):
         return qs
     if _manager_of_a_team(user):
         return qs.filter(team_id=user.team_id)
     return qs.filter(pk=getattr(user, "pk", None))
+
+
+def may_assign_task(user, assignee) -> bool:
+    """Whom `user` may give a task: the same people they may make responsible for a
+    customer (themselves; a manager, their team; an admin, anybody)."""
+    return may_assign_owner(user, assignee)
+
+
+def may_see_tasks_of(user, assignee) -> bool:
+    """Whose task list `user` may read: their own; a manager, their team's; an admin, all."""
+    return may_assign_owner(user, assignee)
 
 
 def may_merge(user) -> bool:

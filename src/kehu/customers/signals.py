@@ -1,0 +1,10 @@
+"""Events of the customers app that apps above it keep their own records in step with.
+
+Sent inside the transaction of the change; a receiver's failure undoes the change."""
+
+from django.dispatch import Signal
+
+# Somebody confirmed that a customer card's key facts are still true. Arguments: customer,
+# user. A receiver returns how many of its records it closed (the stale-data rule closes
+# its open refresh task).
+data_confirmed = Signal()

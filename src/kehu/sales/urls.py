@@ -1,0 +1,11 @@
+from django.urls import path
+
+from kehu.sales import views
+
+app_name = "sales"
+
+urlpatterns = [
+    path("customers/<int:pk>/activities/new/", views.activity_create, name="activity_create"),
+    path("customers/<int:pk>/activities/<int:activity_pk>/delete/", views.activity_delete,
+         name="activity_delete"),
+]

@@ -24,6 +24,8 @@ NOT_CUSTOMER_READS = {
         "the latest value refresh run: its date, counts and fitted models, no customer's",
     "kehu.analytics.selectors.is_stale":
         "compares a refresh run's date with the firm's limit",
+    "kehu.customers.selectors.value_choices":
+        "the value segments and quadrants a filter offers (labels); reads no customer",
     "kehu.customers.selectors.stale_cutoff":
         "a date computed from the settings; reads nothing",
     "kehu.customers.selectors.stale_q":

@@ -42,6 +42,7 @@ PATH_RECORDS = {
     "activity_id": "activity",
     "job_id": "job",
     "loan_id": "loan",
+    "task_id": "task",
 }
 
 

@@ -18,12 +18,12 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from kehu.audit.models import AuditEvent
-from kehu.customers.views import TABS
+from kehu.customers import card
 
 # API --------------------------------------------------------------------------------------
 
 API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": "transaction",
-                   "activity_id": "activity"}
+                   "activity_id": "activity", "task_id": "task"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -181,7 +181,8 @@ def test_a_list_is_one_insert_whatever_its_length(api, users):
 # Web --------------------------------------------------------------------------------------
 
 WEB_URL_PARAMS = {"pk": "customer", "contact_pk": "contact", "txn_pk": "transaction",
-                  "activity_pk": "activity", "pair_id": "pair", "loan_pk": "loan"}
+                  "activity_pk": "activity", "pair_id": "pair", "loan_pk": "loan",
+                  "task_pk": "task"}
 # Other parameters, by URL: the values to try.
 WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",
@@ -193,7 +194,7 @@ WEB_PARAM_VALUES = {
 }
 # The query a page needs to show anything, or each of its parts.
 WEB_QUERIES = {
-    "customers:card": [{"tab": key} for key, _label in TABS],
+    "customers:card": [{"tab": tab.key} for tab in card.tabs()],
     "dataio:export_download": [{"what": "customers", "format": "csv"},
                                {"what": "transactions", "format": "csv"}],
     "dataio:privacy": [{"q": "Hangzhou"}],

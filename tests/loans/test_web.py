@@ -89,7 +89,7 @@ def test_request_approve_read_only_and_return(users, customers, children):
                 reverse("customers:transaction_create", args=[east.pk]),
                 reverse("customers:delete", args=[east.pk])):
         assert borrower.get(url).status_code == 404, url
-    assert borrower.post(reverse("customers:activity_create", args=[east.pk]),
+    assert borrower.post(reverse("sales:activity_create", args=[east.pk]),
                          {"kind": "note", "subject": "x"}).status_code == 404
     assert borrower.post(reverse("customers:state", args=[east.pk]),
                          {"state": "churned"}).status_code == 404

@@ -13,12 +13,22 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
+from kehu.audit.services import record_list
 from kehu.core import policy
 from kehu.core.errors import NotPermitted
 from kehu.core.pagination import keyset_page
 from kehu.core.requests import client_ip
-from kehu.core.schemas import MAX_ID, Cursor, InputSchema, Text, bounded_text, errors
+from kehu.core.schemas import (
+    MAX_ID,
+    Cursor,
+    InputSchema,
+    Text,
+    bounded_text,
+    errors,
+    refuse_unknown_query,
+)
 from kehu.customers.selectors import get_customer
+from kehu.customers.services import record_customer_view
 from kehu.tasks import selectors, services
 from kehu.tasks.models import Task, TaskPriority, TaskStatus
 
@@ -101,7 +111,9 @@ def _audit(request: HttpRequest) -> dict[str, Any]:
 
 @router.get("/tasks", response={200: TaskPage, **errors(403, 422)})
 def list_tasks(request: HttpRequest, params: Query[TaskListParams]):
-    """Tasks for the caller, or — for a manager or an admin — for the person named."""
+    """Tasks for the caller, or — for a manager or an admin — for the person named.
+    Reading them is recorded in the audit log: one entry naming the customers shown."""
+    refuse_unknown_query(request, TaskListParams)
     assignee = request.auth
     if params.assignee and params.assignee != request.auth.username:
         assignee = _user_named(params.assignee)
@@ -112,13 +124,19 @@ def list_tasks(request: HttpRequest, params: Query[TaskListParams]):
         qs = qs.filter(status=params.status)
     page = keyset_page(qs, sort="id", descending=True, cursor=params.cursor or None,
                        limit=params.limit)
+    record_list(request.auth, "tasks", [t.customer_id for t in page.items],
+                filters=params.model_dump(exclude={"cursor", "limit"}), **_audit(request))
     return {"items": [task_out(t) for t in page.items], "next_cursor": page.next_cursor,
             "count": page.count, "count_is_exact": page.count_is_exact}
 
 
 @router.get("/tasks/{task_id}", response={200: TaskOut, **errors(404, 422)})
 def get_task(request: HttpRequest, task_id: IdPath):
-    return task_out(selectors.tasks(request.auth).get(pk=task_id))
+    """One task. Reading it is recorded in the audit log under its customer."""
+    task = selectors.tasks(request.auth).get(pk=task_id)
+    record_customer_view(request.auth, task.customer, part="task", detail={"task": task.pk},
+                         **_audit(request))
+    return task_out(task)
 
 
 @router.patch("/tasks/{task_id}", response={200: TaskOut, **errors(400, 403, 404, 422)})

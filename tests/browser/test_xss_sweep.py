@@ -47,7 +47,7 @@ TEMPLATE_EVALUATED = "tpl49tpl"
 
 # Records that hang off a customer but are not in CUSTOMER_PATHS, by the path to it.
 MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
-                "analytics.referral": "referred__"}
+                "analytics.referral": "referred__", "loans.loan": "customer__"}
 # Internal text that no user writes and no page shows as text.
 NOT_FREE_TEXT = {"customers.customer.search_text"}
 
@@ -130,6 +130,8 @@ def poisoned(users, customers):
     )
     from kehu.dataio.models import ContactPair, CustomerPair
     from kehu.sales.services import log_activity
+    from kehu.loans.services import approve_loan, request_loan
+    from kehu.tasks.services import add_task
     from kehu.value.datasets import simulate_transactions
 
     admin = users["admin"]
@@ -150,7 +152,10 @@ def poisoned(users, customers):
         txn = create_transaction(admin, customer, date=dt.date(2026, 5, 1),
                                  lines=[{"description": "x", "quantity": "1",
                                          "unit_price": "100.00", "unit_cost": "40.00"}])
-        log_activity(admin, customer, kind="task", subject=f"Task {i}", contact=contact)
+        log_activity(admin, customer, kind="visit", subject=f"Visit {i}", contact=contact)
+        add_task(admin, customer, title=f"Task {i}", assignee=customer.owner)
+        # A request to borrow the file, lent: the loan pages show the customer's name.
+        approve_loan(admin, request_loan(users["sales2"], customer.name, f"Reason {i}"))
         set_lifecycle_state(admin, customer, "target", reason="r")
         other = users["sales1"] if customer.owner_id == users["sales1b"].pk else users["sales1b"]
         change_owner(admin, customer, other, reason="r")
@@ -214,12 +219,13 @@ class Sweep:
 
 def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
     from kehu.analytics.views import MIGRATION_TABLES, TABLES
-    from kehu.customers.views import TABS
+    from kehu.customers import card
 
     victim = victims[0]
     records = {"pk": victim.pk, "contact_pk": victim.contacts.get().pk,
                "txn_pk": victim.transactions.order_by("-pk").first().pk,
-               "activity_pk": victim.activities.get().pk}
+               "activity_pk": victim.activities.get().pk,
+               "task_pk": victim.tasks.get().pk, "loan_pk": victim.loans.get().pk}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],
@@ -243,7 +249,7 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
             urls.append(base)
             urls += [base + q.format(q=quote(PAYLOADS[0])) for q in QUERIES.get(name, [])]
             if name == "customers:card":
-                urls += [f"{base}?tab={key}" for key, _label in TABS]
+                urls += [f"{base}?tab={key}" for key in [t.key for t in card.tabs()]]
     return urls
 
 

@@ -129,8 +129,8 @@ def poisoned(users, customers):
         set_lifecycle_state,
     )
     from kehu.dataio.models import ContactPair, CustomerPair
-    from kehu.sales.services import log_activity
     from kehu.loans.services import approve_loan, request_loan
+    from kehu.sales.services import log_activity
     from kehu.tasks.services import add_task
     from kehu.value.datasets import simulate_transactions
 

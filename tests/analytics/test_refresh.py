@@ -90,10 +90,38 @@ def test_realised_value_is_sales_less_cost_of_goods_less_cost_to_serve(firm, use
     a = _value(firm["a"])
     # Orders 100 + 50, a return of 20; cost of goods 60 + 30 − 12.
     assert a.revenue == Decimal("130.00") and a.gross_profit == Decimal("52.00")
-    # Two calls (5 each), a visit (80), a note (0).
-    assert a.cost_to_serve == Decimal("90.00")
-    assert a.net_contribution == Decimal("-38.00")
+    # Two calls (5 each) and a note (0) are the cost to serve; the visit (80) is on-site
+    # service, an investment in the relationship: shown, not deducted.
+    assert a.cost_to_serve == Decimal("10.00")
+    assert a.relationship_investment == Decimal("80.00")
+    assert a.net_contribution == Decimal("42.00")
     assert a.purchase_days == 2  # the return is not a purchase
+    # All of it within the last 12 months: current value is the same.
+    assert (a.gross_profit_12m, a.cost_to_serve_12m, a.relationship_investment_12m,
+            a.net_contribution_12m) == (Decimal("52.00"), Decimal("10.00"), Decimal("80.00"),
+                                        Decimal("42.00"))
+
+
+def test_a_visit_marked_as_investment_does_not_reduce_realised_value(firm, users):
+    from kehu.analytics.models import ActivityCost
+    from kehu.analytics.services import set_activity_cost
+
+    refresh_values(users["admin"], as_of=AS_OF)
+    before = _value(firm["a"])
+    Activity.objects.create(customer=firm["a"], kind=ActivityKind.VISIT, subject="On site",
+                            occurred_at=_at(dt.date(2021, 11, 1)))
+    refresh_values(users["admin"], as_of=AS_OF)
+    after = _value(firm["a"])
+    assert after.net_contribution == before.net_contribution
+    assert after.net_contribution_12m == before.net_contribution_12m
+    assert after.relationship_investment == before.relationship_investment + 80
+    # An administrator who counts visits as cost to serve again sees them deducted.
+    set_activity_cost(users["admin"], "visit", "80", investment=False)
+    assert not ActivityCost.objects.get(kind="visit").investment
+    refresh_values(users["admin"], as_of=AS_OF)
+    counted = _value(firm["a"])
+    assert counted.relationship_investment == 0
+    assert counted.net_contribution == before.net_contribution - 160
 
 
 def test_influence_value_is_what_the_referred_customers_are_worth(firm, users):
@@ -240,7 +268,7 @@ def test_a_clv_that_cannot_be_computed_keeps_p_alive_and_expected_purchases(firm
         raise ValueModelError("CLV overflows for 3 customers: expected purchases times "
                               "expected spend is beyond float64")
 
-    monkeypatch.setattr("kehu.analytics.refresh.clv_details", overflowing)
+    monkeypatch.setattr("kehu.analytics.refresh.profit_clv_details", overflowing)
     run = refresh_values(users["admin"], as_of=AS_OF)
     assert run.fit["gamma_gamma"] is not None  # the spend model was fitted; CLV failed later
     assert [w["code"] for w in run.warnings] == ["clv_failed"]
@@ -275,3 +303,65 @@ def test_the_command_refuses_a_bad_day_with_status_2(firm):
             call_command("value", "refresh", "--as-of", day)
         assert refused.value.returncode == 2
     assert not ValueRefresh.objects.exists()
+
+
+def _bgnbd_expected(params: dict, x: float, tx: float, T: float, t: float) -> float:
+    """Fader, Hardie & Lee (2005), eq. 10: purchases expected in (T, T + t], by hand."""
+    from scipy.special import hyp2f1
+
+    r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
+    head = (a + b + x - 1) / (a - 1) * (
+        1 - ((alpha + T) / (alpha + T + t)) ** (r + x)
+        * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + T + t)))
+    dropped = a / (b + x - 1) * ((alpha + T) / (alpha + tx)) ** (r + x) if x > 0 else 0.0
+    return head / (1 + dropped)
+
+
+def test_clv_is_the_discounted_profit_of_the_remaining_relationship(firm, users):
+    """Customer A's CLV worked out from the fitted parameters: purchases expected month by
+    month (BG/NBD), spend per purchase (Gamma-Gamma), A's margin shrunk towards the firm's,
+    less A's cost to serve per purchase, discounted 1% a month over ten years."""
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert run.horizon_months == 120 and run.clv_basis == "profit"
+    bg, gg = run.fit["purchases"]["params"], run.fit["gamma_gamma"]["params"]
+    # A bought on 2021-03-01 (100, cost 60) and 2021-09-01 (50, cost 30); the return of
+    # 2021-09-20 is not a purchase. Weeks: one repeat purchase, at 184 days, age 305 days.
+    x, tx, T, mean_spend = 1.0, 184 / 7, 305 / 7, 50.0
+    spend = gg["p"] * (gg["v"] + x * mean_spend) / (gg["p"] * x + gg["q"] - 1)
+    orders = Transaction.objects.filter(kind=TransactionKind.ORDER)
+    firm_margin = float(sum(t.amount - t.cost for t in orders) / sum(t.amount for t in orders))
+    # A's own margin 60 / 150 = 40%, on 2 purchases: it weighs 2 / (2 + 5).
+    margin = 2 / 7 * 0.4 + 5 / 7 * firm_margin
+    # Two calls at 5 over two purchase days; the visit is an investment, not a cost.
+    profit = spend * margin - 5.0
+    months = np.arange(0, 121)
+    expected = np.array([_bgnbd_expected(bg, x, tx, T, 4.345 * m) for m in months])
+    monthly = np.diff(expected) * profit / 1.01 ** months[1:]
+    a = _value(firm["a"])
+    assert float(a.clv) == pytest.approx(monthly.sum(), abs=0.006)
+    assert float(a.clv_12m) == pytest.approx(monthly[:12].sum(), abs=0.006)
+    assert a.margin == pytest.approx(margin, rel=1e-4)
+    assert a.expected_purchases == pytest.approx(expected[-1], rel=1e-6)
+    assert 0 < a.clv_12m < a.clv
+    # Potential value is that same profit; customer equity is the sum of the CLVs.
+    values = CustomerValue.objects.exclude(clv=None)
+    assert all(v.potential_value == v.clv for v in values)
+    from kehu.analytics.models import EquitySnapshot
+
+    equity = sum(e.equity for e in EquitySnapshot.objects.filter(refresh=run, as_of=AS_OF))
+    assert float(equity) == pytest.approx(float(sum(v.clv for v in values)), abs=1.0)
+
+
+def test_rank_segment_and_whale_curve_use_one_current_value(firm, users):
+    """Current value is the net contribution of the last 12 months everywhere: the rank
+    orders by it, and a high-current segment never holds a customer below a low one."""
+    refresh_values(users["admin"], as_of=AS_OF)
+    values = list(CustomerValue.objects.order_by("value_rank"))
+    current = [v.net_contribution_12m for v in values]
+    assert current == sorted(current, reverse=True)
+    high = [v.net_contribution_12m for v in values if v.segment in {"invest", "maintain"}]
+    low = [v.net_contribution_12m for v in values if v.segment in {"develop", "minimise"}]
+    assert high and low and min(high) >= max(low)
+    # "Gone" bought only in 2020: nothing in the last 12 months, whatever it did before.
+    gone = _value(firm["gone"])
+    assert gone.net_contribution == Decimal("30.00") and gone.net_contribution_12m == 0

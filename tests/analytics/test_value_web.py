@@ -33,13 +33,14 @@ def _client(users, name) -> Client:
 
 @pytest.fixture
 def scored(users, customers):
-    """Each of the three customers buys and costs a visit; the north one makes a loss."""
+    """Each of the three customers buys and costs a meeting (cost to serve); the north one
+    makes a loss."""
     for key, amount in (("east", "500.00"), ("east_b", "300.00"), ("north", "20.00")):
         customer = customers[key]
         for days in (200, 100):
             Transaction.objects.create(customer=customer, date=TODAY - dt.timedelta(days=days),
                                        amount=Decimal(amount), cost=Decimal(amount) / 2)
-        Activity.objects.create(customer=customer, kind="visit", subject="拜访",
+        Activity.objects.create(customer=customer, kind="meeting", subject="会议",
                                 occurred_at=timezone.now() - dt.timedelta(days=30))
     refresh_values(users["admin"], as_of=TODAY)
     return customers
@@ -62,7 +63,7 @@ def test_a_managers_tables_hold_only_their_teams_customers(users, scored):
         assert response.status_code == 200, table
         body = response.content.decode("utf-8-sig")
         assert north not in body and "sales2" not in body, table
-    # The north customer loses money (20 of gross profit, a visit of 80): only its own
+    # The north customer loses money (20 of gross profit, a meeting of 120): only its own
     # team's manager sees it in the unprofitable tail.
     rows = list(csv.reader(io.StringIO(_client(users, "manager2").get(
         reverse("analytics:table_csv", args=["unprofitable"])).content.decode("utf-8-sig"))))
@@ -112,7 +113,11 @@ def test_only_admins_change_settings_and_bad_values_are_refused(users):
     admin = _client(users, "admin")
     bad = admin.post(url, {**form, "churn_p_alive": "1.5"})
     assert bad.status_code == 200 and "churn_p_alive" in bad.content.decode()
-    assert ValueSettings.current().horizon_months == 12
+    assert ValueSettings.current().horizon_months == 120
+    # CLV looks at least a year ahead: a shorter horizon is refused, and said why.
+    short = admin.post(url, {**form, "horizon_months": 6})
+    assert short.status_code == 200 and "greater than or equal to 12" in short.content.decode()
+    assert ValueSettings.current().horizon_months == 120
     assert admin.post(url, form).status_code == 302
     assert ValueSettings.current().horizon_months == 24
     assert AuditEvent.objects.filter(action="value.settings", username="admin").exists()
@@ -123,11 +128,24 @@ def test_unit_costs_and_segment_actions_are_admin_only(users):
     _client(users, "manager1").post(cost, {"unit_cost": "1"})
     from kehu.analytics.models import ActivityCost, SegmentAction
 
-    assert ActivityCost.objects.get(kind="visit").unit_cost == Decimal("80")
-    _client(users, "admin").post(cost, {"unit_cost": "95.50"})
-    assert ActivityCost.objects.get(kind="visit").unit_cost == Decimal("95.50")
+    visit = ActivityCost.objects.get(kind="visit")
+    # On-site visits start as relationship investment (seed 004), calls as cost to serve.
+    assert visit.unit_cost == Decimal("80") and visit.investment
+    assert not ActivityCost.objects.get(kind="call").investment
+    page = _client(users, "admin").get(reverse("analytics:settings")).content.decode()
+    assert 'checked aria-label="Relationship investment Visit"' in page
+    _client(users, "admin").post(cost, {"unit_cost": "95.50", "investment": "1"})
+    visit.refresh_from_db()
+    assert visit.unit_cost == Decimal("95.50") and visit.investment
     _client(users, "admin").post(cost, {"unit_cost": "-3"})
-    assert ActivityCost.objects.get(kind="visit").unit_cost == Decimal("95.50")
+    visit.refresh_from_db()
+    assert visit.unit_cost == Decimal("95.50") and visit.investment
+    # Unticked, the kind becomes a cost to serve again; the audit says so.
+    _client(users, "admin").post(cost, {"unit_cost": "95.50"})
+    visit.refresh_from_db()
+    assert not visit.investment
+    assert AuditEvent.objects.filter(action="value.activity_cost").latest("at").detail == {
+        "kind": "visit", "from": "95.50", "to": "95.50", "investment": False}
     action = reverse("analytics:segment_action", args=["maintain"])
     _client(users, "admin").post(action, {"create_task": "on", "subject": "季度回访",
                                           "due_in_days": 7})

@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kehu.value import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
+from kehu.value import (
+    BetaGeoModel,
+    GammaGammaModel,
+    ParetoNBDModel,
+    customer_lifetime_value,
+    lifetime_profit,
+    profit_clv_details,
+)
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -88,3 +95,68 @@ def test_purchase_probabilities_sum_to_one(model, history, t):
     n = np.arange(0, min(n_max, 400_000))[:, None]
     total = model.prob_n_purchases(n, t, x, tx, T).sum(axis=0)
     np.testing.assert_allclose(total, 1.0, atol=1e-6)
+
+
+@st.composite
+def schedules(draw, customers=4):
+    months = draw(st.integers(1, 30))
+    cells = draw(st.lists(st.floats(0.0, 50.0), min_size=months * customers,
+                          max_size=months * customers))
+    return np.array(cells).reshape(months, customers)
+
+
+money = st.lists(st.floats(0.0, 1e4), min_size=4, max_size=4)
+margins = st.lists(st.floats(-1.0, 1.0), min_size=4, max_size=4)
+
+
+@SETTINGS
+@given(schedules(), money, margins, margins, money, st.floats(0.0, 0.1))
+def test_profit_clv_grows_with_the_margin(schedule, spend, m1, m2, cost, discount):
+    low, high = np.minimum(m1, m2), np.maximum(m1, m2)
+    a = lifetime_profit(schedule, spend, low, cost, discount)
+    b = lifetime_profit(schedule, spend, high, cost, discount)
+    assert np.all(a["clv"] <= b["clv"] + 1e-9 * (1 + np.abs(b["clv"])))
+    assert np.all(a["clv_near"] <= b["clv_near"] + 1e-9 * (1 + np.abs(b["clv_near"])))
+
+
+@SETTINGS
+@given(schedules(), money, margins, money, st.floats(0.0, 0.1), st.integers(1, 40))
+def test_the_next_months_are_at_most_the_lifetime_when_each_purchase_makes_a_profit(
+        schedule, spend, margin, cost, discount, near):
+    out = lifetime_profit(schedule, spend, margin, cost, discount, near_months=near)
+    gaining = out["profit_per_purchase"] >= 0
+    assert np.all(out["clv_near"][gaining] <= out["clv"][gaining] * (1 + 1e-12) + 1e-9)
+    losing = ~gaining
+    assert np.all(out["clv_near"][losing] >= out["clv"][losing] * (1 + 1e-12) - 1e-9)
+
+
+@SETTINGS
+@given(schedules(), money, margins, money, st.floats(0.0, 0.1))
+def test_a_customer_who_is_surely_gone_is_worth_nothing(schedule, spend, margin, cost,
+                                                        discount):
+    # Expected purchases are P(alive) times those expected of an active customer.
+    p_alive = np.array([0.0, 0.0, 0.5, 1.0])
+    out = lifetime_profit(schedule * p_alive, spend, margin, cost, discount)
+    assert np.all(out["clv"][:2] == 0) and np.all(out["clv_near"][:2] == 0)
+    full = lifetime_profit(schedule, spend, margin, cost, discount)
+    np.testing.assert_allclose(out["clv"][2], 0.5 * full["clv"][2], rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(models, histories(size=4), st.floats(0.01, 1e3), st.floats(0.5, 20.0),
+       st.floats(1.05, 20.0), st.floats(0.1, 100.0), margins, margins,
+       st.integers(12, 120), st.floats(0.0, 0.05))
+def test_model_profit_clv_grows_with_margin_and_with_the_horizon(
+        model, history, spend, p, q, v, m1, m2, months, discount):
+    gg = GammaGammaModel.from_dict({"params": {"p": p, "q": q, "v": v}})
+    x = history[0]
+    m = np.where(x > 0, spend, 0.0)
+    low, high = np.minimum(m1, m2), np.maximum(m1, m2)
+    a = profit_clv_details(model, gg, *history, m, low, 0.0, months=months,
+                           monthly_discount=discount)
+    b = profit_clv_details(model, gg, *history, m, high, 0.0, months=months,
+                           monthly_discount=discount)
+    assert np.all(np.isfinite(a["clv"])) and np.all(np.isfinite(b["clv"]))
+    assert np.all(a["clv"] <= b["clv"] + 1e-9 * (1 + np.abs(b["clv"])))
+    gaining = high >= 0
+    assert np.all(b["clv_near"][gaining] <= b["clv"][gaining] * (1 + 1e-9) + 1e-9)

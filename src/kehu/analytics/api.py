@@ -26,20 +26,32 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class ScoreOut(Schema):
+    """A customer's value. Realised figures are since the first purchase, "_12m" ones over
+    the 12 months to `as_of`; `net_contribution_12m` is the current value (segments, rank);
+    `clv` is discounted expected profit over the remaining relationship (`horizon_months`),
+    `clv_12m` its part in the next 12 months, `potential_value` equals `clv`."""
+
     customer: int
     as_of: date
     revenue: float
     gross_profit: float
     cost_to_serve: float
+    relationship_investment: float
     net_contribution: float
     revenue_12m: float
+    gross_profit_12m: float
+    cost_to_serve_12m: float
+    relationship_investment_12m: float
     net_contribution_12m: float
     purchase_days: int
     first_purchase: date | None
     last_purchase: date | None
     p_alive: float | None
     expected_purchases: float | None
+    horizon_months: int
+    margin: float | None
     clv: float | None
+    clv_12m: float | None
     potential_value: float | None
     influence_value: float
     rfm: str
@@ -117,7 +129,8 @@ def _num(value) -> float | None:
 
 @router.get("/value/customers/{id}", response={200: ScoreOut, **errors(404)})
 def customer_score(request: HttpRequest, id: IdPath):
-    """A customer's latest value scores (404 if out of reach or not yet scored)."""
+    """A customer's latest value scores (404 if out of reach or not yet scored): `clv` is the
+    discounted expected profit of the remaining relationship, `clv_12m` its next 12 months."""
     customer = get_customer(request.auth, id)
     try:
         v = customer.value
@@ -129,11 +142,17 @@ def customer_score(request: HttpRequest, id: IdPath):
     return {
         "customer": customer.pk, "as_of": v.refresh.as_of, "revenue": float(v.revenue),
         "gross_profit": float(v.gross_profit), "cost_to_serve": float(v.cost_to_serve),
+        "relationship_investment": float(v.relationship_investment),
         "net_contribution": float(v.net_contribution), "revenue_12m": float(v.revenue_12m),
+        "gross_profit_12m": float(v.gross_profit_12m),
+        "cost_to_serve_12m": float(v.cost_to_serve_12m),
+        "relationship_investment_12m": float(v.relationship_investment_12m),
         "net_contribution_12m": float(v.net_contribution_12m),
         "purchase_days": v.purchase_days, "first_purchase": v.first_purchase,
         "last_purchase": v.last_purchase, "p_alive": v.p_alive,
-        "expected_purchases": v.expected_purchases, "clv": _num(v.clv),
+        "expected_purchases": v.expected_purchases,
+        "horizon_months": v.refresh.horizon_months, "margin": v.margin, "clv": _num(v.clv),
+        "clv_12m": _num(v.clv_12m),
         "potential_value": _num(v.potential_value), "influence_value": float(v.influence_value),
         "rfm": v.rfm, "value_rank": v.value_rank, "value_percentile": v.value_percentile,
         "segment": v.segment, "quadrant": v.quadrant, "lookalike": v.lookalike,
@@ -183,7 +202,8 @@ def segments(request: HttpRequest):
 
 @router.get("/value/equity", response={200: EquityOut, **errors(403, 404)})
 def equity(request: HttpRequest):
-    """Customer equity (Σ CLV) by month, and now by segment, team and owner."""
+    """Customer equity (Σ CLV, profit over the remaining relationship) by month, and now by
+    segment, team and owner."""
     run = _run(request)
     user = request.auth
     return {"as_of": run.as_of, "trend": selectors.equity_trend(user, run),

@@ -22,6 +22,7 @@ class ValueSettingsForm(forms.ModelForm):
 class ActivityCostForm(forms.Form):
     unit_cost = forms.DecimalField(label=_("Unit cost"), min_value=0, max_digits=10,
                                    decimal_places=2)
+    investment = forms.BooleanField(label=_("Relationship investment"), required=False)
 
 
 class SegmentActionForm(forms.Form):

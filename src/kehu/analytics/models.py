@@ -46,9 +46,14 @@ def _share(verbose: str, default: str):
 class ValueSettings(models.Model):
     """The firm's choices for the value refresh; one row (pk=1), edited by admins."""
 
+    # CLV is the profit of the whole remaining relationship: the purchase model lets it end
+    # by itself (P(alive) falls), and the horizon only bounds the sum. The next twelve
+    # months' part is kept beside it.
     horizon_months = models.PositiveSmallIntegerField(
-        _("CLV horizon (months)"), default=12,
-        validators=[MinValueValidator(1), MaxValueValidator(120)])
+        _("CLV horizon (months)"), default=120,
+        validators=[MinValueValidator(12), MaxValueValidator(600)],
+        help_text=_("How far ahead CLV looks: long enough to cover the remaining relationship "
+                    "(120 months = 10 years). The next 12 months are shown beside it."))
     monthly_discount = models.DecimalField(
         _("monthly discount rate"), max_digits=5, decimal_places=4, default=Decimal("0.0100"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.5"))])
@@ -102,6 +107,12 @@ class ActivityCost(models.Model):
     unit_cost = models.DecimalField(_("unit cost"), max_digits=10, decimal_places=2,
                                     default=Decimal("0"),
                                     validators=[MinValueValidator(Decimal("0"))])
+    # On-site service builds the relationship (seed 004: "an investment, not consumption"):
+    # such kinds are shown as relationship investment and not deducted from realised value.
+    investment = models.BooleanField(
+        _("relationship investment"), default=False,
+        help_text=_("Counted as an investment in the relationship, not as a cost to serve: "
+                    "realised value and CLV do not deduct it."))
 
     class Meta:
         verbose_name = _("activity cost")
@@ -195,7 +206,12 @@ class ValueRefresh(models.Model):
     customers = models.PositiveIntegerField(_("customers scored"), default=0)
     buyers = models.PositiveIntegerField(_("customers with purchases"), default=0)
     repeat_buyers = models.PositiveIntegerField(_("repeat buyers"), default=0)
-    horizon_months = models.PositiveSmallIntegerField(_("CLV horizon (months)"), default=12)
+    horizon_months = models.PositiveSmallIntegerField(_("CLV horizon (months)"), default=120)
+    # What its CLV measured: refreshes before CLV became profit measured expected spend, and
+    # a customer's CLV trend leaves them out.
+    clv_basis = models.CharField(_("CLV measures"), max_length=8, default="profit",
+                                 choices=[("profit", _("expected profit")),
+                                          ("revenue", _("expected spend"))])
     monthly_discount = models.DecimalField(_("monthly discount rate"), max_digits=5,
                                            decimal_places=4, default=Decimal("0.01"))
     # {"bgnbd": {"params": {...}, "loglik": ..}, "gamma_gamma": {...}} as kehu.value gives it
@@ -231,8 +247,18 @@ class CustomerValue(models.Model):
                                         default=0)
     net_contribution = models.DecimalField(_("net contribution"), max_digits=16,
                                            decimal_places=2, default=0)
+    relationship_investment = models.DecimalField(
+        _("relationship investment"), max_digits=16, decimal_places=2, default=0)
     revenue_12m = models.DecimalField(_("revenue, last 12 months"), max_digits=16,
                                       decimal_places=2, default=0)
+    gross_profit_12m = models.DecimalField(_("gross profit, last 12 months"), max_digits=16,
+                                           decimal_places=2, default=0)
+    cost_to_serve_12m = models.DecimalField(_("cost to serve, last 12 months"), max_digits=16,
+                                            decimal_places=2, default=0)
+    relationship_investment_12m = models.DecimalField(
+        _("relationship investment, last 12 months"), max_digits=16, decimal_places=2,
+        default=0)
+    # Current value: what the segments, the whale curve and the value rank all use.
     net_contribution_12m = models.DecimalField(_("net contribution, last 12 months"),
                                                max_digits=16, decimal_places=2, default=0)
     # Behaviour, in days
@@ -242,7 +268,12 @@ class CustomerValue(models.Model):
     # Potential value (潜在价值), from the fitted models
     p_alive = models.FloatField(_("P(alive)"), null=True, blank=True)
     expected_purchases = models.FloatField(_("expected purchases"), null=True, blank=True)
+    # CLV: discounted expected profit over the remaining relationship (the horizon of the
+    # refresh), and the part of it in the next twelve months.
     clv = models.DecimalField(_("CLV"), max_digits=16, decimal_places=2, null=True, blank=True)
+    clv_12m = models.DecimalField(_("CLV, next 12 months"), max_digits=16, decimal_places=2,
+                                  null=True, blank=True)
+    margin = models.FloatField(_("gross margin used for CLV"), null=True, blank=True)
     potential_value = models.DecimalField(_("potential value"), max_digits=16,
                                           decimal_places=2, null=True, blank=True)
     influence_value = models.DecimalField(_("influence value"), max_digits=16,
@@ -264,8 +295,8 @@ class CustomerValue(models.Model):
         verbose_name = _("customer value")
         verbose_name_plural = _("customer values")
         # Few indexes: the refresh rewrites every row. Lists are found through the customer,
-        # the dashboard's tails by contribution and rank.
-        indexes = [models.Index(fields=["net_contribution"]),
+        # the dashboard's tails by current value and rank.
+        indexes = [models.Index(fields=["net_contribution_12m"]),
                    models.Index(fields=["value_rank"])]
 
     def __str__(self) -> str:

@@ -4,7 +4,8 @@ lifecycle state and the tasks their owners should do about it.
     refresh_values(user, progress)  ->  ValueRefresh
 
 Steps: read the base into arrays (analytics.data); fit BG/NBD and Gamma-Gamma (kehu.value);
-score every customer (realised, potential, influence value, CLV, P(alive), RFM, rank);
+score every customer (realised, current, potential, influence value, profit CLV, P(alive),
+RFM, rank);
 derive lifecycle states, segments and quadrants (analytics.rules); replay month ends for the
 equity trend and the Markov migration (analytics.replay); write it all in one transaction;
 turn segment moves into tasks. A model that cannot be fitted is a warning, not a failure:
@@ -57,8 +58,9 @@ from kehu.value import (
     ParetoNBDModel,
     TransactionModel,
     ValueModelError,
-    clv_details,
+    credible_margin,
     month_length,
+    profit_clv_details,
 )
 from kehu.value.markov import ABSENT
 
@@ -186,6 +188,12 @@ class _Refresh:
             history = History.of(data.only_customers(purchases, base["id"]))
         del purchases
         now = history.at(self.as_of_day)
+        self.costs = self.read_costs(base["id"])
+        # Expected cost to serve follows expected purchases: each buyer's cost to serve so
+        # far per purchase day (kept for the month ends the replay values as well).
+        spent = self.costs["cost_to_serve"][np.searchsorted(base["id"], history.buyer)]
+        self.cost_per_purchase = np.divide(spent, now.purchase_days, out=np.zeros(spent.size),
+                                           where=now.purchase_days > 0)
         self.step(1, _("Fitting the value models"))
         models = self.fit(now)
         self.step(2, _("Scoring customers"))
@@ -289,14 +297,19 @@ class _Refresh:
                       % {"expected": f"{expected:,.0f}", "actual": f"{actual:,.0f}"})
 
     def potential(self, models: Models, snap) -> dict[str, np.ndarray]:
-        """P(alive), expected purchases over the horizon and CLV of the buyers in `snap`.
+        """P(alive), expected purchases over the horizon, CLV (lifetime and next 12 months)
+        and the margin it used, of the buyers in `snap`.
 
-        Each figure is computed on its own: the purchase model's figures never depend on the
-        spend model, so a spend model that fails (or a CLV that overflows) leaves P(alive)
-        and expected purchases in place and only CLV empty."""
+        CLV is discounted expected profit: expected purchases × expected spend × the
+        customer's gross margin (shrunk towards the firm's, kehu.value.credible_margin),
+        less the expected cost to serve (cost to serve per purchase so far × expected
+        purchases). Each figure is computed on its own: the purchase model's figures never
+        depend on the spend model, so a spend model that fails (or a CLV that overflows)
+        leaves P(alive) and expected purchases in place and only CLV empty."""
         n = snap.present.size
         out = {"p_alive": np.full(n, np.nan), "purchases": np.full(n, np.nan),
-               "clv": np.full(n, np.nan)}
+               "clv": np.full(n, np.nan), "clv_12m": np.full(n, np.nan),
+               "margin": np.full(n, np.nan)}
         buyers = snap.present
         if models.purchases is None or not buyers.any():
             return out
@@ -309,16 +322,24 @@ class _Refresh:
                            % {"why": exc})
         clv_error = None
         if models.gamma_gamma is not None:
+            revenue, profit = snap.revenue[buyers], snap.profit[buyers]
+            sold = float(revenue[revenue > 0].sum())
+            firm_margin = float(np.clip(profit[revenue > 0].sum() / sold, -1, 1)) if sold \
+                else 0.0
+            margin = credible_margin(profit, revenue, snap.purchase_days[buyers], firm_margin)
             try:
-                details = clv_details(models.purchases, models.gamma_gamma, f, r, t,
-                                      snap.monetary[buyers],
-                                      months=self.settings.horizon_months,
-                                      monthly_discount=float(self.settings.monthly_discount),
-                                      time_unit=TIME_UNIT)
+                details = profit_clv_details(
+                    models.purchases, models.gamma_gamma, f, r, t, snap.monetary[buyers],
+                    margin, self.cost_per_purchase[buyers],
+                    months=self.settings.horizon_months,
+                    monthly_discount=float(self.settings.monthly_discount),
+                    time_unit=TIME_UNIT)
             except ValueModelError as exc:
                 clv_error = exc
             else:
                 out["clv"][buyers] = details["clv"]
+                out["clv_12m"][buyers] = details["clv_near"]
+                out["margin"][buyers] = margin
                 out["purchases"][buyers] = details["predicted_purchases"]
                 return out
         try:
@@ -354,31 +375,28 @@ class _Refresh:
         s["first_day"] = on_base(np.where(now.present, now.first_day, 0)).astype(np.int64)
         s["last_day"] = on_base(np.where(now.present, now.last_day, 0)).astype(np.int64)
         pot = self.potential(models, now)
-        for key in ("p_alive", "purchases", "clv"):
+        for key in ("p_alive", "purchases", "clv", "clv_12m", "margin"):
             s[key] = on_base(pot[key], np.nan)
 
         realised = self.realised
         s["revenue"] = data.spread(realised.customer, realised.revenue, ids)
         s["gross_profit"] = data.spread(realised.customer, realised.gross_profit, ids)
         s["revenue_12m"] = data.spread(realised.customer, realised.revenue_recent, ids)
-        profit_12m = data.spread(realised.customer, realised.gross_profit_recent, ids)
-        tz = timezone.get_current_timezone()
-        end = dt.datetime.combine(self.as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz)
-        costs = data.service_cost(
-            {c.kind: float(c.unit_cost) for c in ActivityCost.objects.all()}, end,
-            end - dt.timedelta(days=365))
-        s["cost_to_serve"] = data.spread(costs.customer, costs.cost, ids)
-        cost_12m = data.spread(costs.customer, costs.cost_recent, ids)
+        s["gross_profit_12m"] = data.spread(realised.customer, realised.gross_profit_recent,
+                                            ids)
+        s.update(self.costs)
+        # Realised value deducts the cost to serve only; relationship investment (visits) is
+        # shown beside it.
         s["net_contribution"] = s["gross_profit"] - s["cost_to_serve"]
-        s["net_contribution_12m"] = profit_12m - cost_12m
-        # Potential value is profit: the CLV (expected spend) at the customer's own margin.
-        margin = np.clip(np.divide(s["gross_profit"], s["revenue"], out=np.zeros(n),
-                                   where=s["revenue"] > 0), 0, 1)
-        s["potential_value"] = s["clv"] * margin
+        s["net_contribution_12m"] = s["gross_profit_12m"] - s["cost_to_serve_12m"]
+        # Potential value is the profit still to come: the CLV itself.
+        s["potential_value"] = s["clv"]
         s["influence_value"] = self.influence(ids, s["net_contribution"],
                                               np.nan_to_num(s["potential_value"]))
 
-        value = s["net_contribution"] + np.nan_to_num(s["potential_value"])
+        # Current value, one definition everywhere (segments, whale curve, rank, the
+        # lifecycle's "top by value", at risk): net contribution of the last 12 months.
+        value = s["net_contribution_12m"]
         s["value"] = value
         order = np.argsort(-value, kind="stable")
         rank = np.empty(n, dtype=np.int64)
@@ -406,6 +424,21 @@ class _Refresh:
                                         float(cfg.loyal_p_alive), cfg.loyal_min_repeat_days)
         s["lookalike"] = self.lookalike(base, s, bought)
         return s
+
+    def read_costs(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Each customer's activities at their kinds' unit costs, lifetime and in the last
+        12 months, split into cost to serve and relationship investment (ActivityCost)."""
+        tz = timezone.get_current_timezone()
+        end = dt.datetime.combine(self.as_of + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+        out = {}
+        rows = list(ActivityCost.objects.all())
+        for name, investment in (("cost_to_serve", False), ("relationship_investment", True)):
+            costs = data.service_cost(
+                {c.kind: float(c.unit_cost) for c in rows if c.investment == investment},
+                end, end - dt.timedelta(days=365))
+            out[name] = data.spread(costs.customer, costs.cost, ids)
+            out[f"{name}_12m"] = data.spread(costs.customer, costs.cost_recent, ids)
+        return out
 
     def influence(self, ids, realised, potential) -> np.ndarray:
         """A customer's influence value: the realised and potential value of the customers
@@ -460,11 +493,13 @@ class _Refresh:
         previous = None
         moves = np.zeros((len(groups), k * k), dtype=np.int64)
         for date in dates:
-            snap = history.at(data.day_number(date))
+            day = data.day_number(date)
+            snap = history.at(day)
             pot = self.potential(models, snap)
             clv = np.nan_to_num(pot["clv"])
-            value = snap.profit + clv
-            day = data.day_number(date)
+            # Current value as it stood: gross profit of the 12 months to that day (the
+            # activities of past months are not replayed).
+            value = snap.profit - history.at(day - 365).profit
             state = rules.derive_states(
                 snap.purchase_days, (day - snap.first_day) * snap.present, pot["p_alive"],
                 value, self.state_rules, days_since_last=(day - snap.last_day) * snap.present
@@ -568,7 +603,12 @@ class _Refresh:
                 "gross_profit": nullable(s["gross_profit"][sl], 2),
                 "cost_to_serve": nullable(s["cost_to_serve"][sl], 2),
                 "net_contribution": nullable(s["net_contribution"][sl], 2),
+                "relationship_investment": nullable(s["relationship_investment"][sl], 2),
                 "revenue_12m": nullable(s["revenue_12m"][sl], 2),
+                "gross_profit_12m": nullable(s["gross_profit_12m"][sl], 2),
+                "cost_to_serve_12m": nullable(s["cost_to_serve_12m"][sl], 2),
+                "relationship_investment_12m": nullable(
+                    s["relationship_investment_12m"][sl], 2),
                 "net_contribution_12m": nullable(s["net_contribution_12m"][sl], 2),
                 "purchase_days": s["purchase_days"][sl].tolist(),
                 "first_purchase": dates(s["first_day"], sl),
@@ -576,6 +616,8 @@ class _Refresh:
                 "p_alive": nullable(s["p_alive"][sl]),
                 "expected_purchases": nullable(s["purchases"][sl]),
                 "clv": nullable(s["clv"][sl], 2),
+                "clv_12m": nullable(s["clv_12m"][sl], 2),
+                "margin": nullable(s["margin"][sl], 4),
                 "potential_value": nullable(s["potential_value"][sl], 2),
                 "influence_value": nullable(s["influence_value"][sl], 2),
                 "rfm_r": scores(s["rfm_r"][sl]), "rfm_f": scores(s["rfm_f"][sl]),
@@ -659,8 +701,8 @@ class _Refresh:
             return _("P(alive) fell to %(p).2f, below %(limit).2f") % {
                 "p": s["p_alive"][i], "limit": cfg.churn_p_alive}
         if state == "loyal":
-            return _("In the top %(share)d%% by value, bought on %(days)d days, customer for "
-                     "%(tenure)d days") % {
+            return _("In the top %(share)d%% by current value (last 12 months), bought on "
+                     "%(days)d days, customer for %(tenure)d days") % {
                 "share": round(float(cfg.loyal_top_share) * 100),
                 "days": s["purchase_days"][i],
                 "tenure": self.as_of_day - s["first_day"][i]}

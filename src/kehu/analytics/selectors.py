@@ -84,7 +84,9 @@ def panel(user, customer: Customer) -> ValuePanel:
     value = values(user).filter(customer=customer).select_related("refresh").first()
     if value is None:
         return ValuePanel(None, [], None)
-    snaps = list(CustomerValueSnapshot.objects.filter(customer=customer)
+    # Only refreshes whose CLV was profit: a trend must not join spend to profit.
+    snaps = list(CustomerValueSnapshot.objects.filter(customer=customer,
+                                                      refresh__clv_basis="profit")
                  .order_by("-as_of", "-id").values_list("as_of", "clv")[:12])
     trend = [(d, float(c or 0)) for d, c in reversed(snaps)]
     return ValuePanel(value, trend, value.refresh)
@@ -150,10 +152,10 @@ def value_matrix(user) -> list[dict]:
 
 
 def whale_curve(user) -> dict:
-    """Cumulative share of net contribution by customers ranked from most to least
-    profitable (80/20/30), with the unprofitable tail."""
-    profits = np.asarray(values(user).order_by("-net_contribution")
-                         .values_list("net_contribution", flat=True), dtype=float)
+    """Cumulative share of current value (net contribution of the last 12 months) by
+    customers ranked from most to least profitable (80/20/30), with the unprofitable tail."""
+    profits = np.asarray(values(user).order_by("-net_contribution_12m")
+                         .values_list("net_contribution_12m", flat=True), dtype=float)
     n = profits.size
     if not n:
         return {"points": [], "customers": 0, "total": 0.0, "peak": 0.0, "top20": 0.0,
@@ -173,8 +175,9 @@ def whale_curve(user) -> dict:
 
 
 def unprofitable_tail(user, limit: int | None = 50) -> list[CustomerValue]:
-    qs = (values(user).filter(net_contribution__lt=0).select_related("customer")
-          .order_by("net_contribution"))
+    """Customers whose current value (last 12 months) is a loss, the worst first."""
+    qs = (values(user).filter(net_contribution_12m__lt=0).select_related("customer")
+          .order_by("net_contribution_12m"))
     return list(qs[:limit] if limit else qs)
 
 

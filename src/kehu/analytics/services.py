@@ -77,8 +77,10 @@ def update_settings(user: User, data: Mapping[str, Any], *, ip: str | None = Non
 
 
 @transaction.atomic
-def set_activity_cost(user: User, kind: str, unit_cost: Any, *, ip: str | None = None
-                      ) -> ActivityCost:
+def set_activity_cost(user: User, kind: str, unit_cost: Any, *,
+                      investment: bool | None = None, ip: str | None = None) -> ActivityCost:
+    """The unit cost of an activity kind and, when given, whether the kind is a relationship
+    investment (shown beside realised value, not deducted from it) or a cost to serve."""
     from kehu.sales.models import ActivityKind
 
     _admin(user)
@@ -91,12 +93,16 @@ def set_activity_cost(user: User, kind: str, unit_cost: Any, *, ip: str | None =
     if not cost.is_finite() or cost < 0:
         raise ServiceError(_("A unit cost is a number of 0 or more."), field="unit_cost")
     row, _created = ActivityCost.objects.get_or_create(kind=kind)
-    before = row.unit_cost
+    before, was_investment = row.unit_cost, row.investment
     row.unit_cost = cost
+    if investment is not None:
+        row.investment = bool(investment)
     row.full_clean()
     row.save()
-    record(user, "value.activity_cost", ip=ip,
-           detail={"kind": kind, "from": str(before), "to": str(cost)})
+    detail = {"kind": kind, "from": str(before), "to": str(cost)}
+    if row.investment != was_investment:
+        detail["investment"] = row.investment
+    record(user, "value.activity_cost", ip=ip, detail=detail)
     return row
 
 

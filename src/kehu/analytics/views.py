@@ -93,7 +93,7 @@ def _matrix(user, run) -> dict:
 def _whale(user, run) -> dict:
     whale = selectors.whale_curve(user)
     return {"title": _("Whale curve (80/20/30)"),
-            "headings": [_("Share of customers (%)"), _("Share of net contribution (%)")],
+            "headings": [_("Share of customers (%)"), _("Share of current value (%)")],
             "rows": [[p["customers_pct"], p["profit_pct"]] for p in whale["points"]],
             "summary": whale}
 
@@ -124,19 +124,19 @@ def _at_risk(user, run, limit: int | None = 20) -> dict:
     risky = selectors.at_risk(user, limit)
     return {"title": _("Valuable customers at risk"),
             "headings": [_("Customer"), _("Owner"), _("Value rank"), _("P(alive)"), _("CLV"),
-                         _("Net contribution")],
+                         _("Current value (12 months)")],
             "rows": [[v.customer.name, str(v.customer.owner), v.value_rank,
-                      round(v.p_alive or 0, 2), v.clv, v.net_contribution] for v in risky],
+                      round(v.p_alive or 0, 2), v.clv, v.net_contribution_12m] for v in risky],
             "items": risky}
 
 
 def _unprofitable(user, run, limit: int | None = 20) -> dict:
     tail = selectors.unprofitable_tail(user, limit)
-    return {"title": _("Unprofitable customers"),
+    return {"title": _("Unprofitable customers (last 12 months)"),
             "headings": [_("Customer"), _("Revenue"), _("Gross profit"), _("Cost to serve"),
-                         _("Net contribution")],
-            "rows": [[v.customer.name, v.revenue, v.gross_profit, v.cost_to_serve,
-                      v.net_contribution] for v in tail], "items": tail}
+                         _("Current value (12 months)")],
+            "rows": [[v.customer.name, v.revenue_12m, v.gross_profit_12m, v.cost_to_serve_12m,
+                      v.net_contribution_12m] for v in tail], "items": tail}
 
 
 TABLES = {
@@ -208,7 +208,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "whale": {"x": [r[0] for r in data["whale"]["rows"]],
                       "y": [r[1] for r in data["whale"]["rows"]],
                       "xname": _("Share of customers (%)"),
-                      "yname": _("Share of net contribution (%)")},
+                      "yname": _("Share of current value (%)")},
         }
         if "markov" in data:
             context["charts"]["markov"] = {
@@ -282,7 +282,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                                             "refresh."))
                 return redirect("analytics:settings")
     costs = {c.kind: c for c in ActivityCost.objects.all()}
-    cost_rows = [{"kind": k, "label": label, "cost": costs[k].unit_cost if k in costs else 0}
+    cost_rows = [{"kind": k, "label": label, "cost": costs[k].unit_cost if k in costs else 0,
+                  "investment": costs[k].investment if k in costs else False}
                  for k, label in ActivityKind.choices]
     actions = [{"action": a, "default": PRESCRIBED.get(a.segment, ("", False))[0],
                 "label": _segment_label(a.segment)}
@@ -328,11 +329,12 @@ def activity_cost(request: HttpRequest, kind: str) -> HttpResponse:
     else:
         try:
             services.set_activity_cost(request.user, kind, form.cleaned_data["unit_cost"],
+                                       investment=form.cleaned_data["investment"],
                                        ip=client_ip(request))
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, _("Unit cost saved."))
+            messages.success(request, _("Unit cost saved. It applies from the next refresh."))
     return redirect("analytics:settings")
 
 

@@ -1,7 +1,8 @@
 """kehu.value: customer value models, pure numpy/scipy (never Django).
 
 RFM summaries, BG/NBD, MBG/NBD and Pareto/NBD (who is alive, how many purchases next), Gamma-Gamma
-(how much per purchase), and customer lifetime value. See docs/value.md.
+(how much per purchase), and customer lifetime value (expected spend, or expected profit).
+See docs/value.md.
 
     s = rfm_summary(customer_ids, dates, amounts, as_of="1997-09-30")
     bg = BetaGeoModel().fit(s.frequency, s.recency, s.T)
@@ -27,9 +28,12 @@ _EXPORTS = {
     "TransactionModel": "kehu.value._base",
     "ValueModelError": "kehu.value.errors",
     "clv_details": "kehu.value.clv",
+    "credible_margin": "kehu.value.clv",
     "customer_lifetime_value": "kehu.value.clv",
     "evaluate_holdout": "kehu.value.holdout",
+    "lifetime_profit": "kehu.value.clv",
     "month_length": "kehu.value.clv",
+    "profit_clv_details": "kehu.value.clv",
     "rfm_summary": "kehu.value.rfm",
 }
 
@@ -43,9 +47,12 @@ __all__ = [
     "TransactionModel",
     "ValueModelError",
     "clv_details",
+    "credible_margin",
     "customer_lifetime_value",
     "evaluate_holdout",
+    "lifetime_profit",
     "month_length",
+    "profit_clv_details",
     "rfm_summary",
 ]
 
@@ -65,7 +72,14 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs
     from kehu.value._base import TransactionModel
     from kehu.value.bgnbd import BetaGeoModel, ModifiedBetaGeoModel
-    from kehu.value.clv import clv_details, customer_lifetime_value, month_length
+    from kehu.value.clv import (
+        clv_details,
+        credible_margin,
+        customer_lifetime_value,
+        lifetime_profit,
+        month_length,
+        profit_clv_details,
+    )
     from kehu.value.errors import ValueModelError
     from kehu.value.gamma_gamma import GammaGammaModel
     from kehu.value.holdout import HoldoutReport, evaluate_holdout

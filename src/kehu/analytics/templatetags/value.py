@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
 
 from kehu.analytics import selectors
@@ -13,12 +15,19 @@ register = template.Library()
 @register.inclusion_tag("analytics/_value_panel.html", takes_context=True)
 def value_panel(context, customer, full=False):
     panel = selectors.panel(context["user"], customer)
+    value, run = panel.value, panel.refresh
     return {
         "customer": customer, "v": panel.value, "run": panel.refresh, "full": full,
         "spark": sparkline([clv for _day, clv in panel.trend]),
         "trend": panel.trend, "settings": ValueSettings.current(),
         "stale": selectors.is_stale(panel.refresh) if panel.refresh else False,
         "discount_pct": float(panel.refresh.monthly_discount) * 100 if panel.refresh else 0,
+        # Current value is over the 12 months to the refresh's day (the day a year before
+        # excluded), as the refresh sums it.
+        "window_from": run.as_of - dt.timedelta(days=364) if run else None,
+        "margin_pct": value.margin * 100 if value and value.margin is not None else 0,
+        "cost_per_purchase": (value.cost_to_serve / value.purchase_days
+                              if value and value.purchase_days else 0),
         # BG/NBD holds a customer who bought once alive until they buy again.
         "alive_until_repeat": bool(
             panel.value and panel.value.purchase_days == 1 and panel.refresh

@@ -133,7 +133,7 @@ def test_unit_costs_and_segment_actions_are_admin_only(users):
     assert visit.unit_cost == Decimal("80") and visit.investment
     assert not ActivityCost.objects.get(kind="call").investment
     page = _client(users, "admin").get(reverse("analytics:settings")).content.decode()
-    assert 'checked aria-label="Relationship investment Visit"' in page
+    assert 'id="investment-visit" checked' in page and 'id="investment-call">' in page
     _client(users, "admin").post(cost, {"unit_cost": "95.50", "investment": "1"})
     visit.refresh_from_db()
     assert visit.unit_cost == Decimal("95.50") and visit.investment

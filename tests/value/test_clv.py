@@ -159,3 +159,24 @@ def test_at_full_margin_and_no_cost_the_next_year_is_the_spend_clv(bgnbd, gamma_
 def test_profit_clv_refuses_bad_inputs_by_name(call, message):
     with pytest.raises(ValueModelError, match=message):
         call()
+
+
+def test_schedules_kept_across_calls_give_what_a_fresh_computation_gives(bgnbd, gamma_gamma,
+                                                                         cdnow):
+    from kehu.value import ActiveSchedules
+
+    x, tx, T, m = cdnow.frequency, cdnow.recency, cdnow.T, cdnow.monetary_value
+    kept = ActiveSchedules(bgnbd, 60, 0.01)
+    half = slice(0, len(cdnow) // 2)
+    first = profit_clv_details(bgnbd, gamma_gamma, x[half], tx[half], T[half], m[half], 0.3,
+                               1.0, months=60, schedules=kept)
+    computed = len(kept._index)
+    again = profit_clv_details(bgnbd, gamma_gamma, x, tx, T, m, 0.3, 1.0, months=60,
+                               schedules=kept)
+    fresh = profit_clv_details(bgnbd, gamma_gamma, x, tx, T, m, 0.3, 1.0, months=60)
+    np.testing.assert_array_equal(again["clv"], fresh["clv"])
+    np.testing.assert_array_equal(again["clv"][half], first["clv"])
+    assert computed < len(kept._index)  # only the new (frequency, age) pairs were added
+    with pytest.raises(ValueModelError, match="another model or other options"):
+        profit_clv_details(bgnbd, gamma_gamma, x, tx, T, m, 0.3, 1.0, months=120,
+                           schedules=kept)

@@ -52,6 +52,7 @@ from kehu.customers.models import (
 )
 from kehu.tasks.services import NewTask, open_tasks
 from kehu.value import (
+    ActiveSchedules,
     BetaGeoModel,
     GammaGammaModel,
     ModifiedBetaGeoModel,
@@ -153,6 +154,7 @@ def _within(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
 class _Refresh:
     steps = 8
     skipped = 0  # customers scored but gone (deleted, merged) by the time of the write
+    schedules: ActiveSchedules | None = None
 
     def __init__(self, run: ValueRefresh, settings: ValueSettings, report: Report):
         self.run_row, self.settings, self.report = run, settings, report
@@ -328,12 +330,18 @@ class _Refresh:
                 else 0.0
             margin = credible_margin(profit, revenue, snap.purchase_days[buyers], firm_margin)
             try:
+                if self.schedules is None or self.schedules.model is not models.purchases:
+                    # Kept across the month ends the replay values: they share most of
+                    # their (frequency, age).
+                    self.schedules = ActiveSchedules(
+                        models.purchases, self.settings.horizon_months,
+                        float(self.settings.monthly_discount), TIME_UNIT)
                 details = profit_clv_details(
                     models.purchases, models.gamma_gamma, f, r, t, snap.monetary[buyers],
                     margin, self.cost_per_purchase[buyers],
                     months=self.settings.horizon_months,
                     monthly_discount=float(self.settings.monthly_discount),
-                    time_unit=TIME_UNIT)
+                    time_unit=TIME_UNIT, schedules=self.schedules)
             except ValueModelError as exc:
                 clv_error = exc
             else:

@@ -19,6 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    "ActiveSchedules": "kehu.value.clv",
     "BetaGeoModel": "kehu.value.bgnbd",
     "GammaGammaModel": "kehu.value.gamma_gamma",
     "HoldoutReport": "kehu.value.holdout",
@@ -38,6 +39,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ActiveSchedules",
     "BetaGeoModel",
     "GammaGammaModel",
     "HoldoutReport",
@@ -73,6 +75,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from kehu.value._base import TransactionModel
     from kehu.value.bgnbd import BetaGeoModel, ModifiedBetaGeoModel
     from kehu.value.clv import (
+        ActiveSchedules,
         clv_details,
         credible_margin,
         customer_lifetime_value,

@@ -136,59 +136,100 @@ def profit_clv_details(model: TransactionModel, gg: GammaGammaModel, frequency: 
                        recency: Any, T: Any, monetary_value: Any, margin: Any,
                        cost_per_purchase: Any, months: int = 120,
                        monthly_discount: float = 0.01, time_unit: str = "W",
-                       near_months: int = NEAR_MONTHS) -> dict[str, np.ndarray]:
+                       near_months: int = NEAR_MONTHS,
+                       schedules: ActiveSchedules | None = None) -> dict[str, np.ndarray]:
     """Profit CLV of each customer over `months` months and over the first `near_months`.
 
     Expected purchases come from the purchase model month by month, expected spend per
     purchase from Gamma-Gamma; `margin` (see credible_margin) and `cost_per_purchase` are
     one per customer. Returns "clv", "clv_near", "predicted_purchases" (over `months`),
     "predicted_purchases_near", "predicted_avg_value" and "profit_per_purchase".
+    `schedules` (an ActiveSchedules of the same model and options) keeps what was computed
+    for a later call.
+    """
+    if schedules is None:
+        schedules = ActiveSchedules(model, months, monthly_discount, time_unit, near_months)
+    elif schedules.key != (id(model), int(months), float(monthly_discount), time_unit,
+                           int(near_months)):
+        raise ValueModelError("schedules were computed for another model or other options")
+    x, tx, t_cal = check_rfm(frequency, recency, T)
+    spend = gg.expected_average_value(x, monetary_value)
+    alive = model.p_alive(x, tx, t_cal)
+    far, soon, purchases, purchases_near = (alive * column
+                                            for column in schedules.lookup(x, t_cal).T)
+    out = _profit(far, soon, spend, margin, cost_per_purchase)
+    out["predicted_purchases"] = purchases
+    out["predicted_purchases_near"] = purchases_near
+    out["predicted_avg_value"] = spend
+    return out
+
+
+class ActiveSchedules:
+    """The discounted purchases expected of a customer who is still active, by (frequency,
+    age): over all the months and over the first `near_months`, discounted and not.
 
     Ten years month by month is 120 evaluations of the model per customer. In every
     purchase model here a customer's expected purchases are P(alive | x, t_x, T) times the
     purchases expected of them if alive, which depend on (x, T) only: the schedule is
     computed once per distinct (x, T), for a customer who bought last at T (or only once),
     and scaled by each customer's P(alive) (tests/value/test_clv.py checks it against the
-    direct sum).
+    direct sum). What is computed is kept: the month ends a refresh replays share most of
+    their (x, T).
     """
-    if int(months) != months or months < 1:
-        raise ValueModelError(f"months must be a whole number >= 1, got {months!r}")
-    _check_discount(monthly_discount)
-    x, tx, t_cal = check_rfm(frequency, recency, T)
-    spend = gg.expected_average_value(x, monetary_value)
-    months = int(months)
-    near = min(int(near_months), months)
-    steps = month_length(time_unit) * np.arange(1, months + 1)
-    alive = model.p_alive(x, tx, t_cal)
-    ux, ix = factorize(x)
-    uT, iT = factorize(t_cal)
-    pairs, inverse = factorize(ix.astype(np.int64) * uT.size + iT)
-    px, pT = ux[pairs // uT.size], uT[pairs % uT.size]
-    last = np.where(px > 0, pT, 0.0)  # bought last at T (or only once, at the start)
-    at_last = model.p_alive(px, last, pT)
-    k = px.size
-    far, soon = np.zeros(k), np.zeros(k)
-    purchases, purchases_near = np.zeros(k), np.zeros(k)
-    size = max(CHUNK_CELLS // months, 1)
-    for lo in range(0, k, size):
-        part = slice(lo, lo + size)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cumulative = (model.expected_purchases_curve(steps, px[part], last[part], pT[part])
-                          / at_last[part])
-        # Expected purchases only grow with the horizon; rounding must not make a month
-        # negative.
-        per_month = np.maximum(np.diff(cumulative, axis=0, prepend=0.0), 0.0)
-        far[part], soon[part] = _discounted(per_month, monthly_discount, near)
-        purchases[part], purchases_near[part] = cumulative[-1], cumulative[near - 1]
-    if not (np.all(np.isfinite(far)) and np.all(np.isfinite(purchases))):
-        raise ValueModelError(f"{model.label}: the purchases expected of a customer who is "
-                              f"still active cannot be computed for these inputs")
-    out = _profit(alive * far[inverse], alive * soon[inverse], spend, margin,
-                  cost_per_purchase)
-    out["predicted_purchases"] = alive * purchases[inverse]
-    out["predicted_purchases_near"] = alive * purchases_near[inverse]
-    out["predicted_avg_value"] = spend
-    return out
+
+    def __init__(self, model: TransactionModel, months: int = 120,
+                 monthly_discount: float = 0.01, time_unit: str = "W",
+                 near_months: int = NEAR_MONTHS) -> None:
+        if int(months) != months or months < 1:
+            raise ValueModelError(f"months must be a whole number >= 1, got {months!r}")
+        _check_discount(monthly_discount)
+        if int(near_months) != near_months or near_months < 1:
+            raise ValueModelError(
+                f"near_months must be a whole number >= 1, got {near_months!r}")
+        self.model, self.months = model, int(months)
+        self.monthly_discount, self.near = float(monthly_discount), int(near_months)
+        self.key = (id(model), self.months, self.monthly_discount, time_unit, self.near)
+        self.steps = month_length(time_unit) * np.arange(1, self.months + 1)
+        self._index: dict[tuple[float, float], int] = {}
+        self._values = np.empty((0, 4))
+
+    def lookup(self, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """(far, near, purchases, purchases near) of an active customer, one row each."""
+        ux, ix = factorize(x)
+        uT, iT = factorize(T)
+        pairs, inverse = factorize(ix.astype(np.int64) * uT.size + iT)
+        px, pT = ux[pairs // uT.size], uT[pairs % uT.size]
+        where = np.fromiter((self._index.get(key, -1) for key in zip(px.tolist(), pT.tolist(),
+                                                                     strict=True)),
+                            dtype=np.int64, count=px.size)
+        new = np.flatnonzero(where < 0)
+        if new.size:
+            where[new] = self._values.shape[0] + np.arange(new.size)
+            self._values = np.concatenate([self._values, self._compute(px[new], pT[new])])
+            self._index.update(zip(zip(px[new].tolist(), pT[new].tolist(), strict=True),
+                                   where[new].tolist(), strict=True))
+        return self._values[where[inverse]]
+
+    def _compute(self, px: np.ndarray, pT: np.ndarray) -> np.ndarray:
+        model, near = self.model, min(self.near, self.months)
+        last = np.where(px > 0, pT, 0.0)  # bought last at T (or only once, at the start)
+        at_last = model.p_alive(px, last, pT)
+        out = np.empty((px.size, 4))
+        size = max(CHUNK_CELLS // self.months, 1)
+        for lo in range(0, px.size, size):
+            part = slice(lo, lo + size)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cumulative = (model.expected_purchases_curve(self.steps, px[part], last[part],
+                                                             pT[part]) / at_last[part])
+            # Expected purchases only grow with the horizon; rounding must not make a month
+            # negative.
+            per_month = np.maximum(np.diff(cumulative, axis=0, prepend=0.0), 0.0)
+            far, soon = _discounted(per_month, self.monthly_discount, near)
+            out[part] = np.column_stack([far, soon, cumulative[-1], cumulative[near - 1]])
+        if not np.all(np.isfinite(out)):
+            raise ValueModelError(f"{model.label}: the purchases expected of a customer who "
+                                  f"is still active cannot be computed for these inputs")
+        return out
 
 
 def _discounted(schedule: np.ndarray, monthly_discount: float, near_months: int

@@ -54,3 +54,15 @@ def test_the_card_shows_lifetime_and_next_year_clv_and_both_costs(firm, users,  
     assert f"{a.clv:,.2f}" in clv and f"{a.margin * 100:.1f}%" in clv
     if language == "zh-hans":
         assert "What these figures mean" not in tab and "Realised value" not in strip
+
+
+def test_the_api_gives_lifetime_and_next_year_clv_and_both_costs(firm, users, api):  # noqa: F811
+    refresh_values(users["admin"], as_of=AS_OF)
+    a = CustomerValue.objects.get(customer=firm["a"])
+    body = api("sales1").get(f"/value/customers/{firm['a'].pk}").json()
+    assert body["clv"] == float(a.clv) and body["clv_12m"] == float(a.clv_12m)
+    assert 0 < body["clv_12m"] < body["clv"] and body["horizon_months"] == 120
+    assert body["potential_value"] == body["clv"]
+    assert (body["cost_to_serve"], body["relationship_investment"],
+            body["net_contribution"]) == (10.0, 80.0, 42.0)
+    assert body["net_contribution_12m"] == 42.0 and body["margin"] == pytest.approx(a.margin)

@@ -109,8 +109,10 @@ class ActivityCost(models.Model):
                                     validators=[MinValueValidator(Decimal("0"))])
     # On-site service builds the relationship (seed 004: "an investment, not consumption"):
     # such kinds are shown as relationship investment and not deducted from realised value.
+    # db_default: rows written by code that does not know the field (older migrations'
+    # seeds) are costs to serve.
     investment = models.BooleanField(
-        _("relationship investment"), default=False,
+        _("relationship investment"), default=False, db_default=False,
         help_text=_("Counted as an investment in the relationship, not as a cost to serve: "
                     "realised value and CLV do not deduct it."))
 

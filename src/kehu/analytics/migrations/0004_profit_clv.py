@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='activitycost',
             name='investment',
-            field=models.BooleanField(default=False, help_text='Counted as an investment in the relationship, not as a cost to serve: realised value and CLV do not deduct it.', verbose_name='relationship investment'),
+            field=models.BooleanField(db_default=False, default=False, help_text='Counted as an investment in the relationship, not as a cost to serve: realised value and CLV do not deduct it.', verbose_name='relationship investment'),
         ),
         migrations.AddField(
             model_name='customervalue',

@@ -228,3 +228,11 @@ def test_the_pages_speak_chinese(users, customers):
     assert "借阅" in page and "申请" in page
     ask(client, "上海华东贸易有限公司")
     assert "借阅" in text(client.get(reverse("loans:mine")))
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "WyIyMDI0LTAxLTAxIiwgMV0"])
+def test_a_forged_register_cursor_gives_the_first_page_and_says_so(users, customers, cursor):
+    manager = client_for(users["manager1"])
+    response = manager.get(reverse("loans:register"), {"cursor": cursor})
+    assert response.status_code == 200
+    assert "That page link is no longer valid" in text(response)

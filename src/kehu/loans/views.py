@@ -10,8 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -218,14 +216,13 @@ def register(request: HttpRequest) -> HttpResponse:
     services.close_ended_loans(now)
     qs = selectors.register(user, form.filters(), now)
     cursor = form.cleaned_data.get("cursor") if form.is_bound and form.is_valid() else None
-    try:
-        page = keyset_page(qs, sort="requested_at", descending=True, cursor=cursor or None,
-                           limit=PAGE_SIZE)
-    except (ValidationError, ValueError, TypeError, OverflowError, DataError):
+    page = keyset_page(qs, sort="requested_at", descending=True, cursor=cursor or None,
+                       limit=PAGE_SIZE)
+    if page.cursor_refused:
+        # A cursor that cannot be a position in this list gave the first page.
         messages.warning(request, _("That page link is no longer valid; showing the first "
                                     "page."))
         cursor = None
-        page = keyset_page(qs, sort="requested_at", descending=True, limit=PAGE_SIZE)
     params = form.query()
     rows = [_row(user, loan, now) for loan in page.items]
     _record_read(request, rows, params)

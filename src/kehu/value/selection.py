@@ -174,6 +174,23 @@ def holdout_days_for(span_days: int) -> int:
     return weeks * 7
 
 
+def purchase_days(customer: Any, day: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first_day, repeat_customer, repeat_day) for compare() from a transaction log:
+    customer codes 0..n-1 and days; purchases on one day count once, as in the models."""
+    c = np.asarray(customer, dtype=np.int64)
+    d = np.asarray(day, dtype=np.int64)
+    if c.shape != d.shape or not c.size or c.min() < 0:
+        raise ValueModelError("customer codes (0, 1, ...) and days must pair up")
+    order = np.lexsort((d, c))
+    c, d = c[order], d[order]
+    keep = np.r_[True, (c[1:] != c[:-1]) | (d[1:] != d[:-1])]
+    c, d = c[keep], d[keep]
+    opens = np.r_[True, c[1:] != c[:-1]]
+    first = np.zeros(int(c.max()) + 1, dtype=np.int64)
+    first[c[opens]] = d[opens]
+    return first, c[~opens], d[~opens]
+
+
 def compare(first_day: Any, repeat_customer: Any, repeat_day: Any, end: int, *,
             pinned: str | None = None, holdout_days: int | None = None,
             unit_days: float = 7.0,
@@ -231,6 +248,9 @@ def compare(first_day: Any, repeat_customer: Any, repeat_day: Any, end: int, *,
     out = Selection(calibration_end=cal_end, end=end, period_days=period,
                     period_ends=period_ends, actual=actual, customers=int(n),
                     holdout_purchases=float(held.sum()), pinned=pinned)
+    if out.holdout_purchases == 0:
+        out.error = ("nobody bought again during the holdout, so the models' forecasts "
+                     "cannot be compared with anything")
     births_hist = np.bincount(births - start)  # customers by first day, from `start`
     offsets = np.arange(end - start + 1) / unit_days  # every age a customer can have
     at_cal = int(np.searchsorted(period_ends, cal_end))
@@ -257,19 +277,17 @@ def compare(first_day: Any, repeat_customer: Any, repeat_day: Any, end: int, *,
             continue
         cand.predicted = predicted
         cand.holdout_predicted = float(conditional.sum())
-        try:
+        if out.error is None:
             cand.period_error, cand.customer_error = relative_errors(
                 predicted[at_cal:] - predicted[at_cal], actual[at_cal:] - actual[at_cal],
                 conditional, held, np.minimum(x, MAX_GROUP).astype(np.int64))
-        except ValueModelError as exc:
-            out.error = str(exc)
     ranking = out.ranking()
     if pinned is not None:
         out.chosen = pinned
     elif ranking:
         out.chosen = ranking[0]
     elif out.error is None:
-        out.error = "; ".join(f"{c.label}: {c.error}" for c in out.candidates.values()) \
+        out.error = "; ".join(str(c.error) for c in out.candidates.values()) \
             or "no candidate model"
     return out
 

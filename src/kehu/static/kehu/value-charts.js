@@ -61,7 +61,7 @@
             lineStyle: i === 0 ? { width: 3 } : { width: 2, type: "dashed" } };
           if (i === 0 && d.split) {
             line.markArea = { silent: true, itemStyle: { color: "rgba(31, 95, 191, 0.07)" },
-              label: { position: "insideTopRight" },
+              label: { position: "insideTop", color: "#475467" },
               data: [[{ name: d.holdout, xAxis: d.split }, { xAxis: last }]] };
           }
           return line;

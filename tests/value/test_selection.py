@@ -72,7 +72,7 @@ def test_the_comparison_holds_together(bg_firm):
     assert sel.period_ends[-1] == end and np.all(np.diff(sel.period_ends) > 0)
     # The actual curve counts the cohort's repeat purchases: rising, ending at all of them.
     cohort = first <= sel.calibration_end
-    assert sel.customers == int(cohort.sum())
+    assert sel.customers == sel.cohort == int(cohort.sum())
     assert np.all(np.diff(sel.actual) >= 0)
     assert sel.actual[-1] == int(cohort[who].sum())
     at_cal = int(np.searchsorted(sel.period_ends, sel.calibration_end))
@@ -89,6 +89,19 @@ def test_the_comparison_holds_together(bg_firm):
     assert out["periods"][-1] == END
     assert all(len(c["predicted"]) == len(out["actual"]) for c in out["candidates"].values())
     assert all(set(c["params"]) and c["loglik"] < 0 for c in out["candidates"].values())
+
+
+def test_a_large_cohort_is_compared_on_a_sample_and_still_gets_its_model(pareto_firm):
+    first, who, day = pareto_firm
+    end = to_day(END, "end")
+    sel = compare(first, who, day, end, max_customers=3000)
+    assert sel.customers == 3000 and sel.cohort == int((first <= sel.calibration_end).sum())
+    assert sel.cohort > 3000 and sel.to_dict()["cohort"] == sel.cohort
+    assert sel.chosen == "pareto_nbd"
+    # The actual curve counts the sample's repeat purchases, and the same sample each time.
+    assert sel.actual[-1] < int((first[who] <= sel.calibration_end).sum())
+    again = compare(first, who, day, end, max_customers=3000)
+    assert np.array_equal(again.actual, sel.actual)
 
 
 def test_a_pinned_model_is_chosen_whatever_the_holdout_says(pareto_firm):
@@ -207,7 +220,7 @@ def test_errors_are_never_negative(predicted, actual):
                        min_size=1))
 def test_the_ranking_puts_the_smallest_holdout_error_first(errors):
     sel = Selection(calibration_end=10, end=20, period_days=7, period_ends=np.array([10, 20]),
-                    actual=np.zeros(2), customers=1, holdout_purchases=1.0)
+                    actual=np.zeros(2), customers=1, cohort=1, holdout_purchases=1.0)
     for name, pair in errors.items():
         cand = Candidate(name, name)
         if pair is not None:

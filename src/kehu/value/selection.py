@@ -52,8 +52,8 @@ BY_NAME: dict[str, type[TransactionModel]] = {m.model_name: m for m in CANDIDATE
 MAX_GROUP = 10  # customers with 0, 1, ..., 9 and 10 or more calibration repeat purchases
 # The comparison is made on a random sample of this many customers at most (with a fixed
 # seed, so that a refresh repeated on the same data chooses the same): five thousand already
-# tell the three models apart (tests/value/test_selection.py), and a large firm's Pareto/NBD
-# fit costs a minute on 200,000 customers where it costs two seconds on 25,000.
+# tell the three models apart (tests/value/test_selection.py), and the sample bounds the
+# cost of the Pareto/NBD fit, the dearest, whatever the size of the base.
 MAX_CUSTOMERS = 25_000
 MIN_HOLDOUT_WEEKS = 4
 MAX_HOLDOUT_WEEKS = 52

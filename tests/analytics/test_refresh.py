@@ -167,6 +167,11 @@ def test_with_mbgnbd_or_pareto_nbd_a_one_time_buyer_who_stays_away_fades(firm, u
 def test_bgnbd_holds_a_one_time_buyer_alive_and_the_card_says_why(firm, users):
     from django.test import Client
 
+    from kehu.analytics.models import ValueSettings
+
+    settings = ValueSettings.current()
+    settings.model = "bgnbd"  # pinned, whatever the holdout prefers
+    settings.save()
     refresh_values(users["admin"], as_of=AS_OF)
     assert _value(firm["gone"]).p_alive == 1.0
     client = Client()

@@ -188,7 +188,7 @@ WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",
                                       "equity_owner", "segments", "quadrants", "matrix",
                                       "whale", "at_risk", "unprofitable", "markov",
-                                      "forecast", "churn"]},
+                                      "forecast", "churn", "models", "repeat_purchases"]},
     "dataio:duplicate_pair": {"kind": ["customers"]},
     "dataio:duplicate_dismiss": {"kind": ["customers"]},
 }
@@ -215,6 +215,7 @@ WEB_NOT_CUSTOMER_DATA = {
     "dataio:quality_run": "starts a scan; answers POST only",
     "analytics:activity_cost": "an activity kind's unit cost; answers POST only",
     "analytics:segment_action": "a segment's treatment; answers POST only",
+    "analytics:models": "the purchase models compared on the holdout: sums over the whole base",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}
 

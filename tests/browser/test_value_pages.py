@@ -110,3 +110,30 @@ def test_refresh_now_waits_for_the_worker_and_then_shows_the_scores(page, live_s
     assert page.locator(".job[hx-trigger]").count() == 0
     assert "No value refresh has run yet" not in page.inner_text("main")
     shot(page, "value-refresh-2-done")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_model_comparison_draws_each_models_forecast_against_the_actual(
+        page, live_server, users, scored_firm, shot, language):
+    sign_in(page, live_server, "analyst1")
+    if language == "zh-hans":
+        switch_language(page, "zh-hans")
+    page.goto(f"{live_server.url}/value/")
+    page.click("a[href='/value/models/']")
+    page.wait_for_selector("[data-chart=holdout] svg")
+    main = page.inner_text("main")
+    assert ("购买模型比较" if language == "zh-hans" else "Purchase model comparison") in main
+    # One row per model in the table, and in the chart the actual curve and each model's.
+    rows = page.locator("#model-table tbody tr")
+    assert rows.count() == 3
+    assert {rows.nth(i).locator("td").first.inner_text() for i in range(3)} == {
+        "BG/NBD", "MBG/NBD", "Pareto/NBD"}
+    series = page.evaluate("""() => echarts.getInstanceByDom(
+        document.querySelector('[data-chart=holdout]')).getOption().series.map(s => s.name)""")
+    actual = "实际" if language == "zh-hans" else "Actual"
+    assert series[0] == actual and len(series) == 4
+    chosen = "已选用" if language == "zh-hans" else "Chosen"
+    assert chosen in page.inner_text("#model-table")
+    shot(page, f"{language}-value-models")
+    page.locator("details.chart-table summary").first.click()
+    assert page.locator("details.chart-table[open] table tbody tr").count() > 10

@@ -73,6 +73,15 @@ class RefreshOut(Schema):
     fit: dict[str, Any]
     warnings: list[dict[str, str]]
     stale: bool
+    model_selection: dict[str, Any] | None
+
+
+def _model_selection(run) -> dict[str, Any] | None:
+    """The purchase models compared on the holdout: chosen (smallest holdout_error unless
+    pinned), pinned, and per candidate its holdout_error, the two errors it combines,
+    parameters, log-likelihood, fit time and predicted cumulative repeat purchases per
+    period; None for a refresh made before models were compared."""
+    return run.model_selection or None
 
 
 class CountOut(Schema):
@@ -161,12 +170,14 @@ def customer_score(request: HttpRequest, id: IdPath):
 
 @router.get("/value/refresh", response={200: RefreshOut, **errors(403, 404)})
 def latest(request: HttpRequest):
-    """The latest value refresh: fitted models, warnings, whether it is stale."""
+    """The latest value refresh: fitted models, the purchase models compared on the holdout
+    (model_selection), warnings, whether it is stale."""
     run = _run(request)
     return {"id": run.pk, "as_of": run.as_of, "finished_at": run.finished_at,
             "customers": run.customers, "horizon_months": run.horizon_months,
             "monthly_discount": float(run.monthly_discount), "fit": run.fit,
-            "warnings": run.warnings, "stale": selectors.is_stale(run)}
+            "warnings": run.warnings, "stale": selectors.is_stale(run),
+            "model_selection": _model_selection(run)}
 
 
 @router.post("/value/refresh", response={202: JobOut, **errors(403)})

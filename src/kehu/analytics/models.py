@@ -57,9 +57,15 @@ class ValueSettings(models.Model):
     monthly_discount = models.DecimalField(
         _("monthly discount rate"), max_digits=5, decimal_places=4, default=Decimal("0.0100"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("0.5"))])
+    # "auto": each refresh compares the three on a holdout and scores with the best
+    # (kehu.value.selection); any other value pins that model.
     model = models.CharField(
-        _("purchase model"), max_length=12, default="bgnbd",
-        choices=[("bgnbd", _("BG/NBD (fast)")),
+        _("purchase model"), max_length=12, default="auto",
+        help_text=_("Each refresh fits BG/NBD, MBG/NBD and Pareto/NBD on the earlier part of "
+                    "the history, checks their forecasts against the rest and scores with "
+                    "the best. Pick a model here to use it whatever the check says."),
+        choices=[("auto", _("Chosen by its holdout forecast (recommended)")),
+                 ("bgnbd", _("BG/NBD (fast)")),
                  ("mbgnbd", _("MBG/NBD (fast; P(alive) also falls for one-time buyers)")),
                  ("pareto-nbd", _("Pareto/NBD (P(alive) also falls for one-time buyers)"))])
     # Lifecycle rules
@@ -222,6 +228,8 @@ class ValueRefresh(models.Model):
     warnings = models.JSONField(_("warnings"), default=list)
     # {"states": [...], "matrix": [[...]], "forecast": [[...]], "equity": [...]}
     migration = models.JSONField(_("Markov migration"), default=dict)
+    # The purchase models compared on a holdout (kehu.value.selection.Selection.to_dict)
+    model_selection = models.JSONField(_("purchase model comparison"), default=dict)
     error = models.TextField(_("error"), blank=True)
     seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
 

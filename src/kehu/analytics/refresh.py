@@ -3,7 +3,8 @@ lifecycle state and the tasks their owners should do about it.
 
     refresh_values(user, progress)  ->  ValueRefresh
 
-Steps: read the base into arrays (analytics.data); fit BG/NBD and Gamma-Gamma (kehu.value);
+Steps: read the base into arrays (analytics.data); fit the purchase model (BG/NBD, MBG/NBD or
+Pareto/NBD, the one with the best holdout forecast unless pinned) and Gamma-Gamma (kehu.value);
 score every customer (realised, current, potential, influence value, profit CLV, P(alive),
 RFM, rank);
 derive lifecycle states, segments and quadrants (analytics.rules); replay month ends for the
@@ -64,6 +65,7 @@ from kehu.value import (
     profit_clv_details,
 )
 from kehu.value.markov import ABSENT
+from kehu.value.selection import compare, fit_chosen
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +83,11 @@ STATE_VALUES = {"first": LifecycleState.FIRST_PURCHASE, "repeat": LifecycleState
                 "loyal": LifecycleState.LOYAL, "churned": LifecycleState.CHURNED}
 
 Report = Callable[[int, int | None, str], None]
-# ValueSettings.model -> the purchase model fitted by the refresh.
+# ValueSettings.model -> the purchase model it pins ("auto": chosen by the holdout).
 PURCHASE_MODELS: dict[str, type[TransactionModel]] = {
     "bgnbd": BetaGeoModel, "mbgnbd": ModifiedBetaGeoModel, "pareto-nbd": ParetoNBDModel}
+
+PURCHASE_MODELS_BY_NAME = {m.model_name: m for m in PURCHASE_MODELS.values()}
 
 
 @dataclass
@@ -197,7 +201,7 @@ class _Refresh:
         self.cost_per_purchase = np.divide(spent, now.purchase_days, out=np.zeros(spent.size),
                                            where=now.purchase_days > 0)
         self.step(1, _("Fitting the value models"))
-        models = self.fit(now)
+        models = self.fit(now, history)
         self.step(2, _("Scoring customers"))
         scores = self.score(base, history, now, models)
         self.step(3, _("Replaying the history month by month"))
@@ -255,14 +259,13 @@ class _Refresh:
 
     # -- models ------------------------------------------------------------------------------
 
-    def fit(self, now) -> Models:
+    def fit(self, now, history: History) -> Models:
         buyers = now.present
         repeaters = now.frequency > 0
         self.run_row.buyers, self.run_row.repeat_buyers = int(buyers.sum()), int(repeaters.sum())
         bg = gg = None
-        model = PURCHASE_MODELS.get(self.settings.model, BetaGeoModel)
         try:
-            bg = model().fit(now.frequency[buyers], now.recency[buyers], now.T[buyers])
+            bg = self.fit_purchases(now, history)
         except ValueModelError as exc:
             self.warn("bgnbd_failed", _("The purchase model could not be fitted, so P(alive), "
                                         "expected purchases and CLV are left empty: %(why)s")
@@ -278,6 +281,47 @@ class _Refresh:
         if bg is not None:
             self.check_fit(bg, now)
         return Models(bg, gg)
+
+    def fit_purchases(self, now, history: History) -> TransactionModel:
+        """The purchase model: BG/NBD, MBG/NBD and Pareto/NBD fitted on the history up to a
+        calibration end and compared on what happened after it (kehu.value.selection); the
+        best, or the one the settings pin, is fitted again on the whole history. The
+        comparison is kept on the refresh. Raises ValueModelError if no model fits."""
+        pinned_class = PURCHASE_MODELS.get(self.settings.model)
+        pinned = pinned_class.model_name if pinned_class is not None else None
+        fallback = pinned or BetaGeoModel.model_name
+        selection, why = None, None
+        try:
+            first = history.day[history.start]
+            repeat = np.ones(history.day.size, dtype=bool)
+            repeat[history.start] = False
+            who = np.repeat(np.arange(history.buyer.size), history.n)[repeat]
+            selection = compare(first, who, history.day[repeat], self.as_of_day,
+                                pinned=pinned)
+            why = selection.error if selection.chosen is None else None
+        except ValueModelError as exc:
+            why = str(exc)
+        buyers = now.present
+        try:
+            model, failures = fit_chosen(selection, now.frequency[buyers],
+                                         now.recency[buyers], now.T[buyers], default=fallback)
+        finally:
+            self.run_row.model_selection = {
+                **(selection.to_dict() if selection is not None else
+                   {"chosen": None, "pinned": pinned is not None, "error": why,
+                    "candidates": {}}),
+                "used": None}
+        if why is not None:  # when no model fits at all, the caller says so instead
+            self.warn("model_selection_failed", _(
+                "The purchase models could not be compared on a holdout, so %(model)s is "
+                "used: %(why)s") % {"model": model.label, "why": why})
+        if failures:
+            self.warn("chosen_model_failed", _(
+                "%(chosen)s could not be fitted on the whole history, so %(used)s is used: "
+                "%(why)s") % {"chosen": PURCHASE_MODELS_BY_NAME[failures[0][0]].label,
+                              "used": model.label, "why": failures[0][1]})
+        self.run_row.model_selection["used"] = model.model_name
+        return model
 
     def check_fit(self, bg: TransactionModel, now) -> None:
         """In-sample check: the repeat purchases the model expects over each buyer's own

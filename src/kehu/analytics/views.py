@@ -156,6 +156,56 @@ TABLES = {
 MIGRATION_TABLES = {"markov", "forecast", "churn"}
 
 
+def _selection(run) -> dict:
+    return (run.model_selection or {}) if run is not None else {}
+
+
+def _candidates(selection: dict) -> list[tuple[str, dict]]:
+    return list((selection.get("candidates") or {}).items())
+
+
+def _model_status(selection: dict, name: str, cand: dict) -> str:
+    if cand.get("error"):
+        return _("Not fitted: %(why)s") % {"why": cand["error"]}
+    if name == selection.get("chosen"):
+        return _("Pinned in the settings") if selection.get("pinned") else _("Chosen")
+    if name == selection.get("used"):
+        return _("Used: the chosen model could not be fitted on the whole history")
+    return ""
+
+
+def _model_table(user, run) -> dict:
+    selection = _selection(run)
+    return {"title": _("Purchase models compared on the holdout"),
+            "headings": [_("Model"), _("Holdout error"), _("Error per period"),
+                         _("Error per customer"), _("Log-likelihood (calibration)"),
+                         _("Fit time (s)"), _("Status")],
+            "rows": [[c.get("label", name), c.get("holdout_error"), c.get("period_error"),
+                      c.get("customer_error"),
+                      None if c.get("loglik") is None else round(c["loglik"], 2),
+                      c.get("fit_seconds"), _model_status(selection, name, c)]
+                     for name, c in _candidates(selection)]}
+
+
+def _curve_table(user, run) -> dict:
+    selection = _selection(run)
+    fitted = [(c.get("label", name), c["predicted"]) for name, c in _candidates(selection)
+              if c.get("predicted")]
+    split = selection.get("calibration_end", "")
+    parts = {True: _("Calibration"), False: _("Holdout")}
+    return {"title": _("Cumulative repeat purchases, predicted and actual"),
+            "headings": [_("Period end"), _("Part"), _("Actual"), *(f[0] for f in fitted)],
+            "rows": [[day, parts[day <= split], actual,
+                      *(round(f[1][i], 1) for f in fitted)]
+                     for i, (day, actual) in enumerate(zip(selection.get("periods", []),
+                                                           selection.get("actual", []),
+                                                           strict=True))]}
+
+
+# The purchase model comparison's tables (its page, and CSV downloads like the dashboard's).
+MODEL_TABLES = {"models": _model_table, "repeat_purchases": _curve_table}
+
+
 def customers_named(table: dict) -> list[int]:
     """The customers a table names one by one (the value matrix, the at-risk and
     unprofitable lists); the other tables are sums over customers."""
@@ -174,6 +224,8 @@ def one_table(user, run, key: str) -> dict | None:
     """One table in full, for its CSV download (lists are not cut to a page's length)."""
     if key in MIGRATION_TABLES:
         return _migration_tables(user, run).get(key)
+    if key in MODEL_TABLES:
+        return MODEL_TABLES[key](user, run) if _selection(run) else None
     if key in {"at_risk", "unprofitable"}:
         return TABLES[key](user, run, limit=None)
     build = TABLES.get(key)
@@ -220,6 +272,33 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                detail={"refresh": run.pk, **customer_set(
                    pk for table in data.values() for pk in customers_named(table))})
     return render(request, "analytics/dashboard.html", context)
+
+
+@login_required
+def model_comparison(request: HttpRequest) -> HttpResponse:
+    """How the purchase model was chosen: each candidate's holdout error and its forecast
+    of cumulative repeat purchases against what happened (sums over the whole base)."""
+    _dashboard_user(request)
+    run = selectors.latest_refresh()
+    selection = _selection(run)
+    context = {"nav": "value", "run": run, "selection": selection,
+               "stale": selectors.is_stale(run)}
+    if selection:
+        models, curve = _model_table(request.user, run), _curve_table(request.user, run)
+        labels = dict((name, c.get("label", name)) for name, c in _candidates(selection))
+        context.update({
+            "models": models, "curve": curve,
+            "chosen_label": labels.get(selection.get("chosen")),
+            "used_label": labels.get(selection.get("used"), selection.get("used")),
+            "charts": {"holdout": {
+                "labels": selection.get("periods", []),
+                "series": [{"name": str(_("Actual")), "values": selection.get("actual", [])},
+                           *({"name": c.get("label", name), "values": c["predicted"]}
+                             for name, c in _candidates(selection) if c.get("predicted"))],
+                "split": selection.get("calibration_end"),
+                "holdout": _("Holdout"),
+                "y": _("Cumulative repeat purchases")}}})
+    return render(request, "analytics/models.html", context)
 
 
 @login_required

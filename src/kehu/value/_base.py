@@ -32,8 +32,10 @@ class TransactionModel:
         self.min_customers = min_customers
 
     # -- fitting -----------------------------------------------------------------------------
-    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None) -> Self:
-        """Maximum likelihood fit. weights (optional) count customers per row."""
+    def fit(self, frequency: Any, recency: Any, T: Any, weights: Any = None, *,
+            start: dict[str, float] | None = None) -> Self:
+        """Maximum likelihood fit. weights (optional) count customers per row; start
+        (optional) parameters to try first, such as a fit on part of the same history."""
         x, tx, t_cal = check_rfm(frequency, recency, T)
         w = None
         if weights is not None:
@@ -57,6 +59,9 @@ class TransactionModel:
         data = Triples.build(x, tx, t_cal, w)
         total = float(data.weight.sum())
         starts, curvature, hessian = self._starts(data), None, None
+        if start is not None:
+            check_positive_params(start, self.param_names, self.label)
+            starts = [np.log([start[n] for n in self.param_names]), *starts]
         sample = data.thinned(SAMPLE_CUSTOMERS / total) if len(data) > SAMPLE_ABOVE else None
         if sample is not None:
             # Many distinct customers: find the optimum on a random sample first, then

@@ -50,6 +50,23 @@
         series: [{ type: "line", data: d.y, showSymbol: false, markLine: { silent: true, symbol: "none",
           label: { show: false }, data: [{ yAxis: 100 }] } }] };
     },
+    holdout: function (d) {
+      var last = d.labels[d.labels.length - 1];
+      return { color: ["#101828"].concat(palette), textStyle: { fontFamily: font }, grid: grid(),
+        tooltip: tooltip({ trigger: "axis" }), legend: { bottom: 0 },
+        xAxis: { type: "category", data: d.labels, boundaryGap: false },
+        yAxis: Object.assign({ type: "value" }, yName(d.y)),
+        series: d.series.map(function (s, i) {
+          var line = { type: "line", name: s.name, data: s.values, showSymbol: false,
+            lineStyle: i === 0 ? { width: 3 } : { width: 2, type: "dashed" } };
+          if (i === 0 && d.split) {
+            line.markArea = { silent: true, itemStyle: { color: "rgba(31, 95, 191, 0.07)" },
+              label: { position: "insideTop", color: "#475467" },
+              data: [[{ name: d.holdout, xAxis: d.split }, { xAxis: last }]] };
+          }
+          return line;
+        }) };
+    },
     markov: function (d) {
       return { textStyle: { fontFamily: font }, grid: { left: 90, right: 20, top: 10, bottom: 90 },
         tooltip: tooltip({ formatter: function (p) { return d.labels[p.data[1]] + " → " + d.labels[p.data[0]] + ": " + (100 * p.data[2]).toFixed(1) + "%"; } }),

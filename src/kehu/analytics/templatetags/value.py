@@ -19,7 +19,8 @@ def value_panel(context, customer, full=False):
         "trend": panel.trend, "settings": ValueSettings.current(),
         "stale": selectors.is_stale(panel.refresh) if panel.refresh else False,
         "discount_pct": float(panel.refresh.monthly_discount) * 100 if panel.refresh else 0,
-        # BG/NBD holds a customer who bought once alive until they buy again.
+        # BG/NBD holds a customer who bought once alive until they buy again: the refresh
+        # takes their P(alive) from MBG/NBD instead.
         "alive_until_repeat": bool(
             panel.value and panel.value.purchase_days == 1 and panel.refresh
             and ((panel.refresh.fit or {}).get("purchases") or {}).get("model") == "bgnbd"),

@@ -20,6 +20,7 @@ from kehu.analytics import rules, selectors, services
 from kehu.analytics.forms import (
     SETTINGS_FIELDS,
     ActivityCostForm,
+    LoyaltyStatementForm,
     ReferralForm,
     SegmentActionForm,
     ValueSettingsForm,
@@ -415,6 +416,33 @@ def referral(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Referral saved; influence value follows at the next "
+                                    "refresh."))
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def loyalty_statement(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record what the customer said about buying again and recommending us."""
+    customer = _customer(request, pk, CHANGE)
+    url = customer_selectors_card_url(customer) + "#loyalty"
+    form = LoyaltyStatementForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The statement was not saved: %(errors)s") % {
+            "errors": "; ".join(
+                (f"{form.fields[k].label}: " if k in form.fields else "") + " ".join(v)
+                for k, v in form.errors.items())})
+        return redirect(url)
+    data = form.cleaned_data
+    try:
+        services.record_loyalty_statement(
+            request.user, customer, stated_on=data["stated_on"], buy_again=data["buy_again"],
+            recommend=data["recommend"], wallet_share=data["wallet_share"], note=data["note"],
+            ip=client_ip(request))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Statement saved; the loyalty index follows at the next "
                                     "refresh."))
     return redirect(url)
 

@@ -49,6 +49,7 @@ CUSTOMER_PATHS: dict[str, str] = {
     "customers.transaction": "customer__",
     "customers.lifecycletransition": "customer__",
     "customers.ownerassignment": "customer__",
+    "customers.statelock": "customer__",
     "sales.activity": "customer__",
     "tasks.task": "customer__",
 }

@@ -20,6 +20,7 @@ from kehu.customers.models import (
     Customer,
     LifecycleTransition,
     OwnerAssignment,
+    StateLock,
     Transaction,
 )
 from kehu.customers.search_index import matching
@@ -185,3 +186,11 @@ def change_history(user, customer: Customer, limit: int = 200) -> list[dict]:
 
 def visible_contact_fields(user) -> set[str]:
     return set() if user.sees_sensitive else set(SENSITIVE_CONTACT_FIELDS)
+
+
+def state_lock(user, customer: Customer) -> StateLock | None:
+    """The lock on the customer's lifecycle state in force today, if the user may see the
+    customer."""
+    return (restrict(StateLock.objects.filter(customer=customer, unlocked_at__isnull=True)
+                     .exclude(until__lt=timezone.localdate()), user, VIEW)
+            .select_related("locked_by").first())

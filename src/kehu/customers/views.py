@@ -147,6 +147,7 @@ def render_card(request: HttpRequest, customer: Customer, tab_key: str, status: 
         "may_contribute": can(user, CONTRIBUTE, customer),
         "may_reassign": may_change and policy.may_reassign_customers(user),
         "lifecycle_form": LifecycleForm(initial={"state": customer.lifecycle_state}),
+        "state_lock": selectors.state_lock(user, customer),
         "sees_sensitive": user.sees_sensitive,
         "stale": selectors.is_stale(customer),
         "stale_days": settings.KEHU_STALE_AFTER_DAYS,
@@ -278,15 +279,36 @@ def customer_state(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_for(request, pk, CHANGE)
     form = LifecycleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a valid lifecycle state."))
+        if "state" in form.errors:
+            messages.error(request, _("Choose a valid lifecycle state."))
+        else:
+            messages.error(request, " ".join(e for errors in form.errors.values()
+                                             for e in errors))
         return redirect(card_url(customer))
+    data = form.cleaned_data
     try:
-        services.set_lifecycle_state(request.user, customer, form.cleaned_data["state"],
-                                     reason=form.cleaned_data["reason"], **_audit(request))
+        services.set_lifecycle_state(request.user, customer, data["state"],
+                                     reason=data["reason"], lock_reason=data["lock_reason"],
+                                     lock_until=data["lock_until"], **_audit(request))
     except ServiceError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, _("Lifecycle state changed."))
+        messages.success(request, _("Lifecycle state changed and locked.")
+                         if data["lock_reason"].strip() else _("Lifecycle state changed."))
+    return redirect(card_url(customer))
+
+
+@login_required
+@require_POST
+def customer_state_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = customer_for(request, pk, CHANGE)
+    try:
+        services.unlock_lifecycle_state(request.user, customer, **_audit(request))
+    except ServiceError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("Lifecycle state unlocked: the next value refresh derives "
+                                    "it from behaviour again."))
     return redirect(card_url(customer))
 
 

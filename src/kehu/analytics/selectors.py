@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from kehu.analytics import rules
@@ -329,3 +329,21 @@ def intention_grid(user, limit: int | None = 10) -> list[GridCell]:
         cells.append(GridCell(key, intention, behaviour, qs.count(),
                               list(qs[:limit] if limit else qs)))
     return cells
+
+
+def customer_values(user, *, state: str = "", segment: str = "") -> QuerySet[CustomerValue]:
+    """The value scores of the customers the user may see (a customer on loan included:
+    one file to read), by customer id, optionally of one lifecycle state or value segment,
+    with whether each customer's state is locked (`state_locked_now`)."""
+    from kehu.customers.models import StateLock
+
+    qs = restrict(CustomerValue.objects.all(), user, VIEW)
+    if state:
+        qs = qs.filter(customer__lifecycle_state=state)
+    if segment:
+        qs = qs.filter(segment=segment)
+    locks = (StateLock.objects.filter(customer=OuterRef("customer_id"),
+                                      unlocked_at__isnull=True)
+             .exclude(until__lt=timezone.localdate()))
+    return (qs.select_related("customer").annotate(state_locked_now=Exists(locks))
+            .order_by("customer_id"))

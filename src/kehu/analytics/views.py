@@ -140,6 +140,29 @@ def _unprofitable(user, run, limit: int | None = 20) -> dict:
                       v.net_contribution] for v in tail], "items": tail}
 
 
+GRID_CELLS = {
+    "convert": gettext_lazy("High intention, low purchasing: turn intention into purchase"),
+    "loyal": gettext_lazy("High intention, high purchasing: loyal — keep them"),
+    "hidden_risk": gettext_lazy("Low intention, high purchasing: hidden risk — find out why"),
+    "detached": gettext_lazy("Low intention, low purchasing: detached"),
+}
+
+
+def _intention(user, run, limit: int | None = 10) -> dict:
+    cells = selectors.intention_grid(user, limit)
+    items = [v for cell in cells for v in cell.items]
+    return {"title": _("Intention × behaviour"),
+            "headings": [_("Cell"), _("Customer"), _("Owner"), _("Attitude"),
+                         _("Behaviour"), _("Loyalty index")],
+            "rows": [[str(GRID_CELLS[cell.key]), v.customer.name, str(v.customer.owner),
+                      round(v.loyalty_attitude or 0), round(v.loyalty_behaviour or 0),
+                      round(v.loyalty_index or 0)] for cell in cells for v in cell.items],
+            "cells": [{"key": c.key, "label": GRID_CELLS[c.key], "count": c.count,
+                       "items": c.items, "intention": c.intention, "behaviour": c.behaviour}
+                      for c in cells],
+            "items": items}
+
+
 TABLES = {
     "equity": _equity,
     "equity_segment": _equity_by("segment", gettext_lazy("Customer equity by segment")),
@@ -153,8 +176,32 @@ TABLES = {
     "whale": _whale,
     "at_risk": _at_risk,
     "unprofitable": _unprofitable,
+    "intention": _intention,
 }
-MIGRATION_TABLES = {"markov", "forecast", "churn"}
+MIGRATION_GRID_CELLS = {
+    "convert": gettext_lazy("High intention, low purchasing: turn intention into purchase"),
+    "loyal": gettext_lazy("High intention, high purchasing: loyal — keep them"),
+    "hidden_risk": gettext_lazy("Low intention, high purchasing: hidden risk — find out why"),
+    "detached": gettext_lazy("Low intention, low purchasing: detached"),
+}
+
+
+def _intention(user, run, limit: int | None = 10) -> dict:
+    cells = selectors.intention_grid(user, limit)
+    items = [v for cell in cells for v in cell.items]
+    return {"title": _("Intention × behaviour"),
+            "headings": [_("Cell"), _("Customer"), _("Owner"), _("Attitude"),
+                         _("Behaviour"), _("Loyalty index")],
+            "rows": [[str(GRID_CELLS[cell.key]), v.customer.name, str(v.customer.owner),
+                      round(v.loyalty_attitude or 0), round(v.loyalty_behaviour or 0),
+                      round(v.loyalty_index or 0)] for cell in cells for v in cell.items],
+            "cells": [{"key": c.key, "label": GRID_CELLS[c.key], "count": c.count,
+                       "items": c.items, "intention": c.intention, "behaviour": c.behaviour}
+                      for c in cells],
+            "items": items}
+
+
+TABLES = {"markov", "forecast", "churn"}
 
 
 def customers_named(table: dict) -> list[int]:
@@ -175,7 +222,7 @@ def one_table(user, run, key: str) -> dict | None:
     """One table in full, for its CSV download (lists are not cut to a page's length)."""
     if key in MIGRATION_TABLES:
         return _migration_tables(user, run).get(key)
-    if key in {"at_risk", "unprofitable"}:
+    if key in {"at_risk", "unprofitable", "intention"}:
         return TABLES[key](user, run, limit=None)
     build = TABLES.get(key)
     return build(user, run) if build else None

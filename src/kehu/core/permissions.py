@@ -50,6 +50,7 @@ CUSTOMER_PATHS: dict[str, str] = {
     "customers.lifecycletransition": "customer__",
     "customers.ownerassignment": "customer__",
     "customers.statelock": "customer__",
+    "analytics.customervalue": "customer__",
     "sales.activity": "customer__",
     "tasks.task": "customer__",
 }

@@ -97,13 +97,15 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     columns = []
     for key, label in (("name", _("Name")), ("state", _("Lifecycle state")),
                        ("city", _("City")), ("created", _("Created")),
-                       ("updated", _("Updated"))):
+                       ("updated", _("Updated")), ("clv", _("CLV")),
+                       ("p_alive", _("P(alive)")), ("loyalty", _("Loyalty"))):
+        highest_first = key in {"created", "updated", "clv", "p_alive", "loyalty"}
         if key == sort:
             flip = "asc" if descending else "desc"
         else:
-            flip = "desc" if key in {"created", "updated"} else "asc"
+            flip = "desc" if highest_first else "asc"
         columns.append({
-            "key": key, "label": label,
+            "key": key, "label": label, "num": key in {"clv", "p_alive", "loyalty"},
             "url": "?" + urlencode({**params, "sort": key, "dir": flip}),
             "sorted": ("descending" if descending else "ascending") if key == sort else "",
         })

@@ -63,7 +63,7 @@ class ValueSettings(models.Model):
         _("without a P(alive): churned after this many days without a purchase (0: never)"),
         default=365)
     loyal_min_index = models.PositiveSmallIntegerField(
-        _("loyal: loyalty index at least"), default=60,
+        _("loyal: loyalty index at least"), default=65,
         validators=[MinValueValidator(1), MaxValueValidator(100)])
     loyal_min_purchase_days = models.PositiveSmallIntegerField(
         _("loyal: at least this many purchase days"), default=4)

@@ -49,7 +49,7 @@ class StateRules:
     churn_p_alive: float = 0.3
     # Used only for customers without a P(alive) (the purchase model could not be fitted).
     churn_inactive_days: int = 365
-    loyal_min_index: float = 60.0
+    loyal_min_index: float = 65.0
     loyal_min_purchase_days: int = 4
     loyal_min_tenure_days: int = 180
 

@@ -178,30 +178,7 @@ TABLES = {
     "unprofitable": _unprofitable,
     "intention": _intention,
 }
-MIGRATION_GRID_CELLS = {
-    "convert": gettext_lazy("High intention, low purchasing: turn intention into purchase"),
-    "loyal": gettext_lazy("High intention, high purchasing: loyal — keep them"),
-    "hidden_risk": gettext_lazy("Low intention, high purchasing: hidden risk — find out why"),
-    "detached": gettext_lazy("Low intention, low purchasing: detached"),
-}
-
-
-def _intention(user, run, limit: int | None = 10) -> dict:
-    cells = selectors.intention_grid(user, limit)
-    items = [v for cell in cells for v in cell.items]
-    return {"title": _("Intention × behaviour"),
-            "headings": [_("Cell"), _("Customer"), _("Owner"), _("Attitude"),
-                         _("Behaviour"), _("Loyalty index")],
-            "rows": [[str(GRID_CELLS[cell.key]), v.customer.name, str(v.customer.owner),
-                      round(v.loyalty_attitude or 0), round(v.loyalty_behaviour or 0),
-                      round(v.loyalty_index or 0)] for cell in cells for v in cell.items],
-            "cells": [{"key": c.key, "label": GRID_CELLS[c.key], "count": c.count,
-                       "items": c.items, "intention": c.intention, "behaviour": c.behaviour}
-                      for c in cells],
-            "items": items}
-
-
-TABLES = {"markov", "forecast", "churn"}
+MIGRATION_TABLES = {"markov", "forecast", "churn"}
 
 
 def customers_named(table: dict) -> list[int]:

@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='valuesettings',
             name='loyal_min_index',
-            field=models.PositiveSmallIntegerField(default=60, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='loyal: loyalty index at least'),
+            field=models.PositiveSmallIntegerField(default=65, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='loyal: loyalty index at least'),
         ),
         migrations.AddField(
             model_name='valuesettings',

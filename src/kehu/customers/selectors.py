@@ -139,11 +139,17 @@ def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
     qs = filter_customers(user, filters, action=action).prefetch_related("owner", "team",
                                                                           "value")
     key = SORTS.get(sort, "name")
-    if key in VALUE_SORTS:
-        qs = qs.annotate(**{key: Coalesce(Cast(VALUE_SORTS[key], FloatField()),
-                                          Value(NO_FIGURE), output_field=FloatField())})
-    return keyset_page(qs.annotate(state_locked_now=Exists(_open_locks())), sort=key,
-                       descending=descending, cursor=cursor, limit=limit)
+    return keyset_page(sort_key(qs, key).annotate(state_locked_now=Exists(_open_locks())),
+                       sort=key, descending=descending, cursor=cursor, limit=limit)
+
+
+def sort_key(queryset: QuerySet[Customer], key: str) -> QuerySet[Customer]:
+    """`queryset` with what keyset pagination sorts by for `key` (a value of SORTS): a
+    field needs nothing; a value figure is annotated, never null (VALUE_SORTS)."""
+    if key not in VALUE_SORTS:
+        return queryset
+    return queryset.annotate(**{key: Coalesce(Cast(VALUE_SORTS[key], FloatField()),
+                                              Value(NO_FIGURE), output_field=FloatField())})
 
 
 def get_customer(user, pk, action: str = VIEW) -> Customer:

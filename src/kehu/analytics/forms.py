@@ -47,8 +47,10 @@ class ReferralForm(forms.Form):
 class LoyaltyStatementForm(forms.Form):
     """What the customer said: the attitude side of loyalty (seed 001 §4)."""
 
+    # A date input takes ISO dates whatever the reader's language.
     stated_on = forms.DateField(label=_("Stated on"),
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=forms.DateInput(attrs={"type": "date"},
+                                                       format="%Y-%m-%d"))
     buy_again = forms.IntegerField(label=_("Intends to buy again (0–10)"), min_value=0,
                                    max_value=10, required=False)
     recommend = forms.IntegerField(label=_("Would recommend us (0–10)"), min_value=0,

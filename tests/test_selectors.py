@@ -26,6 +26,8 @@ NOT_CUSTOMER_READS = {
         "compares a refresh run's date with the firm's limit",
     "kehu.customers.selectors.value_choices":
         "the value segments and quadrants a filter offers (labels); reads no customer",
+    "kehu.customers.selectors.sort_key":
+        "adds the sort key to a queryset the selectors scope; reads nothing",
     "kehu.customers.selectors.stale_cutoff":
         "a date computed from the settings; reads nothing",
     "kehu.customers.selectors.stale_q":

@@ -164,7 +164,7 @@ def test_with_mbgnbd_or_pareto_nbd_a_one_time_buyer_who_stays_away_fades(firm, u
     assert gone.purchase_days == 1 and 0 < gone.p_alive < 0.5
 
 
-def test_bgnbd_holds_a_one_time_buyer_alive_and_the_card_says_why(firm, users):
+def test_with_bgnbd_a_one_time_buyer_fades_too_and_the_card_says_why(firm, users):
     from django.test import Client
 
     from kehu.analytics.models import ValueSettings
@@ -172,14 +172,16 @@ def test_bgnbd_holds_a_one_time_buyer_alive_and_the_card_says_why(firm, users):
     settings = ValueSettings.current()
     settings.model = "bgnbd"  # pinned, whatever the holdout prefers
     settings.save()
-    refresh_values(users["admin"], as_of=AS_OF)
-    assert _value(firm["gone"]).p_alive == 1.0
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert run.fit["purchases"]["model"] == "bgnbd"
+    gone = _value(firm["gone"])  # bought once, in February 2020: BG/NBD alone says 1.0
+    assert gone.purchase_days == 1 and 0 < gone.p_alive < 0.3
     client = Client()
     client.force_login(users["sales1"])
     body = client.get(f"/customers/{firm['gone'].pk}/?tab=value").content.decode()
-    assert "BG/NBD counts such a customer as alive until they buy again" in body
+    assert "their P(alive) comes from MBG/NBD" in body
     body = client.get(f"/customers/{firm['a'].pk}/?tab=value").content.decode()
-    assert "BG/NBD counts such a customer" not in body
+    assert "their P(alive) comes from MBG/NBD" not in body
 
 
 def test_lifecycle_is_derived_with_its_reason_but_a_non_customer_stays_one(firm, users):
@@ -188,7 +190,8 @@ def test_lifecycle_is_derived_with_its_reason_but_a_non_customer_stays_one(firm,
     assert gone.lifecycle_state == LifecycleState.CHURNED
     transition = LifecycleTransition.objects.filter(customer=gone).latest("at")
     assert transition.source == "derived" and transition.by is None
-    assert transition.reason == f"No purchase for {(AS_OF - dt.date(2020, 2, 1)).days} days"
+    gone_value = _value(gone)
+    assert transition.reason == f"P(alive) fell to {gone_value.p_alive:.2f}, below 0.30"
     assert Customer.objects.get(pk=firm["b"].pk).lifecycle_state == LifecycleState.REPEAT_PURCHASE
     assert Customer.objects.get(pk=firm["refused"].pk).lifecycle_state == "non_customer"
     assert Customer.objects.get(pk=firm["prospect"].pk).lifecycle_state == "potential"

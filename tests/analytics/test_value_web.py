@@ -104,10 +104,10 @@ def test_only_admins_change_settings_and_bad_values_are_refused(users):
     url = reverse("analytics:settings")
     assert _client(users, "analyst1").get(url).status_code == 200
     form = {"model": "bgnbd", "horizon_months": 24, "monthly_discount": "0.02",
-            "churn_p_alive": "0.25", "churn_inactive_days": 300, "loyal_top_share": "0.1",
+            "churn_p_alive": "0.25", "churn_inactive_days": 300, "loyal_min_index": 60,
             "loyal_min_purchase_days": 4, "loyal_min_tenure_days": 180,
             "high_current_share": "0.3", "high_potential_share": "0.3",
-            "large_volume_share": "0.3", "loyal_p_alive": "0.5", "loyal_min_repeat_days": 2,
+            "large_volume_share": "0.3", "quadrant_loyal_index": 50,
             "stale_after_days": 31}
     assert _client(users, "analyst1").post(url, form).status_code == 403
     admin = _client(users, "admin")

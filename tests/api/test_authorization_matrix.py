@@ -94,7 +94,7 @@ def _customer_ids(path: str, payload: Any) -> set[int]:
     """The customers a list shows."""
     ids = set()
     for item in _items(payload):
-        if path.endswith("/customers"):
+        if path.endswith("/customers") and "id" in item:
             ids.add(item["id"])
         elif "customer" in item:
             ids.add(item["customer"])

@@ -131,13 +131,19 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     asked = loans.request_loan(users["sales1b"], north.name, "A caller asked about an order")
     lent = loans.approve_loan(admin, loans.request_loan(borrower, customers["east_b"].name,
                                                         "Visit next week"))
+    from kehu.customers.models import StateLock
+
+    StateLock.objects.create(customer=customers["east_b"], reason="Contract",
+                             locked_at=timezone.now(), locked_by=admin)
     return {
         "customers.create_customer": lambda: cs.create_customer(admin, {"name": "新客户"}),
         "customers.update_customer": lambda: cs.update_customer(
             admin, F(east), {"name": "改名"}, expected_version=None),
         "customers.change_owner": lambda: cs.change_owner(admin, F(east), F(users["sales2"])),
         "customers.set_lifecycle_state": lambda: cs.set_lifecycle_state(
-            admin, F(east), "target", reason="x"),
+            admin, F(east), "target", reason="x", lock_reason="y"),
+        "customers.unlock_lifecycle_state": lambda: cs.unlock_lifecycle_state(
+            admin, F(customers["east_b"])),
         "customers.delete_customer": lambda: cs.delete_customer(admin, F(spare)),
         "customers.record_customer_view": lambda: cs.record_customer_view(admin, F(east)),
         "customers.confirm_customer_data": lambda: cs.confirm_customer_data(admin, F(east)),
@@ -176,6 +182,8 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             admin, F(east), F(north), referred_on=today),
         "analytics.remove_referral": lambda: analytics.remove_referral(
             admin, F(customers["east_b"])),
+        "analytics.record_loyalty_statement": lambda: analytics.record_loyalty_statement(
+            admin, F(east), stated_on=today, buy_again=8, wallet_share=40),
         "dataio.quality.merge_customers": lambda: merge.merge_customers(
             admin, F(east), F(customers["east_b"]), take_from_loser=["name"],
             survivor_version=None, loser_version=None),

@@ -44,7 +44,10 @@ def twins(users):
                            lines=[{"description": "x", "quantity": "2", "unit_price": "50"}])
         log_activity(admin, c, kind="call", subject=f"电话 {key}", contact=contact)
         add_task(admin, c, title=f"回访 {key}")
-        set_lifecycle_state(admin, c, "first", reason="下单")
+        set_lifecycle_state(admin, c, "first", reason="下单", lock_reason="框架合同")
+        from kehu.analytics.services import record_loyalty_statement
+
+        record_loyalty_statement(admin, c, stated_on=datetime.date(2024, 3, 1), buy_again=8)
         # Somebody of another team asked to borrow the file (kehu.loans).
         request_loan(users["sales2"], data["external_id"], "A caller asked about an order")
         out[key] = Customer.objects.get(pk=c.pk)
@@ -116,6 +119,9 @@ def test_a_merge_keeps_every_related_record(twins, users):
     assert event.detail["moved"]["customers.contact"] == 1
     assert AuditEvent.objects.get(action="customer.merged_into").customer_id == b.pk
     assert not CustomerPair.objects.exists()
+    # The survivor keeps its own lock on its state; the merged record's lock moved, ended.
+    assert kept.state_locks.filter(unlocked_at__isnull=True).count() == 1
+    assert kept.state_locks.count() == 2
 
 
 def test_a_relation_left_behind_refuses_the_merge(twins, users, monkeypatch):

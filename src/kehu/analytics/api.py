@@ -4,21 +4,23 @@ the customers the token's user may see; starting a refresh for analysts and admi
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Path, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from kehu.analytics import selectors, services
+from kehu.analytics.models import ValueSegment
 from kehu.analytics.rules import STATES
-from kehu.audit.services import record
+from kehu.audit.services import record, record_list
 from kehu.core import jobs, policy
 from kehu.core.errors import NotPermitted
 from kehu.core.requests import client_ip
-from kehu.core.schemas import MAX_ID, errors
+from kehu.core.schemas import MAX_ID, errors, refuse_unknown_query
+from kehu.customers.models import LifecycleState
 from kehu.customers.selectors import get_customer
 
 router = Router(tags=["value"])
@@ -61,6 +63,34 @@ class ScoreOut(Schema):
     quadrant: str
     lookalike: float | None
     at_risk: bool
+    loyalty_index: float | None
+    loyalty_behaviour: float | None
+    loyalty_attitude: float | None
+
+
+class ValueItem(Schema):
+    customer: int
+    lifecycle_state: str
+    p_alive: float | None
+    clv: float | None
+    clv_12m: float | None
+    loyalty_index: float | None
+    segment: str
+    quadrant: str
+    at_risk: bool
+    state_locked: bool
+
+
+class ValuePage(Schema):
+    count: int = Field(description="How many customers match, exactly.")
+    items: list[ValueItem]
+
+
+class ValueListParams(Schema):
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
+    state: Literal[("", *LifecycleState.values)] = ""
+    segment: Literal[("", *ValueSegment.values)] = ""
 
 
 class RefreshOut(Schema):
@@ -136,6 +166,29 @@ def _num(value) -> float | None:
     return None if value is None else float(value)
 
 
+@router.get("/value/customers", response={200: ValuePage, **errors(403, 422)})
+def customer_values(request: HttpRequest, params: Query[ValueListParams]):
+    """The value scores of the customers you may see, by customer id (`limit`, `offset`),
+    optionally of one lifecycle state or value segment; `count` is exact. Reading them is
+    recorded in the audit log: one entry naming the customers shown and the filter."""
+    refuse_unknown_query(request, ValueListParams)
+    if not policy.may_see_customer_values(request.auth):
+        raise NotPermitted(_("Sign in to see customers' value."))
+    qs = selectors.customer_values(request.auth, state=params.state, segment=params.segment)
+    rows = list(qs[params.offset:params.offset + params.limit])
+    filters = {k: v for k, v in (("state", params.state), ("segment", params.segment),
+                                 ("offset", params.offset), ("limit", params.limit)) if v}
+    record_list(request.auth, "value.customers", [v.customer_id for v in rows],
+                filters=filters, ip=client_ip(request), via="api")
+    return {"count": qs.count(), "items": [{
+        "customer": v.customer_id, "lifecycle_state": v.customer.lifecycle_state,
+        "p_alive": v.p_alive, "clv": _num(v.clv),
+        # Discounted profit over twelve months, where the refresh computes it.
+        "clv_12m": _num(getattr(v, "clv_12m", None)),
+        "loyalty_index": v.loyalty_index, "segment": v.segment, "quadrant": v.quadrant,
+        "at_risk": v.at_risk, "state_locked": bool(v.state_locked_now)} for v in rows]}
+
+
 @router.get("/value/customers/{id}", response={200: ScoreOut, **errors(404)})
 def customer_score(request: HttpRequest, id: IdPath):
     """A customer's latest value scores (404 if out of reach or not yet scored): `clv` is the
@@ -165,7 +218,8 @@ def customer_score(request: HttpRequest, id: IdPath):
         "potential_value": _num(v.potential_value), "influence_value": float(v.influence_value),
         "rfm": v.rfm, "value_rank": v.value_rank, "value_percentile": v.value_percentile,
         "segment": v.segment, "quadrant": v.quadrant, "lookalike": v.lookalike,
-        "at_risk": v.at_risk}
+        "at_risk": v.at_risk, "loyalty_index": v.loyalty_index,
+        "loyalty_behaviour": v.loyalty_behaviour, "loyalty_attitude": v.loyalty_attitude}
 
 
 @router.get("/value/refresh", response={200: RefreshOut, **errors(403, 404)})

@@ -4,10 +4,11 @@ and the Value tab that explains each figure and records referrals."""
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kehu.analytics.forms import ReferralForm
-from kehu.analytics.selectors import referrals_of
+from kehu.analytics.forms import LoyaltyStatementForm, ReferralForm
+from kehu.analytics.selectors import loyalty_of, referrals_of
 from kehu.customers import card
 
 
@@ -16,7 +17,10 @@ def _value(request: HttpRequest, customer) -> dict:
     lines = [referrals["referred_by"], *referrals["brought"]]
     # A referral whose other customer is out of the reader's reach names no one.
     named = [line.customer.pk for line in lines if line is not None and line.customer]
-    return {**referrals, "referral_form": ReferralForm(), card.NAMED: named}
+    loyalty = loyalty_of(request.user, customer)
+    return {**referrals, "referral_form": ReferralForm(), card.NAMED: named,
+            "loyalty": loyalty,
+            "loyalty_form": LoyaltyStatementForm(initial={"stated_on": timezone.localdate()})}
 
 
 def register() -> None:

@@ -7,9 +7,9 @@ from kehu.analytics.models import PRESCRIBED, ValueSettings
 
 SETTINGS_FIELDS = [
     "model", "horizon_months", "monthly_discount", "churn_p_alive", "churn_inactive_days",
-    "loyal_top_share", "loyal_min_purchase_days", "loyal_min_tenure_days",
-    "high_current_share", "high_potential_share", "large_volume_share", "loyal_p_alive",
-    "loyal_min_repeat_days", "stale_after_days",
+    "loyal_min_index", "loyal_min_purchase_days", "loyal_min_tenure_days",
+    "high_current_share", "high_potential_share", "large_volume_share",
+    "quadrant_loyal_index", "stale_after_days",
 ]
 
 
@@ -43,3 +43,27 @@ class ReferralForm(forms.Form):
     referrer_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     referred_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class LoyaltyStatementForm(forms.Form):
+    """What the customer said: the attitude side of loyalty (seed 001 §4)."""
+
+    # A date input takes ISO dates whatever the reader's language.
+    stated_on = forms.DateField(label=_("Stated on"),
+                                widget=forms.DateInput(attrs={"type": "date"},
+                                                       format="%Y-%m-%d"))
+    buy_again = forms.IntegerField(label=_("Intends to buy again (0–10)"), min_value=0,
+                                   max_value=10, required=False)
+    recommend = forms.IntegerField(label=_("Would recommend us (0–10)"), min_value=0,
+                                   max_value=10, required=False)
+    wallet_share = forms.IntegerField(
+        label=_("Share of wallet (%)"), min_value=0, max_value=100, required=False,
+        help_text=_("Of what the customer buys in our line, the share they buy from us."))
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if all(data.get(k) is None for k in ("buy_again", "recommend", "wallet_share")):
+            raise forms.ValidationError(_("Give at least one of: intention to buy again, "
+                                          "to recommend, share of wallet."))
+        return data

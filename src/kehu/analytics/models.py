@@ -71,9 +71,11 @@ class ValueSettings(models.Model):
     # Lifecycle rules
     churn_p_alive = _share(_("churned when P(alive) falls below"), "0.300")
     churn_inactive_days = models.PositiveIntegerField(
-        _("churned after this many days without a purchase (0: never)"), default=365)
-    loyal_top_share = _share(_("loyal: share of customers at the top of the value ranking"),
-                             "0.100")
+        _("without a P(alive): churned after this many days without a purchase (0: never)"),
+        default=365)
+    loyal_min_index = models.PositiveSmallIntegerField(
+        _("loyal: loyalty index at least"), default=65,
+        validators=[MinValueValidator(1), MaxValueValidator(100)])
     loyal_min_purchase_days = models.PositiveSmallIntegerField(
         _("loyal: at least this many purchase days"), default=4)
     loyal_min_tenure_days = models.PositiveIntegerField(
@@ -82,9 +84,9 @@ class ValueSettings(models.Model):
     high_current_share = _share(_("high current value: top share of customers"), "0.300")
     high_potential_share = _share(_("high potential value: top share of customers"), "0.300")
     large_volume_share = _share(_("large: top share of customers by revenue"), "0.300")
-    loyal_p_alive = _share(_("loyal (quadrant): P(alive) at least"), "0.500")
-    loyal_min_repeat_days = models.PositiveSmallIntegerField(
-        _("loyal (quadrant): at least this many purchase days"), default=2)
+    quadrant_loyal_index = models.PositiveSmallIntegerField(
+        _("loyal (quadrant): loyalty index at least"), default=50,
+        validators=[MinValueValidator(1), MaxValueValidator(100)])
     # Warnings
     stale_after_days = models.PositiveSmallIntegerField(
         _("scores are stale after (days)"), default=31)
@@ -153,6 +155,41 @@ class Referral(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.referrer_id} → {self.referred_id}"
+
+
+class LoyaltyStatement(models.Model):
+    """What the customer said about their loyalty (the attitude side, seed 001 §4): whether
+    they intend to buy again and would recommend us, each 0-10, and the share of their
+    purchases in our line they buy from us, where known. Each statement is kept; the latest
+    counts."""
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="loyalty_statements",
+                                 verbose_name=_("customer"))
+    stated_on = models.DateField(_("stated on"))
+    buy_again = models.PositiveSmallIntegerField(
+        _("intends to buy again (0–10)"), null=True, blank=True,
+        validators=[MaxValueValidator(10)])
+    recommend = models.PositiveSmallIntegerField(
+        _("would recommend us (0–10)"), null=True, blank=True,
+        validators=[MaxValueValidator(10)])
+    wallet_share = models.PositiveSmallIntegerField(
+        _("share of wallet (%)"), null=True, blank=True, validators=[MaxValueValidator(100)],
+        help_text=_("Of what the customer buys in our line, the share they buy from us."))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("recorded by"))
+
+    class Meta:
+        verbose_name = _("loyalty statement")
+        verbose_name_plural = _("loyalty statements")
+        ordering = ["-stated_on", "-id"]
+        indexes = [models.Index(fields=["customer", "stated_on", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.stated_on}"
 
 
 class SegmentAction(models.Model):
@@ -300,6 +337,17 @@ class CustomerValue(models.Model):
                                 blank=True)
     lookalike = models.FloatField(_("look-alike score"), null=True, blank=True)
     at_risk = models.BooleanField(_("at risk"), default=False, db_index=True)
+    # Loyalty (忠诚度), 0-100: behaviour and attitude, and each of their parts (null: unknown)
+    loyalty_index = models.FloatField(_("loyalty index"), null=True, blank=True)
+    loyalty_behaviour = models.FloatField(_("loyal behaviour"), null=True, blank=True)
+    loyalty_attitude = models.FloatField(_("loyal attitude"), null=True, blank=True)
+    loyalty_repeat = models.FloatField(_("repeat rate"), null=True, blank=True)
+    loyalty_regularity = models.FloatField(_("regularity"), null=True, blank=True)
+    loyalty_tenure = models.FloatField(_("tenure"), null=True, blank=True)
+    loyalty_wallet = models.FloatField(_("share of wallet"), null=True, blank=True)
+    loyalty_referrals = models.FloatField(_("referrals made"), null=True, blank=True)
+    # Days since the last purchase over the customer's usual days between purchases
+    overdue = models.FloatField(_("overdue against their rhythm"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("customer value")

@@ -34,6 +34,7 @@ from kehu.analytics.models import (
     CustomerValue,
     CustomerValueSnapshot,
     EquitySnapshot,
+    LoyaltyStatement,
     Referral,
     RefreshStatus,
     SegmentAction,
@@ -72,7 +73,6 @@ logger = logging.getLogger(__name__)
 TIME_UNIT = "W"
 HISTORY_MONTHS = 24
 AT_RISK_TOP_SHARE = 0.2
-AT_RISK_P_ALIVE = 0.5
 AT_RISK_DROP = 0.1
 WRITE_CHUNK = 5000
 ROW_CHUNK = 50_000
@@ -94,6 +94,9 @@ PURCHASE_MODELS_BY_NAME = {m.model_name: m for m in PURCHASE_MODELS.values()}
 class Models:
     purchases: TransactionModel | None
     gamma_gamma: GammaGammaModel | None
+    # P(alive) of customers who bought once, when the purchase model holds them alive for
+    # ever (BG/NBD): MBG/NBD fitted on the same purchases (see one_time_model).
+    one_time: TransactionModel | None = None
 
 
 def _no_report(done: int, total: int | None, message: str) -> None:
@@ -168,7 +171,7 @@ class _Refresh:
         self.since = self.as_of - dt.timedelta(days=365)
         self.state_rules = rules.StateRules(
             float(settings.churn_p_alive), settings.churn_inactive_days,
-            float(settings.loyal_top_share), settings.loyal_min_purchase_days,
+            float(settings.loyal_min_index), settings.loyal_min_purchase_days,
             settings.loyal_min_tenure_days)
 
     def step(self, n: int, message: str) -> None:
@@ -202,6 +205,7 @@ class _Refresh:
                                            where=now.purchase_days > 0)
         self.step(1, _("Fitting the value models"))
         models = self.fit(now, history)
+        models.one_time = self.one_time_model(now, models)
         self.step(2, _("Scoring customers"))
         scores = self.score(base, history, now, models)
         self.step(3, _("Replaying the history month by month"))
@@ -342,6 +346,25 @@ class _Refresh:
                                     "P(alive) and CLV with care.")
                       % {"expected": f"{expected:,.0f}", "actual": f"{actual:,.0f}"})
 
+    def one_time_model(self, now, models: Models) -> TransactionModel | None:
+        """BG/NBD lets a customer drop out only after a repeat purchase, so a customer who
+        bought once stays alive (P(alive) = 1) however long they stay away, and the state
+        would contradict the score. Their P(alive) comes from MBG/NBD instead: the same
+        model with a chance to drop out right after the first purchase, fitted on the same
+        purchases. Models whose P(alive) already falls for them need nothing."""
+        if type(models.purchases) is not BetaGeoModel:
+            return None
+        buyers = now.present
+        try:
+            return ModifiedBetaGeoModel().fit(now.frequency[buyers], now.recency[buyers],
+                                              now.T[buyers])
+        except ValueModelError as exc:
+            self.warn("one_time_failed", _(
+                "P(alive) of customers who bought once could not be estimated, so theirs is "
+                "left empty and their state follows the days without a purchase: %(why)s")
+                % {"why": exc})
+            return None
+
     def potential(self, models: Models, snap) -> dict[str, np.ndarray]:
         """P(alive), expected purchases over the horizon, CLV (lifetime and next 12 months)
         and the margin it used, of the buyers in `snap`.
@@ -366,6 +389,18 @@ class _Refresh:
             self.warn_once("p_alive_failed", _("The purchase model gives no usable P(alive), "
                                                "so P(alive) is left empty: %(why)s")
                            % {"why": exc})
+        if type(models.purchases) is BetaGeoModel:
+            once = np.flatnonzero(buyers)[f == 0]
+            out["p_alive"][once] = np.nan
+            if models.one_time is not None and once.size:
+                try:
+                    out["p_alive"][once] = models.one_time.p_alive(
+                        np.zeros(once.size), np.zeros(once.size), snap.T[once])
+                except ValueModelError as exc:
+                    self.warn_once("one_time_failed", _(
+                        "P(alive) of customers who bought once could not be estimated, so "
+                        "theirs is left empty and their state follows the days without a "
+                        "purchase: %(why)s") % {"why": exc})
         clv_error = None
         if models.gamma_gamma is not None:
             revenue, profit = snap.revenue[buyers], snap.profit[buyers]
@@ -465,15 +500,25 @@ class _Refresh:
 
         cfg = self.settings
         tenure = np.where(bought, self.as_of_day - s["first_day"], 0)
-        s["derived"] = rules.derive_states(s["purchase_days"], tenure, s["p_alive"], value,
-                                           self.state_rules, days_since_last=days_since)
+        self.said = self.statements(ids)
+        self.referred = self.referrals_made(ids)
+        loyalty = rules.loyalty(s["purchase_days"], tenure, days_since, self.referred,
+                                self.said["wallet"], self.said["buy_again"],
+                                self.said["recommend"])
+        for key, values in loyalty.items():
+            s[f"loyalty_{key}"] = values
+        s["overdue"] = rules.overdue(s["purchase_days"], tenure, days_since)
+        s["derived"] = rules.derive_states(s["purchase_days"], tenure, s["p_alive"],
+                                           s["loyalty_index"], self.state_rules,
+                                           days_since_last=days_since)
         s["segment"] = rules.segments(s["net_contribution_12m"],
                                       np.nan_to_num(s["potential_value"], nan=0.0), bought,
                                       float(cfg.high_current_share),
                                       float(cfg.high_potential_share))
-        s["quadrant"] = rules.quadrants(s["revenue_12m"], s["p_alive"], s["purchase_days"],
-                                        bought, float(cfg.large_volume_share),
-                                        float(cfg.loyal_p_alive), cfg.loyal_min_repeat_days)
+        s["quadrant"] = rules.quadrants(
+            s["revenue_12m"], s["loyalty_index"],
+            s["derived"] == rules.STATES.index("churned"), bought,
+            float(cfg.large_volume_share), float(cfg.quadrant_loyal_index))
         s["lookalike"] = self.lookalike(base, s, bought)
         return s
 
@@ -491,6 +536,33 @@ class _Refresh:
             out[name] = data.spread(costs.customer, costs.cost, ids)
             out[f"{name}_12m"] = data.spread(costs.customer, costs.cost_recent, ids)
         return out
+
+    def statements(self, ids) -> dict[str, np.ndarray]:
+        """Each customer's latest loyalty statement (LoyaltyStatement): intention to buy
+        again and to recommend (0-10) and share of wallet (0-1), NaN where not stated."""
+        out = {key: np.full(ids.size, np.nan) for key in ("buy_again", "recommend", "wallet")}
+        rows = (LoyaltyStatement.objects.order_by("customer_id", "-stated_on", "-id")
+                .values_list("customer_id", "buy_again", "recommend", "wallet_share"))
+        seen = set()
+        for pk, buy_again, recommend, wallet in rows.iterator(chunk_size=5000):
+            if pk in seen:
+                continue
+            seen.add(pk)
+            i = np.searchsorted(ids, pk)
+            if i >= ids.size or ids[i] != pk:
+                continue
+            for key, value, scale in (("buy_again", buy_again, 1), ("recommend", recommend, 1),
+                                      ("wallet", wallet, 100)):
+                if value is not None:
+                    out[key][i] = value / scale
+        return out
+
+    def referrals_made(self, ids) -> np.ndarray:
+        """How many customers each customer brought to us (Referral)."""
+        referrers = np.asarray(list(Referral.objects.values_list("referrer_id", flat=True)),
+                               dtype=np.int64)
+        referrers = referrers[_within(referrers, ids)]
+        return np.bincount(np.searchsorted(ids, referrers), minlength=ids.size).astype(float)
 
     def influence(self, ids, realised, potential) -> np.ndarray:
         """A customer's influence value: the realised and potential value of the customers
@@ -533,6 +605,10 @@ class _Refresh:
             return [], {}
         place = np.searchsorted(ids, history.buyer)
         owner, team = base["owner"][place], base["team"][place]
+        # What customers said and whom they brought is known as of today only: the month
+        # ends use it with each month's own purchase behaviour.
+        said = {key: values[place] for key, values in self.said.items()}
+        referred = self.referred[place]
         segment = s["segment"][place]
         dates = month_ends(int(history.day.min()), self.as_of, HISTORY_MONTHS)
         k = len(rules.STATES)
@@ -549,13 +625,13 @@ class _Refresh:
             snap = history.at(day)
             pot = self.potential(models, snap)
             clv = np.nan_to_num(pot["clv"])
-            # Current value as it stood: gross profit of the 12 months to that day (the
-            # activities of past months are not replayed).
-            value = snap.profit - history.at(day - 365).profit
+            tenure = (day - snap.first_day) * snap.present
+            since = (day - snap.last_day) * snap.present
+            index = rules.loyalty(snap.purchase_days, tenure, since, referred, said["wallet"],
+                                  said["buy_again"], said["recommend"])["index"]
             state = rules.derive_states(
-                snap.purchase_days, (day - snap.first_day) * snap.present, pot["p_alive"],
-                value, self.state_rules, days_since_last=(day - snap.last_day) * snap.present
-            ).astype(np.int64)
+                snap.purchase_days, tenure, pot["p_alive"], index, self.state_rules,
+                days_since_last=since).astype(np.int64)
             state[state == rules.NO_PURCHASE] = ABSENT
             if previous is not None:
                 both = (previous != ABSENT) & (state != ABSENT)
@@ -618,9 +694,9 @@ class _Refresh:
         ids = base["id"]
         before = self.previous(ids)
         bought = s["purchase_days"] > 0
-        top = rules.top_share(s["value"], AT_RISK_TOP_SHARE, bought)
-        fell = before["p_alive"] - s["p_alive"]
-        s["at_risk"] = top & ((s["p_alive"] < AT_RISK_P_ALIVE) | (fell >= AT_RISK_DROP))
+        s["at_risk"] = rules.at_risk(s["purchase_days"], s["derived"], s["value"],
+                                     s["p_alive"], before["p_alive"], s["overdue"],
+                                     AT_RISK_TOP_SHARE, AT_RISK_DROP)
         segment = np.array(["", *rules.SEGMENTS], dtype=object)[s["segment"] + 1]
         quadrant = np.array(["", *rules.QUADRANTS], dtype=object)[s["quadrant"] + 1]
 
@@ -678,6 +754,10 @@ class _Refresh:
                 "segment": segment[sl].tolist(), "quadrant": quadrant[sl].tolist(),
                 "lookalike": nullable(s["lookalike"][sl], 1),
                 "at_risk": s["at_risk"][sl].tolist(),
+                **{f"loyalty_{key}": nullable(s[f"loyalty_{key}"][sl], 1)
+                   for key in ("index", "behaviour", "attitude", "repeat", "regularity",
+                               "tenure", "wallet", "referrals")},
+                "overdue": nullable(s["overdue"][sl], 2),
                 "as_of": [as_of] * n, "lifecycle_state": states[sl],
             }
 
@@ -738,6 +818,16 @@ class _Refresh:
             changes, source=TransitionSource.DERIVED,
             history_reason=_("Lifecycle state derived by the value refresh of %(date)s")
             % {"date": self.as_of.isoformat()}))
+        # A state locked by hand is kept; the lifecycle history says so, and what behaviour
+        # says instead (once per difference, not at every refresh).
+        locks = invariants.active_locks(pk for pk, _old, _new, _why in changes
+                                        if pk not in moved)
+        labels = dict(LifecycleState.choices)
+        invariants.note_kept_states(
+            ((pk, old, _("Kept: locked by hand (%(lock)s). Behaviour says %(state)s: "
+                         "%(why)s") % {"lock": locks[pk].reason, "state": labels[new],
+                                      "why": why})
+             for pk, old, new, why in changes if pk in locks), source=TransitionSource.DERIVED)
         place = {pk: i for i, pk in enumerate(base["id"].tolist())} if moved else {}
         for pk, _old, new, _why in changes:
             if pk in moved:
@@ -748,14 +838,14 @@ class _Refresh:
         cfg = self.settings
         if state == "churned":
             idle = self.as_of_day - int(s["last_day"][i])
-            if cfg.churn_inactive_days and idle > cfg.churn_inactive_days:
+            if not np.isfinite(s["p_alive"][i]):
                 return _("No purchase for %(days)d days") % {"days": idle}
             return _("P(alive) fell to %(p).2f, below %(limit).2f") % {
                 "p": s["p_alive"][i], "limit": cfg.churn_p_alive}
         if state == "loyal":
-            return _("In the top %(share)d%% by current value (last 12 months), bought on "
-                     "%(days)d days, customer for %(tenure)d days") % {
-                "share": round(float(cfg.loyal_top_share) * 100),
+            return _("Loyalty index %(index).0f (at least %(limit)d), bought on %(days)d days, "
+                     "customer for %(tenure)d days") % {
+                "index": s["loyalty_index"][i], "limit": cfg.loyal_min_index,
                 "days": s["purchase_days"][i],
                 "tenure": self.as_of_day - s["first_day"][i]}
         if state == "repeat":

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from kehu.analytics import rules
@@ -21,6 +21,7 @@ from kehu.analytics.models import (
     CustomerValue,
     CustomerValueSnapshot,
     EquitySnapshot,
+    LoyaltyStatement,
     Quadrant,
     Referral,
     RefreshStatus,
@@ -276,3 +277,76 @@ def referrals_of(user, customer: Customer) -> dict:
 
     return {"referred_by": line(referred_by, referred_by.referrer) if referred_by else None,
             "brought": [line(r, r.referred) for r in brought]}
+
+
+# Loyalty (忠诚度) ------------------------------------------------------------------------------
+
+@dataclass
+class LoyaltyCard:
+    value: CustomerValue | None
+    statements: list[LoyaltyStatement]  # newest first; the first one counts
+    settings: ValueSettings
+
+
+def loyalty_of(user, customer: Customer, limit: int = 10) -> LoyaltyCard:
+    """The customer's loyalty index with its parts, and what they said, newest first; empty
+    for a customer the user may not see."""
+    if not restrict(Customer.objects.filter(pk=customer.pk), user, VIEW).exists():
+        return LoyaltyCard(None, [], ValueSettings.current())
+    value = CustomerValue.objects.filter(customer=customer).first()
+    statements = list(LoyaltyStatement.objects.filter(customer=customer)
+                      .select_related("created_by")[:limit])
+    return LoyaltyCard(value, statements, ValueSettings.current())
+
+
+INTENTION_HIGH = 7  # of 10: "will buy again / recommend" (the top of the scale)
+BEHAVIOUR_HIGH = 50.0  # of 100: loyal behaviour index
+
+
+@dataclass
+class GridCell:
+    key: str
+    intention: str  # "high" | "low"
+    behaviour: str  # "high" | "low"
+    count: int
+    items: list[CustomerValue]
+
+
+def intention_grid(user, limit: int | None = 10) -> list[GridCell]:
+    """Stated intention × loyal behaviour (seed 001: move customers from intention to
+    purchase), over the customers the user may see who said something. High intention is
+    a stated intention to buy again or to recommend of INTENTION_HIGH or more out of 10
+    (attitude ≥ 70); high behaviour a behaviour index of BEHAVIOUR_HIGH or more. Each cell
+    counts its customers and lists the first `limit` (all with None), by value rank."""
+    said = values(user).filter(loyalty_attitude__isnull=False)
+    high_i = Q(loyalty_attitude__gte=INTENTION_HIGH * 10)
+    high_b = Q(loyalty_behaviour__gte=BEHAVIOUR_HIGH)
+    cells = []
+    for key, intention, behaviour, condition in (
+            ("convert", "high", "low", high_i & ~high_b),
+            ("loyal", "high", "high", high_i & high_b),
+            ("hidden_risk", "low", "high", ~high_i & high_b),
+            ("detached", "low", "low", ~high_i & ~high_b)):
+        qs = said.filter(condition).select_related("customer", "customer__owner").order_by(
+            "value_rank", "customer_id")
+        cells.append(GridCell(key, intention, behaviour, qs.count(),
+                              list(qs[:limit] if limit else qs)))
+    return cells
+
+
+def customer_values(user, *, state: str = "", segment: str = "") -> QuerySet[CustomerValue]:
+    """The value scores of the customers the user may see (a customer on loan included:
+    one file to read), by customer id, optionally of one lifecycle state or value segment,
+    with whether each customer's state is locked (`state_locked_now`)."""
+    from kehu.customers.models import StateLock
+
+    qs = restrict(CustomerValue.objects.all(), user, VIEW)
+    if state:
+        qs = qs.filter(customer__lifecycle_state=state)
+    if segment:
+        qs = qs.filter(segment=segment)
+    locks = (StateLock.objects.filter(customer=OuterRef("customer_id"),
+                                      unlocked_at__isnull=True)
+             .exclude(until__lt=timezone.localdate()))
+    return (qs.select_related("customer").annotate(state_locked_now=Exists(locks))
+            .order_by("customer_id"))

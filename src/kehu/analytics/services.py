@@ -10,10 +10,17 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.analytics.models import ActivityCost, Referral, SegmentAction, ValueSettings
+from kehu.analytics.models import (
+    ActivityCost,
+    LoyaltyStatement,
+    Referral,
+    SegmentAction,
+    ValueSettings,
+)
 from kehu.audit.services import record
 from kehu.core import jobs, policy
 from kehu.core.errors import NotPermitted, ServiceError
@@ -159,3 +166,34 @@ def remove_referral(user: User, referred: Customer, *, ip: str | None = None,
     record(user, "referral.delete", obj=referred, ip=ip, via=via,
            detail={"referrer": referral.referrer_id})
     referral.delete()
+
+
+@transaction.atomic
+def record_loyalty_statement(user: User, customer: Customer, *, stated_on: dt.date,
+                             buy_again: int | None = None, recommend: int | None = None,
+                             wallet_share: int | None = None, note: str = "",
+                             ip: str | None = None, via: str = "web") -> LoyaltyStatement:
+    """Record what the customer said about buying again, recommending us and the share of
+    their purchases we get. Earlier statements are kept; the latest counts in the loyalty
+    index from the next refresh on."""
+    if not can(user, CHANGE, customer):
+        raise NotPermitted(_("You may not change this customer."))
+    if buy_again is None and recommend is None and wallet_share is None:
+        raise ServiceError(_("Give at least one of: intention to buy again, to recommend, "
+                             "share of wallet."), field="buy_again")
+    for field, value, top in (("buy_again", buy_again, 10), ("recommend", recommend, 10),
+                              ("wallet_share", wallet_share, 100)):
+        if value is not None and not 0 <= value <= top:
+            raise ServiceError(_("Give a whole number from 0 to %(top)d.") % {"top": top},
+                               field=field)
+    if stated_on > timezone.localdate():
+        raise ServiceError(_("A statement cannot be dated in the future."), field="stated_on")
+    statement = LoyaltyStatement(customer=customer, stated_on=stated_on, buy_again=buy_again,
+                                 recommend=recommend, wallet_share=wallet_share,
+                                 note=note[:300], created_by=user)
+    statement.full_clean()
+    statement.save()
+    record(user, "loyalty.statement", obj=customer, ip=ip, via=via,
+           detail={"stated_on": stated_on.isoformat(), "buy_again": buy_again,
+                   "recommend": recommend, "wallet_share": wallet_share})
+    return statement

@@ -13,6 +13,7 @@ urlpatterns = [
     path("value/settings/costs/<slug:kind>/", views.activity_cost, name="activity_cost"),
     path("value/settings/actions/<slug:segment>/", views.segment_action, name="segment_action"),
     path("customers/<int:pk>/referral/", views.referral, name="referral"),
+    path("customers/<int:pk>/loyalty/", views.loyalty_statement, name="loyalty_statement"),
     path("customers/<int:pk>/referral/options/", views.referrer_options,
          name="referrer_options"),
 ]

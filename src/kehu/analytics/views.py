@@ -20,6 +20,7 @@ from kehu.analytics import rules, selectors, services
 from kehu.analytics.forms import (
     SETTINGS_FIELDS,
     ActivityCostForm,
+    LoyaltyStatementForm,
     ReferralForm,
     SegmentActionForm,
     ValueSettingsForm,
@@ -139,6 +140,29 @@ def _unprofitable(user, run, limit: int | None = 20) -> dict:
                       v.net_contribution_12m] for v in tail], "items": tail}
 
 
+GRID_CELLS = {
+    "convert": gettext_lazy("High intention, low purchasing: turn intention into purchase"),
+    "loyal": gettext_lazy("High intention, high purchasing: loyal — keep them"),
+    "hidden_risk": gettext_lazy("Low intention, high purchasing: hidden risk — find out why"),
+    "detached": gettext_lazy("Low intention, low purchasing: detached"),
+}
+
+
+def _intention(user, run, limit: int | None = 10) -> dict:
+    cells = selectors.intention_grid(user, limit)
+    items = [v for cell in cells for v in cell.items]
+    return {"title": _("Intention × behaviour"),
+            "headings": [_("Cell"), _("Customer"), _("Owner"), _("Attitude"),
+                         _("Behaviour"), _("Loyalty index")],
+            "rows": [[str(GRID_CELLS[cell.key]), v.customer.name, str(v.customer.owner),
+                      round(v.loyalty_attitude or 0), round(v.loyalty_behaviour or 0),
+                      round(v.loyalty_index or 0)] for cell in cells for v in cell.items],
+            "cells": [{"key": c.key, "label": GRID_CELLS[c.key], "count": c.count,
+                       "items": c.items, "intention": c.intention, "behaviour": c.behaviour}
+                      for c in cells],
+            "items": items}
+
+
 TABLES = {
     "equity": _equity,
     "equity_segment": _equity_by("segment", gettext_lazy("Customer equity by segment")),
@@ -152,6 +176,7 @@ TABLES = {
     "whale": _whale,
     "at_risk": _at_risk,
     "unprofitable": _unprofitable,
+    "intention": _intention,
 }
 MIGRATION_TABLES = {"markov", "forecast", "churn"}
 
@@ -226,7 +251,7 @@ def one_table(user, run, key: str) -> dict | None:
         return _migration_tables(user, run).get(key)
     if key in MODEL_TABLES:
         return MODEL_TABLES[key](user, run) if _selection(run) else None
-    if key in {"at_risk", "unprofitable"}:
+    if key in {"at_risk", "unprofitable", "intention"}:
         return TABLES[key](user, run, limit=None)
     build = TABLES.get(key)
     return build(user, run) if build else None
@@ -496,6 +521,33 @@ def referral(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Referral saved; influence value follows at the next "
+                                    "refresh."))
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def loyalty_statement(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record what the customer said about buying again and recommending us."""
+    customer = _customer(request, pk, CHANGE)
+    url = customer_selectors_card_url(customer) + "#loyalty"
+    form = LoyaltyStatementForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The statement was not saved: %(errors)s") % {
+            "errors": "; ".join(
+                (f"{form.fields[k].label}: " if k in form.fields else "") + " ".join(v)
+                for k, v in form.errors.items())})
+        return redirect(url)
+    data = form.cleaned_data
+    try:
+        services.record_loyalty_statement(
+            request.user, customer, stated_on=data["stated_on"], buy_again=data["buy_again"],
+            recommend=data["recommend"], wallet_share=data["wallet_share"], note=data["note"],
+            ip=client_ip(request))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Statement saved; the loyalty index follows at the next "
                                     "refresh."))
     return redirect(url)
 

@@ -65,7 +65,11 @@ def _typed(queryset: QuerySet, sort: str, position: tuple[Any, int]) -> tuple[An
     if value is None or isinstance(value, bool) or not 0 <= pk <= _MAX_PK:
         return None
     try:
-        field = queryset.model._meta.get_field(sort)
+        # A sort by an annotation (a figure of a related row, its nulls coalesced) types
+        # the cursor by the annotation's output field.
+        annotation = queryset.query.annotations.get(sort)
+        field = (annotation.output_field if annotation is not None
+                 else queryset.model._meta.get_field(sort))
         if isinstance(field, DateTimeField) and not isinstance(value, datetime):
             return None  # kehu writes a time as {"dt": ...}; a bare date or string is forged
         value = field.to_python(value)
@@ -95,7 +99,9 @@ def _typed(queryset: QuerySet, sort: str, position: tuple[Any, int]) -> tuple[An
 def keyset_page(queryset: QuerySet, *, sort: str, descending: bool = False,
                 cursor: str | None = None, limit: int = 50,
                 with_count: bool = True) -> Page:
-    """One page of `queryset` ordered by (`sort`, pk). `sort` must not be nullable."""
+    """One page of `queryset` ordered by (`sort`, pk). `sort` is a field or an annotation
+    of the queryset, and must not be nullable: coalesce a nullable figure to a value below
+    any real one in an annotation (kehu.customers.selectors.VALUE_SORTS)."""
     order = (f"-{sort}", "-pk") if descending else (sort, "pk")
     qs = queryset.order_by(*order)
     position = _decode(cursor) if cursor else None

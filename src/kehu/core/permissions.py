@@ -49,6 +49,8 @@ CUSTOMER_PATHS: dict[str, str] = {
     "customers.transaction": "customer__",
     "customers.lifecycletransition": "customer__",
     "customers.ownerassignment": "customer__",
+    "customers.statelock": "customer__",
+    "analytics.customervalue": "customer__",
     "sales.activity": "customer__",
     "tasks.task": "customer__",
 }

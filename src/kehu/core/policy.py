@@ -126,6 +126,13 @@ def may_see_value_dashboard(user) -> bool:
     return is_admin(user) or (_signed_in(user) and user.role in DASHBOARD_ROLES)
 
 
+def may_see_customer_values(user) -> bool:
+    """Each customer's own value figures (the card's value strip and tab, the list's value
+    columns and sorts, /api/v1/value/customers): every signed-in user, for the customers
+    their scope reaches. The dashboards that add the figures up are may_see_value_dashboard."""
+    return _signed_in(user)
+
+
 def may_refresh_value(user) -> bool:
     """Analysts run the value refresh from the UI; admins too."""
     return is_admin(user) or (_signed_in(user) and user.role == Role.ANALYST)

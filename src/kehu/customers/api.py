@@ -100,6 +100,9 @@ CustomerOut = output_schema(
     extra={
         "id": (int, ...),
         "lifecycle_state": (str, ...),
+        "state_locked": (bool, Field(..., description="The lifecycle state was set by hand "
+                                                      "and locked: the value refresh keeps "
+                                                      "it.")),
         "owner": (int, Field(..., description="User id of the owner.")),
         "owner_username": (str, ...),
         "team": (int | None, ...),
@@ -163,6 +166,10 @@ class OwnerAssignmentOut(Schema):
 class LifecycleIn(InputSchema):
     state: StateType
     reason: Reason = ""
+    lock_reason: Reason = Field("", description="With a reason, the state is also locked: "
+                                                "the value refresh keeps it until unlocked.")
+    lock_until: date | None = Field(None, description="The lock ends after this day "
+                                                      "(needs lock_reason).")
 
 
 class LifecycleOut(Schema):
@@ -285,6 +292,7 @@ def customer_out(user: User, customer: Customer) -> dict[str, Any]:
     data.update((field, getattr(customer, field)) for field in CUSTOMER_FIELDS
                 if user.sees_sensitive or field not in SENSITIVE_CUSTOMER_FIELDS)
     data.update(lifecycle_state=customer.lifecycle_state,
+                state_locked=selectors.state_locked(user, customer),
                 owner=customer.owner_id, owner_username=customer.owner.username,
                 team=customer.team_id, version=customer.version,
                 created_at=customer.created_at, updated_at=customer.updated_at)
@@ -444,7 +452,20 @@ def set_lifecycle_state(request: HttpRequest, id: IdPath, payload: LifecycleIn):
     """Move the customer to a lifecycle state; the transition is recorded with the reason."""
     customer = _customer(request, id)
     customer = services.set_lifecycle_state(request.auth, customer, payload.state,
-                                            reason=payload.reason, **_audit(request))
+                                            reason=payload.reason,
+                                            lock_reason=payload.lock_reason,
+                                            lock_until=payload.lock_until, **_audit(request))
+    return customer_out(request.auth, customer)
+
+
+@router.delete("/customers/{id}/lifecycle/lock",
+               response={200: CustomerOut, **errors(400, 403, 404, 422)}, exclude_unset=True,
+               tags=["lifecycle"])
+def unlock_lifecycle_state(request: HttpRequest, id: IdPath):
+    """Unlock the customer's lifecycle state: the next value refresh derives it from
+    behaviour again (400 if it is not locked)."""
+    customer = _customer(request, id)
+    services.unlock_lifecycle_state(request.auth, customer, **_audit(request))
     return customer_out(request.auth, customer)
 
 

@@ -134,6 +134,19 @@ class CustomerForm(forms.ModelForm):
 class LifecycleForm(forms.Form):
     state = forms.ChoiceField(label=_("New lifecycle state"), choices=LifecycleState.choices)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+    lock_reason = forms.CharField(
+        label=_("Lock it, because"), max_length=300, required=False,
+        help_text=_("With a reason, the value refresh keeps this state instead of deriving "
+                    "it from behaviour, until unlocked."))
+    lock_until = forms.DateField(label=_("Locked until (optional)"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("lock_until") and not (data.get("lock_reason") or "").strip():
+            self.add_error("lock_reason", _("Say why the state is locked: a lock needs a "
+                                            "reason."))
+        return data
 
 
 class OwnerForm(forms.Form):

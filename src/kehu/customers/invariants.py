@@ -39,6 +39,7 @@ from kehu.customers.models import (
     LifecycleState,
     LifecycleTransition,
     OwnerAssignment,
+    StateLock,
     TransitionSource,
 )
 from kehu.customers.search import search_text
@@ -209,13 +210,40 @@ def _snapshot(ids: Sequence[int], *, by_id: int | None, reason: str, at: dt.date
             [connection.ops.adapt_datetimefield_value(at), reason, by_id, *ids])
 
 
+def _active_locks_sql(table: str, day: dt.date) -> tuple[str, list]:
+    """A condition true for the rows of `table` (the customers) without an active lock."""
+    qn = connection.ops.quote_name
+    locks = qn(StateLock._meta.db_table)
+    return (f"NOT EXISTS (SELECT 1 FROM {locks} l WHERE l.customer_id = {table}.id "  # noqa: S608
+            f"AND l.unlocked_at IS NULL AND (l.until IS NULL OR l.until >= %s))",
+            [connection.ops.adapt_datefield_value(day)])
+
+
+def active_locks(ids: Iterable[int] | None = None, *, day: dt.date | None = None
+                 ) -> dict[int, StateLock]:
+    """The customers (of `ids`, or all) whose lifecycle state is locked on `day` (default
+    today), with their lock."""
+    day = day or timezone.localdate()
+    qs = StateLock.objects.filter(unlocked_at__isnull=True).exclude(until__lt=day)
+    if ids is None:
+        return {lock.customer_id: lock for lock in qs}
+    ids = list(ids)
+    out: dict[int, StateLock] = {}
+    for start in range(0, len(ids), CHUNK):
+        out.update((lock.customer_id, lock)
+                   for lock in qs.filter(customer_id__in=ids[start:start + CHUNK]))
+    return out
+
+
 def set_states(changes: Iterable[tuple[int, str, str, str]], *, source: str, by=None,
                history_reason: str, at: dt.datetime | None = None) -> list[int]:
     """Move customers between lifecycle states in bulk. Each change is (customer id, the
     state it is expected to be in, the new state, the reason for its transition); a customer
-    whose state changed meanwhile (somebody set it by hand) or that is gone is left alone.
-    Returns the ids that moved."""
+    whose state changed meanwhile (somebody set it by hand), whose state is locked
+    (StateLock) or that is gone is left alone. Returns the ids that moved."""
     at = at or timezone.now()
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    unlocked, unlocked_params = _active_locks_sql(table, timezone.localtime(at).date())
     by_id = _user_id(by)
     groups: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
     for pk, old, new, why in changes:
@@ -223,8 +251,6 @@ def set_states(changes: Iterable[tuple[int, str, str, str]], *, source: str, by=
             raise ValueError(f"unknown lifecycle state {new!r}")
         if old != new:
             groups[(old, new)].append((int(pk), why))
-    qn = connection.ops.quote_name
-    table = qn(Customer._meta.db_table)
     stamp = connection.ops.adapt_datetimefield_value(at)
     moved: list[int] = []
     for (old, new), rows in groups.items():
@@ -235,8 +261,9 @@ def set_states(changes: Iterable[tuple[int, str, str, str]], *, source: str, by=
                 cursor.execute(
                     f"UPDATE {table} SET lifecycle_state = %s, version = version + 1, "  # noqa: S608
                     f"updated_at = %s, updated_by_id = %s "
-                    f"WHERE lifecycle_state = %s AND id IN ({marks}) RETURNING id",
-                    [new, stamp, by_id, old, *chunk])
+                    f"WHERE lifecycle_state = %s AND id IN ({marks}) AND {unlocked} "
+                    f"RETURNING id",
+                    [new, stamp, by_id, old, *chunk, *unlocked_params])
                 ids = sorted(row[0] for row in cursor.fetchall())
             write_rows(LifecycleTransition._meta.db_table,
                        ["customer_id", "from_state", "to_state", "at", "by_id", "reason",
@@ -246,6 +273,31 @@ def set_states(changes: Iterable[tuple[int, str, str, str]], *, source: str, by=
             _snapshot(ids, by_id=by_id, reason=history_reason, at=at)
             moved.extend(ids)
     return moved
+
+
+def note_kept_states(notes: Iterable[tuple[int, str, str]], *, source: str,
+                     at: dt.datetime | None = None) -> list[int]:
+    """Say in the lifecycle history why a customer kept its state: each note is (customer
+    id, its state, the reason), written as a transition from the state to itself. A note
+    equal to the customer's latest transition is not written again, so that a daily
+    refresh does not repeat the same words every day. Returns the ids noted."""
+    at = at or timezone.now()
+    notes = [(int(pk), state, why[:300]) for pk, state, why in notes]
+    if not notes:
+        return []
+    latest: dict[int, tuple[str, str]] = {}
+    ids = [pk for pk, _state, _why in notes]
+    for start in range(0, len(ids), CHUNK):
+        for pk, to_state, why in (LifecycleTransition.objects
+                                  .filter(customer_id__in=ids[start:start + CHUNK])
+                                  .order_by("customer_id", "-at", "-id")
+                                  .values_list("customer_id", "to_state", "reason")):
+            latest.setdefault(pk, (to_state, why))
+    rows = [LifecycleTransition(customer_id=pk, from_state=state, to_state=state, at=at,
+                                reason=why, source=source)
+            for pk, state, why in notes if latest.get(pk) != (state, why)]
+    LifecycleTransition.objects.bulk_create(rows, batch_size=1000)
+    return [row.customer_id for row in rows]
 
 
 def follow_owner_team(owner_id: int, *, by, reason: str,

@@ -363,3 +363,36 @@ class TransactionLine(models.Model):
     @property
     def cost(self) -> Decimal:
         return (self.quantity * self.unit_cost).quantize(Decimal("0.01"))
+
+
+class StateLock(models.Model):
+    """A lifecycle state set by hand and locked: the value refresh keeps it (and says so in
+    the lifecycle history) until it is unlocked or its end date has passed. Locks are kept
+    after they end, so that who locked what, why and until when stays on record."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="state_locks",
+                                 verbose_name=_("customer"))
+    reason = models.CharField(_("reason for the lock"), max_length=300)
+    until = models.DateField(_("locked until"), null=True, blank=True)
+    locked_at = models.DateTimeField(_("locked at"))
+    locked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("locked by"))
+    unlocked_at = models.DateTimeField(_("unlocked at"), null=True, blank=True)
+    unlocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("unlocked by"))
+
+    class Meta:
+        verbose_name = _("lifecycle state lock")
+        verbose_name_plural = _("lifecycle state locks")
+        ordering = ["-locked_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["customer"],
+                                               condition=models.Q(unlocked_at__isnull=True),
+                                               name="customers_one_open_state_lock")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.reason}"
+
+    def active_on(self, day) -> bool:
+        return self.unlocked_at is None and (self.until is None or self.until >= day)

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from kehu.core.pagination import Page, keyset_page
@@ -20,6 +21,7 @@ from kehu.customers.models import (
     Customer,
     LifecycleTransition,
     OwnerAssignment,
+    StateLock,
     Transaction,
 )
 from kehu.customers.search_index import matching
@@ -30,7 +32,18 @@ SORTS = {
     "updated": "updated_at",
     "state": "lifecycle_state",
     "city": "city",
+    "clv": "sort_clv",
+    "p_alive": "sort_p_alive",
+    "loyalty": "sort_loyalty",
 }
+# Sorts by a figure of the customer's value scores (the `value` relation kehu.analytics
+# adds). Keyset pagination needs a sort key that is never null: a customer without the
+# figure (not yet scored, never bought, no model) sorts as -1, below every real value
+# (CLV, P(alive) and the loyalty index are never negative) — last from the highest down,
+# first from the lowest up.
+VALUE_SORTS = {"sort_clv": "value__clv", "sort_p_alive": "value__p_alive",
+               "sort_loyalty": "value__loyalty_index"}
+NO_FIGURE = -1.0
 
 
 @dataclass
@@ -125,8 +138,18 @@ def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
     # sort column's index for one page.
     qs = filter_customers(user, filters, action=action).prefetch_related("owner", "team",
                                                                           "value")
-    return keyset_page(qs, sort=SORTS.get(sort, "name"), descending=descending, cursor=cursor,
-                       limit=limit)
+    key = SORTS.get(sort, "name")
+    return keyset_page(sort_key(qs, key).annotate(state_locked_now=Exists(_open_locks())),
+                       sort=key, descending=descending, cursor=cursor, limit=limit)
+
+
+def sort_key(queryset: QuerySet[Customer], key: str) -> QuerySet[Customer]:
+    """`queryset` with what keyset pagination sorts by for `key` (a value of SORTS): a
+    field needs nothing; a value figure is annotated, never null (VALUE_SORTS)."""
+    if key not in VALUE_SORTS:
+        return queryset
+    return queryset.annotate(**{key: Coalesce(Cast(VALUE_SORTS[key], FloatField()),
+                                              Value(NO_FIGURE), output_field=FloatField())})
 
 
 def get_customer(user, pk, action: str = VIEW) -> Customer:
@@ -185,3 +208,25 @@ def change_history(user, customer: Customer, limit: int = 200) -> list[dict]:
 
 def visible_contact_fields(user) -> set[str]:
     return set() if user.sees_sensitive else set(SENSITIVE_CONTACT_FIELDS)
+
+
+def _open_locks():
+    return (StateLock.objects.filter(customer=OuterRef("pk"), unlocked_at__isnull=True)
+            .exclude(until__lt=timezone.localdate()))
+
+
+def state_locked(user, customer: Customer) -> bool:
+    """Whether the customer's lifecycle state is locked today (a page of the list carries
+    the answer already)."""
+    known = getattr(customer, "state_locked_now", None)
+    if known is not None:
+        return bool(known)
+    return state_lock(user, customer) is not None
+
+
+def state_lock(user, customer: Customer) -> StateLock | None:
+    """The lock on the customer's lifecycle state in force today, if the user may see the
+    customer."""
+    return (restrict(StateLock.objects.filter(customer=customer, unlocked_at__isnull=True)
+                     .exclude(until__lt=timezone.localdate()), user, VIEW)
+            .select_related("locked_by").first())

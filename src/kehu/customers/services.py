@@ -31,6 +31,7 @@ from kehu.customers.models import (
     Customer,
     LifecycleState,
     Product,
+    StateLock,
     Transaction,
     TransactionKind,
     TransactionLine,
@@ -171,12 +172,22 @@ def change_owner(user: User, customer: Customer, new_owner: User, *, reason: str
 
 @transaction.atomic
 def set_lifecycle_state(user: User | None, customer: Customer, state: str, *, reason: str = "",
-                        source: str = TransitionSource.MANUAL, ip: str | None = None,
+                        source: str = TransitionSource.MANUAL, lock_reason: str = "",
+                        lock_until: date | None = None, ip: str | None = None,
                         via: str = "web") -> Customer:
+    """Set the customer's lifecycle state by hand. With `lock_reason` the state is also
+    locked (until `lock_until`, or until unlocked): the value refresh keeps it."""
     if state not in LifecycleState.values:
         raise ServiceError(_("Unknown lifecycle state."), field="state")
     if user is not None and not can(user, CHANGE, customer):
         raise NotPermitted(_("You may not change this customer."))
+    lock_reason = (lock_reason or "").strip()
+    if lock_until is not None and not lock_reason:
+        raise ServiceError(_("Say why the state is locked: a lock needs a reason."),
+                           field="lock_reason")
+    if lock_until is not None and lock_until < timezone.localdate():
+        raise ServiceError(_("A lock ends today or later, not on %(day)s.")
+                           % {"day": lock_until.isoformat()}, field="lock_until")
     current = _locked(Customer, customer.pk)
     old = current.lifecycle_state
     [changes] = invariants.apply([(current, {"lifecycle_state": state})], by=user,
@@ -184,7 +195,42 @@ def set_lifecycle_state(user: User | None, customer: Customer, state: str, *, re
     if changes:
         record(user, "customer.lifecycle", obj=current, ip=ip, via=via,
                detail={"from": old, "to": state, "reason": reason})
+    if lock_reason:
+        _lock_state(user, current, lock_reason, lock_until, ip=ip, via=via)
     return current
+
+
+def _lock_state(user: User | None, customer: Customer, reason: str, until: date | None, *,
+                ip: str | None, via: str) -> StateLock:
+    now = timezone.now()
+    # A new lock replaces the open one: the old one ends now, and stays on record.
+    StateLock.objects.filter(customer=customer, unlocked_at__isnull=True).update(
+        unlocked_at=now, unlocked_by=user)
+    lock = StateLock.objects.create(customer=customer, reason=reason[:300], until=until,
+                                    locked_at=now, locked_by=user)
+    record(user, "customer.state_lock", obj=customer, ip=ip, via=via,
+           detail={"state": customer.lifecycle_state, "reason": lock.reason,
+                   "until": until.isoformat() if until else None})
+    return lock
+
+
+@transaction.atomic
+def unlock_lifecycle_state(user: User, customer: Customer, *, ip: str | None = None,
+                           via: str = "web") -> StateLock:
+    """End the lock on the customer's lifecycle state: the next value refresh derives the
+    state from behaviour again."""
+    if not can(user, CHANGE, customer):
+        raise NotPermitted(_("You may not change this customer."))
+    lock = (StateLock.objects.select_for_update()
+            .filter(customer=customer, unlocked_at__isnull=True).first())
+    if lock is None:
+        raise ServiceError(_("This customer's lifecycle state is not locked."))
+    lock.unlocked_at, lock.unlocked_by = timezone.now(), user
+    lock.save(update_fields=["unlocked_at", "unlocked_by"])
+    record(user, "customer.state_unlock", obj=customer, ip=ip, via=via,
+           detail={"state": customer.lifecycle_state, "reason": lock.reason,
+                   "locked_by": lock.locked_by_id})
+    return lock
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/<int:pk>/", views.customer_card, name="card"),
     path("customers/<int:pk>/edit/", views.customer_edit, name="edit"),
     path("customers/<int:pk>/state/", views.customer_state, name="state"),
+    path("customers/<int:pk>/state/unlock/", views.customer_state_unlock, name="state_unlock"),
     path("customers/<int:pk>/confirm/", views.customer_confirm, name="confirm"),
     path("customers/<int:pk>/owner/", views.customer_owner, name="owner"),
     path("customers/<int:pk>/delete/", views.customer_delete, name="delete"),

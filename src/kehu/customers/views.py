@@ -97,13 +97,15 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     columns = []
     for key, label in (("name", _("Name")), ("state", _("Lifecycle state")),
                        ("city", _("City")), ("created", _("Created")),
-                       ("updated", _("Updated"))):
+                       ("updated", _("Updated")), ("clv", _("CLV")),
+                       ("p_alive", _("P(alive)")), ("loyalty", _("Loyalty"))):
+        highest_first = key in {"created", "updated", "clv", "p_alive", "loyalty"}
         if key == sort:
             flip = "asc" if descending else "desc"
         else:
-            flip = "desc" if key in {"created", "updated"} else "asc"
+            flip = "desc" if highest_first else "asc"
         columns.append({
-            "key": key, "label": label,
+            "key": key, "label": label, "num": key in {"clv", "p_alive", "loyalty"},
             "url": "?" + urlencode({**params, "sort": key, "dir": flip}),
             "sorted": ("descending" if descending else "ascending") if key == sort else "",
         })
@@ -147,6 +149,7 @@ def render_card(request: HttpRequest, customer: Customer, tab_key: str, status: 
         "may_contribute": can(user, CONTRIBUTE, customer),
         "may_reassign": may_change and policy.may_reassign_customers(user),
         "lifecycle_form": LifecycleForm(initial={"state": customer.lifecycle_state}),
+        "state_lock": selectors.state_lock(user, customer),
         "sees_sensitive": user.sees_sensitive,
         "stale": selectors.is_stale(customer),
         "stale_days": settings.KEHU_STALE_AFTER_DAYS,
@@ -278,15 +281,36 @@ def customer_state(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_for(request, pk, CHANGE)
     form = LifecycleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose a valid lifecycle state."))
+        if "state" in form.errors:
+            messages.error(request, _("Choose a valid lifecycle state."))
+        else:
+            messages.error(request, " ".join(e for errors in form.errors.values()
+                                             for e in errors))
         return redirect(card_url(customer))
+    data = form.cleaned_data
     try:
-        services.set_lifecycle_state(request.user, customer, form.cleaned_data["state"],
-                                     reason=form.cleaned_data["reason"], **_audit(request))
+        services.set_lifecycle_state(request.user, customer, data["state"],
+                                     reason=data["reason"], lock_reason=data["lock_reason"],
+                                     lock_until=data["lock_until"], **_audit(request))
     except ServiceError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, _("Lifecycle state changed."))
+        messages.success(request, _("Lifecycle state changed and locked.")
+                         if data["lock_reason"].strip() else _("Lifecycle state changed."))
+    return redirect(card_url(customer))
+
+
+@login_required
+@require_POST
+def customer_state_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = customer_for(request, pk, CHANGE)
+    try:
+        services.unlock_lifecycle_state(request.user, customer, **_audit(request))
+    except ServiceError as e:
+        messages.error(request, e.message)
+    else:
+        messages.success(request, _("Lifecycle state unlocked: the next value refresh derives "
+                                    "it from behaviour again."))
     return redirect(card_url(customer))
 
 

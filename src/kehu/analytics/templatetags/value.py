@@ -28,7 +28,8 @@ def value_panel(context, customer, full=False):
         "margin_pct": value.margin * 100 if value and value.margin is not None else 0,
         "cost_per_purchase": (value.cost_to_serve / value.purchase_days
                               if value and value.purchase_days else 0),
-        # BG/NBD holds a customer who bought once alive until they buy again.
+        # BG/NBD holds a customer who bought once alive until they buy again: the refresh
+        # takes their P(alive) from MBG/NBD instead.
         "alive_until_repeat": bool(
             panel.value and panel.value.purchase_days == 1 and panel.refresh
             and ((panel.refresh.fit or {}).get("purchases") or {}).get("model") == "bgnbd"),

@@ -63,12 +63,14 @@ ERASE: dict[str, tuple[str, ...]] = {
     "customers.transactionline": ("description",),
     "customers.lifecycletransition": ("reason",),
     "customers.ownerassignment": ("reason",),
+    "customers.statelock": ("reason",),
     "sales.activity": ("subject", "body"),
     "tasks.task": ("title", "detail", "reason", "note"),
     # Figures only: they stay, as the transactions do, for value statistics.
     "analytics.customervalue": (),
     "analytics.customervaluesnapshot": (),
     "analytics.referral": ("note",),
+    "analytics.loyaltystatement": ("note",),
     # What the borrower typed may be the person's name or phone; reasons and notes may
     # name them too. Who borrowed, who decided and when stay, as the audit log's do.
     "loans.loan": ("asked_for", "reason", "note"),

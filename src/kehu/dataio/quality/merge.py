@@ -61,6 +61,14 @@ def _close_ownership(rel, survivor: models.Model, loser: models.Model, user: Use
     return _move(rel, survivor, loser, user)
 
 
+def _state_locks(rel, survivor: models.Model, loser: models.Model, user: User) -> int:
+    """The merged record's locks on its lifecycle state move along, ended: the survivor
+    keeps the state the merge gives it, locked only if it was locked itself."""
+    rel.related_model._base_manager.filter(customer=loser, unlocked_at__isnull=True).update(
+        unlocked_at=timezone.now(), unlocked_by=user)
+    return _move(rel, survivor, loser, user)
+
+
 def _referrals(rel, survivor: models.Model, loser: models.Model, user: User) -> int:
     """Who brought whom (analytics.Referral): a referral between the two records becomes
     meaningless (one customer cannot refer itself); a customer is referred once, so the
@@ -95,6 +103,7 @@ HANDLERS: dict[str, Handler] = {
     "dataio.contactkey": _drop,
     "dataio.contactpair": _drop,
     "customers.ownerassignment": _close_ownership,
+    "customers.statelock": _state_locks,
     # Value scores and their history are recomputed by the next value refresh.
     "analytics.customervalue": _drop,
     "analytics.customervaluesnapshot": _drop,

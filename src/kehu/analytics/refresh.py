@@ -49,7 +49,8 @@ from kehu.customers.models import (
     Transaction,
     TransitionSource,
 )
-from kehu.tasks.services import NewTask, open_tasks
+from kehu.tasks.models import TaskKind, TaskPriority
+from kehu.tasks.services import NewTask, open_capped_tasks
 from kehu.value import (
     BetaGeoModel,
     GammaGammaModel,
@@ -613,8 +614,7 @@ class _Refresh:
                            v.isoformat() if sqlite and isinstance(v, dt.date) else v
                            for k, v in row.items())) for row in equity_rows], plain=True)
         self.step(7, _("Creating tasks for owners"))
-        if before["seen"].any():  # the first refresh sets the baseline: nobody "moved" yet
-            self.create_tasks(base, s, segment, quadrant, before)
+        self.create_tasks(base, s, segment, quadrant, before, states)
         run.customers = int(ids.size)
         run.fit = {
             "time_unit": TIME_UNIT,
@@ -669,24 +669,101 @@ class _Refresh:
         return _("First purchase on %(date)s") % {
             "date": (data.EPOCH + dt.timedelta(days=int(s["first_day"][i]))).isoformat()}
 
-    def create_tasks(self, base, s, segment, quadrant, before) -> None:
-        """A task for the owner of each customer that entered a segment, quadrant or the
-        at-risk list whose treatment is set to become work."""
+    def previous_states(self, ids: np.ndarray) -> np.ndarray:
+        """Each customer's lifecycle state as the last finished refresh left it ("" for a
+        customer it did not score): a state entered since — by behaviour or by hand — calls
+        for its playbook."""
+        out = np.full(ids.size, "", dtype=object)
+        last = (ValueRefresh.objects.filter(status=RefreshStatus.DONE)
+                .exclude(pk=self.run_row.pk).order_by("-started_at", "-id").first())
+        if last is None:
+            return out
+        rows = CustomerValueSnapshot.objects.filter(refresh=last).values_list(
+            "customer_id", "lifecycle_state")
+        pairs = list(rows.iterator(chunk_size=ROW_CHUNK))
+        if pairs:
+            pk = np.fromiter((p for p, _s in pairs), dtype=np.int64, count=len(pairs))
+            state = np.asarray([st for _p, st in pairs], dtype=object)
+            keep = _within(pk, ids)
+            out[np.searchsorted(ids, pk[keep])] = state[keep]
+        return out
+
+    def create_tasks(self, base, s, segment, quadrant, before, states) -> None:
+        """Tasks for the owners: for each customer that entered a segment, quadrant or the
+        at-risk list whose treatment is set to become work, or a lifecycle state whose
+        playbook is on (kehu.tasks.Playbook). The first refresh finds every customer new,
+        so it gives work at once. The most valuable customers first, and at most
+        KEHU_TASKS_PER_REFRESH new tasks per owner per refresh; the rest are counted on the
+        owner's workbench with a link to the customer list that shows them."""
+        from django.conf import settings as django_settings
+
+        from kehu.tasks.models import Playbook
+
         actions = {a.segment: a for a in SegmentAction.objects.filter(create_task=True)}
+        playbooks = {p.state: p for p in Playbook.objects.filter(create_task=True)}
         moved = {
             "segment": (segment != "") & (segment != before["segment"]),
             "quadrant": (quadrant != "") & (quadrant != before["quadrant"]),
         }
-        entered: list[tuple[int, str]] = []
+        date = self.as_of.isoformat()
+        clv = s["clv"]
+
+        def money(x: float) -> str:
+            return "—" if not np.isfinite(x) else f"{x:,.0f}"
+
+        entered: list[tuple[int, NewTask]] = []
+        ids, owners = base["id"], base["owner"]
+
+        def add(i: int, **task) -> None:
+            entered.append((i, NewTask(customer_id=int(ids[i]), assignee_id=int(owners[i]),
+                                       **task)))
+
         for kind, labels in (("segment", segment), ("quadrant", quadrant)):
             for i in np.flatnonzero(moved[kind]):
-                entered.append((int(i), labels[i]))
-        for i in np.flatnonzero(s["at_risk"] & ~before["at_risk"]):
-            entered.append((int(i), "at_risk"))
-        ids, owners = base["id"], base["owner"]
-        reason = _("Entered by the value refresh of %(date)s.") % {"date": self.as_of}
-        open_tasks(NewTask(customer_id=int(ids[i]), assignee_id=int(owners[i]),
-                           title=actions[key].task_subject, origin=f"segment:{key}",
-                           reason=reason,
-                           due_on=self.as_of + dt.timedelta(days=actions[key].due_in_days))
-                   for i, key in entered if key in actions)
+                action = actions.get(labels[i])
+                if action is None:
+                    continue
+                add(int(i), title=action.task_subject, origin=f"segment:{labels[i]}",
+                    reason=_("Entered by the value refresh of %(date)s: net contribution "
+                             "(12 months) %(current)s, CLV %(clv)s.") % {
+                        "date": date, "current": money(s["net_contribution_12m"][i]),
+                        "clv": money(clv[i])},
+                    due_on=self.as_of + dt.timedelta(days=action.due_in_days))
+        risk = actions.get("at_risk")
+        if risk is not None:
+            for i in np.flatnonzero(s["at_risk"] & ~before["at_risk"]):
+                was = before["p_alive"][i]
+                add(int(i), title=risk.task_subject, origin="segment:at_risk",
+                    reason=_("At risk by the value refresh of %(date)s: P(alive) %(p)s%(was)s, "
+                             "value rank %(rank)d, CLV %(clv)s.") % {
+                        "date": date, "p": f"{s['p_alive'][i]:.2f}",
+                        "was": (_(" (was %(p).2f)") % {"p": was}) if np.isfinite(was) else "",
+                        "rank": s["rank"][i], "clv": money(clv[i])},
+                    due_on=self.as_of + dt.timedelta(days=risk.due_in_days),
+                    priority=TaskPriority.HIGH, kind=TaskKind.CALL)
+        if playbooks:
+            was = self.previous_states(ids)
+            now = np.asarray(states, dtype=object)
+            labels = dict(LifecycleState.choices)
+            for i in np.flatnonzero(now != was):
+                book = playbooks.get(now[i])
+                if book is None:
+                    continue
+                why = ""
+                code = int(s["derived"][i])
+                if code != rules.NO_PURCHASE and STATE_VALUES[rules.STATES[code]] == now[i]:
+                    why = " " + self.reason(rules.STATES[code], s, i) + "."
+                add(int(i), title=book.task_title, detail=book.detail, origin=book.origin,
+                    reason=_("Entered “%(state)s” by the value refresh of %(date)s.%(why)s")
+                    % {"state": labels.get(now[i], now[i]), "date": date, "why": why},
+                    due_on=self.as_of + dt.timedelta(days=book.due_in_days),
+                    priority=book.priority, kind=book.kind)
+        # The most valuable customers first.
+        order = sorted(range(len(entered)), key=lambda k: -s["value"][entered[k][0]])
+        queries = {f"segment:{k}": f"segment={k}" for k in rules.SEGMENTS}
+        queries.update({f"segment:{k}": f"quadrant={k}" for k in rules.QUADRANTS})
+        queries["segment:at_risk"] = "at_risk=on"
+        queries.update({p.origin: f"state={p.state}" for p in playbooks.values()})
+        open_capped_tasks([entered[k][1] for k in order],
+                          cap=django_settings.KEHU_TASKS_PER_REFRESH, source="value_refresh",
+                          list_queries=queries)

@@ -47,7 +47,7 @@ def visit(page, url: str) -> None:
 
 
 MAIN_PAGES = [
-    "/", "/?q=shanghai", "/customers/new/", "/value/", "/value/settings/", "/data/quality/",
+    "/", "/customers/", "/customers/?q=shanghai", "/customers/new/", "/value/", "/value/settings/", "/data/quality/",
     "/data/duplicates/", "/data/import/", "/data/import/batches/", "/data/export/",
     "/data/privacy/", "/audit/", "/audit/?action=signin", "/accounts/tokens/",
     "/accounts/password/", "/accounts/locks/", "/admin/", "/admin/accounts/user/",
@@ -151,7 +151,7 @@ def test_the_500_page_shows_the_reference_to_quote(page, problems, live_server, 
         raise RuntimeError("the list broke")
 
     monkeypatch.setattr("kehu.customers.selectors.customer_page", boom)
-    response = page.goto(f"{live_server.url}/")
+    response = page.goto(f"{live_server.url}/customers/")
     assert response.status == 500
     assert page.inner_text("#request-id") == response.headers["x-request-id"]
     heading = "服务器错误" if language == "zh-hans" else "Server error"

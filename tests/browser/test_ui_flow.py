@@ -51,6 +51,8 @@ def edit_with_conflict(page, customer, other_user) -> None:
 
 def test_sales_flow_in_english(page, live_server, users, customers, shot):
     sign_in(page, live_server, "sales1")
+    page.click(".mainnav a[href='/customers/']")
+    page.wait_for_url(f"{live_server.url}/customers/")
     assert page.is_visible("text=New customer")
     shot(page, "en-1-list")
     search_and_open(page, "shanghai", "上海华东贸易有限公司")
@@ -76,6 +78,8 @@ def test_sales_flow_in_english(page, live_server, users, customers, shot):
 def test_sales_flow_in_chinese(page, live_server, users, customers, shot):
     sign_in(page, live_server, "manager1")
     switch_language(page, "zh-hans")
+    page.click(".mainnav a[href='/customers/']")
+    page.wait_for_url(f"{live_server.url}/customers/")
     assert page.is_visible("text=新建客户")
     assert page.get_attribute("html", "lang") == "zh-Hans"
     shot(page, "zh-1-list")
@@ -142,6 +146,7 @@ def test_a_refused_edit_lists_its_errors_at_the_top_and_links_to_each(page, live
 def test_a_read_only_role_meets_a_translated_refusal(page, live_server, users, shot):
     sign_in(page, live_server, "analyst1")
     switch_language(page, "zh-hans")
+    page.goto(f"{live_server.url}/customers/")
     assert page.locator("a:has-text('新建客户')").count() == 0
     response = page.goto(f"{live_server.url}/customers/new/")
     assert response.status == 403

@@ -242,3 +242,21 @@ def test_reminders_are_in_the_sites_language(users, customers):
     call_command("remind")
     assert len(mail.outbox) == 1
     assert mail.outbox[0].subject.startswith("今天到期") and "客户：" in mail.outbox[0].body
+
+
+def test_a_managers_team_panel_names_no_customer_out_of_reach(users, customers):
+    """sales2 (North) borrowed an East customer and has an overdue task about it: their
+    manager sees the task of their team member only about customers the manager may see."""
+    from kehu.loans.services import approve_loan, request_loan
+    from kehu.tasks.services import NewTask, open_tasks
+
+    east, north = customers["east"], customers["north"]
+    loan = request_loan(users["sales2"], east.name, "a joint offer")
+    approve_loan(users["sales1"], loan)
+    late = timezone.localdate() - dt.timedelta(days=2)
+    open_tasks([NewTask(customer_id=c.pk, assignee_id=users["sales2"].pk, title=f"Late {c.pk}",
+                        origin="rule:late", due_on=late) for c in (east, north)])
+    body = _client(users["manager2"]).get("/").content.decode()
+    team = body[body.index('id="team"'):]
+    assert north.name in team and east.name not in body
+    assert f"/customers/{east.pk}/" not in body

@@ -47,7 +47,8 @@ def visit(page, url: str) -> None:
 
 
 MAIN_PAGES = [
-    "/", "/customers/", "/customers/?q=shanghai", "/customers/new/", "/value/", "/value/settings/", "/data/quality/",
+    "/", "/customers/", "/customers/?q=shanghai", "/customers/new/", "/value/",
+    "/value/settings/", "/data/quality/",
     "/data/duplicates/", "/data/import/", "/data/import/batches/", "/data/export/",
     "/data/privacy/", "/audit/", "/audit/?action=signin", "/accounts/tokens/",
     "/accounts/password/", "/accounts/locks/", "/admin/", "/admin/accounts/user/",

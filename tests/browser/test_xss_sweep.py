@@ -192,7 +192,7 @@ def poisoned(users, customers):
                   if f.name != "state"}
         Playbook.objects.filter(pk=book.pk).update(**values)
     refresh_values(admin, as_of=dt.date(2026, 6, 30))
-    for i, field in enumerate(_free_text_fields(HeldBack)):
+    for i in range(len(PAYLOADS)):
         HeldBack.objects.create(source="sweep", assignee=admin, origin=f"sweep:{i}", count=2,
                                 **{f.name: _payload_for(f, i)
                                    for f in _free_text_fields(HeldBack)

@@ -136,14 +136,16 @@ def _check_assignee(user: User, customer, assignee: User | None) -> None:
 @transaction.atomic
 def add_task(user: User, customer, *, title: str, assignee: User | None = None,
              due_on: dt.date | None = None, priority: str = TaskPriority.NORMAL,
-             detail: str = "", ip: str | None = None, via: str = "web") -> Task:
+             detail: str = "", kind: str = TaskKind.TODO, ip: str | None = None,
+             via: str = "web") -> Task:
     """A task somebody adds to a customer, for themselves unless they name another."""
     if not can(user, CONTRIBUTE, customer):
         raise NotPermitted(_("You may not add tasks to this customer."))
     assignee = assignee or user
     _check_assignee(user, customer, assignee)
     task = Task(customer=customer, title=(title or "").strip(), detail=detail or "",
-                assignee=assignee, due_on=due_on, priority=priority, created_by=user)
+                assignee=assignee, due_on=due_on, priority=priority, kind=kind,
+                created_by=user)
     task.full_clean(exclude=["customer", "assignee", "created_by"])
     task.save()
     record(user, "task.create", obj=task, ip=ip, via=via,

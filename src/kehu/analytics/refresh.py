@@ -50,7 +50,7 @@ from kehu.customers.models import (
     TransitionSource,
 )
 from kehu.tasks.models import TaskKind, TaskPriority
-from kehu.tasks.services import NewTask, open_capped_tasks
+from kehu.tasks.services import Candidate, NewTask, open_capped_tasks
 from kehu.value import (
     BetaGeoModel,
     GammaGammaModel,
@@ -694,76 +694,102 @@ class _Refresh:
         playbook is on (kehu.tasks.Playbook). The first refresh finds every customer new,
         so it gives work at once. The most valuable customers first, and at most
         KEHU_TASKS_PER_REFRESH new tasks per owner per refresh; the rest are counted on the
-        owner's workbench with a link to the customer list that shows them."""
+        owner's workbench with a link to the customer list that shows them. Only the tasks
+        given are built: a first refresh of a million customers holds most of them back."""
         from django.conf import settings as django_settings
 
         from kehu.tasks.models import Playbook
 
         actions = {a.segment: a for a in SegmentAction.objects.filter(create_task=True)}
         playbooks = {p.state: p for p in Playbook.objects.filter(create_task=True)}
-        moved = {
-            "segment": (segment != "") & (segment != before["segment"]),
-            "quadrant": (quadrant != "") & (quadrant != before["quadrant"]),
-        }
+        ids, owners = base["id"], base["owner"]
         date = self.as_of.isoformat()
         clv = s["clv"]
+        labels = dict(LifecycleState.choices)
 
         def money(x: float) -> str:
             return "—" if not np.isfinite(x) else f"{x:,.0f}"
 
-        entered: list[tuple[int, NewTask]] = []
-        ids, owners = base["id"], base["owner"]
+        def segment_task(i: int, key: str) -> NewTask:
+            action = actions[key]
+            return NewTask(
+                customer_id=int(ids[i]), assignee_id=int(owners[i]), title=action.task_subject,
+                origin=f"segment:{key}", due_on=self.as_of + dt.timedelta(
+                    days=action.due_in_days),
+                reason=_("Entered by the value refresh of %(date)s: net contribution "
+                         "(12 months) %(current)s, CLV %(clv)s.") % {
+                    "date": date, "current": money(s["net_contribution_12m"][i]),
+                    "clv": money(clv[i])})
 
-        def add(i: int, **task) -> None:
-            entered.append((i, NewTask(customer_id=int(ids[i]), assignee_id=int(owners[i]),
-                                       **task)))
+        def risk_task(i: int, key: str) -> NewTask:
+            action, was = actions[key], before["p_alive"][i]
+            return NewTask(
+                customer_id=int(ids[i]), assignee_id=int(owners[i]), title=action.task_subject,
+                origin=f"segment:{key}", priority=TaskPriority.HIGH, kind=TaskKind.CALL,
+                due_on=self.as_of + dt.timedelta(days=action.due_in_days),
+                reason=_("At risk by the value refresh of %(date)s: P(alive) %(p)s%(was)s, "
+                         "value rank %(rank)d, CLV %(clv)s.") % {
+                    "date": date, "p": f"{s['p_alive'][i]:.2f}",
+                    "was": (_(" (was %(p).2f)") % {"p": was}) if np.isfinite(was) else "",
+                    "rank": s["rank"][i], "clv": money(clv[i])})
 
-        for kind, labels in (("segment", segment), ("quadrant", quadrant)):
-            for i in np.flatnonzero(moved[kind]):
-                action = actions.get(labels[i])
-                if action is None:
-                    continue
-                add(int(i), title=action.task_subject, origin=f"segment:{labels[i]}",
-                    reason=_("Entered by the value refresh of %(date)s: net contribution "
-                             "(12 months) %(current)s, CLV %(clv)s.") % {
-                        "date": date, "current": money(s["net_contribution_12m"][i]),
-                        "clv": money(clv[i])},
-                    due_on=self.as_of + dt.timedelta(days=action.due_in_days))
-        risk = actions.get("at_risk")
-        if risk is not None:
-            for i in np.flatnonzero(s["at_risk"] & ~before["at_risk"]):
-                was = before["p_alive"][i]
-                add(int(i), title=risk.task_subject, origin="segment:at_risk",
-                    reason=_("At risk by the value refresh of %(date)s: P(alive) %(p)s%(was)s, "
-                             "value rank %(rank)d, CLV %(clv)s.") % {
-                        "date": date, "p": f"{s['p_alive'][i]:.2f}",
-                        "was": (_(" (was %(p).2f)") % {"p": was}) if np.isfinite(was) else "",
-                        "rank": s["rank"][i], "clv": money(clv[i])},
-                    due_on=self.as_of + dt.timedelta(days=risk.due_in_days),
-                    priority=TaskPriority.HIGH, kind=TaskKind.CALL)
+        def playbook_task(i: int, state: str) -> NewTask:
+            book, why = playbooks[state], ""
+            code = int(s["derived"][i])
+            if code != rules.NO_PURCHASE and STATE_VALUES[rules.STATES[code]] == state:
+                why = " " + self.reason(rules.STATES[code], s, i) + "."
+            return NewTask(
+                customer_id=int(ids[i]), assignee_id=int(owners[i]), title=book.task_title,
+                detail=book.detail, origin=book.origin, priority=book.priority,
+                kind=book.kind, due_on=self.as_of + dt.timedelta(days=book.due_in_days),
+                reason=_("Entered “%(state)s” by the value refresh of %(date)s.%(why)s")
+                % {"state": labels.get(state, state), "date": date, "why": why})
+
+        # Every (customer, rule) that calls for a task, as arrays: who, and which rule.
+        rule_list: list[tuple[str, str, str, Callable]] = []  # origin, key, title, build
+        who: list[np.ndarray] = []
+        which: list[np.ndarray] = []
+
+        def candidates_of(mask: np.ndarray, origin: str, key: str, title: str, build) -> None:
+            found = np.flatnonzero(mask)
+            if found.size:
+                who.append(found)
+                which.append(np.full(found.size, len(rule_list), dtype=np.int64))
+            rule_list.append((origin, key, title, build))
+
+        for kind, values in (("segment", segment), ("quadrant", quadrant)):
+            moved = (values != "") & (values != before[kind])
+            for key in (rules.SEGMENTS if kind == "segment" else rules.QUADRANTS):
+                if key in actions:
+                    candidates_of(moved & (values == key), f"segment:{key}", key,
+                                  actions[key].task_subject, segment_task)
+        if "at_risk" in actions:
+            candidates_of(s["at_risk"] & ~before["at_risk"], "segment:at_risk", "at_risk",
+                          actions["at_risk"].task_subject, risk_task)
         if playbooks:
-            was = self.previous_states(ids)
             now = np.asarray(states, dtype=object)
-            labels = dict(LifecycleState.choices)
-            for i in np.flatnonzero(now != was):
-                book = playbooks.get(now[i])
-                if book is None:
-                    continue
-                why = ""
-                code = int(s["derived"][i])
-                if code != rules.NO_PURCHASE and STATE_VALUES[rules.STATES[code]] == now[i]:
-                    why = " " + self.reason(rules.STATES[code], s, i) + "."
-                add(int(i), title=book.task_title, detail=book.detail, origin=book.origin,
-                    reason=_("Entered “%(state)s” by the value refresh of %(date)s.%(why)s")
-                    % {"state": labels.get(now[i], now[i]), "date": date, "why": why},
-                    due_on=self.as_of + dt.timedelta(days=book.due_in_days),
-                    priority=book.priority, kind=book.kind)
-        # The most valuable customers first.
-        order = sorted(range(len(entered)), key=lambda k: -s["value"][entered[k][0]])
+            entered = now != self.previous_states(ids)
+            for state, book in playbooks.items():
+                candidates_of(entered & (now == state), book.origin, state, book.task_title,
+                              playbook_task)
+        if who:
+            customer = np.concatenate(who)
+            rule = np.concatenate(which)
+            order = np.argsort(-s["value"][customer], kind="stable")  # most valuable first
+        else:
+            customer = rule = order = np.empty(0, dtype=np.int64)
+
+        def candidates():
+            for k in order:
+                i, (origin, key, title, build) = int(customer[k]), rule_list[rule[k]]
+                yield Candidate(customer_id=int(ids[i]), assignee_id=int(owners[i]),
+                                origin=origin, title=title,
+                                build=lambda i=i, key=key, build=build: build(i, key))
+
         queries = {f"segment:{k}": f"segment={k}" for k in rules.SEGMENTS}
         queries.update({f"segment:{k}": f"quadrant={k}" for k in rules.QUADRANTS})
         queries["segment:at_risk"] = "at_risk=on"
         queries.update({p.origin: f"state={p.state}" for p in playbooks.values()})
-        open_capped_tasks([entered[k][1] for k in order],
-                          cap=django_settings.KEHU_TASKS_PER_REFRESH, source="value_refresh",
+        open_capped_tasks(candidates(), cap=django_settings.KEHU_TASKS_PER_REFRESH,
+                          source="value_refresh", origins={r[0] for r in rule_list},
                           list_queries=queries)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -69,35 +69,44 @@ class Capped:
     held_back: Counter = field(default_factory=Counter)  # (assignee id, origin) -> count
 
 
-def open_capped_tasks(new: Sequence[NewTask], *, cap: int, source: str,
-                      list_queries: dict[str, str] | None = None,
+@dataclass(frozen=True)
+class Candidate:
+    """A customer a rule would give a task, before the task is written out: `build` makes
+    the NewTask (its reason, its dates) only for those who get one, so that a run over a
+    million customers holds back most of them without building their tasks."""
+
+    customer_id: int
+    assignee_id: int | None
+    origin: str
+    title: str
+    build: Callable[[], NewTask]
+
+
+def open_capped_tasks(candidates: Iterable[Candidate], *, cap: int, source: str,
+                      origins: Collection[str], list_queries: dict[str, str] | None = None,
                       by: User | None = None) -> Capped:
     """Open the tasks a run of a rule found, in the order given (the most valuable customer
     first), at most `cap` new ones per person; the rest are held back and counted per person
     and rule in HeldBack rows of `source`, which replace those of the previous run. A
-    customer who already has an open task of the rule costs nothing from the cap.
-    `list_queries` gives, per origin, the customer list filter that shows such customers.
-    Runs inside the caller's transaction."""
-    rows = [t for t in new if t.origin]
-    have: set[tuple[int, str]] = set()
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        have.update(Task.objects.filter(
-            customer_id__in={t.customer_id for t in chunk}, origin__in={t.origin for t in chunk},
-            status=TaskStatus.OPEN).values_list("customer_id", "origin"))
+    customer who already has an open task of the rule costs nothing from the cap. `origins`
+    are all the rules the run may open tasks for; `list_queries` gives, per origin, the
+    customer list filter that shows such customers. Runs inside the caller's transaction."""
+    have = set(Task.objects.filter(origin__in=list(origins), status=TaskStatus.OPEN)
+               .values_list("customer_id", "origin"))
     given: Counter = Counter()
-    taken, out = [], Capped()
+    taken: list[NewTask] = []
+    out = Capped()
     titles: dict[str, str] = {}
-    for t in rows:
-        if (t.customer_id, t.origin) in have:
+    for c in candidates:
+        if (c.customer_id, c.origin) in have:
             continue
-        have.add((t.customer_id, t.origin))
-        if t.assignee_id is not None and given[t.assignee_id] >= cap:
-            out.held_back[(t.assignee_id, t.origin)] += 1
-            titles.setdefault(t.origin, t.title)
+        if c.assignee_id is not None and given[c.assignee_id] >= cap:
+            out.held_back[(c.assignee_id, c.origin)] += 1
+            titles.setdefault(c.origin, c.title)
             continue
-        given[t.assignee_id] += 1
-        taken.append(t)
+        have.add((c.customer_id, c.origin))
+        given[c.assignee_id] += 1
+        taken.append(c.build())
     out.opened = open_tasks(taken, by=by)
     HeldBack.objects.filter(source=source).delete()
     queries = list_queries or {}

@@ -111,6 +111,7 @@ def test_the_value_charts_draw_and_their_tooltips_show(page, problems, live_serv
 def test_htmx_search_and_the_busy_indicator_work(page, problems, live_server, users,
                                                  customers):
     sign_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/customers/")
     page.fill("input[name=q]", "beijing")
     page.wait_for_function(
         "() => document.querySelectorAll('#customer-table tbody tr').length === 1")

@@ -49,7 +49,10 @@ TEMPLATE_EVALUATED = "tpl49tpl"
 MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
                 "analytics.referral": "referred__", "loans.loan": "customer__"}
 # Internal text that no user writes and no page shows as text.
-NOT_FREE_TEXT = {"customers.customer.search_text"}
+NOT_FREE_TEXT = {"customers.customer.search_text",
+                 # The code of the rule that made a task (one open task per code and
+                 # customer); pages show the rule's title, swept as the task's title.
+                 "tasks.task.origin"}
 
 # Query strings each page is also opened with ({q} is a payload, URL-encoded).
 QUERIES = {

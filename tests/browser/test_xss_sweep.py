@@ -245,7 +245,8 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
     records = {"pk": victim.pk, "contact_pk": victim.contacts.get().pk,
                "txn_pk": victim.transactions.order_by("-pk").first().pk,
                "activity_pk": victim.activities.get().pk,
-               "task_pk": victim.tasks.get().pk, "loan_pk": victim.loans.get().pk}
+               "task_pk": victim.tasks.order_by("pk").first().pk,
+               "loan_pk": victim.loans.get().pk}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

@@ -109,3 +109,23 @@ def test_an_admins_playbook_text_and_a_playbook_turned_off(base, users):
     with translation.override("zh-hans"):
         assert loyal.shown_title == "忠诚客户：VIP 关怀，并请其推荐新客户"
         assert repeat.shown_title == "Ring them, offer 10% off"
+
+
+def test_an_admin_sets_the_playbooks_in_the_admin_site(users):
+    client = Client()
+    client.force_login(users["admin"])
+    page = client.get("/admin/tasks/playbook/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    for label in ("First purchase", "Repeat purchase", "Loyal", "Churned", "Non-customer"):
+        assert label in body, label
+    assert "call within 7 days" in body
+    book = Playbook.objects.get(state="loyal")
+    response = client.post(f"/admin/tasks/playbook/{book.pk}/change/", {
+        "create_task": "on", "title": "Invite them to the VIP day", "detail": "",
+        "kind": "meeting", "priority": "high", "due_in_days": "10"})
+    assert response.status_code == 302
+    book.refresh_from_db()
+    assert (book.task_title, book.kind, book.due_in_days) == (
+        "Invite them to the VIP day", "meeting", 10)
+    assert client.get("/admin/tasks/playbook/add/").status_code == 403

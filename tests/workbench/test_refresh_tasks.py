@@ -112,8 +112,11 @@ def test_an_admins_playbook_text_and_a_playbook_turned_off(base, users):
 
 
 def test_an_admin_sets_the_playbooks_in_the_admin_site(users):
+    admin = users["admin"]
+    admin.is_staff = admin.is_superuser = True  # as the demo's and createsuperuser's are
+    admin.save()
     client = Client()
-    client.force_login(users["admin"])
+    client.force_login(admin)
     page = client.get("/admin/tasks/playbook/")
     assert page.status_code == 200
     body = page.content.decode()

@@ -5,7 +5,8 @@ Usage: python bench/refresh_bench.py [--customers N] [--transactions N] [--activ
 
 Fills a fresh database (default 1,000,000 customers, 10,000,000 transactions, 1,000,000
 activities; see bench/fill.py), then runs `kehu value refresh` twice in a child process —
-the first refresh (baseline, every lifecycle state set) and a repeat (scores replaced, moves
+the first refresh (every lifecycle state set; every customer is new, so each owner gets
+their capped share of tasks and the rest is counted) and a repeat (scores replaced, moves
 turned into tasks) — and prints each one's wall time and the child's peak memory. Goal: 60 s
 on SQLite and on PostgreSQL. It prints figures; it never fails on time.
 """

@@ -146,7 +146,7 @@ LAYERS: list[set[str]] = [
     {"sales", "tasks"},  # the activity timeline; the work to do about customers
     {"dataio"},  # import, export, data quality, privacy requests
     {"analytics", "loans"},  # customer value; lending customer files (利用和借阅)
-    {"demo", "api"},  # the demo firm; the API object that mounts every router
+    {"demo", "api", "workbench"},  # the demo firm; the API object; the home page of work
     {"cli", "urls", "settings", "wsgi"},  # entry points
 ]
 LEVEL = {app: i for i, layer in enumerate(LAYERS) for app in layer}

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "kehu.dataio",
     "kehu.analytics",
     "kehu.loans",
+    "kehu.workbench",
     "kehu.demo",
 ]
 
@@ -140,6 +141,7 @@ TEMPLATES = [
                 "kehu.dataio.context_processors.data_menu",
                 "kehu.analytics.context_processors.value_menu",
                 "kehu.loans.context_processors.loan_menu",
+                "kehu.workbench.context_processors.workbench_menu",
             ],
         },
     },
@@ -190,7 +192,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "customers:list"
+LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Sign-in throttling (kehu.accounts.lockout): five failures from one address lock that
@@ -209,7 +211,9 @@ AXES_LOCKOUT_CALLABLE = "kehu.accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "kehu.core.requests.client_ip"
 AXES_VERBOSE = False
 
-LANGUAGE_CODE = "en"
+# The site's language: pages before sign-in and without a choice of the user's, and e-mails
+# (kehu stores no language per user). "en" or "zh-hans".
+LANGUAGE_CODE = os.environ.get("KEHU_LANGUAGE", "en").strip().lower() or "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["kehu.formats"]
@@ -255,6 +259,26 @@ KEHU_JOB_STALE_SECONDS = int(os.environ.get("KEHU_JOB_STALE_SECONDS", "600"))
 # Files uploaded to the import wizard wait here (private to the server) until imported.
 KEHU_UPLOAD_DIR = Path(os.environ.get("KEHU_UPLOAD_DIR", VAR_DIR / "uploads"))
 KEHU_UPLOAD_MAX_MB = int(os.environ.get("KEHU_UPLOAD_MAX_MB", "500"))
+
+# E-mail (task reminders, `kehu remind`): through an SMTP server when KEHU_EMAIL_HOST is set,
+# else printed to the standard output (the demo, and cron's mail of the command's output).
+EMAIL_HOST = os.environ.get("KEHU_EMAIL_HOST", "")
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = int(os.environ.get("KEHU_EMAIL_PORT") or "587")
+EMAIL_HOST_USER = os.environ.get("KEHU_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KEHU_EMAIL_PASSWORD", "")
+EMAIL_USE_SSL = _env_bool("KEHU_EMAIL_SSL", False)
+EMAIL_USE_TLS = _env_bool("KEHU_EMAIL_TLS", not EMAIL_USE_SSL)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("KEHU_EMAIL_FROM", "kehu@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where kehu is reached, for the links in e-mails.
+KEHU_SITE_URL = os.environ.get("KEHU_SITE_URL", "http://127.0.0.1:8000")
+
+# The value refresh gives each person at most this many new tasks per run, the most valuable
+# customers first; the rest are counted on their workbench ("12 more customers need …").
+KEHU_TASKS_PER_REFRESH = int(os.environ.get("KEHU_TASKS_PER_REFRESH", "20"))
 
 # A customer data card whose key facts nobody confirmed for this many days is stale data
 # (过期数据): flagged on the card and the list, and its owner gets a refresh task.

@@ -11,6 +11,7 @@ urlpatterns = [
     path("audit/", include("kehu.audit.urls")),
     path("data/", include("kehu.dataio.urls")),
     path("loans/", include("kehu.loans.urls")),
+    path("", include("kehu.workbench.urls")),
     path("", include("kehu.core.urls")),
     path("", include("kehu.analytics.urls")),
     path("", include("kehu.customers.urls")),

@@ -37,6 +37,7 @@ QUERIES = {
     "dataio:duplicates": ["?kind=customers", "?kind=contacts"],
     "dataio:export_download": ["?what=customers&format=csv", "?what=transactions&format=csv"],
     "dataio:privacy": ["?q={hidden}"],
+    "workbench:home": ["?week=2024-06-03"],
 }
 # Parameters that name something other than a customer's records, and the values to open
 # the page with.

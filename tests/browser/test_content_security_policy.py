@@ -47,8 +47,8 @@ def visit(page, url: str) -> None:
 
 
 MAIN_PAGES = [
-    "/", "/?q=shanghai", "/customers/new/", "/value/", "/value/settings/", "/value/models/",
-    "/data/quality/",
+    "/", "/customers/", "/customers/?q=shanghai", "/customers/new/", "/value/",
+    "/value/settings/", "/value/models/", "/data/quality/",
     "/data/duplicates/", "/data/import/", "/data/import/batches/", "/data/export/",
     "/data/privacy/", "/audit/", "/audit/?action=signin", "/accounts/tokens/",
     "/accounts/password/", "/accounts/locks/", "/admin/", "/admin/accounts/user/",
@@ -111,6 +111,7 @@ def test_the_value_charts_draw_and_their_tooltips_show(page, problems, live_serv
 def test_htmx_search_and_the_busy_indicator_work(page, problems, live_server, users,
                                                  customers):
     sign_in(page, live_server, "admin")
+    page.goto(f"{live_server.url}/customers/")
     page.fill("input[name=q]", "beijing")
     page.wait_for_function(
         "() => document.querySelectorAll('#customer-table tbody tr').length === 1")
@@ -152,7 +153,7 @@ def test_the_500_page_shows_the_reference_to_quote(page, problems, live_server, 
         raise RuntimeError("the list broke")
 
     monkeypatch.setattr("kehu.customers.selectors.customer_page", boom)
-    response = page.goto(f"{live_server.url}/")
+    response = page.goto(f"{live_server.url}/customers/")
     assert response.status == 500
     assert page.inner_text("#request-id") == response.headers["x-request-id"]
     heading = "服务器错误" if language == "zh-hans" else "Server error"

@@ -37,6 +37,7 @@ def test_borrowing_in_english(page, second_page, live_server, users, customers, 
     east = customers["east"]
     sign_in(page, live_server, "sales2")
     # The customer list does not show it; the empty list says how to ask for it.
+    page.goto(f"{live_server.url}/customers/")
     page.fill("input[name=q]", "上海华东")
     page.wait_for_function(
         "() => document.querySelector('#customer-table').innerText.includes('No customers')")

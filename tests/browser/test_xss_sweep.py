@@ -49,7 +49,10 @@ TEMPLATE_EVALUATED = "tpl49tpl"
 MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
                 "analytics.referral": "referred__", "loans.loan": "customer__"}
 # Internal text that no user writes and no page shows as text.
-NOT_FREE_TEXT = {"customers.customer.search_text"}
+NOT_FREE_TEXT = {"customers.customer.search_text",
+                 # The code of the rule that made a task (one open task per code and
+                 # customer); pages show the rule's title, swept as the task's title.
+                 "tasks.task.origin"}
 
 # Query strings each page is also opened with ({q} is a payload, URL-encoded).
 QUERIES = {
@@ -60,6 +63,7 @@ QUERIES = {
     "dataio:export_download": ["?what=customers&format=csv", "?what=customers&format=xlsx",
                                "?what=transactions&format=csv"],
     "audit:events": ["?action=customer"],
+    "workbench:home": ["?week=2026-06-29", "?week={q}"],
 }
 # Pages that show no customer data, or need a state the sweep does not make.
 SKIPPED = {
@@ -131,12 +135,15 @@ def poisoned(users, customers):
     from kehu.dataio.models import ContactPair, CustomerPair
     from kehu.loans.services import approve_loan, request_loan
     from kehu.sales.services import log_activity
+    from kehu.tasks.models import HeldBack, Playbook
     from kehu.tasks.services import add_task
     from kehu.value.datasets import simulate_transactions
 
     admin = users["admin"]
     admin.privacy_officer = True
     admin.save()
+    now = timezone.now()
+    today = timezone.localdate()
     log = simulate_transactions(200, seed=11, start="2024-06-01", as_of="2026-06-30")
     owners = [users["sales1"], users["sales1b"]]
     firm = Customer.objects.bulk_create([
@@ -154,6 +161,8 @@ def poisoned(users, customers):
                                          "unit_price": "100.00", "unit_cost": "40.00"}])
         log_activity(admin, customer, kind="visit", subject=f"Visit {i}", contact=contact)
         add_task(admin, customer, title=f"Task {i}", assignee=customer.owner)
+        # On the admin's workbench: a visit planned for today (beside the one made now).
+        add_task(admin, customer, title=f"Visit {i}", due_on=today, kind="visit")
         # A request to borrow the file, lent: the loan pages show the customer's name.
         approve_loan(admin, request_loan(users["sales2"], customer.name, f"Reason {i}"))
         set_lifecycle_state(admin, customer, "target", reason="r")
@@ -179,7 +188,18 @@ def poisoned(users, customers):
                                                       "value": PAYLOADS[4]}])
         ContactPair.objects.create(a=a.contacts.get(), b=b.contacts.get(), score=90,
                                    found_at=now, reasons=[{"code": "name", "value": 90}])
+    # The playbooks' texts become the titles of the refresh's tasks (the team's overdue
+    # tasks on the admin's workbench); what the refresh held back is named on it too.
+    for i, book in enumerate(Playbook.objects.all()):
+        values = {f.name: _payload_for(f, i) for f in _free_text_fields(Playbook)
+                  if f.name != "state"}
+        Playbook.objects.filter(pk=book.pk).update(**values)
     refresh_values(admin, as_of=dt.date(2026, 6, 30))
+    for i in range(len(PAYLOADS)):
+        HeldBack.objects.create(source="sweep", assignee=admin, origin=f"sweep:{i}", count=2,
+                                **{f.name: _payload_for(f, i)
+                                   for f in _free_text_fields(HeldBack)
+                                   if f.name in {"title", "list_query"}})
     victims = list(Customer.objects.filter(pk__in=[v.pk for v in victims]).order_by("pk"))
     return {"victims": victims, "filled": filled}
 
@@ -225,7 +245,8 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
     records = {"pk": victim.pk, "contact_pk": victim.contacts.get().pk,
                "txn_pk": victim.transactions.order_by("-pk").first().pk,
                "activity_pk": victim.activities.get().pk,
-               "task_pk": victim.tasks.get().pk, "loan_pk": victim.loans.get().pk}
+               "task_pk": victim.tasks.order_by("pk").first().pk,
+               "loan_pk": victim.loans.get().pk}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

@@ -53,7 +53,7 @@ def test_a_view_that_raises_logs_json_with_the_request_id_and_the_traceback(
     [error] = [line for line in log_lines() if line["level"] == "ERROR"]
     assert error["logger"] == "django.request"
     assert error["request_id"] == request_id
-    assert error["method"] == "GET" and error["path"] == "/"
+    assert error["method"] == "GET" and error["path"] == "/customers/"
     assert error["user_id"] == users["sales1"].pk
     assert error["status"] == 500
     assert "Traceback" in error["exception"] and "RuntimeError: the list broke" in (

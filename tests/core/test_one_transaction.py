@@ -162,6 +162,8 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "tasks.complete_task": lambda: tasks.complete_task(admin, F(task), note="ok"),
         "tasks.dismiss_task": lambda: tasks.dismiss_task(admin, F(task), note="not needed"),
         "tasks.reassign_task": lambda: tasks.reassign_task(admin, F(task), F(users["sales1"])),
+        "tasks.reassign_tasks": lambda: tasks.reassign_tasks(admin, [F(task)],
+                                                             F(users["sales1"])),
 
         "accounts.move_user_to_team": lambda: accounts.move_user_to_team(
             admin, F(users["sales1"]), None),
@@ -243,6 +245,8 @@ NOT_WRITERS = {
     "tasks.may_close": "a check, reads only",
     "tasks.open_tasks": "a rule's step, inside the transaction of the job that runs the rule "
                         "(the value refresh, the stale-data job)",
+    "tasks.open_capped_tasks": "a rule's step, inside the transaction of the value refresh's "
+                               "write",
     "tasks.close_rule_tasks": "a rule's step, inside the transaction of the service that "
                               "closes it (confirm_customer_data)",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",

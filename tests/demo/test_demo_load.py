@@ -49,6 +49,20 @@ def test_the_demo_firm_is_the_cdnow_history_with_its_users_and_loads_once():
     assert loans.card_loans(sales2, loans.loans(sales2, "borrowed").get().customer)["my_loan"]
     assert loans.to_decide(User.objects.get(username="manager2")).count() == 1
 
+    # Every demo user has work on their workbench: overdue, due today, visits this week.
+    from kehu.workbench import selectors as workbench
+
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday())
+    for username, *_rest in loader.USERS:
+        user = User.objects.get(username=username)
+        due = workbench.due_counts(user, today)
+        assert due.overdue and due.today, username
+        assert workbench.my_tasks(user).count() >= 3, username
+        if user.role in (Role.SALES, Role.MANAGER):
+            visits = workbench.week_visits(user, monday)
+            assert {v.task is not None for v in visits} == {True, False}, username
+
     # Every card has its first history entry, owner period and lifecycle transition.
     card = cdnow.get(external_id="CD00004")
     assert card.history.count() == 1

@@ -52,7 +52,8 @@ from kehu.customers.models import (
     Transaction,
     TransitionSource,
 )
-from kehu.tasks.services import NewTask, open_tasks
+from kehu.tasks.models import TaskKind, TaskPriority
+from kehu.tasks.services import Candidate, NewTask, open_capped_tasks
 from kehu.value import (
     ActiveSchedules,
     BetaGeoModel,
@@ -787,8 +788,7 @@ class _Refresh:
                            v.isoformat() if sqlite and isinstance(v, dt.date) else v
                            for k, v in row.items())) for row in equity_rows], plain=True)
         self.step(7, _("Creating tasks for owners"))
-        if before["seen"].any():  # the first refresh sets the baseline: nobody "moved" yet
-            self.create_tasks(base, s, segment, quadrant, before)
+        self.create_tasks(base, s, segment, quadrant, before, states)
         run.customers = int(ids.size)
         run.fit = {
             "time_unit": TIME_UNIT,
@@ -853,24 +853,127 @@ class _Refresh:
         return _("First purchase on %(date)s") % {
             "date": (data.EPOCH + dt.timedelta(days=int(s["first_day"][i]))).isoformat()}
 
-    def create_tasks(self, base, s, segment, quadrant, before) -> None:
-        """A task for the owner of each customer that entered a segment, quadrant or the
-        at-risk list whose treatment is set to become work."""
+    def previous_states(self, ids: np.ndarray) -> np.ndarray:
+        """Each customer's lifecycle state as the last finished refresh left it ("" for a
+        customer it did not score): a state entered since — by behaviour or by hand — calls
+        for its playbook."""
+        out = np.full(ids.size, "", dtype=object)
+        last = (ValueRefresh.objects.filter(status=RefreshStatus.DONE)
+                .exclude(pk=self.run_row.pk).order_by("-started_at", "-id").first())
+        if last is None:
+            return out
+        rows = CustomerValueSnapshot.objects.filter(refresh=last).values_list(
+            "customer_id", "lifecycle_state")
+        pairs = list(rows.iterator(chunk_size=ROW_CHUNK))
+        if pairs:
+            pk = np.fromiter((p for p, _s in pairs), dtype=np.int64, count=len(pairs))
+            state = np.asarray([st for _p, st in pairs], dtype=object)
+            keep = _within(pk, ids)
+            out[np.searchsorted(ids, pk[keep])] = state[keep]
+        return out
+
+    def create_tasks(self, base, s, segment, quadrant, before, states) -> None:
+        """Tasks for the owners: for each customer that entered a segment, quadrant or the
+        at-risk list whose treatment is set to become work, or a lifecycle state whose
+        playbook is on (kehu.tasks.Playbook). The first refresh finds every customer new,
+        so it gives work at once. The most valuable customers first, and at most
+        KEHU_TASKS_PER_REFRESH new tasks per owner per refresh; the rest are counted on the
+        owner's workbench with a link to the customer list that shows them. Only the tasks
+        given are built: a first refresh of a million customers holds most of them back."""
+        from django.conf import settings as django_settings
+
+        from kehu.tasks.models import Playbook
+
         actions = {a.segment: a for a in SegmentAction.objects.filter(create_task=True)}
-        moved = {
-            "segment": (segment != "") & (segment != before["segment"]),
-            "quadrant": (quadrant != "") & (quadrant != before["quadrant"]),
-        }
-        entered: list[tuple[int, str]] = []
-        for kind, labels in (("segment", segment), ("quadrant", quadrant)):
-            for i in np.flatnonzero(moved[kind]):
-                entered.append((int(i), labels[i]))
-        for i in np.flatnonzero(s["at_risk"] & ~before["at_risk"]):
-            entered.append((int(i), "at_risk"))
+        playbooks = {p.state: p for p in Playbook.objects.filter(create_task=True)}
         ids, owners = base["id"], base["owner"]
-        reason = _("Entered by the value refresh of %(date)s.") % {"date": self.as_of}
-        open_tasks(NewTask(customer_id=int(ids[i]), assignee_id=int(owners[i]),
-                           title=actions[key].task_subject, origin=f"segment:{key}",
-                           reason=reason,
-                           due_on=self.as_of + dt.timedelta(days=actions[key].due_in_days))
-                   for i, key in entered if key in actions)
+        date = self.as_of.isoformat()
+        clv = s["clv"]
+        labels = dict(LifecycleState.choices)
+
+        def money(x: float) -> str:
+            return "—" if not np.isfinite(x) else f"{x:,.0f}"
+
+        def segment_task(i: int, key: str) -> NewTask:
+            action = actions[key]
+            return NewTask(
+                customer_id=int(ids[i]), assignee_id=int(owners[i]), title=action.task_subject,
+                origin=f"segment:{key}", due_on=self.as_of + dt.timedelta(
+                    days=action.due_in_days),
+                reason=_("Entered by the value refresh of %(date)s: net contribution "
+                         "(12 months) %(current)s, CLV %(clv)s.") % {
+                    "date": date, "current": money(s["net_contribution_12m"][i]),
+                    "clv": money(clv[i])})
+
+        def risk_task(i: int, key: str) -> NewTask:
+            action, was = actions[key], before["p_alive"][i]
+            return NewTask(
+                customer_id=int(ids[i]), assignee_id=int(owners[i]), title=action.task_subject,
+                origin=f"segment:{key}", priority=TaskPriority.HIGH, kind=TaskKind.CALL,
+                due_on=self.as_of + dt.timedelta(days=action.due_in_days),
+                reason=_("At risk by the value refresh of %(date)s: P(alive) %(p)s%(was)s, "
+                         "value rank %(rank)d, CLV %(clv)s.") % {
+                    "date": date, "p": f"{s['p_alive'][i]:.2f}",
+                    "was": (_(" (was %(p).2f)") % {"p": was}) if np.isfinite(was) else "",
+                    "rank": s["rank"][i], "clv": money(clv[i])})
+
+        def playbook_task(i: int, state: str) -> NewTask:
+            book, why = playbooks[state], ""
+            code = int(s["derived"][i])
+            if code != rules.NO_PURCHASE and STATE_VALUES[rules.STATES[code]] == state:
+                why = " " + self.reason(rules.STATES[code], s, i) + "."
+            return NewTask(
+                customer_id=int(ids[i]), assignee_id=int(owners[i]), title=book.task_title,
+                detail=book.detail, origin=book.origin, priority=book.priority,
+                kind=book.kind, due_on=self.as_of + dt.timedelta(days=book.due_in_days),
+                reason=_("Entered “%(state)s” by the value refresh of %(date)s.%(why)s")
+                % {"state": labels.get(state, state), "date": date, "why": why})
+
+        # Every (customer, rule) that calls for a task, as arrays: who, and which rule.
+        rule_list: list[tuple[str, str, str, Callable]] = []  # origin, key, title, build
+        who: list[np.ndarray] = []
+        which: list[np.ndarray] = []
+
+        def candidates_of(mask: np.ndarray, origin: str, key: str, title: str, build) -> None:
+            found = np.flatnonzero(mask)
+            if found.size:
+                who.append(found)
+                which.append(np.full(found.size, len(rule_list), dtype=np.int64))
+            rule_list.append((origin, key, title, build))
+
+        for kind, values in (("segment", segment), ("quadrant", quadrant)):
+            moved = (values != "") & (values != before[kind])
+            for key in (rules.SEGMENTS if kind == "segment" else rules.QUADRANTS):
+                if key in actions:
+                    candidates_of(moved & (values == key), f"segment:{key}", key,
+                                  actions[key].task_subject, segment_task)
+        if "at_risk" in actions:
+            candidates_of(s["at_risk"] & ~before["at_risk"], "segment:at_risk", "at_risk",
+                          actions["at_risk"].task_subject, risk_task)
+        if playbooks:
+            now = np.asarray(states, dtype=object)
+            entered = now != self.previous_states(ids)
+            for state, book in playbooks.items():
+                candidates_of(entered & (now == state), book.origin, state, book.task_title,
+                              playbook_task)
+        if who:
+            customer = np.concatenate(who)
+            rule = np.concatenate(which)
+            order = np.argsort(-s["value"][customer], kind="stable")  # most valuable first
+        else:
+            customer = rule = order = np.empty(0, dtype=np.int64)
+
+        def candidates():
+            for k in order:
+                i, (origin, key, title, build) = int(customer[k]), rule_list[rule[k]]
+                yield Candidate(customer_id=int(ids[i]), assignee_id=int(owners[i]),
+                                origin=origin, title=title,
+                                build=lambda i=i, key=key, build=build: build(i, key))
+
+        queries = {f"segment:{k}": f"segment={k}" for k in rules.SEGMENTS}
+        queries.update({f"segment:{k}": f"quadrant={k}" for k in rules.QUADRANTS})
+        queries["segment:at_risk"] = "at_risk=on"
+        queries.update({p.origin: f"state={p.state}" for p in playbooks.values()})
+        open_capped_tasks(candidates(), cap=django_settings.KEHU_TASKS_PER_REFRESH,
+                          source="value_refresh", origins={r[0] for r in rule_list},
+                          list_queries=queries)

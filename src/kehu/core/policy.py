@@ -89,6 +89,12 @@ def may_see_tasks_of(user, assignee) -> bool:
     return may_assign_owner(user, assignee)
 
 
+def may_manage_team_tasks(user) -> bool:
+    """Whether the user sees the team's overdue tasks on their workbench and hands them to
+    others in bulk: a manager of a team (their team), an admin (everybody)."""
+    return is_admin(user) or _manager_of_a_team(user)
+
+
 def may_merge(user) -> bool:
     """Merging two customers deletes one: those who may delete customers."""
     return has_action(user, DELETE)

@@ -5,7 +5,7 @@ from kehu.customers import views
 app_name = "customers"
 
 urlpatterns = [
-    path("", views.customer_list, name="list"),
+    path("customers/", views.customer_list, name="list"),
     path("customers/new/", views.customer_create, name="create"),
     path("customers/<int:pk>/", views.customer_card, name="card"),
     path("customers/<int:pk>/edit/", views.customer_edit, name="edit"),

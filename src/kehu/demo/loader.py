@@ -49,6 +49,7 @@ from kehu.customers.models import (
 from kehu.demo import names
 from kehu.loans import services as loans
 from kehu.sales.models import Activity, ActivityKind
+from kehu.tasks.models import Task, TaskKind, TaskPriority
 
 PASSWORD = "kehu-demo"  # noqa: S105 - the published demo password
 PROSPECTS = 600  # leads without purchases yet: potential, target and non-customers
@@ -359,6 +360,9 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
     progress("Lending customer files")
     _loans(customers, users)
 
+    progress("Giving everyone work for this week")
+    _workbench(rng, customers, users)
+
     result = LoadResult(
         created=True,
         customers=len(customers),
@@ -390,6 +394,61 @@ def _loans(customers: list[Customer], users: dict[str, User]) -> None:
     loans.approve_loan(users["manager1"], lent, note="只读，仅供处理此订单", via="cli")
     loans.request_loan(users["sales1"], north.external_id, "该客户的上海分公司想与我们合作",
                        via="cli")
+
+
+# Work on each demo user's workbench (我的工作台): (days from today, kind, priority, title).
+# Negative days are overdue, 0 is due today; visits fall in this week.
+WORK = {
+    "sales": [(-3, TaskKind.CALL, TaskPriority.HIGH, "回访：确认上月订单的售后问题"),
+              (-1, TaskKind.EMAIL, TaskPriority.NORMAL, "发送新季度报价单"),
+              (0, TaskKind.CALL, TaskPriority.HIGH, "电话确认本周拜访时间"),
+              (0, TaskKind.TODO, TaskPriority.NORMAL, "准备合同续签材料"),
+              (2, TaskKind.VISIT, TaskPriority.NORMAL, "上门拜访，介绍新品目录"),
+              (4, TaskKind.VISIT, TaskPriority.HIGH, "拜访采购负责人，洽谈年度框架协议"),
+              (9, TaskKind.MEETING, TaskPriority.LOW, "季度业务回顾会议")],
+    "manager": [(-2, TaskKind.TODO, TaskPriority.HIGH, "审批大客户的账期申请"),
+                (0, TaskKind.CALL, TaskPriority.NORMAL, "与重点客户负责人通话"),
+                (3, TaskKind.VISIT, TaskPriority.NORMAL, "陪同销售拜访重点客户")],
+    "other": [(-1, TaskKind.TODO, TaskPriority.NORMAL, "核对客户资料中的联系方式"),
+              (0, TaskKind.CALL, TaskPriority.NORMAL, "回访客户满意度"),
+              (5, TaskKind.TODO, TaskPriority.LOW, "整理本月客户反馈")],
+}
+
+
+def _workbench(rng: random.Random, customers: list[Customer], users: dict[str, User]) -> None:
+    """Tasks for every demo user — some overdue, some due today, visits this week — on
+    customers they may see, and the visits sales made earlier this week."""
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday())
+    tz = timezone.get_current_timezone()
+    east = [c for c in customers if c.owner_id in (users["sales1"].pk, users["manager1"].pk)]
+    north = [c for c in customers if c.owner_id in (users["sales2"].pk, users["manager2"].pk)]
+    tasks, visits = [], []
+    for username, user in users.items():
+        if username == "admin":
+            pool, plan = east + north, WORK["other"]
+        else:
+            own = [c for c in customers if c.owner_id == user.pk]
+            pool = own or (east if user.team and user.team.name == TEAMS["east"] else north)
+            plan = WORK["sales"] if user.role == Role.SALES else (
+                WORK["manager"] if user.role == Role.MANAGER else WORK["other"])
+        picked = rng.sample(pool, len(plan) + 2)
+        for (days, kind, priority, title), customer in zip(plan, picked, strict=False):
+            due = today + dt.timedelta(days=days)
+            if kind == TaskKind.VISIT and due >= monday + dt.timedelta(days=7):
+                due = monday + dt.timedelta(days=6)  # the visits stay in this week
+            tasks.append(Task(customer=customer, assignee=user, title=title, due_on=due,
+                              kind=kind, priority=priority, created_by=users["admin"]))
+        if user.role in (Role.SALES, Role.MANAGER):
+            # Visits already made this week (today's, early in the morning, on a Monday).
+            for offset, customer in enumerate(picked[-2:]):
+                day = max(monday, today - dt.timedelta(days=1 + offset))
+                visits.append(Activity(
+                    customer=customer, kind=ActivityKind.VISIT, author=user,
+                    subject="上门拜访，了解采购计划", body="客户计划下季度增加采购。",
+                    occurred_at=dt.datetime.combine(day, dt.time(9 + 2 * offset, 30), tzinfo=tz)))
+    Task.objects.bulk_create(tasks)
+    Activity.objects.bulk_create(visits)
 
 
 def _transactions(

@@ -30,7 +30,7 @@ from kehu.core.schemas import (
 from kehu.customers.selectors import get_customer
 from kehu.customers.services import record_customer_view
 from kehu.tasks import selectors, services
-from kehu.tasks.models import Task, TaskPriority, TaskStatus
+from kehu.tasks.models import Task, TaskKind, TaskPriority, TaskStatus
 
 router = Router(tags=["tasks"])
 
@@ -46,6 +46,8 @@ class TaskOut(Schema):
     assignee: str | None = Field(description="User name of the person the task is for.")
     due: dt.date | None
     priority: str
+    kind: str = Field(description="todo, call, visit, meeting or email; visits show on the "
+                                  "workbench's week.")
     status: str
     origin: str = Field(description="The rule that made the task; empty for tasks people "
                                     "write.")
@@ -77,6 +79,7 @@ class TaskIn(InputSchema):
     detail: Text = ""
     due: dt.date | None = None
     priority: Literal[tuple(TaskPriority.values)] = TaskPriority.NORMAL
+    kind: Literal[tuple(TaskKind.values)] = TaskKind.TODO
     assignee: bounded_text(150) | None = Field(None, description="User name; the caller if "
                                                                  "left out.")
 
@@ -93,7 +96,8 @@ def task_out(task: Task) -> dict[str, Any]:
     return {"id": task.pk, "customer": task.customer_id, "customer_name": task.customer.name,
             "title": task.shown_title, "detail": task.shown_detail,
             "assignee": task.assignee.username if task.assignee else None,
-            "due": task.due_on, "priority": task.priority, "status": task.status,
+            "due": task.due_on, "priority": task.priority, "kind": task.kind,
+            "status": task.status,
             "origin": task.origin, "reason": task.reason, "note": task.note,
             "created_at": task.created_at, "closed_at": task.closed_at}
 
@@ -159,5 +163,5 @@ def add_task(request: HttpRequest, id: IdPath, payload: TaskIn):
     assignee = _user_named(payload.assignee) if payload.assignee else None
     task = services.add_task(request.auth, customer, title=payload.title, detail=payload.detail,
                              assignee=assignee, due_on=payload.due, priority=payload.priority,
-                             **_audit(request))
+                             kind=payload.kind, **_audit(request))
     return Status(201, task_out(task))

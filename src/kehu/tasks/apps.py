@@ -9,5 +9,8 @@ class TasksConfig(AppConfig):
 
     def ready(self) -> None:
         from kehu.tasks import card
+        from kehu.tasks.models import PLAYBOOK_TEXTS, register_rule
 
         card.register()
+        for state, (title, detail) in PLAYBOOK_TEXTS.items():
+            register_rule(f"playbook:{state}", title, detail, editable=True)

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core import policy
-from kehu.tasks.models import TaskPriority
+from kehu.tasks.models import TaskKind, TaskPriority
 
 
 class TaskForm(forms.Form):
@@ -15,6 +15,9 @@ class TaskForm(forms.Form):
                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     priority = forms.ChoiceField(label=_("Priority"), choices=TaskPriority.choices,
                                  initial=TaskPriority.NORMAL)
+    kind = forms.ChoiceField(label=_("Kind"), choices=TaskKind.choices, initial=TaskKind.TODO,
+                             required=False,
+                             help_text=_("A visit shows on the workbench's week."))
     assignee = forms.ModelChoiceField(label=_("For"), required=False, queryset=None,
                                       help_text=_("You, if left empty."))
     detail = forms.CharField(label=_("Details"), required=False,

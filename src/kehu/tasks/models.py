@@ -20,10 +20,39 @@ from kehu.core.models import TimeStampedModel
 # what to do). A rule registers its texts in its app's ready(); a task of an origin not
 # listed here shows the title it was saved with (tasks people write, a segment's treatment).
 RULE_TEXTS: dict[str, tuple[Any, Any]] = {}
+# Rules whose text an admin may change (a state's playbook): their tasks show the registered
+# text in the reader's language only while they were saved with it, else the admin's text.
+EDITABLE_RULES: set[str] = set()
 
 
-def register_rule(origin: str, title, detail="") -> None:
+def register_rule(origin: str, title, detail="", *, editable: bool = False) -> None:
     RULE_TEXTS[origin] = (title, detail)
+    if editable:
+        EDITABLE_RULES.add(origin)
+    else:
+        EDITABLE_RULES.discard(origin)
+
+
+def _renderings(text) -> set[str]:
+    """A translatable text as every language kehu speaks writes it."""
+    from django.utils import translation
+
+    out = set()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            out.add(str(text))
+    return out
+
+
+def rule_text(origin: str, saved: str, which: int = 0) -> str:
+    """What a task (or a digest) of `origin` saved as `saved` says, in the reader's language:
+    the rule's registered text, unless an admin wrote their own for an editable rule."""
+    texts = RULE_TEXTS.get(origin)
+    if not texts or not texts[which]:
+        return saved
+    if origin in EDITABLE_RULES and saved and saved not in _renderings(texts[which]):
+        return saved
+    return str(texts[which])
 
 
 class TaskStatus(models.TextChoices):
@@ -38,6 +67,20 @@ class TaskPriority(models.TextChoices):
     LOW = "low", _("Low")
 
 
+# Most pressing first, for ordering.
+PRIORITY_RANK = {TaskPriority.HIGH: 0, TaskPriority.NORMAL: 1, TaskPriority.LOW: 2}
+
+
+class TaskKind(models.TextChoices):
+    """What doing the task takes: a visit shows on the week's calendar of visits."""
+
+    TODO = "todo", _("To do")
+    CALL = "call", _("Call")
+    VISIT = "visit", _("Visit")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("E-mail")
+
+
 class Task(TimeStampedModel):
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
                                  related_name="tasks", verbose_name=_("customer"))
@@ -49,6 +92,8 @@ class Task(TimeStampedModel):
     due_on = models.DateField(_("due on"), null=True, blank=True, db_index=True)
     priority = models.CharField(_("priority"), max_length=10, choices=TaskPriority.choices,
                                 default=TaskPriority.NORMAL)
+    kind = models.CharField(_("kind"), max_length=10, choices=TaskKind.choices,
+                            default=TaskKind.TODO)
     status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices,
                               default=TaskStatus.OPEN, db_index=True)
     # The rule that made the task ("stale_data", "segment:invest" …), empty for tasks people
@@ -86,10 +131,127 @@ class Task(TimeStampedModel):
 
     @property
     def shown_title(self) -> str:
-        texts = RULE_TEXTS.get(self.origin)
-        return str(texts[0]) if texts else self.title
+        return rule_text(self.origin, self.title, 0)
 
     @property
     def shown_detail(self) -> str:
-        texts = RULE_TEXTS.get(self.origin)
-        return str(texts[1]) if texts and texts[1] else self.detail
+        return rule_text(self.origin, self.detail, 1)
+
+
+class TaskReminder(models.Model):
+    """The e-mail reminding the assignee of a task that fell due (`kehu remind`): one per
+    task, ever, so that nobody is reminded twice."""
+
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="reminder",
+                                verbose_name=_("task"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                             related_name="+", verbose_name=_("sent to"))
+    address = models.EmailField(_("address"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("task reminder")
+        verbose_name_plural = _("task reminders")
+
+    def __str__(self) -> str:
+        return f"{self.task_id} → {self.address}"
+
+
+class HeldBack(models.Model):
+    """What a run of a rule (the value refresh) held back for one person because it had
+    already given them as many tasks as one run may: how many customers, for which rule,
+    and the customer list that shows them. Each run replaces its rows."""
+
+    source = models.CharField(_("source"), max_length=40)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                 related_name="+", verbose_name=_("assigned to"))
+    origin = models.CharField(_("origin"), max_length=40)
+    title = models.CharField(_("task"), max_length=200)
+    count = models.PositiveIntegerField(_("customers held back"))
+    list_query = models.CharField(_("customer list filter"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tasks held back")
+        verbose_name_plural = _("tasks held back")
+        ordering = ["-count", "origin"]
+        indexes = [models.Index(fields=["assignee", "source"])]
+
+    def __str__(self) -> str:
+        return f"{self.assignee_id} {self.origin}: {self.count}"
+
+    @property
+    def shown_title(self) -> str:
+        return rule_text(self.origin, self.title, 0)
+
+
+class Playbook(models.Model):
+    """The treatment of a lifecycle state (seed 001 §2.3): the task its owner gets when a
+    customer enters the state. One row per state, edited by admins; an empty title means
+    the prescribed treatment in the reader's language."""
+
+    state = models.CharField(_("lifecycle state"), max_length=20, unique=True)
+    create_task = models.BooleanField(_("create a task for the owner"), default=True)
+    title = models.CharField(_("task"), max_length=200, blank=True,
+                             help_text=_("Empty: the prescribed treatment, in each reader's "
+                                         "language."))
+    detail = models.TextField(_("what to do"), blank=True,
+                              help_text=_("Empty: the prescribed steps, in each reader's "
+                                          "language."))
+    kind = models.CharField(_("kind"), max_length=10, choices=TaskKind.choices,
+                            default=TaskKind.CALL)
+    priority = models.CharField(_("priority"), max_length=10, choices=TaskPriority.choices,
+                                default=TaskPriority.NORMAL)
+    due_in_days = models.PositiveSmallIntegerField(_("due in (days)"), default=7)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("state playbook")
+        verbose_name_plural = _("state playbooks")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.state
+
+    @property
+    def origin(self) -> str:
+        return f"playbook:{self.state}"
+
+    @property
+    def task_title(self) -> str:
+        return self.title or str(PLAYBOOK_TEXTS.get(self.state, ("", ""))[0])
+
+    @property
+    def task_detail(self) -> str:
+        return self.detail or str(PLAYBOOK_TEXTS.get(self.state, ("", ""))[1])
+
+
+# The prescribed treatment of each lifecycle state (seed 001 §2.3; DOMAIN.md §2): title and
+# steps, and the defaults of its playbook (kind, priority, due in days, on).
+PLAYBOOK_TEXTS = {
+    "potential": (_("Potential customer: qualify with the MAN rule"),
+                  _("Find out money, authority and need; make the promising ones targets.")),
+    "target": (_("Target customer: make the first offer"),
+               _("Contact the decision maker and propose a first order.")),
+    "first": (_("First purchase: call within 7 days and offer a second purchase"),
+              _("Ask how the first order went, solve any problem, and make an offer for a "
+                "second purchase.")),
+    "repeat": (_("Repeat purchase: cross-sell"),
+               _("Propose products the customer does not buy from us yet.")),
+    "loyal": (_("Loyal customer: VIP care and a referral request"),
+              _("Visit, thank them, offer VIP service, and ask whom they could refer to us.")),
+    "churned": (_("Lost customer: ask why and make a win-back offer"),
+                _("Call to learn why they stopped buying, record the reason, and make a "
+                  "win-back offer if they are worth it.")),
+    "non_customer": (_("Non-customer: stop contact"),
+                     _("Stop visits, calls and campaigns; close their open opportunities.")),
+}
+PLAYBOOK_DEFAULTS = {  # state: (create a task, kind, priority, due in days)
+    "potential": (False, TaskKind.CALL, TaskPriority.LOW, 30),
+    "target": (False, TaskKind.CALL, TaskPriority.NORMAL, 14),
+    "first": (True, TaskKind.CALL, TaskPriority.HIGH, 7),
+    "repeat": (True, TaskKind.CALL, TaskPriority.NORMAL, 14),
+    "loyal": (True, TaskKind.VISIT, TaskPriority.NORMAL, 14),
+    "churned": (True, TaskKind.CALL, TaskPriority.HIGH, 7),
+    "non_customer": (True, TaskKind.TODO, TaskPriority.LOW, 7),
+}

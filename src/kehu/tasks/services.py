@@ -5,8 +5,9 @@ through the services below. Each step is audited."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +18,7 @@ from kehu.audit.services import record
 from kehu.core import policy
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.core.permissions import CHANGE, CONTRIBUTE, VIEW, can
-from kehu.tasks.models import Task, TaskPriority, TaskStatus
+from kehu.tasks.models import HeldBack, Task, TaskKind, TaskPriority, TaskStatus
 
 CHUNK = 2000
 
@@ -34,6 +35,7 @@ class NewTask:
     due_on: dt.date | None = None
     priority: str = TaskPriority.NORMAL
     detail: str = ""
+    kind: str = TaskKind.TODO
 
 
 def open_tasks(new: Iterable[NewTask], *, by: User | None = None) -> int:
@@ -51,11 +53,73 @@ def open_tasks(new: Iterable[NewTask], *, by: User | None = None) -> int:
         Task.objects.bulk_create([
             Task(customer_id=t.customer_id, assignee_id=t.assignee_id, title=t.title[:200],
                  origin=t.origin, reason=t.reason[:300], due_on=t.due_on,
-                 priority=t.priority, detail=t.detail, created_by=by)
+                 priority=t.priority, detail=t.detail, kind=t.kind, created_by=by)
             for t in chunk], ignore_conflicts=True)
         opened += Task.objects.filter(customer_id__in=ids, origin__in=origins,
                                       status=TaskStatus.OPEN).count() - before
     return opened
+
+
+@dataclass
+class Capped:
+    """What open_capped_tasks did: tasks opened, and customers held back per person and
+    rule."""
+
+    opened: int = 0
+    held_back: Counter = field(default_factory=Counter)  # (assignee id, origin) -> count
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A customer a rule would give a task, before the task is written out: `build` makes
+    the NewTask (its reason, its dates) only for those who get one, so that a run over a
+    million customers holds back most of them without building their tasks."""
+
+    customer_id: int
+    assignee_id: int | None
+    origin: str
+    title: str
+    build: Callable[[], NewTask]
+
+
+def open_capped_tasks(candidates: Iterable[Candidate], *, cap: int, source: str,
+                      origins: Collection[str], list_queries: dict[str, str] | None = None,
+                      by: User | None = None) -> Capped:
+    """Open the tasks a run of a rule found, in the order given (the most valuable customer
+    first), at most `cap` new ones per person; the rest are held back and counted per person
+    and rule in HeldBack rows of `source`, which replace those of the previous run. A
+    customer who already has an open task of the rule costs nothing from the cap. `origins`
+    are all the rules the run may open tasks for; `list_queries` gives, per origin, the
+    customer list filter that shows such customers. Runs inside the caller's transaction."""
+    have = set(Task.objects.filter(origin__in=list(origins), status=TaskStatus.OPEN)
+               .values_list("customer_id", "origin"))
+    given: Counter = Counter()
+    taken: list[NewTask] = []
+    out = Capped()
+    titles: dict[str, str] = {}
+    for c in candidates:
+        if (c.customer_id, c.origin) in have:
+            continue
+        if c.assignee_id is not None and given[c.assignee_id] >= cap:
+            out.held_back[(c.assignee_id, c.origin)] += 1
+            titles.setdefault(c.origin, c.title)
+            continue
+        have.add((c.customer_id, c.origin))
+        given[c.assignee_id] += 1
+        taken.append(c.build())
+    out.opened = open_tasks(taken, by=by)
+    HeldBack.objects.filter(source=source).delete()
+    queries = list_queries or {}
+    HeldBack.objects.bulk_create([
+        HeldBack(source=source, assignee_id=assignee, origin=origin,
+                 title=titles[origin][:200], count=n,
+                 list_query=_with_owner(queries.get(origin, ""), assignee))
+        for (assignee, origin), n in sorted(out.held_back.items())])
+    return out
+
+
+def _with_owner(query: str, owner_id: int) -> str:
+    return f"owner={owner_id}" + (f"&{query}" if query else "")
 
 
 def close_rule_tasks(customer_id: int, origin: str, *, by: User | None, note: str = "") -> int:
@@ -81,14 +145,16 @@ def _check_assignee(user: User, customer, assignee: User | None) -> None:
 @transaction.atomic
 def add_task(user: User, customer, *, title: str, assignee: User | None = None,
              due_on: dt.date | None = None, priority: str = TaskPriority.NORMAL,
-             detail: str = "", ip: str | None = None, via: str = "web") -> Task:
+             detail: str = "", kind: str = TaskKind.TODO, ip: str | None = None,
+             via: str = "web") -> Task:
     """A task somebody adds to a customer, for themselves unless they name another."""
     if not can(user, CONTRIBUTE, customer):
         raise NotPermitted(_("You may not add tasks to this customer."))
     assignee = assignee or user
     _check_assignee(user, customer, assignee)
     task = Task(customer=customer, title=(title or "").strip(), detail=detail or "",
-                assignee=assignee, due_on=due_on, priority=priority, created_by=user)
+                assignee=assignee, due_on=due_on, priority=priority, kind=kind,
+                created_by=user)
     task.full_clean(exclude=["customer", "assignee", "created_by"])
     task.save()
     record(user, "task.create", obj=task, ip=ip, via=via,
@@ -154,3 +220,30 @@ def reassign_task(user: User, task: Task, assignee: User, *, ip: str | None = No
     record(user, "task.assign", obj=current, ip=ip, via=via, detail={
         "from": getattr(before, "username", None), "to": assignee.username})
     return current
+
+
+@transaction.atomic
+def reassign_tasks(user: User, tasks: Sequence[Task], assignee: User, *,
+                   ip: str | None = None, via: str = "web") -> int:
+    """Give several open tasks to one person (a manager's bulk reassignment): all of them
+    or, if any may not go, none. Each move is audited. Returns how many moved."""
+    if not policy.may_assign_task(user, assignee):
+        raise NotPermitted(_("You may give tasks only to yourself or, as a manager, to your "
+                             "team."), field="assignee")
+    moved = 0
+    for task in tasks:
+        current = _locked_open(task)
+        if not can(user, CHANGE, current.customer) and current.assignee_id != user.pk:
+            raise NotPermitted(_("You may not reassign the task “%(task)s”.")
+                               % {"task": current.shown_title})
+        _check_assignee(user, current.customer, assignee)
+        if current.assignee_id == assignee.pk:
+            continue
+        before = current.assignee
+        current.assignee = assignee
+        current.save(update_fields=["assignee", "updated_at"])
+        record(user, "task.assign", obj=current, ip=ip, via=via, detail={
+            "from": getattr(before, "username", None), "to": assignee.username,
+            "bulk": True})
+        moved += 1
+    return moved

@@ -17,6 +17,7 @@ from kehu.customers.forms import apply_service_error
 from kehu.customers.views import MAX_ID, card_url, customer_for, render_card
 from kehu.tasks import selectors, services
 from kehu.tasks.forms import CloseForm, TaskForm
+from kehu.tasks.models import TaskKind
 
 
 def _audit(request: HttpRequest) -> dict:
@@ -34,6 +35,7 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
             services.add_task(request.user, customer, title=data["title"],
                               assignee=data["assignee"], due_on=data["due_on"],
                               priority=data["priority"], detail=data["detail"],
+                              kind=data["kind"] or TaskKind.TODO,
                               **_audit(request))
         except (ValidationError, ServiceError) as e:
             apply_service_error(form, e)

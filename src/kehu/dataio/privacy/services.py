@@ -66,6 +66,8 @@ ERASE: dict[str, tuple[str, ...]] = {
     "customers.statelock": ("reason",),
     "sales.activity": ("subject", "body"),
     "tasks.task": ("title", "detail", "reason", "note"),
+    # Which employee was reminded of a task, and when: nothing of the customer's.
+    "tasks.taskreminder": (),
     # Figures only: they stay, as the transactions do, for value statistics.
     "analytics.customervalue": (),
     "analytics.customervaluesnapshot": (),

@@ -47,7 +47,8 @@ TEMPLATE_EVALUATED = "tpl49tpl"
 
 # Records that hang off a customer but are not in CUSTOMER_PATHS, by the path to it.
 MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
-                "analytics.referral": "referred__", "loans.loan": "customer__"}
+                "analytics.referral": "referred__", "loans.loan": "customer__",
+                "analytics.loyaltystatement": "customer__"}
 # Internal text that no user writes and no page shows as text.
 NOT_FREE_TEXT = {"customers.customer.search_text",
                  # The code of the rule that made a task (one open task per code and
@@ -124,7 +125,7 @@ def poisoned(users, customers):
     from django.utils import timezone
 
     from kehu.analytics.refresh import refresh_values
-    from kehu.analytics.services import record_referral
+    from kehu.analytics.services import record_loyalty_statement, record_referral
     from kehu.customers.models import Customer, Transaction
     from kehu.customers.services import (
         change_owner,
@@ -165,7 +166,10 @@ def poisoned(users, customers):
         add_task(admin, customer, title=f"Visit {i}", due_on=today, kind="visit")
         # A request to borrow the file, lent: the loan pages show the customer's name.
         approve_loan(admin, request_loan(users["sales2"], customer.name, f"Reason {i}"))
-        set_lifecycle_state(admin, customer, "target", reason="r")
+        # Locked by hand: the lock's reason shows on the card and in the history.
+        set_lifecycle_state(admin, customer, "target", reason="r", lock_reason="r")
+        record_loyalty_statement(admin, customer, stated_on=dt.date(2026, 5, 2),
+                                 buy_again=8, recommend=9, wallet_share=50, note="n")
         other = users["sales1"] if customer.owner_id == users["sales1b"].pk else users["sales1b"]
         change_owner(admin, customer, other, reason="r")
         record_referral(admin, customer, victims[(i + 1) % len(victims)],
@@ -174,6 +178,8 @@ def poisoned(users, customers):
     filled = {}
     for label in [*CUSTOMER_PATHS, *MORE_RECORDS]:
         model = apps.get_model(label)
+        if not _free_text_fields(model):
+            continue  # figures only (a customer's scores): nothing a user types
         prefix = CUSTOMER_PATHS.get(label, MORE_RECORDS.get(label))
         for i, customer in enumerate(victims):
             rows = model.objects.filter(**{f"{prefix}pk": customer.pk})

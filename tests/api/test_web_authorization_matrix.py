@@ -43,6 +43,9 @@ NOT_CUSTOMER_URLS = {
     # The value dashboard's tables and the value settings name a table, an activity kind or
     # a segment; each is scoped to the user (tests/analytics/test_value_web.py).
     "table_csv", "activity_cost", "segment_action",
+    # A list of the value dashboard (its customers as the user may see them) whose owners
+    # get tasks (tests/analytics/test_list_tasks.py).
+    "list_tasks",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they
 # stay in the "out of reach" test and skip the "own pages answer" one

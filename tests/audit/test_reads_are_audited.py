@@ -215,6 +215,7 @@ WEB_NOT_CUSTOMER_DATA = {
     "dataio:quality_run": "starts a scan; answers POST only",
     "analytics:activity_cost": "an activity kind's unit cost; answers POST only",
     "analytics:segment_action": "a segment's treatment; answers POST only",
+    "analytics:list_tasks": "tasks for the owners of a list's customers; answers POST only",
     "analytics:models": "the purchase models compared on the holdout: sums over the whole base",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}

@@ -137,3 +137,39 @@ def test_the_model_comparison_draws_each_models_forecast_against_the_actual(
     shot(page, f"{language}-value-models")
     page.locator("details.chart-table summary").first.click()
     assert page.locator("details.chart-table[open] table tbody tr").count() > 10
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_manager_gives_the_owners_of_customers_at_risk_a_task(page, live_server, users,
+                                                                scored_firm, shot, language):
+    from kehu.analytics.models import CustomerValue
+    from kehu.tasks.models import Task
+
+    zh = language == "zh-hans"
+    CustomerValue.objects.update(at_risk=False)
+    CustomerValue.objects.filter(customer__in=scored_firm[:4]).update(at_risk=True)
+    sign_in(page, live_server, "manager1")
+    if zh:
+        switch_language(page, "zh-hans")
+    page.goto(f"{live_server.url}/value/#at-risk")
+    section = page.locator("#at-risk")
+    boxes = section.locator("input[type=checkbox]")
+    assert boxes.count() == 4
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    section.locator("form.list-tasks summary").click()
+    section.locator("input[name='at_risk-title']").fill("本周回访" if zh else "Call this week")
+    shot(page, f"{language}-value-list-tasks", full_page=False)
+    with page.expect_navigation():
+        section.locator("button[value=ticked]").click()
+    said = page.inner_text(".messages")
+    assert ("已创建 2 项任务" if zh else "2 tasks made.") in said
+    tasks = list(Task.objects.filter(origin="list:at_risk").select_related("customer"))
+    assert len(tasks) == 2 and all(t.assignee_id == t.customer.owner_id for t in tasks)
+    # The owner finds the task on their workbench.
+    owner = tasks[0].assignee.username
+    page.context.clear_cookies()
+    sign_in(page, live_server, owner)
+    page.goto(f"{live_server.url}/")
+    assert ("本周回访" if zh else "Call this week") in page.inner_text("main")
+    shot(page, f"{language}-value-list-task-on-workbench", full_page=False)

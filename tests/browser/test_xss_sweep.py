@@ -78,6 +78,7 @@ SKIPPED = {
     "dataio:duplicate_dismiss": "POST only",
     "analytics:activity_cost": "POST only",
     "analytics:segment_action": "POST only",
+    "analytics:list_tasks": "POST only",
 }
 
 CHECK_PAGE = """() => {

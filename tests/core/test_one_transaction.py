@@ -164,6 +164,8 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "tasks.reassign_task": lambda: tasks.reassign_task(admin, F(task), F(users["sales1"])),
         "tasks.reassign_tasks": lambda: tasks.reassign_tasks(admin, [F(task)],
                                                              F(users["sales1"])),
+        "tasks.open_list_tasks": lambda: tasks.open_list_tasks(
+            admin, [F(east)], origin="list:at_risk", title="Call"),
 
         "accounts.move_user_to_team": lambda: accounts.move_user_to_team(
             admin, F(users["sales1"]), None),

@@ -261,7 +261,7 @@ def params(users, customers, children, loan_requests, admin_client) -> dict[str,
         "pair_id": CustomerPair.objects.get().pk,
         "duplicate_pair:kind": "customers", "duplicate_dismiss:kind": "customers",
         "activity_cost:kind": "visit", "segment": "invest", "table": "segments",
-        "what": "scan", "api_token_revoke:pk": token.pk,
+        "what": "scan", "api_token_revoke:pk": token.pk, "key": "at_risk",
     }
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.analytics.models import PRESCRIBED, ValueSettings
+from kehu.tasks.models import TaskPriority
 
 SETTINGS_FIELDS = [
     "model", "horizon_months", "monthly_discount", "churn_p_alive", "churn_inactive_days",
@@ -66,4 +67,31 @@ class LoyaltyStatementForm(forms.Form):
         if all(data.get(k) is None for k in ("buy_again", "recommend", "wallet_share")):
             raise forms.ValidationError(_("Give at least one of: intention to buy again, "
                                           "to recommend, share of wallet."))
+        return data
+
+
+class ListTasksForm(forms.Form):
+    """A task for the owner of each customer of one of the dashboard's lists: the ticked
+    customers, or all the list holds."""
+
+    title = forms.CharField(label=_("Task"), max_length=200)
+    due_on = forms.DateField(label=_("Due"), required=False,
+                             widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    priority = forms.ChoiceField(label=_("Priority"), choices=TaskPriority.choices,
+                                 initial=TaskPriority.NORMAL)
+    scope = forms.ChoiceField(choices=[("ticked", _("The ticked customers")),
+                                       ("all", _("Every customer of the list"))],
+                              initial="ticked")
+    customer = forms.TypedMultipleChoiceField(coerce=int, required=False)
+
+    def __init__(self, *args, listed: list[int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].choices = [(pk, pk) for pk in listed]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == "ticked" and not data.get("customer") \
+                and "customer" not in self.errors:
+            self.add_error("customer", _("Tick at least one customer, or choose every "
+                                         "customer of the list."))
         return data

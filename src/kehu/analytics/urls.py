@@ -10,6 +10,7 @@ urlpatterns = [
     path("value/export/<slug:table>.csv", views.export_table, name="table_csv"),
     path("value/settings/", views.settings_page, name="settings"),
     path("value/models/", views.model_comparison, name="models"),
+    path("value/lists/<slug:key>/tasks/", views.list_tasks, name="list_tasks"),
     path("value/settings/costs/<slug:kind>/", views.activity_cost, name="activity_cost"),
     path("value/settings/actions/<slug:segment>/", views.segment_action, name="segment_action"),
     path("customers/<int:pk>/referral/", views.referral, name="referral"),

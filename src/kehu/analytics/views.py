@@ -4,6 +4,7 @@ Thin: selectors read (scoped to the user), services write."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -12,14 +13,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from kehu.analytics import rules, selectors, services
 from kehu.analytics.forms import (
     SETTINGS_FIELDS,
     ActivityCostForm,
+    ListTasksForm,
     LoyaltyStatementForm,
     ReferralForm,
     SegmentActionForm,
@@ -41,6 +45,7 @@ from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Customer
 from kehu.dataio.normalise import guard_formula
 from kehu.sales.models import ActivityKind
+from kehu.tasks.services import open_list_tasks
 
 
 def _dashboard_user(request: HttpRequest) -> None:
@@ -264,11 +269,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     run = selectors.latest_refresh()
     job = services.running_refresh()
     context = {"nav": "value", "run": run, "job": jobs.overlay(job) if job else None,
+               "list_tasks": list_task_forms(user),
                "may_refresh": policy.may_refresh_value(user),
                "stale": selectors.is_stale(run), "settings": ValueSettings.current()}
     if run is not None:
         data = tables(user, run)
         context["tables"] = data
+        for cell in data["intention"]["cells"]:
+            cell["form"] = context["list_tasks"].get(f"intention-{cell['key']}")
         context["charts"] = {
             "equity": {"labels": [r[0] for r in data["equity"]["rows"]],
                        "values": [r[1] for r in data["equity"]["rows"]]},
@@ -422,6 +430,94 @@ def _segment_label(key: str) -> str:
         if key in choices.values:
             return str(choices(key).label)
     return _("At risk") if key == "at_risk" else key
+
+
+# Tasks from the dashboard's lists ---------------------------------------------------------------
+
+# Each list whose customers a manager may give their owners a task from: its name, the task
+# it suggests, and its customers (all of them, as the user may see them).
+LIST_TASKS = {
+    "at_risk": (gettext_lazy("Valuable customers at risk"),
+                gettext_lazy("Call this week: the customer is slipping away"),
+                lambda user: selectors.at_risk(user, None)),
+    "unprofitable": (gettext_lazy("Unprofitable customers (last 12 months)"),
+                     gettext_lazy("Review what serving the customer costs: they lost us money "
+                                  "in the last 12 months"),
+                     lambda user: selectors.unprofitable_tail(user, None)),
+    **{f"intention-{key}": (label, title, lambda user, key=key: next(
+        c.items for c in selectors.intention_grid(user, None) if c.key == key))
+       for key, label, title in (
+           ("convert", GRID_CELLS["convert"],
+            gettext_lazy("Turn the stated intention into a purchase: make an offer")),
+           ("loyal", GRID_CELLS["loyal"],
+            gettext_lazy("Thank the customer and ask for a referral")),
+           ("hidden_risk", GRID_CELLS["hidden_risk"],
+            gettext_lazy("Find out why the customer is unhappy")),
+           ("detached", GRID_CELLS["detached"],
+            gettext_lazy("Decide whether to win the customer back or spend less on them")))},
+}
+
+
+def list_task_forms(user) -> dict[str, ListTasksForm]:
+    """The empty form under each list, for those who may give its owners tasks."""
+    if not policy.may_give_list_tasks(user):
+        return {}
+    due = timezone.localdate() + dt.timedelta(days=7)
+    return {key: ListTasksForm(listed=[], prefix=key.replace("-", "_"),
+                               initial={"title": title, "due_on": due})
+            for key, (_label, title, _fetch) in LIST_TASKS.items()}
+
+
+@login_required
+@require_POST
+def list_tasks(request: HttpRequest, key: str) -> HttpResponse:
+    """Give the owner of each ticked customer of a list (or of every customer it holds) a
+    task."""
+    _dashboard_user(request)
+    if key not in LIST_TASKS:
+        raise Http404
+    if not policy.may_give_list_tasks(request.user):
+        raise PermissionDenied
+    label, _title, fetch = LIST_TASKS[key]
+    anchor = "intention-grid" if key.startswith("intention-") else key.replace("_", "-")
+    back = redirect(reverse("analytics:dashboard") + f"#{anchor}")
+    listed = {v.customer_id: v.customer for v in fetch(request.user)}
+    form = ListTasksForm(request.POST, listed=list(listed), prefix=key.replace("-", "_"))
+    if not form.is_valid():
+        messages.error(request, _("No tasks were made: %(errors)s") % {
+            "errors": " ".join(" ".join(v) for v in form.errors.values())})
+        return back
+    data = form.cleaned_data
+    picked = list(listed) if data["scope"] == "all" else data["customer"]
+    try:
+        done = open_list_tasks(
+            request.user, [listed[pk] for pk in picked], origin=f"list:{key}"[:40],
+            title=data["title"], due_on=data["due_on"], priority=data["priority"],
+            reason=_("From the value dashboard: %(list)s") % {"list": label},
+            ip=client_ip(request))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return back
+    parts = [ngettext("%(n)d task made.", "%(n)d tasks made.", done.opened)
+             % {"n": done.opened}]
+    if done.opened:
+        parts.append(_("Owners who got one: %(people)d.") % {"people": done.assignees})
+    if done.already_open:
+        parts.append(ngettext("%(n)d customer still has an open task from this list.",
+                              "%(n)d customers still have an open task from this list.",
+                              done.already_open) % {"n": done.already_open})
+    if done.owner_inactive:
+        parts.append(ngettext(
+            "%(n)d customer's owner no longer works here: give them a new owner first.",
+            "%(n)d customers' owners no longer work here: give them new owners first.",
+            done.owner_inactive) % {"n": done.owner_inactive})
+    if done.not_yours:
+        parts.append(ngettext(
+            "%(n)d customer belongs to someone outside your team, who got no task.",
+            "%(n)d customers belong to people outside your team, who got no task.",
+            done.not_yours) % {"n": done.not_yours})
+    (messages.success if done.opened else messages.warning)(request, " ".join(parts))
+    return back
 
 
 @login_required

@@ -32,6 +32,7 @@ ACTIONS = {
     "task.dismiss": _("Dismissed a task"),
     "task.assign": _("Reassigned a task"),
     "task.remind": _("E-mailed a task reminder"),
+    "task.create_from_list": _("Gave the owners of a list's customers a task each"),
     "referral.create": _("Recorded a referral"),
     "referral.delete": _("Removed a referral"),
     "loyalty.statement": _("Recorded a customer's intention to buy again or recommend"),

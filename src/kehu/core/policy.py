@@ -84,6 +84,12 @@ def may_assign_task(user, assignee) -> bool:
     return may_assign_owner(user, assignee)
 
 
+def may_give_list_tasks(user) -> bool:
+    """Whether the value dashboard's lists offer to give each listed customer's owner a
+    task: managers (for their team) and admins, who may give tasks to others."""
+    return may_see_value_dashboard(user) and may_reassign_customers(user)
+
+
 def may_see_tasks_of(user, assignee) -> bool:
     """Whose task list `user` may read: their own; a manager, their team's; an admin, all."""
     return may_assign_owner(user, assignee)

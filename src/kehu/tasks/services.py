@@ -247,3 +247,54 @@ def reassign_tasks(user: User, tasks: Sequence[Task], assignee: User, *,
             "bulk": True})
         moved += 1
     return moved
+
+
+@dataclass(frozen=True)
+class ListTasks:
+    """What open_list_tasks did."""
+
+    opened: int  # new tasks
+    already_open: int  # customers that still had an open task from the same list
+    owner_inactive: int  # customers whose owner no longer works here
+    not_yours: int  # customers whose owner the user may not give tasks to
+    assignees: int  # people who got at least one of the new tasks
+
+
+@transaction.atomic
+def open_list_tasks(user: User, customers: Sequence, *, origin: str, title: str,
+                    reason: str = "", due_on: dt.date | None = None,
+                    priority: str = TaskPriority.NORMAL, ip: str | None = None,
+                    via: str = "web") -> ListTasks:
+    """One task per customer picked from a list (the value dashboard's customers at risk,
+    its unprofitable customers, a cell of the intention grid), each for the customer's
+    owner: the person responsible does the work. `origin` names the list, so a customer
+    who still has an open task from it gets no second one however often the list is used.
+    A customer whose owner is no longer active, or whose owner the user may not give tasks
+    to (a manager gives tasks to their team), is counted and skipped. Audited as one event."""
+    title = (title or "").strip()
+    if not title:
+        raise ServiceError(_("Say what the task is."), field="title")
+    if priority not in TaskPriority.values:
+        raise ServiceError(_("Choose a priority from the list."), field="priority")
+    new, owner_inactive, not_yours, assignees = [], 0, 0, set()
+    for customer in customers:
+        if not can(user, VIEW, customer):
+            raise NotPermitted(_("You may not see one of these customers."))
+        owner = customer.owner
+        if not owner.is_active:
+            owner_inactive += 1
+            continue
+        if not policy.may_assign_task(user, owner):
+            not_yours += 1
+            continue
+        new.append(NewTask(customer_id=customer.pk, assignee_id=owner.pk, title=title[:200],
+                           origin=origin, reason=reason, due_on=due_on, priority=priority))
+        assignees.add(owner.pk)
+    opened = open_tasks(new, by=user)
+    if new:
+        record(user, "task.create_from_list", ip=ip, via=via, detail={
+            "list": origin, "title": title, "opened": opened,
+            "customers": [t.customer_id for t in new]})
+    return ListTasks(opened=opened, already_open=len(new) - opened,
+                     owner_inactive=owner_inactive,
+                     not_yours=not_yours, assignees=len(assignees))

@@ -46,12 +46,21 @@ def scored(users, customers):
     return customers
 
 
-def test_the_dashboard_is_for_managers_analysts_marketing_and_admins(users, scored):
+def test_the_dashboard_is_for_sales_managers_analysts_marketing_and_admins(users, scored):
     for name, status in (("admin", 200), ("manager1", 200), ("analyst1", 200),
-                         ("marketing1", 200), ("sales1", 403), ("service1", 403)):
+                         ("marketing1", 200), ("sales1", 200), ("service1", 403)):
         assert _client(users, name).get(reverse("analytics:dashboard")).status_code == status
     page = _client(users, "manager1").get(reverse("analytics:dashboard")).content.decode()
     assert "Customer equity by month" in page and "Whale curve" in page
+    assert reverse("analytics:models") in page
+    # A salesperson's dashboard adds up their own book; how the models were fitted and
+    # chosen (sums over the whole firm) is not for them.
+    sales = _client(users, "sales1")
+    page = sales.get(reverse("analytics:dashboard")).content.decode()
+    assert "Customer equity by month" in page and reverse("analytics:models") not in page
+    for name in ("analytics:models", "analytics:settings"):
+        assert sales.get(reverse(name)).status_code == 403, name
+    assert sales.get(reverse("analytics:table_csv", args=["models"])).status_code == 403
 
 
 def test_a_managers_tables_hold_only_their_teams_customers(users, scored):
@@ -74,11 +83,14 @@ def test_a_managers_tables_hold_only_their_teams_customers(users, scored):
         "customers": [scored["north"].pk]}  # the export names the customers it holds
 
 
-def test_an_unknown_table_is_not_found_and_a_salesman_gets_nothing(users, scored):
+def test_an_unknown_table_is_not_found_and_a_salesman_gets_only_their_own(users, scored):
     assert _client(users, "admin").get(
         reverse("analytics:table_csv", args=["nope"])).status_code == 404
-    assert _client(users, "sales1").get(
+    assert _client(users, "service1").get(
         reverse("analytics:table_csv", args=["equity"])).status_code == 403
+    body = _client(users, "sales1").get(
+        reverse("analytics:table_csv", args=["equity_owner"])).content.decode("utf-8-sig")
+    assert "sales1" in body and "sales2" not in body and "sales1b" not in body
 
 
 def test_analysts_see_the_fitted_models_and_their_date(users):

@@ -50,7 +50,8 @@ OTHER_PARAMS = {
 SKIPPED = {"set_language", "login", "logout", "api_tokens", "api_token_revoke", "core:job",
            "dataio:import_columns", "dataio:import_preview", "dataio:import_run",
            "dataio:import_status", "dataio:batch", "dataio:batch_undo", "dataio:quality_run",
-           "dataio:duplicate_dismiss", "analytics:activity_cost", "analytics:segment_action"}
+           "dataio:duplicate_dismiss", "analytics:activity_cost", "analytics:segment_action",
+           "analytics:list_tasks"}
 
 
 @pytest.fixture

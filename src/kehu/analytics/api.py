@@ -154,8 +154,8 @@ class JobOut(Schema):
 
 def _run(request: HttpRequest):
     if not policy.may_see_value_dashboard(request.auth):
-        raise NotPermitted(_("Value reports are for managers, analysts, marketing and "
-                             "administrators."))
+        raise NotPermitted(_("Value reports are for sales, managers, analysts, marketing "
+                             "and administrators."))
     run = selectors.latest_refresh()
     if run is None:
         raise Http404
@@ -226,6 +226,9 @@ def customer_score(request: HttpRequest, id: IdPath):
 def latest(request: HttpRequest):
     """The latest value refresh: fitted models, the purchase models compared on the holdout
     (model_selection), warnings, whether it is stale."""
+    if not policy.may_see_value_models(request.auth):
+        raise NotPermitted(_("How the value models were fitted is for managers, analysts, "
+                             "marketing and administrators."))
     run = _run(request)
     return {"id": run.pk, "as_of": run.as_of, "finished_at": run.finished_at,
             "customers": run.customers, "horizon_months": run.horizon_months,

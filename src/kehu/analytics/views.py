@@ -53,6 +53,11 @@ def _dashboard_user(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+def _models_user(request: HttpRequest) -> None:
+    if not policy.may_see_value_models(request.user):
+        raise PermissionDenied
+
+
 def _state_labels() -> list[str]:
     from kehu.customers.models import LifecycleState
 
@@ -270,6 +275,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     job = services.running_refresh()
     context = {"nav": "value", "run": run, "job": jobs.overlay(job) if job else None,
                "list_tasks": list_task_forms(user),
+               "may_see_models": policy.may_see_value_models(user),
                "may_refresh": policy.may_refresh_value(user),
                "stale": selectors.is_stale(run), "settings": ValueSettings.current()}
     if run is not None:
@@ -311,7 +317,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def model_comparison(request: HttpRequest) -> HttpResponse:
     """How the purchase model was chosen: each candidate's holdout error and its forecast
     of cumulative repeat purchases against what happened (sums over the whole base)."""
-    _dashboard_user(request)
+    _models_user(request)
     run = selectors.latest_refresh()
     selection = _selection(run)
     context = {"nav": "value", "run": run, "selection": selection,
@@ -350,6 +356,8 @@ def refresh(request: HttpRequest) -> HttpResponse:
 @login_required
 def export_table(request: HttpRequest, table: str) -> HttpResponse:
     _dashboard_user(request)
+    if table in MODEL_TABLES:
+        _models_user(request)
     run = selectors.latest_refresh()
     if run is None:
         raise Http404
@@ -375,7 +383,7 @@ def export_table(request: HttpRequest, table: str) -> HttpResponse:
 
 @login_required
 def settings_page(request: HttpRequest) -> HttpResponse:
-    _dashboard_user(request)
+    _models_user(request)
     user = request.user
     current = ValueSettings.current()
     form = ValueSettingsForm(instance=current)

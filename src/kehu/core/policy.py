@@ -26,8 +26,12 @@ IMPORT_ROLES: dict[str, frozenset[str]] = {
     "products": frozenset({Role.MANAGER}),
     "activities": frozenset({Role.MANAGER, Role.SALES, Role.SERVICE}),
 }
-# Who reads the value dashboard (customer equity, segments, the whale curve …).
-DASHBOARD_ROLES = frozenset({Role.MANAGER, Role.ANALYST, Role.MARKETING})
+# Who reads the value dashboard (customer equity, segments, the whale curve …): each adds up
+# the customers of their own scope, a salesperson their own book, a manager the team's.
+DASHBOARD_ROLES = frozenset({Role.MANAGER, Role.ANALYST, Role.MARKETING, Role.SALES})
+# Who reads how the value models were fitted and chosen, and the value settings: sums over
+# the whole firm.
+MODEL_ROLES = frozenset({Role.MANAGER, Role.ANALYST, Role.MARKETING})
 
 
 def _signed_in(user) -> bool:
@@ -136,6 +140,11 @@ def may_run_quality_jobs(user) -> bool:
 
 def may_see_value_dashboard(user) -> bool:
     return is_admin(user) or (_signed_in(user) and user.role in DASHBOARD_ROLES)
+
+
+def may_see_value_models(user) -> bool:
+    """The fitted models, their holdout comparison and the value settings."""
+    return is_admin(user) or (_signed_in(user) and user.role in MODEL_ROLES)
 
 
 def may_see_customer_values(user) -> bool:

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import pytest
 from django.test import Client, override_settings
+from django.utils import translation
 
 from kehu.analytics.models import CustomerValue
 from kehu.analytics.refresh import refresh_values
@@ -72,10 +73,15 @@ def test_the_workbench_says_what_was_held_back_with_a_link_to_the_list(base, use
     assert link.startswith(f"/customers/?owner={users['sales1'].pk}&")
     listed = client.get(link)
     assert listed.status_code == 200
-    # And in Chinese.
+    # And in Chinese, the treatments' titles too, though the refresh ran in English.
     client.cookies["django_language"] = "zh-hans"
     body = client.get("/").content.decode()
     assert "我的工作台" in body and "还有" in body
+    segment_task = Task.objects.filter(origin__startswith="segment:").first()
+    assert segment_task is not None and segment_task.title.isascii()
+    with translation.override("zh-hans"):
+        shown = segment_task.shown_title
+    assert shown != segment_task.title and not shown.isascii()
 
 
 @override_settings(KEHU_TASKS_PER_REFRESH=100)

@@ -9,5 +9,11 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from kehu.analytics import card
+        from kehu.analytics.models import PRESCRIBED
+        from kehu.tasks.models import register_rule
 
         card.register()
+        # A segment's treatment is a task in the reader's language, unless an admin wrote
+        # their own (value settings).
+        for key, (title, _task) in PRESCRIBED.items():
+            register_rule(f"segment:{key}", title, editable=True)

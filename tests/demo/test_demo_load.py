@@ -7,26 +7,33 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from kehu.accounts.models import User
+from kehu.analytics.models import CustomerValue, LoyaltyStatement, Referral, ValueSettings
+from kehu.analytics.refresh import refresh_values
+from kehu.analytics.selectors import intention_grid
 from kehu.core.roles import Role
-from kehu.customers.models import Customer, Transaction, TransactionLine
+from kehu.customers.models import Contact, Customer, StateLock, Transaction, TransactionLine
 from kehu.demo import loader
+from kehu.sales.models import Activity
+from kehu.tasks.models import Task
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 
 def test_the_demo_firm_is_the_cdnow_history_with_its_users_and_loads_once():
-    call_command("demo", "load")
+    call_command("demo", "load", "--language", "zh-hans")
 
     cdnow = Customer.objects.filter(external_id__startswith="CD")
     assert cdnow.count() == 23_570
-    assert Transaction.objects.count() == 69_659
-    assert TransactionLine.objects.count() == 69_659
+    assert Transaction.objects.filter(customer__external_id__startswith="CD").count() == 69_659
+    assert TransactionLine.objects.count() == Transaction.objects.count()
     # The real amounts, but for cents where an order's unit price does not divide evenly.
     total = sum(sum(p[2] for p in rows) for rows in loader.read_cdnow().values())
-    stored = sum(Transaction.objects.values_list("amount", flat=True), Decimal(0))
+    stored = sum(Transaction.objects.filter(customer__external_id__startswith="CD")
+                 .values_list("amount", flat=True), Decimal(0))
     assert abs(stored - total) < Decimal("0.005") * 69_659
     # The 18 months of history end yesterday.
     last = Transaction.objects.order_by("-date").first().date
@@ -63,6 +70,14 @@ def test_the_demo_firm_is_the_cdnow_history_with_its_users_and_loads_once():
             visits = workbench.week_visits(user, monday)
             assert {v.task is not None for v in visits} == {True, False}, username
 
+    # Done and dismissed tasks with their notes show on the workbench too.
+    for username in ("sales1", "sales2", "manager1"):
+        closed = Task.objects.filter(assignee__username=username).exclude(status="open")
+        assert {t.status for t in closed} == {"done", "dismissed"}, username
+        assert all(t.note and t.closed_at for t in closed), username
+
+    _the_chinese_demo_shows_every_feature_with_data()
+
     # Every card has its first history entry, owner period and lifecycle transition.
     card = cdnow.get(external_id="CD00004")
     assert card.history.count() == 1
@@ -75,3 +90,123 @@ def test_the_demo_firm_is_the_cdnow_history_with_its_users_and_loads_once():
     call_command("demo", "load")
     assert (Customer.objects.count(), Transaction.objects.count()) == before
     assert User.objects.get(username="sales1").check_password("kehu-demo")
+
+
+def _has_han(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _the_chinese_demo_shows_every_feature_with_data():
+    today = timezone.localdate()
+    customers = Customer.objects.all()
+    # Chinese names for customers, legal representatives and contacts, in Chinese cities.
+    names = list(customers.values_list("name", flat=True))
+    assert sum(map(_has_han, names)) > 0.95 * len(names)
+    assert len(set(names)) > 2_000  # plausibly varied, not a handful of names repeated
+    assert all(_has_han(c) for c in customers.values_list("city", flat=True).distinct())
+    assert all(map(_has_han, Contact.objects.values_list("name", flat=True)[:2000]))
+    assert customers.filter(name__endswith="有限公司").exists()
+
+    # Referrals: a realistic share, each after the referrer's first purchase, and a handful
+    # of strong referrers.
+    buyers = customers.filter(trading_since__isnull=False).count()
+    referrals = list(Referral.objects.select_related("referrer", "referred"))
+    assert 0.04 * buyers < len(referrals) < 0.12 * buyers
+    assert all(r.referrer.trading_since < r.referred_on for r in referrals)
+    made: dict[int, int] = {}
+    for r in referrals:
+        made[r.referrer_id] = made.get(r.referrer_id, 0) + 1
+    assert sum(1 for n in made.values() if n >= 10) >= 3
+
+    # Customers won in the last two months, some still at their first purchase.
+    recent = customers.filter(trading_since__gte=today - dt.timedelta(days=60))
+    assert recent.filter(lifecycle_state="first").count() >= 100
+    # Leads without purchases, and states locked by hand with a reason.
+    assert customers.filter(lifecycle_state__in=["potential", "target"],
+                            trading_since__isnull=True).count() >= 300
+    locks = StateLock.objects.filter(unlocked_at__isnull=True)
+    assert locks.count() >= 4 and all(lock.reason for lock in locks)
+    assert LoyaltyStatement.objects.count() > 500
+
+    # Calls, e-mails, meetings, visits and service notes by several people, over time.
+    kinds = set(Activity.objects.values_list("kind", flat=True).distinct())
+    assert {"call", "email", "meeting", "visit", "note"} <= kinds
+    assert Activity.objects.values("author").distinct().count() >= 5
+    assert all(map(_has_han, Activity.objects.values_list("subject", flat=True)
+                   .distinct()))
+
+    # The value refresh: tasks for every owner, and states and scores that agree.
+    refresh_values(None)
+    owners = set(customers.values_list("owner__username", flat=True).distinct())
+    for username in owners:
+        assert Task.objects.filter(assignee__username=username, status="open") \
+            .exclude(origin="").exists(), username
+    for username in ("sales1", "sales2"):  # the newest customers' welcome calls
+        assert Task.objects.filter(assignee__username=username, status="open",
+                                   origin="playbook:first").exists(), username
+    settings = ValueSettings.current()
+    unlocked = CustomerValue.objects.exclude(  # a locked state is the user's word
+        customer__in=StateLock.objects.filter(unlocked_at__isnull=True).values("customer"))
+    lost = unlocked.filter(customer__lifecycle_state="churned")
+    assert not lost.filter(p_alive__gt=float(settings.churn_p_alive)).exists()
+    assert not lost.filter(at_risk=True).exists()
+    loyal = unlocked.filter(customer__lifecycle_state="loyal")
+    assert loyal.exists()
+    assert not loyal.filter(loyalty_index__lt=settings.loyal_min_index).exists()
+    assert CustomerValue.objects.filter(quadrant="nurture").exists()  # small but loyal
+    assert CustomerValue.objects.filter(influence_value__gt=0).exists()
+    assert CustomerValue.objects.filter(loyalty_referrals__gt=0).exists()
+    investment = set(CustomerValue.objects.values_list("relationship_investment", flat=True)
+                     .distinct()[:50])
+    assert len(investment) > 5
+    admin = User.objects.get(username="admin")
+    assert all(cell.count for cell in intention_grid(admin)), "every cell of the grid"
+    assert CustomerValue.objects.filter(customer__lifecycle_state="first",
+                                        customer__trading_since__gte=today
+                                        - dt.timedelta(days=60)).exists()
+
+
+def _fingerprint() -> list:
+    return [
+        list(Customer.objects.order_by("external_id").values_list(
+            "external_id", "name", "city", "owner__username", "lifecycle_state")),
+        list(Referral.objects.order_by("referred__external_id").values_list(
+            "referrer__external_id", "referred__external_id", "referred_on")),
+        list(Activity.objects.order_by("customer__external_id", "occurred_at", "subject")
+             .values_list("customer__external_id", "kind", "subject", "occurred_at")),
+        list(Task.objects.order_by("customer__external_id", "title").values_list(
+            "customer__external_id", "assignee__username", "title", "due_on", "status")),
+    ]
+
+
+class _Again(Exception):
+    pass
+
+
+def test_the_english_demo_names_customers_in_english_and_the_same_seed_gives_the_same_firm():
+    with pytest.raises(_Again), transaction.atomic():
+        call_command("demo", "load", "--language", "en", "--sample", "800")
+        first = _fingerprint()
+        raise _Again
+    assert not Customer.objects.exists()
+    result = loader.load(language="en", sample=800)
+    assert result.created and result.referrals > 0
+    assert _fingerprint() == first
+
+    customers = Customer.objects.all()
+    assert customers.filter(external_id__startswith="CD").count() == 800
+    assert not any(map(_has_han, customers.values_list("name", flat=True)))
+    assert not any(map(_has_han, customers.values_list("city", flat=True)))
+    assert not any(map(_has_han, customers.values_list("address", flat=True)))
+    assert not any(map(_has_han, Contact.objects.values_list("name", flat=True)))
+    assert not any(map(_has_han, Activity.objects.values_list("subject", flat=True)))
+    assert not any(map(_has_han, Task.objects.values_list("title", flat=True)))
+    assert customers.filter(name__contains="Co., Ltd.").exists()
+    assert customers.filter(lifecycle_state="first",
+                            trading_since__gte=timezone.localdate()
+                            - dt.timedelta(days=60)).exists()
+
+
+def test_the_demo_refuses_a_language_it_does_not_speak():
+    with pytest.raises(ValueError, match="zh-hans or en"):
+        loader.load(language="fr", sample=10)

@@ -16,20 +16,24 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import random
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from simple_history.utils import bulk_create_with_history
 
 from kehu.accounts.models import Team, User
+from kehu.analytics.models import LoyaltyStatement, Referral
 from kehu.audit.services import record
 from kehu.core.roles import Role
 from kehu.customers import invariants
+from kehu.customers import services as customer_services
 from kehu.customers.models import (
     CompanySize,
     Contact,
@@ -47,12 +51,19 @@ from kehu.customers.models import (
     TransitionSource,
 )
 from kehu.demo import names
+from kehu.demo.texts import LANGUAGES, TEXT
 from kehu.loans import services as loans
 from kehu.sales.models import Activity, ActivityKind
-from kehu.tasks.models import Task, TaskKind, TaskPriority
+from kehu.tasks.models import Playbook, Task, TaskKind, TaskStatus
+from kehu.tasks.services import NewTask, open_tasks
 
 PASSWORD = "kehu-demo"  # noqa: S105 - the published demo password
 PROSPECTS = 600  # leads without purchases yet: potential, target and non-customers
+NEW_BUYERS = 240  # customers won in the last two months: their first purchases
+REFERRED_SHARE = 0.07  # of the buyers, brought by an earlier customer
+WELCOME_DAYS = 7  # the first-purchase playbook's calls for the newest customers...
+WELCOME_CALLS = 4  # ...up to this many per owner
+STATEMENTS_SHARE = 0.04  # of the buyers, who told us about buying again and recommending
 SEED = 20260101
 CENTS = Decimal("0.01")
 
@@ -79,20 +90,6 @@ PRODUCTS = [  # code, name, unit price, unit cost
     ("SVC-INS", "音响安装服务 Audio installation", "120.00", "70.00"),
 ]
 
-ACTIVITY_TEMPLATES = [
-    (ActivityKind.CALL, "回访：确认订单到货情况", "客户表示包装完好，对发货速度满意。"),
-    (ActivityKind.CALL, "电话沟通新品目录", "介绍了本季新品，客户希望收到纸质目录。"),
-    (ActivityKind.VISIT, "上门拜访，了解采购计划", "客户计划下季度增加采购，关注价格与账期。"),
-    (ActivityKind.EMAIL, "发送报价单", "已发送最新报价单及促销政策。"),
-    (ActivityKind.NOTE, "客户反馈", "客户建议增加古典音乐品类。"),
-    (ActivityKind.MEETING, "年度合作洽谈", "双方讨论了明年的合作框架与返利政策。"),
-]
-
-
-REMOTE_TEMPLATES = [t for t in ACTIVITY_TEMPLATES
-                    if t[0] in {ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.NOTE}]
-
-
 @dataclass
 class LoadResult:
     created: bool
@@ -100,6 +97,7 @@ class LoadResult:
     transactions: int = 0
     contacts: int = 0
     activities: int = 0
+    referrals: int = 0
 
 
 Progress = Callable[[str], None]
@@ -129,13 +127,29 @@ def read_cdnow() -> dict[int, list[tuple[dt.date, int, Decimal]]]:
     return purchases
 
 
-def _ensure_users() -> dict[str, User]:
+def language_of(language: str | None = None) -> str:
+    """The demo's language: the one asked for, else the site's (KEHU_LANGUAGE)."""
+    code = (language or settings.LANGUAGE_CODE).strip().lower().replace("_", "-")
+    code = "zh-hans" if code.startswith("zh") else code
+    if code not in LANGUAGES:
+        raise ValueError(f"The demo is in {' or '.join(LANGUAGES)}, not {language!r}.")
+    return code
+
+
+USER_NAMES_EN = {"admin": ("Admin", "System"), "manager1": ("Huimin", "Chen"),
+                 "manager2": ("Jianguo", "Zhao"), "sales1": ("Xiaodong", "Wang"),
+                 "sales2": ("Lina", "Liu"), "service1": ("Jing", "Zhou"),
+                 "marketing1": ("Xinyi", "Lin"), "analyst1": ("Siyuan", "Xu")}
+
+
+def _ensure_users(language: str) -> dict[str, User]:
     teams = {key: Team.objects.get_or_create(name=name)[0] for key, name in TEAMS.items()}
     users = {}
     for username, role, team_key, first, last in USERS:
         user, _created = User.objects.get_or_create(username=username)
         user.role, user.team = role, teams[team_key] if team_key else None
-        user.first_name, user.last_name = first, last
+        user.first_name, user.last_name = (
+            (first, last) if language == "zh-hans" else USER_NAMES_EN[username])
         user.email = f"{username}@demo.kehu.invalid"
         user.is_staff = user.is_superuser = role == Role.ADMIN
         user.is_active = True
@@ -147,41 +161,38 @@ def _ensure_users() -> dict[str, User]:
     return users
 
 
-def _state(days: list[dt.date], end: dt.date) -> tuple[str, str]:
+def _state(days: list[dt.date], end: dt.date, text: dict) -> tuple[str, str]:
     """An initial state set by hand from the purchase history, as a firm migrating its
     records would; the value refresh later derives states from behaviour."""
     if end - days[-1] > dt.timedelta(days=365):
-        return LifecycleState.CHURNED, "十二个月内没有购买"
+        return LifecycleState.CHURNED, text["churned"]
     if len(days) >= 8:
-        return LifecycleState.LOYAL, "经常购买（8 个以上购买日）"
+        return LifecycleState.LOYAL, text["loyal"]
     if len(days) >= 2:
-        return LifecycleState.REPEAT_PURCHASE, "已在多个日子购买"
-    return LifecycleState.FIRST_PURCHASE, "目前仅购买一次"
+        return LifecycleState.REPEAT_PURCHASE, text["repeat"]
+    return LifecycleState.FIRST_PURCHASE, text["first"]
 
 
-def _profile(rng: random.Random, seq: int) -> dict:
-    """Card fields of one made-up customer."""
+def _profile(rng: random.Random, seq: int, language: str) -> dict:
+    """Card fields of one made-up customer, named in the demo's language."""
+    text = TEXT[language]
     province, city, team = rng.choice(names.PLACES)
+    shown_province, shown_city = names.place(province, city, language)
     roll = rng.random()
-    data = {"province": province, "city": city, "address": names.address(rng, city), "_team": team}
+    data = {"province": shown_province, "city": shown_city,
+            "address": names.localised_address(rng, city, language), "_team": team}
     if roll < 0.68:  # households buying for themselves (B2C)
-        person = (
-            names.chinese_person(rng) if rng.random() < 0.95 else names.english_person(rng).name
-        )
         data.update(
             kind=CustomerKind.PERSON,
-            name=person,
+            name=names.person(rng, language),
             nature=CustomerNature.INDIVIDUAL,
             service_group=ServiceGroup.HOUSEHOLD,
             mobile=names.mobile(rng),
         )
         if rng.random() < 0.6:
-            data["email"] = f"user{seq:05d}@mail.example.cn"
+            data["email"] = f"user{seq:05d}@{text['mail']}"
         return data
-    if rng.random() < 0.85:
-        company, industry = names.chinese_company(rng, city)
-    else:
-        company, industry = names.english_company(rng)
+    company, industry = names.company(rng, city, language)
     nature = rng.choices(
         [
             CustomerNature.ORDINARY,
@@ -202,27 +213,27 @@ def _profile(rng: random.Random, seq: int) -> dict:
         size=size,
         service_group=ServiceGroup.LARGE if large else ServiceGroup.SME,
         phone=names.landline(rng, city),
-        email=f"info{seq:05d}@corp.example.cn",
-        legal_representative=names.chinese_person(rng),
+        email=f"info{seq:05d}@{text['corp']}",
+        legal_representative=names.person(rng, language),
         founded_on=founded,
-        organisation_form=rng.choice(["有限责任公司", "股份有限公司", "个人独资企业", "事业单位"]),
+        organisation_form=rng.choice(text["forms"]),
         registered_capital=Decimal(rng.choice([50, 100, 200, 500, 1000, 5000])) * 10000,
-        trade_terms=rng.choice(["款到发货", "月结30天", "月结60天", "预付30%"]),
+        trade_terms=rng.choice(text["terms"]),
         credit_rating=rng.choices(list(CreditRating.values), weights=[20, 45, 25, 8, 2])[0],
         credit_limit=Decimal(rng.choice([5, 10, 20, 50, 100])) * 1000,
-        service_area=rng.choice(["本市", "本省", "华东地区", "华北地区", "全国"]),
-        business_style=rng.choice(["稳健", "进取", "保守", "灵活"]),
-        reputation=rng.choice(["良好", "一般", "优秀"]),
+        service_area=rng.choice(text["areas"]),
+        business_style=rng.choice(text["styles"]),
+        reputation=rng.choice(text["reputations"]),
     )
     if rng.random() < 0.3:
         data.update(
-            legal_rep_personality=rng.choice(["务实谨慎", "果断直爽", "注重细节"]),
-            legal_rep_interests=rng.choice(names.INTERESTS),
+            legal_rep_personality=rng.choice(text["personalities"]),
+            legal_rep_interests=rng.choice(text["interests"]),
             legal_rep_birth_year=rng.randrange(1955, 1990),
         )
     if rng.random() < 0.15:
         data["overdue_amount"] = Decimal(rng.randrange(1, 80)) * 500
-        data["credit_incidents"] = "去年曾逾期付款一次，已结清。"
+        data["credit_incidents"] = text["incident"]
     return data
 
 
@@ -240,51 +251,83 @@ def is_loaded() -> bool:
     return Customer.objects.filter(external_id="CD00001").exists()
 
 
-def load(progress: Progress = lambda message: None) -> LoadResult:
-    users = _ensure_users()
+def load(progress: Progress = lambda message: None, *, language: str | None = None,
+         sample: int | None = None) -> LoadResult:
+    """Load the demo firm in `language` ("zh-hans" or "en"; the site's language by
+    default). `sample` keeps only the first that many CDNOW customers (and proportionally
+    fewer leads and new buyers): the same firm in small, for trying things out quickly."""
+    language = language_of(language)
+    users = _ensure_users(language)
     if is_loaded():
         return LoadResult(created=False)
     with transaction.atomic():
-        return _load(users, progress)
+        return _load(users, progress, language, sample)
 
 
-def _load(users: dict[str, User], progress: Progress) -> LoadResult:
+def _new_buyers(rng: random.Random, count: int) -> dict[int, list]:
+    """Customers won in the last two months (in the source's dates, before the shift): most
+    have bought once, a few have come back already."""
+    history = {}
+    for n in range(count):
+        first = SOURCE_LAST_DAY - dt.timedelta(days=rng.randrange(1, 60))
+        rows = [(first, rng.randrange(1, 5), _money(Decimal(rng.uniform(12, 90))))]
+        if rng.random() < 0.15 and first < SOURCE_LAST_DAY - dt.timedelta(days=10):
+            again = first + dt.timedelta(days=rng.randrange(5, (SOURCE_LAST_DAY - first).days))
+            rows.append((again, rng.randrange(1, 4), _money(Decimal(rng.uniform(12, 60)))))
+        history[950001 + n] = rows
+    return history
+
+
+def _external_id(cid: int) -> str:
+    if cid >= 950001:
+        return f"NB{cid - 950000:05d}"
+    return f"CD{cid:05d}" if cid < 900001 else f"LD{cid - 900000:05d}"
+
+
+def _load(users: dict[str, User], progress: Progress, language: str,
+          sample: int | None) -> LoadResult:
     rng = random.Random(SEED)
+    text = TEXT[language]
     admin = users["admin"]
     now = timezone.now()
     progress("Reading the CDNOW purchase history")
     purchases = read_cdnow()
-    last_day = _shift(max(p[0] for rows in purchases.values() for p in rows))
+    if sample is not None:
+        purchases = {cid: purchases[cid] for cid in sorted(purchases)[:sample]}
+    scale = len(purchases) / 23_570
+    last_day = timezone.localdate() - dt.timedelta(days=1)
+    purchases.update(_new_buyers(rng, max(10, round(NEW_BUYERS * scale))))
     products = {}
     for code, name, price, cost in PRODUCTS:
+        zh, _space, en = name.partition(" ")
         products[code], _created = Product.objects.get_or_create(
             code=code,
-            defaults={"name": name, "unit_price": Decimal(price), "unit_cost": Decimal(cost)},
+            defaults={"name": name if language == "zh-hans" else en,
+                      "unit_price": Decimal(price), "unit_cost": Decimal(cost)},
         )
     music = [p for code, p in products.items() if code.startswith("CD-")]
 
     progress("Creating customers")
-    customers, owners, states, teams, firsts = [], [], [], [], []
-    ids = sorted(purchases) + list(range(900001, 900001 + PROSPECTS))
+    customers, owners, states, histories = [], [], [], []
+    prospects = max(20, round(PROSPECTS * scale))
+    ids = sorted(purchases) + list(range(900001, 900001 + prospects))
     for cid in ids:
-        data = _profile(rng, cid)
+        data = _profile(rng, cid, language)
         team = data.pop("_team")
         owner = _owner(rng, team, users)
         history = purchases.get(cid)
         if history:
             days = sorted({_shift(p[0]) for p in history})
-            state, reason = _state(days, last_day)
+            state, reason = _state(days, last_day, text)
             data["trading_since"] = days[0]
         else:
             state = rng.choices(
                 [LifecycleState.POTENTIAL, LifecycleState.TARGET, LifecycleState.NON_CUSTOMER],
                 weights=[60, 30, 10],
             )[0]
-            reason = (
-                "展会线索" if state != LifecycleState.NON_CUSTOMER else "与我们的产品不匹配"
-            )
+            reason = text["lead"] if state != LifecycleState.NON_CUSTOMER else text["no_match"]
         customer = Customer(
-            external_id=f"CD{cid:05d}" if cid < 900001 else f"LD{cid - 900000:05d}",
+            external_id=_external_id(cid),
             owner=owner,
             lifecycle_state=state,
             created_by=admin,
@@ -294,11 +337,10 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
         customers.append(customer)
         owners.append(owner)
         states.append((state, reason))
-        teams.append(team)
-        firsts.append(history[0][0] if history else None)
+        histories.append(history)
     customers = invariants.insert(
-        customers, by=admin, reason="演示数据", source=TransitionSource.IMPORT, at=now,
-        state_reasons=[r for _s, r in states], batch_size=2000)
+        customers, by=admin, reason=text["load_reason"], source=TransitionSource.IMPORT,
+        at=now, state_reasons=[r for _s, r in states], batch_size=2000)
 
     progress("Creating contacts")
     contacts = []
@@ -306,16 +348,17 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
         if customer.kind != CustomerKind.ORGANISATION:
             continue
         for i in range(rng.choice([1, 1, 2, 3])):
-            title = rng.choice(names.JOB_TITLES)[0]
+            title = rng.choice(names.JOB_TITLES)[0 if language == "zh-hans" else 1]
             contacts.append(
                 Contact(
                     customer=customer,
-                    name=names.chinese_person(rng),
+                    name=names.person(rng, language),
                     title=title,
                     phone=names.mobile(rng),
                     is_primary=i == 0,
                     decision_role=rng.choice(list(DecisionRole.values)),
-                    personal_interests=rng.choice(names.INTERESTS) if rng.random() < 0.4 else "",
+                    personal_interests=(
+                        rng.choice(text["interests"]) if rng.random() < 0.4 else ""),
                     birthday=dt.date(
                         rng.randrange(1965, 2000), rng.randrange(1, 13), rng.randrange(1, 29)
                     )
@@ -324,44 +367,28 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
                 )
             )
     bulk_create_with_history(
-        contacts, Contact, batch_size=5000, default_user=admin, default_change_reason="演示数据"
+        contacts, Contact, batch_size=5000, default_user=admin,
+        default_change_reason=text["load_reason"]
     )
 
     progress("Creating transactions")
-    txn_count = _transactions(rng, customers, owners, purchases, music)
+    txn_count = _transactions(rng, customers, owners, histories, music)
 
     progress("Creating activities")
-    activities = []
-    for customer, owner, first in zip(customers, owners, firsts, strict=True):
-        start = _shift(first) if first else last_day - dt.timedelta(days=rng.randrange(1, 120))
-        # Households get a call or an e-mail now and then; firms are visited and met.
-        household = customer.kind == CustomerKind.PERSON
-        templates = REMOTE_TEMPLATES if household else ACTIVITY_TEMPLATES
-        for _i in range(rng.choice([0, 0, 1, 1, 2] if household else [1, 2, 3, 4])):
-            kind, subject, body = rng.choice(templates)
-            day = min(start + dt.timedelta(days=rng.randrange(0, 400)), last_day)
-            at = dt.datetime.combine(
-                day,
-                dt.time(rng.randrange(9, 18), rng.choice([0, 15, 30])),
-                tzinfo=timezone.get_current_timezone(),
-            )
-            activities.append(
-                Activity(
-                    customer=customer,
-                    kind=kind,
-                    subject=subject,
-                    body=body,
-                    occurred_at=at,
-                    author=owner,
-                )
-            )
+    activities = _activities(rng, customers, owners, histories, users, last_day, text)
     Activity.objects.bulk_create(activities, batch_size=5000)
 
+    progress("Recording referrals and what customers said")
+    referrals = _referrals(rng, customers, histories, admin, text)
+    _statements(rng, customers, histories, users, last_day, text)
+    _locks(rng, customers, histories, users, text)
+
     progress("Lending customer files")
-    _loans(customers, users)
+    _loans(customers, users, text)
 
     progress("Giving everyone work for this week")
-    _workbench(rng, customers, users)
+    _workbench(rng, customers, users, text)
+    _welcome_calls(customers, histories, admin, language)
 
     result = LoadResult(
         created=True,
@@ -369,102 +396,245 @@ def _load(users: dict[str, User], progress: Progress) -> LoadResult:
         transactions=txn_count,
         contacts=len(contacts),
         activities=len(activities),
+        referrals=referrals,
     )
     record(
         admin,
         "demo.load",
         via="cli",
         detail={
+            "language": language,
             "customers": result.customers,
             "transactions": result.transactions,
             "contacts": result.contacts,
             "activities": result.activities,
+            "referrals": result.referrals,
         },
     )
     return result
 
 
-def _loans(customers: list[Customer], users: dict[str, User]) -> None:
+def _activities(rng: random.Random, customers: list[Customer], owners: list[User],
+                histories: list, users: dict[str, User], last_day: dt.date,
+                text: dict) -> list[Activity]:
+    """Calls, e-mails, meetings, visits and service notes by the owner (service notes
+    often by the service desk), from the first purchase on; firms are visited and met,
+    households called and written to, and a customer who buys often hears from us more."""
+    tz = timezone.get_current_timezone()
+    every = text["activities"]
+    remote = [t for t in every if t[0] in {ActivityKind.CALL, ActivityKind.EMAIL,
+                                           ActivityKind.NOTE}]
+    service = users["service1"]
+    activities = []
+    for customer, owner, history in zip(customers, owners, histories, strict=True):
+        start = (_shift(history[0][0]) if history
+                 else last_day - dt.timedelta(days=rng.randrange(1, 120)))
+        household = customer.kind == CustomerKind.PERSON
+        templates = remote if household else every
+        count = rng.choice([0, 0, 1, 1, 2] if household else [1, 2, 3, 4])
+        if history and len(history) >= 6:
+            count += rng.randrange(1, 4)
+        span = max((last_day - start).days, 1)
+        for _i in range(count):
+            kind, subject, body = rng.choice(templates)
+            day = start + dt.timedelta(days=rng.randrange(0, min(span, 400) + 1))
+            at = dt.datetime.combine(
+                min(day, last_day),
+                dt.time(rng.randrange(9, 18), rng.choice([0, 15, 30, 45])),
+                tzinfo=tz,
+            )
+            author = service if kind == ActivityKind.NOTE and rng.random() < 0.5 else owner
+            activities.append(Activity(customer=customer, kind=kind, subject=subject,
+                                       body=body, occurred_at=at, author=author))
+    return activities
+
+
+def _referrals(rng: random.Random, customers: list[Customer], histories: list,
+               admin: User, text: dict) -> int:
+    """Some buyers were brought by an earlier customer, on their own first purchase day and
+    after the referrer's: a handful of strong referrers bring many, others one or two."""
+    buyers = sorted(((_shift(h[0][0]), c) for c, h in zip(customers, histories, strict=True)
+                     if h), key=lambda pair: (pair[0], pair[1].pk))
+    if len(buyers) < 20:
+        return 0
+    firsts = [day for day, _c in buyers]
+    # Strong referrers: among the first tenth, those who came back most often.
+    early = buyers[: max(len(buyers) // 10, 10)]
+    often = {c.pk: len(h) for c, h in zip(customers, histories, strict=True) if h}
+    strong = sorted(early, key=lambda pair: (-often[pair[1].pk], pair[1].pk))[:8]
+    referrals, referred = [], set()
+    for day, customer in buyers:
+        recent = customer.external_id.startswith("NB")
+        if rng.random() >= (0.4 if recent else REFERRED_SHARE):
+            continue
+        if rng.random() < 0.12:
+            choices = [c for d, c in strong if d < day]
+        else:
+            earlier = bisect_left(firsts, day)
+            choices = [buyers[rng.randrange(earlier)][1]] if earlier else []
+        choices = [c for c in choices if c.pk != customer.pk]
+        if not choices or customer.pk in referred:
+            continue
+        referred.add(customer.pk)
+        referrals.append(Referral(referrer=rng.choice(choices), referred=customer,
+                                  referred_on=day, note=text["referral"], created_by=admin))
+    Referral.objects.bulk_create(referrals, batch_size=5000)
+    return len(referrals)
+
+
+def _statements(rng: random.Random, customers: list[Customer], histories: list,
+                users: dict[str, User], last_day: dt.date, text: dict) -> None:
+    """What a sample of buyers said on a follow-up call: most say what they do (frequent
+    buyers intend to come back), some do not — keen words without purchases, and quiet
+    regulars — so that every cell of the intention × behaviour grid has customers."""
+    statements = []
+    for customer, history in zip(customers, histories, strict=True):
+        if not history or rng.random() >= STATEMENTS_SHARE:
+            continue
+        frequent = len({p[0] for p in history}) >= 4
+        keen = rng.random() < (0.75 if frequent else 0.3)
+        low, high = (7, 10) if keen else (2, 6)
+        statements.append(LoyaltyStatement(
+            customer=customer,
+            stated_on=last_day - dt.timedelta(days=rng.randrange(0, 180)),
+            buy_again=rng.randint(low, high),
+            recommend=rng.randint(low, high) if rng.random() < 0.8 else None,
+            wallet_share=(rng.choice([20, 30, 40, 50, 60, 70, 80, 90])
+                          if customer.kind == CustomerKind.ORGANISATION else None),
+            note=text["statement"],
+            created_by=customer.owner))
+    LoyaltyStatement.objects.bulk_create(statements, batch_size=5000)
+
+
+def _locks(rng: random.Random, customers: list[Customer], histories: list,
+           users: dict[str, User], text: dict) -> None:
+    """A few states set by hand and locked, each with its reason, by the owner's manager:
+    the value refresh keeps them. Each on a firm whose history fits the state."""
+    today = timezone.localdate()
+
+    def fits(state: str, history) -> bool:
+        days = len({p[0] for p in history}) if history else 0
+        last = (today - _shift(max(p[0] for p in history))).days if history else None
+        return {"loyal": days >= 8 and last is not None and last < 90,
+                "repeat": 2 <= days < 8 and last is not None and last < 180,
+                "churned": last is not None and last > 365,
+                "non_customer": not history, "target": not history}[state]
+
+    manager = {users["sales1"].pk: users["manager1"], users["manager1"].pk: users["manager1"],
+               users["sales2"].pk: users["manager2"], users["manager2"].pk: users["manager2"]}
+    firms = [(c, h) for c, h in zip(customers, histories, strict=True)
+             if c.kind == CustomerKind.ORGANISATION]
+    for state, reason in text["locks"]:
+        fitting = [c for c, h in firms if fits(state, h)]
+        if not fitting:
+            continue
+        customer = rng.choice(fitting)
+        until = today + dt.timedelta(days=180) if state == "repeat" else None
+        customer_services.set_lifecycle_state(
+            manager[customer.owner_id], customer, state, reason=reason, lock_reason=reason,
+            lock_until=until, via="cli")
+
+
+def _loans(customers: list[Customer], users: dict[str, User], text: dict) -> None:
     """One customer file of East on loan to sales2 of North, and sales1's request for one of
     North's waiting for an answer (kehu.loans)."""
     east = next(c for c in customers if c.owner_id == users["sales1"].pk and c.external_id)
     north = next(c for c in customers if c.owner_id == users["sales2"].pk and c.external_id)
-    lent = loans.request_loan(users["sales2"], east.external_id, "客户来电询问订单，需查看联系人",
+    lent = loans.request_loan(users["sales2"], east.external_id, text["loan_ask"],
                               days=5, via="cli")
-    loans.approve_loan(users["manager1"], lent, note="只读，仅供处理此订单", via="cli")
-    loans.request_loan(users["sales1"], north.external_id, "该客户的上海分公司想与我们合作",
-                       via="cli")
+    loans.approve_loan(users["manager1"], lent, note=text["loan_note"], via="cli")
+    loans.request_loan(users["sales1"], north.external_id, text["loan_other"], via="cli")
 
 
-# Work on each demo user's workbench (我的工作台): (days from today, kind, priority, title).
-# Negative days are overdue, 0 is due today; visits fall in this week.
-WORK = {
-    "sales": [(-3, TaskKind.CALL, TaskPriority.HIGH, "回访：确认上月订单的售后问题"),
-              (-1, TaskKind.EMAIL, TaskPriority.NORMAL, "发送新季度报价单"),
-              (0, TaskKind.CALL, TaskPriority.HIGH, "电话确认本周拜访时间"),
-              (0, TaskKind.TODO, TaskPriority.NORMAL, "准备合同续签材料"),
-              (2, TaskKind.VISIT, TaskPriority.NORMAL, "上门拜访，介绍新品目录"),
-              (4, TaskKind.VISIT, TaskPriority.HIGH, "拜访采购负责人，洽谈年度框架协议"),
-              (9, TaskKind.MEETING, TaskPriority.LOW, "季度业务回顾会议")],
-    "manager": [(-2, TaskKind.TODO, TaskPriority.HIGH, "审批大客户的账期申请"),
-                (0, TaskKind.CALL, TaskPriority.NORMAL, "与重点客户负责人通话"),
-                (3, TaskKind.VISIT, TaskPriority.NORMAL, "陪同销售拜访重点客户")],
-    "other": [(-1, TaskKind.TODO, TaskPriority.NORMAL, "核对客户资料中的联系方式"),
-              (0, TaskKind.CALL, TaskPriority.NORMAL, "回访客户满意度"),
-              (5, TaskKind.TODO, TaskPriority.LOW, "整理本月客户反馈")],
-}
-
-
-def _workbench(rng: random.Random, customers: list[Customer], users: dict[str, User]) -> None:
-    """Tasks for every demo user — some overdue, some due today, visits this week — on
-    customers they may see, and the visits sales made earlier this week."""
+def _workbench(rng: random.Random, customers: list[Customer], users: dict[str, User],
+               text: dict) -> None:
+    """Tasks for every demo user — some overdue, some due today, visits this week, a few
+    done or dismissed with a note — on customers they may see, and the visits sales made
+    earlier this week."""
     today = timezone.localdate()
     monday = today - dt.timedelta(days=today.weekday())
     tz = timezone.get_current_timezone()
+    now = timezone.now()
     east = [c for c in customers if c.owner_id in (users["sales1"].pk, users["manager1"].pk)]
     north = [c for c in customers if c.owner_id in (users["sales2"].pk, users["manager2"].pk)]
+    work = text["work"]
     tasks, visits = [], []
     for username, user in users.items():
         if username == "admin":
-            pool, plan = east + north, WORK["other"]
+            pool, plan = east + north, work["other"]
         else:
             own = [c for c in customers if c.owner_id == user.pk]
             pool = own or (east if user.team and user.team.name == TEAMS["east"] else north)
-            plan = WORK["sales"] if user.role == Role.SALES else (
-                WORK["manager"] if user.role == Role.MANAGER else WORK["other"])
-        picked = rng.sample(pool, len(plan) + 2)
+            plan = work["sales"] if user.role == Role.SALES else (
+                work["manager"] if user.role == Role.MANAGER else work["other"])
+        closed = text["closed"]
+        picked = rng.sample(pool, len(plan) + 2 + len(closed))
         for (days, kind, priority, title), customer in zip(plan, picked, strict=False):
             due = today + dt.timedelta(days=days)
             if kind == TaskKind.VISIT and due >= monday + dt.timedelta(days=7):
                 due = monday + dt.timedelta(days=6)  # the visits stay in this week
             tasks.append(Task(customer=customer, assignee=user, title=title, due_on=due,
                               kind=kind, priority=priority, created_by=users["admin"]))
+        for (ago, kind, title, done, note), customer in zip(closed, picked[-len(closed):],
+                                                            strict=True):
+            tasks.append(Task(customer=customer, assignee=user, title=title, kind=kind,
+                              due_on=today - dt.timedelta(days=ago),
+                              status=TaskStatus.DONE if done else TaskStatus.DISMISSED,
+                              closed_at=now - dt.timedelta(days=ago, hours=2),
+                              closed_by=user, note=note, created_by=users["admin"]))
         if user.role in (Role.SALES, Role.MANAGER):
             # Visits already made this week (today's, early in the morning, on a Monday).
-            for offset, customer in enumerate(picked[-2:]):
+            subject, body = text["visit_done"]
+            made = picked[len(plan):len(plan) + 2]
+            for offset, customer in enumerate(made):
                 day = max(monday, today - dt.timedelta(days=1 + offset))
                 visits.append(Activity(
                     customer=customer, kind=ActivityKind.VISIT, author=user,
-                    subject="上门拜访，了解采购计划", body="客户计划下季度增加采购。",
+                    subject=subject, body=body,
                     occurred_at=dt.datetime.combine(day, dt.time(9 + 2 * offset, 30), tzinfo=tz)))
     Task.objects.bulk_create(tasks)
     Activity.objects.bulk_create(visits)
+
+
+def _welcome_calls(customers: list[Customer], histories: list, admin: User,
+                   language: str) -> None:
+    """The first-purchase playbook's call for each owner's newest customers (a first
+    purchase in the last week, the newest few per owner): the value refresh gives its tasks
+    to the most valuable customers first, so the newest customers' calls come from here."""
+    book = Playbook.objects.filter(state=LifecycleState.FIRST_PURCHASE, create_task=True).first()
+    if book is None:
+        return
+    today = timezone.localdate()
+    text = TEXT[language]
+    with translation.override(language):
+        title, detail = book.task_title, book.task_detail
+    newest: dict[int, list[tuple[dt.date, Customer]]] = defaultdict(list)
+    for customer, history in zip(customers, histories, strict=True):
+        if history and len({p[0] for p in history}) == 1:
+            first = _shift(history[0][0])
+            if (today - first).days <= WELCOME_DAYS:
+                newest[customer.owner_id].append((first, customer))
+    new = []
+    for found in newest.values():
+        found.sort(key=lambda pair: (pair[0], pair[1].pk), reverse=True)
+        for first, customer in found[:WELCOME_CALLS]:
+            new.append(NewTask(
+                customer_id=customer.pk, assignee_id=customer.owner_id, title=title,
+                detail=detail, origin=book.origin, priority=book.priority, kind=book.kind,
+                due_on=first + dt.timedelta(days=book.due_in_days),
+                reason=text["welcome"] % {"date": first.isoformat()}))
+    open_tasks(new, by=admin)
 
 
 def _transactions(
     rng: random.Random,
     customers: list[Customer],
     owners: list[User],
-    purchases: dict,
+    histories: list,
     music: list[Product],
 ) -> int:
     txns, lines = [], []
-    for customer, owner in zip(customers, owners, strict=True):
-        history = (
-            purchases.get(int(customer.external_id[2:]))
-            if customer.external_id.startswith("CD")
-            else None
-        )
+    for customer, owner, history in zip(customers, owners, histories, strict=True):
         if not history:
             continue
         cost_ratio = Decimal(str(round(rng.uniform(0.55, 0.8), 3)))
@@ -477,7 +647,7 @@ def _transactions(
                 customer=customer,
                 date=_shift(day),
                 kind=TransactionKind.ORDER,
-                number=f"SO{_shift(day):%Y%m%d}-{customer.external_id[2:]}-{n}",
+                number=f"SO{_shift(day):%Y%m%d}-{_order_key(customer)}-{n}",
                 amount=unit_price * quantity,
                 cost=unit_cost * quantity,
                 created_by=owner,
@@ -498,3 +668,10 @@ def _transactions(
         line.transaction_id = line.transaction.pk
     TransactionLine.objects.bulk_create(lines, batch_size=5000)
     return len(txns)
+
+
+def _order_key(customer: Customer) -> str:
+    """The customer's part of an order number: the CDNOW id, or the whole id of a new
+    buyer (NB00001), so that order numbers never collide."""
+    key = customer.external_id
+    return key[2:] if key.startswith("CD") else key

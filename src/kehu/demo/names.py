@@ -286,3 +286,53 @@ def landline(rng: random.Random, city: str) -> str:
 
 def address(rng: random.Random, city: str) -> str:
     return f"{city}市{rng.choice(STREETS)}{rng.randrange(1, 999)}号"
+
+
+# The English demo: the same firm, its customers named in English.
+PROVINCE_EN = {
+    "上海": "Shanghai",
+    "江苏": "Jiangsu",
+    "浙江": "Zhejiang",
+    "安徽": "Anhui",
+    "山东": "Shandong",
+    "福建": "Fujian",
+    "北京": "Beijing",
+    "天津": "Tianjin",
+    "河北": "Hebei",
+    "山西": "Shanxi",
+    "内蒙古": "Inner Mongolia",
+}
+STREETS_EN = ["Renmin Road", "Zhongshan Road", "Jiefang Road", "Jianshe Road", "Heping Road",
+              "Changjiang Road", "Yan'an Road", "Nanjing Road"]
+EN_SUFFIXES = ["Co., Ltd.", "Ltd.", "Group", "& Partners"]
+
+
+def person(rng: random.Random, language: str) -> str:
+    return chinese_person(rng) if language == "zh-hans" else english_person(rng).name
+
+
+def company(rng: random.Random, city: str, language: str) -> tuple[str, str]:
+    """A company name in the demo's language and its industry."""
+    if language == "zh-hans":
+        return chinese_company(rng, city)
+    _, trade, industry = rng.choice(TRADES)
+    roll = rng.random()
+    if roll < 0.5:
+        firm = rng.choice(EN_FIRM)
+    elif roll < 0.8:
+        firm = f"{rng.choice(EN_LAST)} & {rng.choice(EN_LAST)}"
+    else:
+        firm = f"{CITY_EN[city]} {rng.choice(EN_FIRM)}"
+    return f"{firm} {trade} {rng.choice(EN_SUFFIXES)}", industry
+
+
+def place(province: str, city: str, language: str) -> tuple[str, str]:
+    if language == "zh-hans":
+        return province, city
+    return PROVINCE_EN[province], CITY_EN[city]
+
+
+def localised_address(rng: random.Random, city: str, language: str) -> str:
+    if language == "zh-hans":
+        return address(rng, city)
+    return f"{rng.randrange(1, 999)} {rng.choice(STREETS_EN)}, {CITY_EN[city]}"

@@ -143,6 +143,8 @@ TEMPLATES = [
                 "kehu.loans.context_processors.loan_menu",
                 "kehu.workbench.context_processors.workbench_menu",
             ],
+            # {{ amount|money }} in every template: amounts in the firm's currency.
+            "builtins": ["kehu.core.templatetags.money"],
         },
     },
 ]

@@ -176,6 +176,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "accounts.credentials_changed": lambda: accounts.credentials_changed(
             F(users["sales1"]), new_password=True),
         "accounts.unlock_sign_in": lambda: accounts.unlock_sign_in(admin, username="sales2"),
+        "analytics.set_currency": lambda: analytics.set_currency(admin, "USD"),
         "analytics.update_settings": lambda: analytics.update_settings(
             admin, {"horizon_months": 24}),
         "analytics.set_activity_cost": lambda: analytics.set_activity_cost(admin, "visit",

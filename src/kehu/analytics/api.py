@@ -18,6 +18,7 @@ from kehu.analytics.rules import STATES
 from kehu.audit.services import record, record_list
 from kehu.core import jobs, policy
 from kehu.core.errors import NotPermitted
+from kehu.core.money import firm_currency
 from kehu.core.requests import client_ip
 from kehu.core.schemas import MAX_ID, errors, refuse_unknown_query
 from kehu.customers.models import LifecycleState
@@ -66,6 +67,8 @@ class ScoreOut(Schema):
     loyalty_index: float | None
     loyalty_behaviour: float | None
     loyalty_attitude: float | None
+    currency: str = Field(description="ISO 4217 code of the firm's currency, the unit of "
+                                      "every amount here (set on /value/settings/).")
 
 
 class ValueItem(Schema):
@@ -104,6 +107,8 @@ class RefreshOut(Schema):
     warnings: list[dict[str, str]]
     stale: bool
     model_selection: dict[str, Any] | None
+    currency: str = Field(description="ISO 4217 code of the firm's currency, the unit of "
+                                      "every amount here (set on /value/settings/).")
 
 
 def _model_selection(run) -> dict[str, Any] | None:
@@ -132,6 +137,8 @@ class EquityOut(Schema):
     by_segment: list[dict[str, Any]]
     by_team: list[dict[str, Any]]
     by_owner: list[dict[str, Any]]
+    currency: str = Field(description="ISO 4217 code of the firm's currency, the unit of "
+                                      "every amount here (set on /value/settings/).")
 
 
 class MigrationOut(Schema):
@@ -219,7 +226,8 @@ def customer_score(request: HttpRequest, id: IdPath):
         "rfm": v.rfm, "value_rank": v.value_rank, "value_percentile": v.value_percentile,
         "segment": v.segment, "quadrant": v.quadrant, "lookalike": v.lookalike,
         "at_risk": v.at_risk, "loyalty_index": v.loyalty_index,
-        "loyalty_behaviour": v.loyalty_behaviour, "loyalty_attitude": v.loyalty_attitude}
+        "loyalty_behaviour": v.loyalty_behaviour, "loyalty_attitude": v.loyalty_attitude,
+        "currency": firm_currency().code}
 
 
 @router.get("/value/refresh", response={200: RefreshOut, **errors(403, 404)})
@@ -234,7 +242,7 @@ def latest(request: HttpRequest):
             "customers": run.customers, "horizon_months": run.horizon_months,
             "monthly_discount": float(run.monthly_discount), "fit": run.fit,
             "warnings": run.warnings, "stale": selectors.is_stale(run),
-            "model_selection": _model_selection(run)}
+            "model_selection": _model_selection(run), "currency": firm_currency().code}
 
 
 @router.post("/value/refresh", response={202: JobOut, **errors(403)})
@@ -277,7 +285,8 @@ def equity(request: HttpRequest):
     return {"as_of": run.as_of, "trend": selectors.equity_trend(user, run),
             "by_segment": selectors.equity_by(user, run, "segment"),
             "by_team": selectors.equity_by(user, run, "team"),
-            "by_owner": selectors.equity_by(user, run, "owner")}
+            "by_owner": selectors.equity_by(user, run, "owner"),
+            "currency": firm_currency().code}
 
 
 @router.get("/value/migration", response={200: MigrationOut, **errors(403, 404)})

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kehu.analytics.models import PRESCRIBED, ValueSettings
+from kehu.core import money
 from kehu.tasks.models import TaskPriority
 
 SETTINGS_FIELDS = [
@@ -18,6 +19,12 @@ class ValueSettingsForm(forms.ModelForm):
     class Meta:
         model = ValueSettings
         fields = SETTINGS_FIELDS
+
+
+class CurrencyForm(forms.Form):
+    currency = forms.ChoiceField(label=_("Currency"), choices=money.currency_choices,
+                                 help_text=_("Every amount is shown in it; the figures "
+                                             "themselves do not change."))
 
 
 class ActivityCostForm(forms.Form):

@@ -22,9 +22,9 @@ from kehu.analytics.models import (
     ValueSettings,
 )
 from kehu.audit.services import record
-from kehu.core import jobs, policy
+from kehu.core import jobs, money, policy
 from kehu.core.errors import NotPermitted, ServiceError
-from kehu.core.models import Job, JobStatus
+from kehu.core.models import FirmSettings, Job, JobStatus
 from kehu.core.permissions import CHANGE, VIEW, can
 from kehu.customers.models import Customer
 
@@ -81,6 +81,23 @@ def update_settings(user: User, data: Mapping[str, Any], *, ip: str | None = Non
     current.save()
     record(user, "value.settings", ip=ip, detail=changed)
     return current
+
+
+@transaction.atomic
+def set_currency(user: User, code: str, *, ip: str | None = None) -> FirmSettings:
+    """The currency every amount is shown in (the figures themselves stay as they are)."""
+    _admin(user)
+    code = (code or "").strip().upper()
+    if code not in money.CURRENCIES:
+        raise ServiceError(_("Pick a currency from the list."), field="currency")
+    firm, _created = FirmSettings.objects.get_or_create(pk=1)
+    before = firm.currency
+    firm.currency = code
+    firm.save()
+    money.forget()
+    transaction.on_commit(money.forget)
+    record(user, "firm.currency", ip=ip, detail={"from": before, "to": code})
+    return firm
 
 
 @transaction.atomic

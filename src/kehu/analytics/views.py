@@ -15,14 +15,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from kehu.analytics import rules, selectors, services
 from kehu.analytics.forms import (
     SETTINGS_FIELDS,
     ActivityCostForm,
+    CurrencyForm,
     ListTasksForm,
     LoyaltyStatementForm,
     ReferralForm,
@@ -39,6 +40,7 @@ from kehu.analytics.models import (
 from kehu.audit.services import customer_set, record, record_list
 from kehu.core import jobs, policy
 from kehu.core.errors import ServiceError
+from kehu.core.money import firm_currency, money_heading
 from kehu.core.permissions import CHANGE, VIEW
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
@@ -66,12 +68,21 @@ def _state_labels() -> list[str]:
     return [str(names[s].label) for s in rules.STATES]
 
 
+def _in_money(table: dict, *columns: int) -> dict:
+    """Mark a table's money columns: their headings name the currency ("CLV (CNY)", in the
+    page and the CSV) and the page shows their cells with the currency's symbol."""
+    table["money"] = set(columns)
+    table["headings"] = [money_heading(h) if i in columns else h
+                         for i, h in enumerate(table["headings"])]
+    return table
+
+
 def _equity(user, run) -> dict:
     trend = selectors.equity_trend(user, run)
-    return {"title": _("Customer equity by month"),
-            "headings": [_("Month"), _("Customer equity"), _("Customers")],
-            "rows": [[r["month"].isoformat(), round(r["equity"], 2), r["customers"]]
-                     for r in trend]}
+    return _in_money({"title": _("Customer equity by month"),
+                      "headings": [_("Month"), _("Customer equity"), _("Customers")],
+                      "rows": [[r["month"].isoformat(), round(r["equity"], 2), r["customers"]]
+                               for r in trend]}, 1)
 
 
 def _equity_by(key: str, title: str):
@@ -81,7 +92,7 @@ def _equity_by(key: str, title: str):
                                                     _("Customers")],
                  "rows": [[r["label"], round(r["equity"], 2), r["customers"]] for r in rows]}
         table["keys"] = [r["key"] for r in rows]  # the chart colours segments by key
-        return table
+        return _in_money(table, 1)
     return build
 
 
@@ -94,11 +105,12 @@ def _mix(function, title: str, heading: str):
 
 def _matrix(user, run) -> dict:
     points = selectors.value_matrix(user)
-    return {"title": _("Value matrix"),
-            "headings": [_("Customer"), _("Current value (12 months)"), _("Potential value"),
-                         _("Segment")],
-            "rows": [[p["name"], round(p["current"], 2), round(p["potential"], 2), p["segment"]]
-                     for p in points], "points": points}
+    return _in_money({
+        "title": _("Value matrix"),
+        "headings": [_("Customer"), _("Current value (12 months)"), _("Potential value"),
+                     _("Segment")],
+        "rows": [[p["name"], round(p["current"], 2), round(p["potential"], 2),
+                  _segment_label(p["segment"])] for p in points], "points": points}, 1, 2)
 
 
 def _whale(user, run) -> dict:
@@ -114,16 +126,17 @@ def _migration_tables(user, run) -> dict:
     if migration is None:
         return {}
     labels = _state_labels()
+    forecast = _in_money({
+        "title": _("Forecast of the customer base"),
+        "headings": [_("Month"), *labels, _("Customer equity")],
+        "rows": [[m, *[round(float(x), 1) for x in row], round(float(migration.equity[m]), 2)]
+                 for m, row in enumerate(migration.forecast)]}, len(labels) + 1)
     return {
         "markov": {"title": _("Monthly transition matrix"),
                    "headings": [_("From \\ to"), *labels],
                    "rows": [[labels[i], *[round(float(x), 4) for x in row]]
                             for i, row in enumerate(migration.chain.matrix)]},
-        "forecast": {"title": _("Forecast of the customer base"),
-                     "headings": [_("Month"), *labels, _("Customer equity")],
-                     "rows": [[m, *[round(float(x), 1) for x in row],
-                               round(float(migration.equity[m]), 2)]
-                              for m, row in enumerate(migration.forecast)]},
+        "forecast": forecast,
         "churn": {"title": _("Monthly churn rate by segment"),
                   "headings": [_("Segment"), _("Churn rate (%)"), _("Monthly moves")],
                   "rows": [[c["label"], None if c["rate"] is None else round(100 * c["rate"], 1),
@@ -133,21 +146,23 @@ def _migration_tables(user, run) -> dict:
 
 def _at_risk(user, run, limit: int | None = 20) -> dict:
     risky = selectors.at_risk(user, limit)
-    return {"title": _("Valuable customers at risk"),
-            "headings": [_("Customer"), _("Owner"), _("Value rank"), _("P(alive)"), _("CLV"),
-                         _("Current value (12 months)")],
-            "rows": [[v.customer.name, str(v.customer.owner), v.value_rank,
-                      round(v.p_alive or 0, 2), v.clv, v.net_contribution_12m] for v in risky],
-            "items": risky}
+    return _in_money({
+        "title": _("Valuable customers at risk"),
+        "headings": [_("Customer"), _("Owner"), _("Value rank"), _("P(alive)"), _("CLV"),
+                     _("Current value (12 months)")],
+        "rows": [[v.customer.name, str(v.customer.owner), v.value_rank,
+                  round(v.p_alive or 0, 2), v.clv, v.net_contribution_12m] for v in risky],
+        "items": risky}, 4, 5)
 
 
 def _unprofitable(user, run, limit: int | None = 20) -> dict:
     tail = selectors.unprofitable_tail(user, limit)
-    return {"title": _("Unprofitable customers (last 12 months)"),
-            "headings": [_("Customer"), _("Revenue"), _("Gross profit"), _("Cost to serve"),
-                         _("Current value (12 months)")],
-            "rows": [[v.customer.name, v.revenue_12m, v.gross_profit_12m, v.cost_to_serve_12m,
-                      v.net_contribution_12m] for v in tail], "items": tail}
+    return _in_money({
+        "title": _("Unprofitable customers (last 12 months)"),
+        "headings": [_("Customer"), _("Revenue"), _("Gross profit"), _("Cost to serve"),
+                     _("Current value (12 months)")],
+        "rows": [[v.customer.name, v.revenue_12m, v.gross_profit_12m, v.cost_to_serve_12m,
+                  v.net_contribution_12m] for v in tail], "items": tail}, 1, 2, 3, 4)
 
 
 GRID_CELLS = {
@@ -284,7 +299,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for cell in data["intention"]["cells"]:
             cell["form"] = context["list_tasks"].get(f"intention-{cell['key']}")
         context["charts"] = {
-            "equity": {"labels": [r[0] for r in data["equity"]["rows"]],
+            "money": {"symbol": firm_currency().symbol, "code": firm_currency().code,
+                      "lang": get_language() or "en"},
+            "equity": {"y": data["equity"]["headings"][1],
+                       "labels": [r[0] for r in data["equity"]["rows"]],
                        "values": [r[1] for r in data["equity"]["rows"]]},
             "segments": {"labels": [r[0] for r in data["equity_segment"]["rows"]],
                          "keys": data["equity_segment"]["keys"],
@@ -294,8 +312,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "matrix": {"points": [[p["current"], p["potential"], p["name"], p["segment"], p["id"]]
                                   for p in data["matrix"]["points"]],
                        "names": {k: str(v) for k, v in SEGMENT_SHORT.items()},
-                       "x": _("Current value (net contribution, 12 months)"),
-                       "y": _("Potential value")},
+                       "x": money_heading(_("Current value (net contribution, 12 months)")),
+                       "y": money_heading(_("Potential value"))},
             "whale": {"x": [r[0] for r in data["whale"]["rows"]],
                       "y": [r[1] for r in data["whale"]["rows"]],
                       "xname": _("Share of customers (%)"),
@@ -387,7 +405,21 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     user = request.user
     current = ValueSettings.current()
     form = ValueSettingsForm(instance=current)
-    if request.method == "POST":
+    currency_form = CurrencyForm(initial={"currency": firm_currency().code})
+    if request.method == "POST" and request.POST.get("part") == "currency":
+        if not policy.may_change_settings(user):
+            raise PermissionDenied
+        currency_form = CurrencyForm(request.POST)
+        if currency_form.is_valid():
+            try:
+                services.set_currency(user, currency_form.cleaned_data["currency"],
+                                      ip=client_ip(request))
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Currency saved. Every amount is now shown in it."))
+                return redirect("analytics:settings")
+    elif request.method == "POST":
         if not policy.may_change_settings(user):
             raise PermissionDenied
         form = ValueSettingsForm(request.POST, instance=ValueSettings.current())
@@ -410,7 +442,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                for a in SegmentAction.objects.order_by("segment")]
     run = selectors.latest_refresh()
     return render(request, "analytics/settings.html", {
-        "nav": "value", "form": form, "costs": cost_rows, "actions": actions,
+        "nav": "value", "form": form, "currency_form": currency_form, "costs": cost_rows,
+        "actions": actions,
         "editable": policy.may_change_settings(user), "run": run, "stale": selectors.is_stale(run),
         "models": _fitted(run)})
 

@@ -69,6 +69,7 @@ ACTIONS = {
     "value.dashboard": _("Opened the value dashboard"),
     "value.export": _("Downloaded a value table"),
     "value.settings": _("Changed the value settings"),
+    "firm.currency": _("Changed the currency"),
     "value.activity_cost": _("Changed an activity cost"),
     "value.segment_action": _("Changed a segment's treatment"),
     "demo.load": _("Loaded the demo data"),
@@ -137,6 +138,14 @@ LISTS = {
     "privacy_search": _("personal data search"),
 }
 
+# Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).
+PARTS = {
+    "owner": _("owner"), "lifecycle": _("lifecycle state"), "task": _("task"),
+    "merge": _("merging duplicates"), "privacy": _("personal data search"),
+    "value": _("value"), "activities": _("activities"), "contacts": _("contacts"),
+    "transactions": _("transactions"), "history": _("history"), "tasks": _("tasks"),
+}
+
 CHANNELS = {"web": _("web"), "api": _("API"), "cli": _("command line"),
             "admin": _("admin site"), "system": _("kehu itself")}
 
@@ -158,6 +167,8 @@ def detail_value(value, key: str = ""):
         return str(_("no"))
     if key == "list" and isinstance(value, str):
         return str(LISTS.get(value, value))
+    if key == "part" and isinstance(value, str):
+        return str(PARTS.get(value, value))
     return value
 
 

@@ -74,3 +74,18 @@ class Job(models.Model):
         if not self.total:
             return None
         return max(0, min(100, int(self.done * 100 / self.total)))
+
+
+class FirmSettings(models.Model):
+    """Settings of the whole firm that every app shows; one row (pk=1), edited by admins.
+    Read it through `kehu.core.money.firm_currency()`."""
+
+    currency = models.CharField(_("currency"), max_length=3, default="CNY",
+                                help_text=_("The currency every amount is shown in."))
+
+    class Meta:
+        verbose_name = _("firm settings")
+        verbose_name_plural = _("firm settings")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)

@@ -20,6 +20,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from kehu.audit.labels import PARTS
+
 Context = Callable[[HttpRequest, Any], dict]
 
 NAMED = "customers_named"
@@ -54,6 +56,8 @@ def add_tab(tab: Tab) -> None:
     if tab.key in _tabs and _tabs[tab.key] != tab:
         raise ValueError(f"the card already has a tab {tab.key!r}")
     _tabs[tab.key] = tab
+    # The audit log names a read of this tab by the tab's label.
+    PARTS.setdefault(tab.key, tab.label)
 
 
 def add_panel(panel: Panel) -> None:

@@ -16,17 +16,23 @@
   function grid() { return { left: 64, right: 36, top: 40, bottom: 48, containLabel: true }; }
   // An axis title above the axis, starting at it: centred there, a long title would run
   // off the chart's left edge.
+  // Amounts in the firm's currency, grouped as the page's language writes numbers.
+  var cur = data.money || { symbol: "", lang: "en" };
+  function money(v) {
+    if (typeof v !== "number") { return String(v); }
+    return (v < 0 ? "\u2212" : "") + cur.symbol + Math.abs(v).toLocaleString(cur.lang, { maximumFractionDigits: 0 });
+  }
   function yName(name) { return { name: name, nameLocation: "end", nameGap: 14, nameTextStyle: { align: "left" } }; }
 
   var builders = {
     equity: function (d) {
-      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: tooltip({ trigger: "axis" }),
-        xAxis: { type: "category", data: d.labels }, yAxis: { type: "value" },
+      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: tooltip({ trigger: "axis", valueFormatter: money }),
+        xAxis: { type: "category", data: d.labels }, yAxis: Object.assign({ type: "value" }, yName(d.y)),
         series: [{ type: "line", data: d.values, areaStyle: { opacity: 0.12 }, smooth: true }] };
     },
     segments: function (d) {
       return { color: d.keys.map(function (k) { return segmentColour[k] || "#6b4fbb"; }), textStyle: { fontFamily: font },
-        tooltip: tooltip({ trigger: "item" }), legend: { bottom: 0, type: "scroll" },
+        tooltip: tooltip({ trigger: "item", valueFormatter: money }), legend: { bottom: 0, type: "scroll" },
         series: [{ type: "pie", radius: ["35%", "65%"], top: -20,
           data: d.labels.map(function (l, i) { return { name: l, value: d.values[i] }; }) }] };
     },
@@ -34,7 +40,7 @@
       var bySegment = {};
       d.points.forEach(function (p) { (bySegment[p[3]] = bySegment[p[3]] || []).push(p); });
       return { textStyle: { fontFamily: font }, grid: grid(),
-        tooltip: tooltip({ formatter: function (p) { return p.data[2] + "\n" + p.data[0].toFixed(0) + " / " + p.data[1].toFixed(0); } }),
+        tooltip: tooltip({ formatter: function (p) { return p.data[2] + "\n" + money(p.data[0]) + " / " + money(p.data[1]); } }),
         legend: { bottom: 0 },
         xAxis: { type: "value", name: d.x, nameLocation: "middle", nameGap: 28, scale: true },
         yAxis: Object.assign({ type: "value", scale: true }, yName(d.y)),

@@ -34,6 +34,17 @@ def test_it_refuses_a_wrong_token(api, customers):
     assert client.get("/customers").status_code == 401
 
 
+def test_the_count_is_exact_beyond_a_thousand(api, users):
+    from kehu.customers.models import Customer
+
+    Customer.objects.bulk_create(
+        Customer(name=f"Firm {i:04d}", owner=users["sales1"], team=users["sales1"].team)
+        for i in range(1203))
+    body = api("admin").get("/customers?limit=5").json()
+    assert body["count"] == 1203 and body["count_is_exact"] is True
+    assert len(body["items"]) == 5
+
+
 def test_a_revoked_token_stops_working(api, tokens, users, customers):
     from kehu.accounts.models import ApiToken
     from kehu.accounts.tokens import revoke_token

@@ -158,15 +158,13 @@ def test_keyset_pagination_walks_all_pages(users, teams):
     assert "First page" in second
 
 
-def test_count_is_bounded(users, teams, monkeypatch):
-    from kehu.core import pagination
-    from kehu.customers.services import create_customer
-
-    monkeypatch.setattr(pagination, "COUNT_BOUND", 3)
-    for i in range(5):
-        create_customer(users["admin"], {"name": f"Firm {i}"}, owner=users["sales2"])
+def test_count_is_exact_beyond_a_thousand(users, teams):
+    """Lists and the API count every matching customer: 1,203, not "1,000+"."""
+    Customer.objects.bulk_create(
+        Customer(name=f"Firm {i:04d}", owner=users["sales2"], team=users["sales2"].team)
+        for i in range(1203))
     body = client_for(users["admin"]).get(reverse("customers:list")).content.decode()
-    assert "3+ customers" in body
+    assert "1,203 customers" in body and "+ customers" not in body
 
 
 def test_card_opens_and_is_audited(users, customers):

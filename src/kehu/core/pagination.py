@@ -1,5 +1,6 @@
-"""Keyset pagination: pages stay fast at a million rows because no page ever counts or
-skips over the rows before it. The total is counted only up to a bound."""
+"""Keyset pagination: pages stay fast at a million rows because no page ever skips over the
+rows before it. The total is counted exactly: one COUNT over the list's filter, which the
+indexes that serve the list (owner, team, state, the sort key) also serve."""
 
 from __future__ import annotations
 
@@ -14,15 +15,12 @@ from django.db import connections
 from django.db.models import DateTimeField, Q, QuerySet
 from django.utils import timezone
 
-COUNT_BOUND = 1000
-
-
 @dataclass
 class Page:
     items: list
     next_cursor: str | None
-    count: int  # exact when below COUNT_BOUND, else COUNT_BOUND
-    count_is_exact: bool
+    count: int  # every matching row
+    count_is_exact: bool  # always true; kept for the API's clients
     has_previous: bool
     # A cursor was given but could not be a position in this list (mangled, doctored, or
     # from another sort order): the page is the first one, and a page may say so.
@@ -121,8 +119,6 @@ def keyset_page(queryset: QuerySet, *, sort: str, descending: bool = False,
     next_cursor = _encode(getattr(rows[-1], sort), rows[-1].pk) if more and rows else None
     count, exact = 0, True
     if with_count:
-        count = queryset.order_by()[: COUNT_BOUND + 1].count()
-        exact = count <= COUNT_BOUND
-        count = min(count, COUNT_BOUND)
+        count = queryset.order_by().count()
     return Page(items=rows, next_cursor=next_cursor, count=count, count_is_exact=exact,
                 has_previous=position is not None, cursor_refused=refused)

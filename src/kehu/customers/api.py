@@ -16,7 +16,7 @@ from pydantic import Field
 
 from kehu.accounts.models import User
 from kehu.audit.services import record_list, used_filters
-from kehu.core.pagination import COUNT_BOUND, keyset_page
+from kehu.core.pagination import keyset_page
 from kehu.core.requests import client_ip
 from kehu.core.schemas import (
     MAX_ID,
@@ -119,8 +119,8 @@ class CustomerPage(Schema):
     items: list[CustomerOut]
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on "
                                                 "the last page.")
-    count: int = Field(description=f"Matching customers, counted up to {COUNT_BOUND}.")
-    count_is_exact: bool
+    count: int = Field(description="Matching customers, counted exactly.")
+    count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
 class CustomerListParams(Schema):
@@ -272,7 +272,7 @@ class TransactionPage(Schema):
     items: list[TransactionOut]
     next_cursor: str | None
     count: int
-    count_is_exact: bool
+    count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
 class TransactionListParams(Schema):

@@ -13,7 +13,7 @@ from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from kehu.audit.services import record_list
-from kehu.core.pagination import COUNT_BOUND, keyset_page
+from kehu.core.pagination import keyset_page
 from kehu.core.requests import client_ip
 from kehu.core.schemas import (
     MAX_ID,
@@ -79,8 +79,8 @@ class LoanOut(Schema):
 class LoanPage(Schema):
     items: list[LoanOut]
     next_cursor: str | None
-    count: int = Field(description=f"Matching loans, counted up to {COUNT_BOUND}.")
-    count_is_exact: bool
+    count: int = Field(description="Matching loans, counted exactly.")
+    count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
 class LoanListParams(Schema):

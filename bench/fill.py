@@ -113,6 +113,7 @@ def fill(n_customers: int, n_transactions: int, n_activities: int = 0) -> None:
                 team_id=owner.team_id,
                 created_at=created,
                 updated_at=created,
+                name_sort=search.sort_key(name, person=kind == "person"),
                 search_text=search.search_text(
                     name=name, phones=(phone, mobile), email=email, external_id=f"B{i:08d}"
                 ),

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kehu.audit.naming import name_customers
 from kehu.audit.selectors import audit_events
 from kehu.core import policy
 from kehu.core.pagination import keyset_page
@@ -54,6 +55,7 @@ def events(request: HttpRequest) -> HttpResponse:
         messages.warning(request, _("That page link is no longer valid; showing the first "
                                     "page."))
         cursor = None
+    name_customers(request.user, page.items)
     params = {k: v for k, v in request.GET.items() if k != "cursor" and v}
     if form.is_bound and not form.is_valid():
         params = {}

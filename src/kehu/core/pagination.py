@@ -15,6 +15,7 @@ from django.db import connections
 from django.db.models import DateTimeField, Q, QuerySet
 from django.utils import timezone
 
+
 @dataclass
 class Page:
     items: list

@@ -39,3 +39,7 @@ class CustomersConfig(AppConfig):
         from kehu.customers import tabs
 
         tabs.register()
+        from kehu.audit.naming import register_customer_namer
+        from kehu.customers.selectors import customer_names
+
+        register_customer_namer(customer_names)

@@ -5,6 +5,7 @@ its undo, a merge, an erasure, the demo loader, the value refresh, a user's move
 team — writes through this module, so that these hold for every customer at all times:
 
 - the search key (`search_text`) is made from the current name, phones, e-mail, external id;
+  the sort key (`name_sort`, pinyin order) from the name;
 - the team is the owner's team, and the owner history has exactly one open period: the
   current owner's (专人负责);
 - every change of lifecycle state has a transition saying from what, to what, when, by whom,
@@ -36,18 +37,20 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from kehu.core.bulk import write_rows
 from kehu.customers.models import (
     Customer,
+    CustomerKind,
     LifecycleState,
     LifecycleTransition,
     OwnerAssignment,
     StateLock,
     TransitionSource,
 )
-from kehu.customers.search import search_text
+from kehu.customers.search import search_text, sort_key
 
 # The facts the search key is made of.
-SEARCH_FIELDS = frozenset({"name", "phone", "mobile", "email", "external_id"})
+SEARCH_FIELDS = frozenset({"name", "kind", "phone", "mobile", "email", "external_id"})
 # Written by this module, never taken from callers' values.
-BOOKKEEPING_FIELDS = frozenset({"id", "team", "version", "search_text", "created_at",
+BOOKKEEPING_FIELDS = frozenset({"id", "team", "version", "search_text", "name_sort",
+                                "created_at",
                                 "updated_at", "created_by", "updated_by"})
 CHUNK = 5000
 
@@ -56,6 +59,7 @@ def refresh_search_key(customer: Customer) -> None:
     customer.search_text = search_text(
         name=customer.name, phones=(customer.phone, customer.mobile), email=customer.email,
         external_id=customer.external_id)
+    customer.name_sort = sort_key(customer.name, person=customer.kind == CustomerKind.PERSON)
 
 
 def _user_id(user) -> int | None:
@@ -146,7 +150,7 @@ def apply(edits: Iterable[tuple[Customer, Mapping[str, Any]]], *, by, reason: st
                 reason=reason[:300], source=source))
         if SEARCH_FIELDS & diff.keys():
             refresh_search_key(customer)
-            fields.add("search_text")
+            fields |= {"search_text", "name_sort"}
         customer.version += 1
         customer.updated_by_id = _user_id(by)
         customer.updated_at = at

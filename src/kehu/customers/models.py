@@ -141,6 +141,8 @@ class Customer(VersionedModel):
     # Search keys: lower-case name, its pinyin and initials, phone digits, e-mail.
     # Indexed for substring search: an FTS5 trigram table on SQLite, pg_trgm on PostgreSQL.
     search_text = models.TextField(blank=True, editable=False)
+    # What lists sort by: the name with Chinese in tone-less pinyin (customers.search.sort_key).
+    name_sort = models.CharField(max_length=300, blank=True, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("created by"))
@@ -148,7 +150,7 @@ class Customer(VersionedModel):
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("last changed by"))
 
-    history = HistoricalRecords(excluded_fields=["search_text", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["search_text", "name_sort", "updated_at"])
 
     class Meta:
         verbose_name = _("customer")
@@ -157,11 +159,13 @@ class Customer(VersionedModel):
             models.Index(fields=["name", "id"]),
             # A sales user's or a team's list in name order, the page most often opened, and
             # a team's in order of change or creation.
-            models.Index(fields=["owner", "name", "id"]),
-            models.Index(fields=["team", "name", "id"]),
+            # Name order is pinyin order: lists sort by name_sort.
+            models.Index(fields=["name_sort", "id"]),
+            models.Index(fields=["owner", "name_sort", "id"]),
+            models.Index(fields=["team", "name_sort", "id"]),
             models.Index(fields=["team", "updated_at", "id"]),
             models.Index(fields=["team", "created_at", "id"]),
-            models.Index(fields=["lifecycle_state", "name", "id"]),
+            models.Index(fields=["lifecycle_state", "name_sort", "id"]),
             models.Index(fields=["lifecycle_state", "id"]),
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["updated_at", "id"]),
@@ -178,7 +182,7 @@ CUSTOMER_FIELDS = tuple(
     f.name for f in Customer._meta.concrete_fields
     if f.editable and f.name not in {
         "id", "owner", "team", "lifecycle_state", "version", "created_at", "updated_at",
-        "created_by", "updated_by", "search_text",
+        "created_by", "updated_by", "search_text", "name_sort",
     }
 )
 

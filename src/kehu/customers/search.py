@@ -39,6 +39,35 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     return "".join(syllables).lower(), "".join(initials).lower()
 
 
+# Surnames read differently from the character's everyday reading (单 is dan in 单位, shan
+# as a surname). Two-character surnames first: they are matched before one-character ones.
+SURNAME_READINGS = {
+    "万俟": ["mo", "qi"], "尉迟": ["yu", "chi"], "单于": ["chan", "yu"], "长孙": ["zhang", "sun"],
+    "单": ["shan"], "曾": ["zeng"], "解": ["xie"], "仇": ["qiu"], "朴": ["piao"],
+    "区": ["ou"], "查": ["zha"], "翟": ["zhai"], "盖": ["ge"], "缪": ["miao"], "覃": ["qin"],
+    "种": ["chong"], "秘": ["bi"], "乐": ["yue"], "员": ["yun"], "召": ["shao"],
+    "繁": ["po"], "隗": ["wei"], "句": ["gou"], "宿": ["su"], "能": ["nai"],
+    "华": ["hua"], "任": ["ren"], "沈": ["shen"], "曲": ["qu"], "过": ["guo"], "那": ["na"],
+    "卜": ["bu"], "柏": ["bai"], "薄": ["bo"], "藏": ["zang"], "贲": ["ben"], "阚": ["kan"],
+}
+SORT_KEY_LENGTH = 300
+
+
+def sort_key(name: str, *, person: bool = False) -> str:
+    """What lists sort a name by: Chinese characters by their tone-less pinyin, one syllable
+    a word, among Latin names in one alphabet ("Acme" < "北京" beijing < "Zeta"); lower
+    case. A person's surname is read as a surname (单 shan, 曾 zeng, 解 xie)."""
+    text = normalise(name)
+    head: list[str] = []
+    if person and _HAN.match(text):
+        for surname in sorted(SURNAME_READINGS, key=len, reverse=True):
+            if text.startswith(surname):
+                head, text = SURNAME_READINGS[surname], text[len(surname):]
+                break
+    words = [*head, *(w.strip() for w in lazy_pinyin(text) if w.strip())]
+    return " ".join(words).lower()[:SORT_KEY_LENGTH]
+
+
 def char_pinyin(text: str) -> str:
     """Each Chinese character's own reading, joined, ignoring the phrase around it.
 

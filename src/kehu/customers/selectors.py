@@ -27,7 +27,7 @@ from kehu.customers.models import (
 from kehu.customers.search_index import matching
 
 SORTS = {
-    "name": "name",
+    "name": "name_sort",  # pinyin order for Chinese names (customers.search.sort_key)
     "created": "created_at",
     "updated": "updated_at",
     "state": "lifecycle_state",
@@ -76,6 +76,14 @@ def value_choices(name: str) -> list[tuple[str, str]]:
 
 def customers(user, action: str = VIEW) -> QuerySet[Customer]:
     return restrict(Customer.objects.all(), user, action)
+
+
+def customer_names(user, ids: list[int]) -> tuple[dict[int, str], set[int]]:
+    """The names of those of `ids` the user may see, and which of `ids` exist at all (an
+    audit page names the first, labels the others neutrally; kehu.audit.naming)."""
+    visible = dict(customers(user).filter(pk__in=ids).values_list("pk", "name"))
+    existing = set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    return visible, existing
 
 
 def search_customers(user, q: str, *, action: str = VIEW) -> QuerySet[Customer]:
@@ -138,7 +146,7 @@ def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
     # sort column's index for one page.
     qs = filter_customers(user, filters, action=action).prefetch_related("owner", "team",
                                                                           "value")
-    key = SORTS.get(sort, "name")
+    key = SORTS.get(sort, SORTS["name"])
     return keyset_page(sort_key(qs, key).annotate(state_locked_now=Exists(_open_locks())),
                        sort=key, descending=descending, cursor=cursor, limit=limit)
 

@@ -49,8 +49,8 @@ def _field_column(model, name: str) -> Column:
 
 def customer_columns(user: User) -> list[Column]:
     """The card's fields, without the sensitive tier for users who may not see it."""
-    skip = {"id", "search_text", "owner", "team", "created_by", "updated_by", "version",
-            "confirmed_by"}
+    skip = {"id", "search_text", "name_sort", "owner", "team", "created_by", "updated_by",
+            "version", "confirmed_by"}
     if not user.sees_sensitive:
         skip |= set(SENSITIVE_CUSTOMER_FIELDS)
     columns = [Column("id", "ID", lambda c: c.pk)]

@@ -64,6 +64,7 @@ def fill(n_customers: int, n_transactions: int, n_activities: int = 0) -> None:
     # ~20k distinct names over a million customers, as in a real base: memoise their pinyin.
     search.pinyin_keys = functools.lru_cache(maxsize=None)(search.pinyin_keys)
     search.char_pinyin = functools.lru_cache(maxsize=None)(search.char_pinyin)
+    search.sort_key = functools.lru_cache(maxsize=None)(search.sort_key)
     rng = random.Random(1)
     now = timezone.now()
     started = time.monotonic()

@@ -9,7 +9,8 @@ Django's test client (selector, query, template: what a user waits for) as an ad
 manager, a sales user and a sales user with a customer of another team on loan: first pages
 in every sort order, following pages, filters, and searches by Chinese name, pinyin,
 initials, phone digits, e-mail and a term that matches nothing. Prints p50/p95 per kind of
-request and overall. Goal: p95 ≤ 150 ms on SQLite and on PostgreSQL. SQLite lives in a
+request and overall, and the time of the list's exact count (all customers, a team, a sales
+user's own, by state) on its own. Goal: p95 ≤ 150 ms on SQLite and on PostgreSQL. SQLite lives in a
 temporary folder; PostgreSQL is a throwaway cluster started by scripts/with_postgres.py. It
 prints figures; it never fails on time.
 """
@@ -36,6 +37,8 @@ def main() -> int:
     parser.add_argument("--transactions", type=int, default=10_000_000)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both", "current"], default="both")
     parser.add_argument("--requests", type=int, default=40, help="per kind of request")
+    parser.add_argument("--counts-only", action="store_true",
+                        help="time only the lists' exact counts, not the pages")
     parser.add_argument(
         "--sqlite-dir",
         help="keep the SQLite database in this folder and "
@@ -54,6 +57,7 @@ def main() -> int:
         str(args.transactions),
         "--requests",
         str(args.requests),
+        *(["--counts-only"] if args.counts_only else []),
         "--db",
         "current",
     ]
@@ -97,7 +101,34 @@ def run(args) -> None:
             f"{time.monotonic() - started:.0f} s",
             flush=True,
         )
-    measure(args.requests)
+    measure_counts()
+    if not args.counts_only:
+        measure(args.requests)
+
+
+def measure_counts(repeat: int = 7) -> None:
+    """The exact count a list page shows, timed alone (median of `repeat`, after one run
+    that warms the caches), for the scopes and filters lists are opened with."""
+    from kehu.accounts.models import User
+    from kehu.customers.selectors import CustomerFilters, filter_customers
+
+    cases = [("all customers", "admin", CustomerFilters()),
+             ("a team's", "manager3", CustomerFilters()),
+             ("a sales user's own", "sales3_4", CustomerFilters()),
+             ("state = churned", "admin", CustomerFilters(state="churned")),
+             ("state = loyal", "admin", CustomerFilters(state="loyal")),
+             ("team, state = churned", "manager3", CustomerFilters(state="churned"))]
+    print(f"{'exact count':28} {'user':10} {'rows':>9} {'median ms':>10}")
+    for label, username, filters in cases:
+        user = User.objects.get(username=username)
+        timings, count = [], 0
+        for i in range(repeat + 1):
+            started = time.perf_counter()
+            count = filter_customers(user, filters).count()
+            if i:
+                timings.append((time.perf_counter() - started) * 1000)
+        print(f"{label:28} {username:10} {count:9,} {statistics.median(timings):10.1f}",
+              flush=True)
 
 
 # Measuring -----------------------------------------------------------------------------------

@@ -614,7 +614,7 @@ def referrer_options(request: HttpRequest, pk: int) -> HttpResponse:
     found = []
     if len(q) >= 1:
         found = list(customer_selectors.search_customers(request.user, q)
-                     .exclude(pk=customer.pk).order_by("name", "pk")[:8])
+                     .exclude(pk=customer.pk).order_by("name_sort", "pk")[:8])
         record_list(request.user, "referrers", [c.pk for c in found], filters={"q": q},
                     about=customer.pk, ip=client_ip(request), via="web")
     return render(request, "analytics/_referrer_options.html", {"found": found, "q": q})

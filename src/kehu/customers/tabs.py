@@ -14,6 +14,7 @@ from kehu.accounts.models import Team, User
 from kehu.customers import card, selectors
 from kehu.customers.forms import CARD_GROUPS, visible_customer_fields
 from kehu.customers.models import SENSITIVE_CUSTOMER_FIELDS, Customer
+from kehu.customers.search import sort_key
 
 TAB_ROWS = 200  # rows a transactions or activities tab shows at first, newest first
 ALL_TAB_ROWS = 5000  # and when asked for all
@@ -52,7 +53,10 @@ def _facts(fields: tuple[str, ...]):
 
 
 def _contacts(request: HttpRequest, customer: Customer) -> dict:
-    return {"contacts": selectors.contacts(request.user).filter(customer=customer)}
+    # A customer's few contacts: the primary first, then by name in pinyin order.
+    contacts = selectors.contacts(request.user).filter(customer=customer)
+    return {"contacts": sorted(contacts, key=lambda c: (not c.is_primary,
+                                                        sort_key(c.name, person=True), c.pk))}
 
 
 def _transactions(request: HttpRequest, customer: Customer) -> dict:

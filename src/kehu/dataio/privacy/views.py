@@ -58,7 +58,7 @@ def privacy_search(request: HttpRequest) -> HttpResponse:
     found_customers, found_contacts = [], []
     if q:
         found_customers = list(selectors.subjects(request.user).filter(
-            search_text__contains=query_key(q)).order_by("name", "pk")[:50])
+            search_text__contains=query_key(q)).order_by("name_sort", "pk")[:50])
         text = normalise(q)
         found_contacts = list(Contact.objects.filter(
             customer__in=selectors.subjects(request.user)).filter(

@@ -39,6 +39,7 @@ def test_it_imports_chinese_customer_files_in_each_encoding(tmp_path, users, enc
     assert (k1.name, k1.email, k1.nature, k1.owner) == (
         "上海新星贸易有限公司", "info@xinxing.cn", "government", users["sales1"])
     assert "13900000001" in k1.search_text and "xinxing" in k1.search_text
+    assert k1.name_sort == "shang hai xin xing mao yi you xian gong si"  # pinyin order
     # Without an owner column the importing user owns the customer.
     assert Customer.objects.get(external_id="K2").owner == users["manager1"]
     assert k1.history.count() == 1

@@ -23,6 +23,15 @@ def fill_name_sort(apps, schema_editor):
             last = rows[-1][0]
 
 
+def byte_order(apps, schema_editor):
+    """The key is compared byte by byte on both databases: SQLite does so by default, while
+    a PostgreSQL cluster's locale (en_US.UTF-8, say) would skip the spaces between syllables
+    and sort 李白 (li bai) after 梁山 (liang shan)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute('ALTER TABLE customers_customer ALTER COLUMN name_sort '
+                              'TYPE varchar(300) COLLATE "C"')
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -49,6 +58,7 @@ class Migration(migrations.Migration):
             name='name_sort',
             field=models.CharField(blank=True, editable=False, max_length=300),
         ),
+        migrations.RunPython(byte_order, migrations.RunPython.noop),
         migrations.RunPython(fill_name_sort, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name='customer',

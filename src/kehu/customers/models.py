@@ -142,7 +142,8 @@ class Customer(VersionedModel):
     # Indexed for substring search: an FTS5 trigram table on SQLite, pg_trgm on PostgreSQL.
     search_text = models.TextField(blank=True, editable=False)
     # What lists sort by: the name with Chinese in tone-less pinyin (customers.search.sort_key).
-    name_sort = models.CharField(max_length=300, blank=True, editable=False)
+    # An empty default in the database keeps older writers (a migration's models) working.
+    name_sort = models.CharField(max_length=300, blank=True, editable=False, db_default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("created by"))

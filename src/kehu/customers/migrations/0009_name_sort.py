@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='customer',
             name='name_sort',
-            field=models.CharField(blank=True, editable=False, max_length=300),
+            field=models.CharField(blank=True, db_default="", editable=False, max_length=300),
         ),
         migrations.RunPython(byte_order, migrations.RunPython.noop),
         migrations.RunPython(fill_name_sort, migrations.RunPython.noop),

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kehu.analytics.forms import LoyaltyStatementForm, ReferralForm
-from kehu.analytics.selectors import loyalty_of, referrals_of
+from kehu.analytics.selectors import loyalty_of, offers_for, referrals_of
 from kehu.customers import card
 
 
@@ -19,7 +19,7 @@ def _value(request: HttpRequest, customer) -> dict:
     named = [line.customer.pk for line in lines if line is not None and line.customer]
     loyalty = loyalty_of(request.user, customer)
     return {**referrals, "referral_form": ReferralForm(), card.NAMED: named,
-            "loyalty": loyalty,
+            "loyalty": loyalty, "offers": offers_for(request.user, customer),
             "loyalty_form": LoyaltyStatementForm(initial={"stated_on": timezone.localdate()})}
 
 

@@ -411,3 +411,31 @@ class EquitySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.as_of} {self.owner_id} {self.segment}: {self.equity}"
+
+
+class ProductAffinity(models.Model):
+    """A product its buyers also bought (one of each product's closest neighbours), rebuilt
+    from the order lines by every value refresh (analytics.affinity, kehu.value.cross_sell):
+    the basis of a customer's cross-sell and up-sell candidates on the card."""
+
+    product = models.ForeignKey("customers.Product", on_delete=models.CASCADE,
+                                related_name="+", verbose_name=_("product"))
+    related = models.ForeignKey("customers.Product", on_delete=models.CASCADE,
+                                related_name="+", verbose_name=_("related product"))
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    co_buyers = models.PositiveIntegerField(_("customers who bought both"))
+    buyers = models.PositiveIntegerField(_("customers who bought the product"))
+    similarity = models.FloatField(_("similarity"))
+    confidence = models.FloatField(_("share of the product's buyers who bought the related"))
+    lift = models.FloatField(_("lift"))
+    as_of = models.DateField(_("purchases up to"))
+
+    class Meta:
+        verbose_name = _("product affinity")
+        verbose_name_plural = _("product affinities")
+        ordering = ["product", "rank"]
+        constraints = [models.UniqueConstraint(fields=["product", "related"],
+                                               name="analytics_affinity_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} → {self.related_id}"

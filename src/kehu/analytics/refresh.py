@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.analytics import data, rules
+from kehu.analytics import affinity, data, rules
 from kehu.analytics.models import (
     ActivityCost,
     CustomerValue,
@@ -211,6 +211,7 @@ class _Refresh:
         scores = self.score(base, history, now, models)
         self.step(3, _("Replaying the history month by month"))
         equity_rows, migration = self.replay(base, history, models, scores)
+        affinity.rebuild(self.as_of)  # what products go together, for the cards' offers
         self.step(4, _("Writing scores"))
         with transaction.atomic():
             base, scores = self.still_present(base, scores)

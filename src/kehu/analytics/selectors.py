@@ -15,7 +15,7 @@ import numpy as np
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from kehu.analytics import rules
+from kehu.analytics import affinity, rules
 from kehu.analytics.models import (
     SEGMENT_SHORT,
     CustomerValue,
@@ -297,6 +297,15 @@ def loyalty_of(user, customer: Customer, limit: int = 10) -> LoyaltyCard:
     statements = list(LoyaltyStatement.objects.filter(customer=customer)
                       .select_related("created_by")[:limit])
     return LoyaltyCard(value, statements, ValueSettings.current())
+
+
+def offers_for(user, customer: Customer) -> affinity.Offers | None:
+    """Cross-sell and up-sell candidates for the customer from what similar customers buy
+    (products only, never the customers who bought them); None for a customer the user may
+    not see."""
+    if not restrict(Customer.objects.filter(pk=customer.pk), user, VIEW).exists():
+        return None
+    return affinity.candidates_for(customer.pk)
 
 
 INTENTION_HIGH = 7  # of 10: "will buy again / recommend" (the top of the scale)

@@ -197,3 +197,24 @@ def test_the_card_of_a_customer_without_purchases_says_why_there_is_nothing(shop
                       {"tab": "value"}).content.decode()
     section = page.split('id="offers"')[1].split("</section>")[0]
     assert "No candidates" in section and 'id="cross-sell"' not in section
+
+
+def test_the_api_gives_the_same_candidates_scoped_and_audited(shop, users, api):
+    from kehu.audit.models import AuditEvent
+
+    affinity.rebuild(AS_OF)
+    target, north = shop["customers"]["Target"], shop["customers"]["North"]
+    body = api("sales1").get(f"/value/customers/{target.pk}/offers").json()
+    assert body["customer"] == target.pk and body["as_of"] == AS_OF.isoformat()
+    (b,) = body["cross_sell"]
+    assert (b["code"], b["name"], b["price"], b["because_code"], b["co_buyers"]) == (
+        "B-2", "Beta", 8.0, "A-1", 5)
+    assert b["share"] == pytest.approx(5 / 14)
+    assert b["reason"] == "Bought by 36% of the customers who bought A-1 Alpha (5 customers)."
+    assert [u["code"] for u in body["up_sell"]] == ["D-4"]
+    seen = AuditEvent.objects.filter(action="customer.view", object_id=str(target.pk),
+                                     via="api")
+    assert [e.detail["part"] for e in seen] == ["offers"]
+    # Out of the reader's reach: 404, and nothing read.
+    assert api("sales1").get(f"/value/customers/{north.pk}/offers").status_code == 404
+    assert api("sales2").get(f"/value/customers/{north.pk}/offers").json()["cross_sell"]

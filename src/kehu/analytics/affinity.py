@@ -14,6 +14,8 @@ from decimal import Decimal
 
 import numpy as np
 from django.db import connection, transaction
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
 
 from kehu.analytics.models import ProductAffinity
 from kehu.core.bulk import write_rows
@@ -90,10 +92,30 @@ class Offer:
     because: Product
     share: float  # of `because`'s buyers, the share who bought `product`
     co_buyers: int
+    up: bool  # an up-sell: dearer than `because`
 
     @property
     def percent(self) -> int:
         return round(self.share * 100)
+
+    @property
+    def reason(self) -> str:
+        """One sentence, in the reader's language, naming products only."""
+        values = {"percent": self.percent, "code": self.because.code,
+                  "name": self.because.name, "n": number_format(self.co_buyers,
+                                                                 force_grouping=True),
+                  "price": number_format(self.because.unit_price, 2, force_grouping=True)}
+        if self.up:
+            return ngettext(
+                "A dearer choice than %(code)s %(name)s (%(price)s): bought by %(percent)s%% "
+                "of its buyers (%(n)s customer).",
+                "A dearer choice than %(code)s %(name)s (%(price)s): bought by %(percent)s%% "
+                "of its buyers (%(n)s customers).", self.co_buyers) % values
+        return ngettext(
+            "Bought by %(percent)s%% of the customers who bought %(code)s %(name)s (%(n)s "
+            "customer).",
+            "Bought by %(percent)s%% of the customers who bought %(code)s %(name)s (%(n)s "
+            "customers).", self.co_buyers) % values
 
 
 @dataclass(frozen=True)
@@ -132,7 +154,8 @@ def candidates_for(customer_id: int, *, cross: int = CROSS_SELL, up: int = UP_SE
     crosses = cross_sell(bought, table, exclude=touched | {c.product for c in ups},
                          eligible=active, limit=cross)
 
-    def offer(c: Candidate) -> Offer:
-        return Offer(products[c.product], products[c.because], c.share, c.co_buyers)
+    def offer(c: Candidate, up: bool) -> Offer:
+        return Offer(products[c.product], products[c.because], c.share, c.co_buyers, up)
 
-    return Offers([offer(c) for c in crosses], [offer(c) for c in ups], max(columns[7]))
+    return Offers([offer(c, False) for c in crosses], [offer(c, True) for c in ups],
+                  max(columns[7]))

@@ -23,6 +23,7 @@ from kehu.core.requests import client_ip
 from kehu.core.schemas import MAX_ID, errors, refuse_unknown_query
 from kehu.customers.models import LifecycleState
 from kehu.customers.selectors import get_customer
+from kehu.customers.services import record_customer_view
 
 router = Router(tags=["value"])
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -94,6 +95,31 @@ class ValueListParams(Schema):
     offset: int = Field(0, ge=0, le=2**31 - 1)
     state: Literal[("", *LifecycleState.values)] = ""
     segment: Literal[("", *ValueSegment.values)] = ""
+
+
+class OfferOut(Schema):
+    product: int
+    code: str
+    name: str
+    price: float = Field(description="The product's current unit price.")
+    because: int = Field(description="The customer's product that speaks for this one most.")
+    because_code: str
+    because_name: str
+    share: float = Field(description="Of the buyers of `because`, the share who bought this "
+                                     "product (0-1).")
+    co_buyers: int = Field(description="Customers who bought both.")
+    reason: str = Field(description="One sentence in the request's language.")
+
+
+class OffersOut(Schema):
+    """What to offer the customer next, from what customers who bought the same products
+    also bought: never a product the customer bought or returned, never an inactive one."""
+
+    customer: int
+    as_of: date | None = Field(description="The purchases the table was built from (the "
+                                           "last value refresh); null before any.")
+    cross_sell: list[OfferOut]
+    up_sell: list[OfferOut] = Field(description="Dearer related products.")
 
 
 class RefreshOut(Schema):
@@ -228,6 +254,28 @@ def customer_score(request: HttpRequest, id: IdPath):
         "at_risk": v.at_risk, "loyalty_index": v.loyalty_index,
         "loyalty_behaviour": v.loyalty_behaviour, "loyalty_attitude": v.loyalty_attitude,
         "currency": firm_currency().code}
+
+
+def _offer(o) -> dict[str, Any]:
+    return {"product": o.product.pk, "code": o.product.code, "name": o.product.name,
+            "price": float(o.product.unit_price), "because": o.because.pk,
+            "because_code": o.because.code, "because_name": o.because.name,
+            "share": o.share, "co_buyers": o.co_buyers, "reason": o.reason}
+
+
+@router.get("/value/customers/{id}/offers", response={200: OffersOut, **errors(404)})
+def customer_offers(request: HttpRequest, id: IdPath):
+    """Cross-sell and up-sell candidates for a customer (404 if out of reach): products
+    only, each with the reason, as on the card's Value tab."""
+    customer = get_customer(request.auth, id)
+    offers = selectors.offers_for(request.auth, customer)
+    if offers is None:
+        raise Http404
+    record_customer_view(request.auth, customer, ip=client_ip(request), via="api",
+                         part="offers")
+    return {"customer": customer.pk, "as_of": offers.as_of,
+            "cross_sell": [_offer(o) for o in offers.cross_sell],
+            "up_sell": [_offer(o) for o in offers.up_sell]}
 
 
 @router.get("/value/refresh", response={200: RefreshOut, **errors(403, 404)})

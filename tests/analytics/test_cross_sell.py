@@ -157,11 +157,11 @@ def test_a_reader_who_may_not_see_the_customer_gets_nothing(shop, users):
 TEXTS = {
     "en": ["What to offer next", "Cross-sell", "Up-sell",
            "Bought by 36% of the customers who bought A-1 Alpha (5 customers).",
-           "A dearer choice than A-1 Alpha (10.00): bought by 21% of its buyers (3 customers).",
+           "A dearer choice than A-1 Alpha (¥10.00): bought by 21% of its buyers (3 customers).",
            "From the purchases up to 2024-06-30"],
     "zh-hans": ["下一步可推荐的产品", "交叉销售", "向上销售",
                 "购买 A-1 Alpha 的客户中有 36% 也买了它（5 位客户）。",
-                "比 A-1 Alpha（10.00）更高档的选择：它的买家中有 21% 也买了它（3 位客户）。",
+                "比 A-1 Alpha（¥10.00）更高档的选择：它的买家中有 21% 也买了它（3 位客户）。",
                 "依据截至 2024-06-30 的购买"],
 }
 
@@ -179,9 +179,9 @@ def test_the_card_lists_the_candidates_with_code_name_price_and_reason(shop, use
     for text in TEXTS[language]:
         assert text in section, text
     cross = section.split('id="cross-sell"')[1].split("</table>")[0]
-    assert "B-2" in cross and "Beta" in cross and "8.00" in cross
+    assert "B-2" in cross and "Beta" in cross and "¥8.00" in cross
     up = section.split('id="up-sell"')[1].split("</table>")[0]
-    assert "D-4" in up and "Delta deluxe" in up and "30.00" in up
+    assert "D-4" in up and "Delta deluxe" in up and "¥30.00" in up
     # Products, never the customers who bought them.
     assert "AB 0" not in section and "AD 0" not in section
     assert "Withdrawn" not in section
@@ -206,6 +206,7 @@ def test_the_api_gives_the_same_candidates_scoped_and_audited(shop, users, api):
     target, north = shop["customers"]["Target"], shop["customers"]["North"]
     body = api("sales1").get(f"/value/customers/{target.pk}/offers").json()
     assert body["customer"] == target.pk and body["as_of"] == AS_OF.isoformat()
+    assert body["currency"] == "CNY"
     (b,) = body["cross_sell"]
     assert (b["code"], b["name"], b["price"], b["because_code"], b["co_buyers"]) == (
         "B-2", "Beta", 8.0, "A-1", 5)

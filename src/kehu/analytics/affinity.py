@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from kehu.analytics.models import ProductAffinity
 from kehu.core.bulk import write_rows
+from kehu.core.money import format_money
 from kehu.customers.models import Product, TransactionKind, TransactionLine
 from kehu.value.cross_sell import (
     Affinity,
@@ -104,7 +105,7 @@ class Offer:
         values = {"percent": self.percent, "code": self.because.code,
                   "name": self.because.name, "n": number_format(self.co_buyers,
                                                                  force_grouping=True),
-                  "price": number_format(self.because.unit_price, 2, force_grouping=True)}
+                  "price": format_money(self.because.unit_price)}
         if self.up:
             return ngettext(
                 "A dearer choice than %(code)s %(name)s (%(price)s): bought by %(percent)s%% "

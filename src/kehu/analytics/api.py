@@ -118,6 +118,8 @@ class OffersOut(Schema):
     customer: int
     as_of: date | None = Field(description="The purchases the table was built from (the "
                                            "last value refresh); null before any.")
+    currency: str = Field(description="ISO 4217 code of the firm's currency, the unit of "
+                                      "the prices.")
     cross_sell: list[OfferOut]
     up_sell: list[OfferOut] = Field(description="Dearer related products.")
 
@@ -273,7 +275,7 @@ def customer_offers(request: HttpRequest, id: IdPath):
         raise Http404
     record_customer_view(request.auth, customer, ip=client_ip(request), via="api",
                          part="offers")
-    return {"customer": customer.pk, "as_of": offers.as_of,
+    return {"customer": customer.pk, "as_of": offers.as_of, "currency": firm_currency().code,
             "cross_sell": [_offer(o) for o in offers.cross_sell],
             "up_sell": [_offer(o) for o in offers.up_sell]}
 

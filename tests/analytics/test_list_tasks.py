@@ -128,3 +128,14 @@ def test_the_form_speaks_chinese(users, at_risk):
     client.cookies["django_language"] = "zh-hans"
     page = client.get("/value/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "给每位客户的负责人派任务" in page
+
+
+def test_the_queries_do_not_grow_with_the_list(users, at_risk, django_assert_max_num_queries):
+    from kehu.customers.models import Customer
+    from kehu.tasks.services import open_list_tasks
+
+    picked = list(Customer.objects.filter(pk__in=[c.pk for c in at_risk["east"] +
+                                                  at_risk["north"]]))
+    with django_assert_max_num_queries(10):
+        done = open_list_tasks(users["admin"], picked, origin="list:at_risk", title="Call")
+    assert done.opened == 6 and done.assignees == 2

@@ -143,7 +143,8 @@ LAYERS: list[set[str]] = [
     {"audit"},  # the append-only log every service writes to
     {"accounts"},  # users, teams, API tokens
     {"customers"},  # the customer data card and its bookkeeping
-    {"sales", "tasks"},  # the activity timeline; the work to do about customers
+    {"tasks"},  # the work to do about customers
+    {"sales"},  # activities, leads, opportunities, key-account plans, credit
     {"dataio"},  # import, export, data quality, privacy requests
     {"analytics", "loans"},  # customer value; lending customer files (利用和借阅)
     {"demo", "api", "workbench"},  # the demo firm; the API object; the home page of work

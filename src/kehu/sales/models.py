@@ -1,5 +1,9 @@
 """Activities: the timeline of notes, calls, visits, meetings and e-mails on a customer card:
-what happened. What is still to be done is a task (kehu.tasks)."""
+what happened. What is still to be done is a task (kehu.tasks).
+
+Also the firm's list of competitors, which opportunities and key-account plans name. The
+sales areas with their own models (leads, the pipeline, key-account plans, credit) keep them
+in their own packages; they are imported at the end of this module so that Django finds them."""
 
 from __future__ import annotations
 
@@ -40,3 +44,19 @@ class Activity(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class Competitor(TimeStampedModel):
+    """A firm we meet in the customer's decisions; opportunities and key-account plans name it."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    website = models.URLField(_("website"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,143 @@
+"""No page and no API read makes a query per row it shows.
+
+Every GET of the web and of the API that the audit walk knows (tests/audit/
+test_reads_are_audited.py: the same URL resolver and OpenAPI schema, the same parameters)
+is counted once after each fixture customer gained contacts, transactions with line items,
+activities and tasks and the base gained customers, all scored, and again after as many
+more. A page whose count went up makes a query per customer, contact or line: an N+1
+that is harmless on a test database and slow at a million customers. A page or operation
+added later is covered without editing this file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.audit.test_reads_are_audited import (
+    API_NOT_CUSTOMER_DATA,
+    API_PATH_PARAMS,
+    WEB_QUERIES,
+    _gets,
+    _kwargs,
+    _web_urls,
+    records,  # noqa: F401 — fixtures
+    web_records,  # noqa: F401
+)
+
+# Pages and operations whose query count may follow the data, and why.
+MAY_GROW: dict[str, str] = {}
+# One more query is a threshold crossed (a list now longer than its page counts its rows),
+# not a cost per row: a query per row adds at least four (each round adds four rows of each
+# kind to every customer and nine customers).
+SLACK = 1
+
+
+def _grow(users, customers, round_: int) -> None:
+    """Many more rows of every kind the pages show, owned by the users the fixtures have."""
+    from decimal import Decimal
+
+    from kehu.analytics.refresh import refresh_values
+    from kehu.customers.models import Product
+    from kehu.customers.services import create_contact, create_customer, create_transaction
+    from kehu.sales.services import log_activity
+    from kehu.tasks.services import add_task
+
+    admin = users["admin"]
+    products = [Product.objects.get_or_create(
+        code=f"QC-{i}", defaults={"name": f"Product {i}", "unit_price": Decimal("12.50"),
+                                  "unit_cost": Decimal("7")})[0] for i in range(4)]
+    owners = [users["sales1"], users["sales1b"], users["sales2"]]
+    more = [create_customer(admin, {"name": f"Grown customer {round_}.{i}",
+                                             "city": "上海"},
+                            owner=owners[i % 3]) for i in range(9)]
+    for customer in [*customers.values(), *more]:
+        for j in range(4):
+            create_contact(admin, customer, {"name": f"Contact {round_}.{j} of {customer.pk}",
+                                             "decision_role": "influencer"})
+            create_transaction(admin, customer, date=dt.date(2023 + round_, 1 + j, 3 + j),
+                               lines=[{"product": products[(j + k) % 4], "quantity": "2",
+                                       "unit_price": "12.50", "unit_cost": "7"}
+                                      for k in range(3)])
+            log_activity(admin, customer, kind="visit", subject=f"Visit {j}")
+            add_task(admin, customer, title=f"Call back {j}", assignee=customer.owner,
+                     due_on=dt.date.today() - dt.timedelta(days=j))  # overdue and due today
+            manager = users["manager1" if customer.owner.team_id == users["manager1"].team_id
+                            else "manager2"]
+            add_task(admin, customer, title=f"Brief {j}", assignee=manager)
+    refresh_values(admin)
+
+
+def _count(call) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    if response.streaming:
+        b"".join(response)
+    return response.status_code, len(queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["admin", "manager1", "sales1"])
+def test_no_page_makes_a_query_per_row(role, client, users, web_records, customers):  # noqa: F811, E501
+    client.force_login(users[role])
+    requests = []
+    for name, params in _web_urls():
+        for kwargs in _kwargs(name, params, web_records):
+            for query in WEB_QUERIES.get(name, [{}]):
+                requests.append((name, reverse(name, kwargs=kwargs), query))
+
+    def counts() -> dict:
+        out = {}
+        for name, url, query in requests:
+            client.get(url, query)  # the first request of a kind fills caches
+            status, n = _count(lambda url=url, query=query: client.get(url, query))
+            if status == 200:
+                out[(name, url, str(query))] = n
+        return out
+
+    _grow(users, customers, 1)  # every kind of row exists: what remains is per-row cost
+    before = counts()
+    _grow(users, customers, 2)
+    after = counts()
+    grew = {key: (before[key], n) for key, n in after.items()
+            if key in before and n > before[key] + SLACK and key[0] not in MAY_GROW}
+    assert len(before) >= 30
+    assert not grew, grew
+
+
+@pytest.mark.django_db
+def test_no_api_read_makes_a_query_per_row(api, users, records, customers, client):  # noqa: F811
+    schema = client.get("/api/v1/openapi.json").json()
+    caller = api("admin")
+    urls = []
+    for path, params in _gets(schema):
+        if "{" in path and path in API_NOT_CUSTOMER_DATA:
+            continue  # a job's progress: no rows
+        url = path
+        for param in params:
+            assert param in API_PATH_PARAMS, f"{path}: add {{{param}}} to API_PATH_PARAMS"
+            url = url.replace("{" + param + "}",
+                              str(records["east"][API_PATH_PARAMS[param]].pk))
+        takes = {p["name"] for p in schema["paths"][path]["get"].get("parameters", [])}
+        urls.append((url, {"limit": 200} if "limit" in takes else {}))
+
+    def counts() -> dict:
+        out = {}
+        for url, query in urls:
+            caller.get(url, **query)  # the first request of a kind fills caches
+            status, n = _count(lambda url=url, query=query: caller.get(url, **query))
+            if status == 200:
+                out[url] = n
+        return out
+
+    _grow(users, customers, 1)  # every kind of row exists: what remains is per-row cost
+    before = counts()
+    _grow(users, customers, 2)
+    after = counts()
+    grew = {url: (before[url], n) for url, n in after.items()
+            if url in before and n > before[url] + SLACK and url not in MAY_GROW}
+    assert len(before) >= 12
+    assert not grew, grew

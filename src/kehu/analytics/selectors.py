@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import Mod, RowNumber
 from django.utils import timezone
 
 from kehu.analytics import affinity, rules
@@ -141,15 +142,22 @@ def quadrant_mix(user) -> list[dict]:
 def value_matrix(user) -> list[dict]:
     """Current value (net contribution, 12 months) against potential value, a sample of
     customers for the scatter plot: the most valuable and a spread of the rest."""
-    qs = values(user).exclude(segment="").select_related("customer")
-    top = list(qs.order_by("value_rank")[:SCATTER_POINTS // 2])
-    total = qs.count()
-    stride = max(total // (SCATTER_POINTS // 2), 1)
-    rest = list(qs.order_by("value_rank")[SCATTER_POINTS // 2::stride][:SCATTER_POINTS // 2]) \
-        if total > SCATTER_POINTS // 2 else []
-    return [{"id": v.customer_id, "name": v.customer.name,
-             "current": float(v.net_contribution_12m), "potential": float(v.potential_value or 0),
-             "segment": v.segment} for v in top + rest]
+    half = SCATTER_POINTS // 2
+    qs = values(user).exclude(segment="").order_by("value_rank")
+    fields = ("customer_id", "customer__name", "net_contribution_12m", "potential_value",
+              "segment")
+    top = list(qs.values_list(*fields)[:half])
+    rest = []
+    if len(top) == half:
+        # Every stride-th customer after the top, numbered by the database: a slice with a
+        # step would load the whole base into Python to skip most of it.
+        stride = max(qs.count() // half, 1)
+        numbered = qs.annotate(row=Window(RowNumber(), order_by=F("value_rank").asc()))
+        rest = list(numbered.annotate(pick=Mod(F("row") - half - 1, stride))
+                    .filter(row__gt=half, pick=0).values_list(*fields)[:half])
+    return [{"id": cid, "name": name, "current": float(current),
+             "potential": float(potential or 0), "segment": segment}
+            for cid, name, current, potential, segment in top + rest]
 
 
 def whale_curve(user) -> dict:

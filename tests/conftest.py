@@ -215,3 +215,25 @@ def children(users, customers) -> dict:
             "task": add_task(admin, customer, title=f"Visit {key}"),
         }
     return out
+
+
+@pytest.fixture
+def plan_records(users, customers) -> dict:
+    """A key-account plan on each customer, with a competitor on its sheet and a step of
+    its action plan (a task for the customer's owner)."""
+    import datetime
+
+    from kehu.sales.plans import services as plans
+
+    admin = users["admin"]
+    out = {}
+    for key, customer in customers.items():
+        plan = plans.create_plan(admin, customer, {"objectives": f"Grow {key}"})
+        out[key] = {
+            "account_plan": plan,
+            "plan_competitor": plans.add_competitor(admin, plan, new_name=f"Rival of {key}"),
+            "plan_step": plans.add_step(admin, plan, title=f"Meet {key}",
+                                        owner=customer.owner,
+                                        due_on=datetime.date(2030, 1, 1)),
+        }
+    return out

@@ -24,6 +24,7 @@ PATH_PARAMS = {
     "activity_id": "activity",
     "loan_id": "loan",
     "task_id": "task",
+    "plan_id": "account_plan",
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -112,11 +113,13 @@ def schema(client) -> dict:
 
 
 @pytest.fixture
-def records(customers, children, users, loan_requests) -> dict[str, dict[str, Any]]:
+def records(customers, children, users, loan_requests,
+            plan_records) -> dict[str, dict[str, Any]]:
     from kehu.analytics.refresh import refresh_values
 
     refresh_values(users["admin"])  # every customer has value scores to read
-    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key]}
+    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
+                  **plan_records[key]}
             for key in customers}
 
 

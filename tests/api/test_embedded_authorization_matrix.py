@@ -55,7 +55,7 @@ SKIPPED = {"set_language", "login", "logout", "api_tokens", "api_token_revoke", 
 
 
 @pytest.fixture
-def entangled(users, customers, children, loan_requests) -> dict[str, Any]:
+def entangled(users, customers, children, loan_requests, plan_records) -> dict[str, Any]:
     """east was referred by north and brought north and east_b; likely duplicate pairs join
     east with north (customers and contacts) and east with east_b; every customer is
     scored."""
@@ -80,7 +80,8 @@ def entangled(users, customers, children, loan_requests) -> dict[str, Any]:
         ContactPair.objects.create(a=ca, b=cb, score=80, found_at=now,
                                    reasons=[{"code": "same_customer"}])
     refresh_values(admin)
-    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key]}
+    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
+                  **plan_records[key]}
             for key in customers}
 
 

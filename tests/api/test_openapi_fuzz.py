@@ -43,6 +43,7 @@ PATH_RECORDS = {
     "job_id": "job",
     "loan_id": "loan",
     "task_id": "task",
+    "plan_id": "account_plan",
 }
 
 
@@ -83,11 +84,13 @@ def wsgi_app():
 
 
 @pytest.fixture
-def records(users, customers, children, loan_requests) -> dict[str, dict[str, Any]]:
+def records(users, customers, children, loan_requests,
+            plan_records) -> dict[str, dict[str, Any]]:
     from kehu.analytics.services import REFRESH_JOB
     from kehu.core.models import Job
 
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
+                  **plan_records[key],
                   "job": Job.objects.create(kind=REFRESH_JOB, user=customers[key].owner)}
             for key in ("east", "north")}
 

@@ -24,6 +24,9 @@ URL_PARAMS = {
     "activity_pk": "activity",
     "loan_pk": "loan",
     "task_pk": "task",
+    "plan_pk": "account_plan",
+    "sheet_pk": "plan_competitor",
+    "step_pk": "plan_step",
 }
 
 # Namespaces outside the matrix: the admin site is for staff and the API has its own matrix.
@@ -79,8 +82,9 @@ def _hidden_from(role: str) -> str:
 
 
 @pytest.fixture
-def records(customers, children, loan_requests) -> dict[str, dict[str, Any]]:
-    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key]}
+def records(customers, children, loan_requests, plan_records) -> dict[str, dict[str, Any]]:
+    return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
+                  **plan_records[key]}
             for key in customers}
 
 

@@ -23,7 +23,8 @@ from kehu.customers import card
 # API --------------------------------------------------------------------------------------
 
 API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": "transaction",
-                   "activity_id": "activity", "task_id": "task"}
+                   "activity_id": "activity", "task_id": "task",
+                   "plan_id": "account_plan"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -40,7 +41,7 @@ def schema(client) -> dict:
 
 
 @pytest.fixture
-def records(customers, children, users) -> dict[str, dict[str, Any]]:
+def records(customers, children, users, plan_records) -> dict[str, dict[str, Any]]:
     from kehu.analytics.refresh import refresh_values
 
     refresh_values(users["admin"])  # every customer has value scores to read
@@ -50,7 +51,8 @@ def records(customers, children, users) -> dict[str, dict[str, Any]]:
     loan = request_loan(users["sales2"], customers["east"].external_id or
                         customers["east"].name, "a joint offer")
     approve_loan(users["sales1"], loan)
-    return {key: {"customer": customers[key], **children[key]} for key in customers}
+    return {key: {"customer": customers[key], **children[key], **plan_records[key]}
+            for key in customers}
 
 
 def _gets(schema: dict) -> list[tuple[str, list[str]]]:
@@ -182,7 +184,8 @@ def test_a_list_is_one_insert_whatever_its_length(api, users):
 
 WEB_URL_PARAMS = {"pk": "customer", "contact_pk": "contact", "txn_pk": "transaction",
                   "activity_pk": "activity", "pair_id": "pair", "loan_pk": "loan",
-                  "task_pk": "task"}
+                  "task_pk": "task", "plan_pk": "account_plan",
+                  "sheet_pk": "plan_competitor", "step_pk": "plan_step"}
 # Other parameters, by URL: the values to try.
 WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",

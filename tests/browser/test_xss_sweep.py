@@ -136,6 +136,7 @@ def poisoned(users, customers):
     )
     from kehu.dataio.models import ContactPair, CustomerPair
     from kehu.loans.services import approve_loan, request_loan
+    from kehu.sales.plans import services as plans
     from kehu.sales.services import log_activity
     from kehu.tasks.models import HeldBack, Playbook
     from kehu.tasks.services import add_task
@@ -175,6 +176,12 @@ def poisoned(users, customers):
         change_owner(admin, customer, other, reason="r")
         record_referral(admin, customer, victims[(i + 1) % len(victims)],
                         referred_on=dt.date(2026, 1, 1))
+        # A key-account plan with a competitor on its sheet and a step; the competitor's
+        # name is typed by people too.
+        plan = plans.create_plan(admin, customer, {})
+        plans.add_competitor(admin, plan, new_name=PAYLOADS[i])
+        plans.add_step(admin, plan, title=f"Step {i}", owner=customer.owner,
+                       due_on=dt.date(2026, 7, 1))
         assert txn.lines.exists()
     filled = {}
     for label in [*CUSTOMER_PATHS, *MORE_RECORDS]:
@@ -253,7 +260,10 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "txn_pk": victim.transactions.order_by("-pk").first().pk,
                "activity_pk": victim.activities.get().pk,
                "task_pk": victim.tasks.order_by("pk").first().pk,
-               "loan_pk": victim.loans.get().pk}
+               "loan_pk": victim.loans.get().pk,
+               "plan_pk": victim.account_plan.pk,
+               "sheet_pk": victim.account_plan.competitors.get().pk,
+               "step_pk": victim.account_plan.steps.get().pk}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

@@ -95,6 +95,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.dataio.privacy import services as privacy
     from kehu.dataio.quality import dedup, merge
     from kehu.sales import services as sales
+    from kehu.sales.plans import services as plans
     from kehu.tasks import services as tasks
 
     admin, east, north = users["admin"], customers["east"], customers["north"]
@@ -133,6 +134,10 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
                                                         "Visit next week"))
     from kehu.customers.models import StateLock
 
+    north_plan = plans.create_plan(admin, north, {})
+    sheet = plans.add_competitor(admin, north_plan, new_name="Rival")
+    step = plans.add_step(admin, north_plan, title="Meet", owner=users["sales2"],
+                          due_on=today)
     StateLock.objects.create(customer=customers["east_b"], reason="Contract",
                              locked_at=timezone.now(), locked_by=admin)
     return {
@@ -158,6 +163,22 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "sales.log_activity": lambda: sales.log_activity(admin, F(east), kind="call",
                                                          subject="Hi"),
         "sales.delete_activity": lambda: sales.delete_activity(admin, F(activity)),
+        "sales.plans.create_plan": lambda: plans.create_plan(admin, F(customers["east_b"]),
+                                                             {"objectives": "Grow"}),
+        "sales.plans.update_plan": lambda: plans.update_plan(
+            admin, F(north_plan), {"objectives": "x"}, expected_version=None),
+        "sales.plans.add_competitor": lambda: plans.add_competitor(
+            admin, F(north_plan), new_name="Rival two", data={"strengths": "Price"}),
+        "sales.plans.update_competitor": lambda: plans.update_competitor(
+            admin, F(sheet), {"strengths": "x"}, expected_version=None),
+        "sales.plans.remove_competitor": lambda: plans.remove_competitor(admin, F(sheet)),
+        "sales.plans.add_step": lambda: plans.add_step(
+            admin, F(north_plan), title="Call", owner=F(users["sales2"]), due_on=today),
+        "sales.plans.update_step": lambda: plans.update_step(
+            admin, F(step), title="Meet again", owner=F(users["sales2"]), due_on=today,
+            expected_version=None),
+        "sales.plans.delete_step": lambda: plans.delete_step(admin, F(step)),
+        "sales.plans.complete_step": lambda: plans.complete_step(admin, F(step)),
         "tasks.add_task": lambda: tasks.add_task(admin, F(east), title="Visit"),
         "tasks.complete_task": lambda: tasks.complete_task(admin, F(task), note="ok"),
         "tasks.dismiss_task": lambda: tasks.dismiss_task(admin, F(task), note="not needed"),
@@ -252,6 +273,10 @@ NOT_WRITERS = {
                                "write",
     "tasks.close_rule_tasks": "a rule's step, inside the transaction of the service that "
                               "closes it (confirm_customer_data)",
+    "tasks.revise_rule_task": "a record's step, inside the transaction of the service that "
+                              "edits the record (a key-account plan's step)",
+    "tasks.withdraw_rule_tasks": "a record's step, inside the transaction of the service "
+                                 "that deletes the record (a key-account plan's step)",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",
     "dataio.imports.role_problem": "says why a role may not import a kind of file",
     # Reads, then writes one audit row (audit.record): nothing can be left half done, and a

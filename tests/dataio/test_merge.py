@@ -50,6 +50,10 @@ def twins(users):
         record_loyalty_statement(admin, c, stated_on=datetime.date(2024, 3, 1), buy_again=8)
         # Somebody of another team asked to borrow the file (kehu.loans).
         request_loan(users["sales2"], data["external_id"], "A caller asked about an order")
+        if key == "b":  # one plan per customer: the kept card takes the merged one's
+            from kehu.sales.plans.services import create_plan
+
+            create_plan(admin, c, {"objectives": "Grow"})
         out[key] = Customer.objects.get(pk=c.pk)
     # b was referred by a third customer and referred another one itself.
     from kehu.analytics.models import Referral

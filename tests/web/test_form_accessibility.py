@@ -234,7 +234,8 @@ def admin_client(users):
 
 
 @pytest.fixture
-def params(users, customers, children, loan_requests, admin_client) -> dict[str, object]:
+def params(users, customers, children, loan_requests, admin_client,
+           plan_records) -> dict[str, object]:
     """A value for each URL parameter, by parameter name or by "url name:parameter"."""
     from kehu.accounts.tokens import create_token
     from kehu.customers.services import create_customer
@@ -255,6 +256,9 @@ def params(users, customers, children, loan_requests, admin_client) -> dict[str,
         "activity_pk": children["east"]["activity"].pk,
         "task_pk": children["east"]["task"].pk,
         "loan_pk": loan_requests["east"].pk,
+        "plan_pk": plan_records["east"]["account_plan"].pk,
+        "sheet_pk": plan_records["east"]["plan_competitor"].pk,
+        "step_pk": plan_records["east"]["plan_step"].pk,
         "upload_id": re.search(r"/import/([0-9a-f-]{36})/", upload["Location"]).group(1),
         "batch_id": ImportBatch.objects.create(kind="customers", file_name="x.csv",
                                                created_by=admin).pk,

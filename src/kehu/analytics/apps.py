@@ -13,6 +13,11 @@ class AnalyticsConfig(AppConfig):
         from kehu.tasks.models import register_rule
 
         card.register()
+        # Sales' account plans are for key accounts: the value scores say which.
+        from kehu.analytics.key_accounts import key_customers
+        from kehu.sales.plans import keys
+
+        keys.register(key_customers)
         # A segment's treatment is a task in the reader's language, unless an admin wrote
         # their own (value settings).
         for key, (title, _task) in PRESCRIBED.items():

@@ -80,6 +80,14 @@ ACTIONS = {
     "loan.return": _("Ended a loan of a customer file early"),
     "loan.expire": _("A loan of a customer file ended (noticed)"),
     "loan.lapse": _("A request to borrow a customer file lapsed unanswered"),
+    "plan.create": _("Started an account plan"),
+    "plan.update": _("Changed an account plan"),
+    "plan.competitor_add": _("Added a competitor to an account plan"),
+    "plan.competitor_update": _("Changed a competitor sheet of an account plan"),
+    "plan.competitor_remove": _("Removed a competitor from an account plan"),
+    "plan.step_add": _("Added a step to an account plan"),
+    "plan.step_update": _("Changed a step of an account plan"),
+    "plan.step_delete": _("Deleted a step of an account plan"),
 }
 
 DETAIL_KEYS = {
@@ -122,6 +130,8 @@ DETAIL_KEYS = {
     "transactions": _("transactions"),
     "until": _("until"), "updated": _("updated"), "user": _("user"),
     "username": _("user name"), "warnings": _("warnings"),
+    "plan": _("account plan"), "step": _("plan step"), "competitor": _("competitor"),
+    "assignee": _("assigned to"), "key": _("why a key account"),
 }
 
 # What a customer.list entry listed.
@@ -137,6 +147,7 @@ LISTS = {
     "duplicates.customers": _("likely duplicate customers"),
     "duplicates.contacts": _("likely duplicate contacts"),
     "privacy_search": _("personal data search"),
+    "account_plans": _("account plans"),
 }
 
 # Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).
@@ -145,6 +156,10 @@ PARTS = {
     "merge": _("merging duplicates"), "privacy": _("personal data search"),
     "value": _("value"), "activities": _("activities"), "contacts": _("contacts"),
     "transactions": _("transactions"), "history": _("history"), "tasks": _("tasks"),
+    "account_plan_create": _("starting an account plan"),
+    "account_plan_edit": _("editing an account plan"),
+    "account_plan_competitor": _("an account plan's competitor sheet"),
+    "account_plan_step": _("an account plan's action steps"),
 }
 
 CHANNELS = {"web": _("web"), "api": _("API"), "cli": _("command line"),

@@ -53,6 +53,9 @@ CUSTOMER_PATHS: dict[str, str] = {
     "analytics.customervalue": "customer__",
     "sales.activity": "customer__",
     "tasks.task": "customer__",
+    "sales.accountplan": "customer__",
+    "sales.plancompetitor": "plan__customer__",
+    "sales.planstep": "plan__customer__",
 }
 
 _NOTHING = Q(pk__in=[])

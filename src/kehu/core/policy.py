@@ -105,6 +105,12 @@ def may_manage_team_tasks(user) -> bool:
     return is_admin(user) or _manager_of_a_team(user)
 
 
+def may_designate_key_accounts(user) -> bool:
+    """Whether the user may make any customer of their scope a key account and start its
+    plan, beyond those the value scores mark as key: a manager of a team, an admin."""
+    return is_admin(user) or _manager_of_a_team(user)
+
+
 def may_merge(user) -> bool:
     """Merging two customers deletes one: those who may delete customers."""
     return has_action(user, DELETE)

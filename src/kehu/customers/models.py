@@ -194,11 +194,33 @@ SENSITIVE_CUSTOMER_FIELDS = (
 
 
 class DecisionRole(models.TextChoices):
+    """Who decides a purchase (seed 001, 决策模式): the approver signs it off (CEO, chairman),
+    the decision makers choose (the HR VP, the head of purchasing), the evaluators supply the
+    evaluation the decision rests on (决策支撑者: the using department's head, the HRD), and
+    the influencers weigh on it from outside (government offices, interest groups). Whether
+    a person favours us is their attitude, a separate field."""
+
     APPROVER = "approver", _("Approver")
     DECISION_MAKER = "decision_maker", _("Decision maker")
-    SUPPORTER = "supporter", _("Supporter")
+    EVALUATOR = "evaluator", _("Evaluator")
     INFLUENCER = "influencer", _("Influencer")
-    USER = "user", _("User")
+
+
+class Attitude(models.TextChoices):
+    """A contact's attitude to us; empty: not known yet."""
+
+    SUPPORTS = "supports", _("Supports us")
+    NEUTRAL = "neutral", _("Neutral")
+    OPPOSES = "opposes", _("Opposes us")
+
+
+class ContactRelationship(models.TextChoices):
+    """How well we know a contact; empty: not known yet."""
+
+    NONE = "none", _("No relationship yet")
+    ACQUAINTED = "acquainted", _("Acquainted")
+    GOOD = "good", _("Good relationship")
+    CLOSE = "close", _("Close relationship")
 
 
 class Contact(VersionedModel):
@@ -210,6 +232,10 @@ class Contact(VersionedModel):
     email = models.EmailField(_("e-mail"), blank=True)
     decision_role = models.CharField(_("role in the decision chain"), max_length=20,
                                      choices=DecisionRole.choices, blank=True)
+    attitude = models.CharField(_("attitude to us"), max_length=10, choices=Attitude.choices,
+                                blank=True)
+    our_relationship = models.CharField(_("our relationship with them"), max_length=10,
+                                        choices=ContactRelationship.choices, blank=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     notes = models.TextField(_("notes"), blank=True)
     # Sensitive tier
@@ -228,8 +254,8 @@ class Contact(VersionedModel):
         return self.name
 
 
-CONTACT_FIELDS = ("name", "title", "phone", "email", "decision_role", "is_primary", "notes",
-                  "personal_interests", "birthday")
+CONTACT_FIELDS = ("name", "title", "phone", "email", "decision_role", "attitude",
+                  "our_relationship", "is_primary", "notes", "personal_interests", "birthday")
 SENSITIVE_CONTACT_FIELDS = ("personal_interests", "birthday")
 
 

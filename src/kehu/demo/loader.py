@@ -51,6 +51,7 @@ from kehu.customers.models import (
     TransitionSource,
 )
 from kehu.demo import names
+from kehu.demo import plans as demo_plans
 from kehu.demo.texts import LANGUAGES, TEXT
 from kehu.loans import services as loans
 from kehu.sales.models import Activity, ActivityKind
@@ -343,6 +344,10 @@ def _load(users: dict[str, User], progress: Progress, language: str,
         at=now, state_reasons=[r for _s, r in states], batch_size=2000)
 
     progress("Creating contacts")
+    # Five draws as before the decision chain had four roles (evaluators twice, as the
+    # old supporters and users became evaluators), so the rest of the demo stays the same.
+    demo_roles = [DecisionRole.APPROVER, DecisionRole.DECISION_MAKER, DecisionRole.EVALUATOR,
+                  DecisionRole.INFLUENCER, DecisionRole.EVALUATOR]
     contacts = []
     for customer in customers:
         if customer.kind != CustomerKind.ORGANISATION:
@@ -356,7 +361,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
                     title=title,
                     phone=names.mobile(rng),
                     is_primary=i == 0,
-                    decision_role=rng.choice(list(DecisionRole.values)),
+                    decision_role=rng.choice(demo_roles),
                     personal_interests=(
                         rng.choice(text["interests"]) if rng.random() < 0.4 else ""),
                     birthday=dt.date(
@@ -389,6 +394,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     progress("Giving everyone work for this week")
     _workbench(rng, customers, users, text)
     _welcome_calls(customers, histories, admin, language)
+    demo_plans.load(users, language, last_day)
 
     result = LoadResult(
         created=True,

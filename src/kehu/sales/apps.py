@@ -9,5 +9,7 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from kehu.sales import tabs
+        from kehu.sales.plans import tabs as plan_tabs
 
         tabs.register()
+        plan_tabs.register()

@@ -60,3 +60,4 @@ class Competitor(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+from kehu.sales.plans.models import AccountPlan, PlanCompetitor, PlanStep  # noqa: E402,F401

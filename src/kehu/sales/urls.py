@@ -9,3 +9,7 @@ urlpatterns = [
     path("customers/<int:pk>/activities/<int:activity_pk>/delete/", views.activity_delete,
          name="activity_delete"),
 ]
+
+from kehu.sales.plans.urls import urlpatterns as plan_urls  # noqa: E402
+
+urlpatterns += plan_urls

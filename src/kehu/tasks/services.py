@@ -132,6 +132,25 @@ def close_rule_tasks(customer_id: int, origin: str, *, by: User | None, note: st
         updated_at=timezone.now())
 
 
+def revise_rule_task(customer_id: int, origin: str, *, title: str, assignee_id: int | None,
+                     due_on: dt.date | None) -> int:
+    """Bring the open task a record made (a key-account plan's step) up to date with it
+    after an edit. Runs inside the caller's transaction; returns how many."""
+    return Task.objects.filter(customer_id=customer_id, origin=origin,
+                               status=TaskStatus.OPEN).update(
+        title=title[:200], assignee_id=assignee_id, due_on=due_on, updated_at=timezone.now())
+
+
+def withdraw_rule_tasks(customer_id: int, origin: str, *, by: User | None,
+                        note: str) -> int:
+    """Dismiss the open task of a record that is gone (a plan step deleted), saying why.
+    Runs inside the caller's transaction; returns how many."""
+    return Task.objects.filter(customer_id=customer_id, origin=origin,
+                               status=TaskStatus.OPEN).update(
+        status=TaskStatus.DISMISSED, closed_at=timezone.now(), closed_by=by, note=note,
+        updated_at=timezone.now())
+
+
 def _check_assignee(user: User, customer, assignee: User | None) -> None:
     if assignee is None:
         return

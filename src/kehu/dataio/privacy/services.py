@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.apps import apps
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -76,9 +77,21 @@ ERASE: dict[str, tuple[str, ...]] = {
     # What the borrower typed may be the person's name or phone; reasons and notes may
     # name them too. Who borrowed, who decided and when stay, as the audit log's do.
     "loans.loan": ("asked_for", "reason", "note"),
+    # A key-account plan's texts may name the customer's people; its levels, dates and
+    # owners stay.
+    "sales.accountplan": ("situation", "challenges", "strategy", "decision_factors",
+                          "objectives"),
+    "sales.plancompetitor": ("who_they_are", "positioning", "relationship_levers",
+                             "strengths", "weaknesses", "organisation"),
+    "sales.planstep": ("title",),
 }
 # Fields that may not be blank: they say "(erased)" instead.
-ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title"}
+ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title"}
+# Records whose earlier versions (their history rows) hold the same texts: the path from a
+# history row to its customer.
+HISTORY_TO_CUSTOMER = {"sales.accountplan": "customer_id",
+                       "sales.plancompetitor": "plan__customer_id",
+                       "sales.planstep": "plan__customer_id"}
 DERIVED = {"dataio.customerkey", "dataio.customerpair", "dataio.contactkey",
            "dataio.contactpair"}
 
@@ -289,6 +302,13 @@ def erase_customer(user: User, customer: Customer, *, reference: str = "",
         customer_id=current.pk).exclude(id__in=[c.pk for c in contacts]).update(
         **(_erased_contact_values(0) | {"name": _("(erased)")}), history_change_reason="")
     _erase_related(Customer, [current], counts)
+    for label, path in HISTORY_TO_CUSTOMER.items():
+        model = apps.get_model(label)
+        values = {n: _blank(model, n) for n in ERASE[label]}
+        if label in ERASED_MARK:
+            values[ERASED_MARK[label]] = _("(erased)")
+        counts[f"history.{label}"] = model.history.filter(**{path: current.pk}).update(
+            **values, history_change_reason="")
     values = _erased_customer_values(current.pk)
     invariants.apply([(current, {**values, "confirmed_at": None, "confirmed_by": None})],
                      by=user, reason=_("Personal data erased"), even_if_unchanged=True)

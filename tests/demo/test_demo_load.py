@@ -219,6 +219,30 @@ def test_the_english_demo_names_customers_in_english_and_the_same_seed_gives_the
     assert customers.filter(lifecycle_state="first",
                             trading_since__gte=timezone.localdate()
                             - dt.timedelta(days=60)).exists()
+    _the_demo_has_two_key_account_plans()
+
+
+def _the_demo_has_two_key_account_plans():
+    """Each with a full decision chain, competitors with all six answers, steps some done,
+    and purchases that suggest the orientation the plan records."""
+    from kehu.sales.plans import selectors
+    from kehu.sales.plans.models import SHEET_FIELDS, AccountPlan
+
+    admin = User.objects.get(username="admin")
+    plans = list(AccountPlan.objects.order_by("buying_orientation"))
+    assert [p.buying_orientation for p in plans] == ["price", "solution"]
+    for plan in plans:
+        chain = selectors.decision_chain(admin, plan.customer)
+        judged = [p for tier in chain for p in tier.people if p.attitude]
+        assert all(tier.people for tier in chain[:4]), plan
+        assert {p.attitude for p in judged} == {"supports", "neutral", "opposes"}
+        assert {p.relationship for p in judged} >= {"none", "acquainted", "good"}
+        sheets = list(plan.competitors.all())
+        assert len(sheets) == 2 and all(getattr(s, f) for s in sheets for f in SHEET_FIELDS)
+        statuses = [s.task.status for s in plan.steps.all()]
+        assert statuses.count("done") == 2 and statuses.count("open") == 2
+        suggestion = selectors.suggested_orientation(admin, plan.customer)
+        assert suggestion.orientation == plan.buying_orientation, suggestion.reason
 
 
 def test_the_demo_refuses_a_language_it_does_not_speak():

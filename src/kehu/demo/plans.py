@@ -266,7 +266,7 @@ def _pick(owner: User, taken: set[int]) -> Customer | None:
     id, so that every load picks the same."""
     qs = (Customer.objects.filter(owner=owner, kind=CustomerKind.ORGANISATION)
           .exclude(pk__in=taken).annotate(n=Count("transactions")))
-    return (qs.filter(lifecycle_state__in=[LifecycleState.REPEAT, LifecycleState.LOYAL],
+    return (qs.filter(lifecycle_state__in=[LifecycleState.REPEAT_PURCHASE, LifecycleState.LOYAL],
                       n__gte=2, n__lte=4).order_by("pk").first()
             or qs.order_by("pk").first())
 

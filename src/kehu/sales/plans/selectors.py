@@ -75,7 +75,8 @@ def get_sheet(user, plan: AccountPlan, pk: int) -> PlanCompetitor:
 
 
 def steps(user, plan: AccountPlan) -> QuerySet[PlanStep]:
-    return restrict(PlanStep.objects.select_related("owner", "task"), user).filter(plan=plan)
+    return restrict(PlanStep.objects.select_related("owner", "task", "task__closed_by"),
+                    user).filter(plan=plan)
 
 
 def get_step(user, plan: AccountPlan, pk: int) -> PlanStep:

@@ -196,10 +196,11 @@ def pytest_configure(config):
 
 @pytest.fixture
 def children(users, customers) -> dict:
-    """A contact, a transaction and an activity on each customer."""
+    """A contact, a transaction, an activity, a task and a receivable on each customer."""
     import datetime
 
     from kehu.customers.services import create_contact, create_transaction
+    from kehu.sales.credit.services import create_receivable
     from kehu.sales.services import log_activity
     from kehu.tasks.services import add_task
 
@@ -214,6 +215,9 @@ def children(users, customers) -> dict:
             "activity": log_activity(admin, customer, kind="call", subject=f"Call {key}"),
             "task": add_task(admin, customer, title=f"Visit {key}"),
         }
+        out[key]["receivable"] = create_receivable(
+            admin, customer, issued_on=datetime.date(2024, 5, 1), amount="100.00",
+            number=f"INV-{key}", transaction_id=out[key]["transaction"].pk)
     return out
 
 

@@ -44,6 +44,7 @@ PATH_RECORDS = {
     "loan_id": "loan",
     "task_id": "task",
     "plan_id": "account_plan",
+    "receivable_id": "receivable",
 }
 
 

@@ -27,6 +27,7 @@ URL_PARAMS = {
     "plan_pk": "account_plan",
     "sheet_pk": "plan_competitor",
     "step_pk": "plan_step",
+    "receivable_pk": "receivable",
 }
 
 # Namespaces outside the matrix: the admin site is for staff and the API has its own matrix.

@@ -96,6 +96,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.dataio.quality import dedup, merge
     from kehu.sales import services as sales
     from kehu.sales.plans import services as plans
+    from kehu.sales.credit import services as credit
     from kehu.tasks import services as tasks
 
     admin, east, north = users["admin"], customers["east"], customers["north"]
@@ -113,6 +114,12 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     spare = cs.create_customer(admin, {"name": "待删除客户"})
     pair = _pair(admin, east)
     today = dt.date.today()
+    receivable = children["east"]["receivable"]  # overdue since 2024
+    limited = cs.create_customer(admin, {"name": "限额客户", "credit_limit": "1"})
+    over = cs.create_transaction(admin, limited, date=today, amount="10")
+    part_paid = credit.create_receivable(admin, limited, issued_on=today, amount="10")
+    credit.record_payment(admin, part_paid, paid_on=today, amount="4")
+    type(part_paid).objects.filter(pk=part_paid.pk).update(paid=0)  # out of step: resettled
     csv = tmp_path / "customers.csv"
     csv.write_text("客户名称,手机\n一号客户,13800000001\n二号客户,13800000002\n",
                    encoding="utf-8")
@@ -179,6 +186,22 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             expected_version=None),
         "sales.plans.delete_step": lambda: plans.delete_step(admin, F(step)),
         "sales.plans.complete_step": lambda: plans.complete_step(admin, F(step)),
+        "sales.credit.create_receivable": lambda: credit.create_receivable(
+            admin, F(east), issued_on=today, amount="10", number="T-1"),
+        "sales.credit.update_receivable": lambda: credit.update_receivable(
+            admin, F(receivable), {"notes": "checked"}),
+        "sales.credit.record_payment": lambda: credit.record_payment(
+            admin, F(receivable), paid_on=today, amount="1"),
+        "sales.credit.record_credit_incident": lambda: credit.record_credit_incident(
+            admin, F(east), kind="dumping", occurred_on=today, description="低价倾销"),
+        "sales.credit.flag_transaction": lambda: credit.flag_transaction(admin, F(over)),
+        "sales.credit.flag_imported_transactions": lambda: credit.flag_imported_transactions(
+            admin, (over.pk, over.pk)),
+        "sales.credit.flag_opportunity": lambda: credit.flag_opportunity(admin, F(limited),
+                                                                         "100"),
+        "sales.credit.open_overdue_tasks": lambda: credit.open_overdue_tasks(today),
+        "sales.credit.resettle_receivables": lambda: credit.resettle_receivables(
+            admin, [part_paid.pk]),
         "tasks.add_task": lambda: tasks.add_task(admin, F(east), title="Visit"),
         "tasks.complete_task": lambda: tasks.complete_task(admin, F(task), note="ok"),
         "tasks.dismiss_task": lambda: tasks.dismiss_task(admin, F(task), note="not needed"),

@@ -35,15 +35,23 @@ def twins(users):
     out = {}
     for key, data, owner in (
             ("a", {"name": "上海华东贸易有限公司", "phone": "021-5555-0101", "city": "上海",
-                   "external_id": "ERP-1"}, users["sales1"]),
+                   "external_id": "ERP-1", "credit_limit": "10"}, users["sales1"]),
             ("b", {"name": "上海华东贸易", "phone": "+86 21 5555 0101", "email": "hd@x.cn",
-                   "external_id": "CRM-9", "credit_rating": "good"}, users["sales1b"])):
+                   "external_id": "CRM-9", "credit_rating": "good", "credit_limit": "10"},
+             users["sales1b"])):
         c = create_customer(admin, data, owner=owner)
         contact = create_contact(admin, c, {"name": f"联系人{key}"})
         create_transaction(admin, c, date=datetime.date(2024, 1, 2), amount="100",
                            lines=[{"description": "x", "quantity": "2", "unit_price": "50"}])
         log_activity(admin, c, kind="call", subject=f"电话 {key}", contact=contact)
         add_task(admin, c, title=f"回访 {key}")
+        # Credit: the order above went over the limit (a flag); a receivable, an incident.
+        from kehu.sales.credit.services import create_receivable, record_credit_incident
+
+        create_receivable(admin, c, issued_on=datetime.date(2024, 1, 2), amount="100",
+                          number=f"INV-{key}")
+        record_credit_incident(admin, c, kind="late_payment",
+                               occurred_on=datetime.date(2024, 2, 2), description="逾期")
         set_lifecycle_state(admin, c, "first", reason="下单", lock_reason="框架合同")
         from kehu.analytics.services import record_loyalty_statement
 

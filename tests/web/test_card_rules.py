@@ -64,12 +64,14 @@ def test_impossible_facts_are_refused_field_by_field(users, customers):
     response = client_for(users["admin"]).post(
         reverse("customers:edit", args=[customer.pk]),
         _edit_data(customer, founded_on=f"{next_year}-01-01", registered_capital="-5",
-                   credit_limit="-100", overdue_amount="-1", legal_rep_birth_year="3000"))
+                   credit_limit="-100", payment_terms_days="400",
+                   legal_rep_birth_year="3000"))
     assert response.status_code == 400
     body = response.content.decode()
     assert body.count('class="field has-error') == 5
     assert "Must not be later than today." in body
-    assert body.count("Must not be negative.") >= 3
+    assert body.count("Must not be negative.") >= 2
+    assert "At most 365 days." in body
     assert f"Enter a year between 1900 and {next_year - 1}." in body
     # The errors are listed at the top, each linking to its field.
     assert "Nothing was saved: 5 fields need correcting." in body

@@ -24,6 +24,11 @@ ACTIONS = {
     "contact.merge": _("Merged contacts"),
     "transaction.create": _("Added a transaction"),
     "transaction.delete": _("Deleted a transaction"),
+    "receivable.create": _("Recorded a receivable"),
+    "receivable.update": _("Corrected a receivable"),
+    "receivable.payment": _("Recorded a payment"),
+    "credit_incident.create": _("Recorded a credit incident"),
+    "credit.flag": _("Flagged an amount over a customer's credit limit"),
     "activity.create": _("Added an activity"),
     "activity.delete": _("Deleted an activity"),
     "activity.done": _("Marked a task done"),
@@ -148,6 +153,7 @@ LISTS = {
     "duplicates.contacts": _("likely duplicate contacts"),
     "privacy_search": _("personal data search"),
     "account_plans": _("account plans"),
+    "receivables": _("receivables"),
 }
 
 # Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).

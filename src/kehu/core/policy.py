@@ -25,7 +25,13 @@ IMPORT_ROLES: dict[str, frozenset[str]] = {
     "transactions": frozenset({Role.MANAGER, Role.SALES}),
     "products": frozenset({Role.MANAGER}),
     "activities": frozenset({Role.MANAGER, Role.SALES, Role.SERVICE}),
+    # The sensitive tier: roles that see it (others with an individual grant of the tier
+    # may import them too, see may_import).
+    "receivables": frozenset({Role.MANAGER}),
+    "payments": frozenset({Role.MANAGER}),
 }
+# Kinds of file that hold the sensitive tier (credit): also open to anyone granted it.
+SENSITIVE_IMPORTS = frozenset({"receivables", "payments"})
 # Who reads the value dashboard (customer equity, segments, the whale curve …): each adds up
 # the customers of their own scope, a salesperson their own book, a manager the team's.
 DASHBOARD_ROLES = frozenset({Role.MANAGER, Role.ANALYST, Role.MARKETING, Role.SALES})
@@ -121,6 +127,8 @@ def may_merge(user) -> bool:
 def may_import(user, kind: str) -> bool:
     if not _signed_in(user) or kind not in IMPORT_ROLES:
         return False
+    if kind in SENSITIVE_IMPORTS:
+        return may_record_credit(user)
     return is_admin(user) or user.role in IMPORT_ROLES[kind]
 
 
@@ -215,3 +223,24 @@ def may_unlock_sign_in(user) -> bool:
 def may_see_job(user, started_by_id: int | None) -> bool:
     """A background job's progress and result: the user who started it, or an admin."""
     return is_admin(user) or (_signed_in(user) and started_by_id == user.pk)
+
+
+# Credit control (信用管理, the sensitive tier) -------------------------------------------------
+
+def may_see_credit(user) -> bool:
+    """Credit limits, receivables, payments, overdue amounts, punctuality, incidents and
+    credit-limit flags are the sensitive tier: those who see it (admins, managers, and
+    anyone granted the tier), for the customers their scope reaches."""
+    return _signed_in(user) and user.sees_sensitive
+
+
+def may_record_credit(user) -> bool:
+    """Recording receivables, payments and incidents: those who see the tier and may change
+    customers (each write also needs CHANGE on the customer)."""
+    return may_see_credit(user) and has_action(user, CHANGE)
+
+
+def may_see_receivables_list(user) -> bool:
+    """The receivables list (Sales → Receivables) adds up many customers' credit: managers,
+    admins, and others granted the sensitive tier (finance), each over their own scope."""
+    return may_see_credit(user)

@@ -31,6 +31,10 @@ def _nothing(request: HttpRequest, customer) -> dict:
     return {}
 
 
+def _everyone(user) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Tab:
     key: str
@@ -38,6 +42,8 @@ class Tab:
     order: int
     template: str
     context: Context = field(default=_nothing)
+    # Whom the tab is shown to (a policy rule, e.g. the sensitive tier); others never see it.
+    visible: Callable[[Any], bool] = field(default=_everyone)
 
 
 @dataclass(frozen=True)
@@ -66,12 +72,17 @@ def add_panel(panel: Panel) -> None:
     _panels[panel.key] = panel
 
 
-def tabs() -> list[Tab]:
-    return sorted(_tabs.values(), key=lambda t: t.order)
+def tabs(user=None) -> list[Tab]:
+    """The tabs in order; with a user, only those shown to them."""
+    return sorted((t for t in _tabs.values() if user is None or t.visible(user)),
+                  key=lambda t: t.order)
 
 
-def tab(key: str) -> Tab | None:
-    return _tabs.get(key)
+def tab(key: str, user=None) -> Tab | None:
+    found = _tabs.get(key)
+    if found is not None and user is not None and not found.visible(user):
+        return None
+    return found
 
 
 def panels() -> list[Panel]:

@@ -40,7 +40,7 @@ CARD_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "sales_performance", "staff_quality", "competitor_relations", "cooperation_attitude")),
     ("transaction", _("Transaction status"), (
         "current_activity", "problems", "strengths", "reputation", "trade_terms",
-        "credit_rating", "credit_limit", "credit_incidents", "overdue_amount")),
+        "credit_rating", "credit_limit", "payment_terms_days")),
 )
 assert {f for _k, _l, fs in CARD_GROUPS for f in fs} == set(CUSTOMER_FIELDS), \
     "every editable customer field belongs to one card group"
@@ -95,7 +95,7 @@ class CustomerForm(forms.ModelForm):
             **{f: forms.Textarea(attrs={"rows": _TEXT_ROWS}) for f in (
                 "development_potential", "business_philosophy", "sales_performance",
                 "competitor_relations", "cooperation_attitude", "current_activity", "problems",
-                "strengths", "credit_incidents", "legal_rep_personality",
+                "strengths", "legal_rep_personality",
                 "legal_rep_interests")},
         }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -114,9 +115,12 @@ class Customer(VersionedModel):
                                      choices=CreditRating.choices, blank=True)
     credit_limit = models.DecimalField(_("credit limit"), max_digits=14, decimal_places=2,
                                        null=True, blank=True, validators=[not_negative])
-    credit_incidents = models.TextField(_("credit incidents"), blank=True)
-    overdue_amount = models.DecimalField(_("overdue payments"), max_digits=14, decimal_places=2,
-                                         null=True, blank=True, validators=[not_negative])
+    # Days from an invoice to its due date, the default for the customer's receivables. The
+    # receivables themselves, their payments, the overdue amounts and the credit incidents
+    # are kehu.sales.credit's.
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"), null=True, blank=True,
+        validators=[MaxValueValidator(365, message=_("At most 365 days."))])
     legal_rep_personality = models.TextField(_("legal representative's personality"), blank=True)
     legal_rep_interests = models.TextField(_("legal representative's interests"), blank=True)
     legal_rep_birth_year = models.PositiveSmallIntegerField(
@@ -188,7 +192,7 @@ CUSTOMER_FIELDS = tuple(
 )
 
 SENSITIVE_CUSTOMER_FIELDS = (
-    "credit_rating", "credit_limit", "credit_incidents", "overdue_amount",
+    "credit_rating", "credit_limit", "payment_terms_days",
     "legal_rep_personality", "legal_rep_interests", "legal_rep_birth_year",
 )
 

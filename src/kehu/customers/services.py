@@ -403,6 +403,7 @@ def create_transaction(user: User, customer: Customer, *, date: date, amount: An
     TransactionLine.objects.bulk_create(line_objs)
     record(user, "transaction.create", obj=txn, ip=ip, via=via,
            detail={"amount": str(amount_d), "kind": kind})
+    signals.transaction_recorded.send(sender=Transaction, transaction=txn, user=user)
     return txn
 
 

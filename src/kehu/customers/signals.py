@@ -8,3 +8,7 @@ from django.dispatch import Signal
 # user. A receiver returns how many of its records it closed (the stale-data rule closes
 # its open refresh task).
 data_confirmed = Signal()
+
+# An order, invoice or return was recorded on the card or through the API. Arguments:
+# transaction, user. Credit control flags an order that takes the customer over its limit.
+transaction_recorded = Signal()

@@ -138,12 +138,12 @@ def render_card(request: HttpRequest, customer: Customer, tab_key: str, status: 
     context, e.g. a form to show again with its errors; `tab_context`, when given, is what
     the tab's context function already returned."""
     user = request.user
-    tab = card.tab(tab_key) or card.tabs()[0]
+    tab = card.tab(tab_key, user) or card.tabs(user)[0]
     if tab_context is None:
         tab_context = tab.context(request, customer)
     may_change = can(user, CHANGE, customer)
     context = {
-        "customer": customer, "tab": tab, "tabs": card.tabs(), "nav": "customers",
+        "customer": customer, "tab": tab, "tabs": card.tabs(user), "nav": "customers",
         "may_change": may_change,
         "may_delete": can(user, DELETE, customer),
         "may_contribute": can(user, CONTRIBUTE, customer),
@@ -173,7 +173,7 @@ def render_card(request: HttpRequest, customer: Customer, tab_key: str, status: 
 @login_required
 def customer_card(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_for(request, pk)
-    tab = card.tab(request.GET.get("tab", "")) or card.tabs()[0]
+    tab = card.tab(request.GET.get("tab", ""), request.user) or card.tabs(request.user)[0]
     tab_context = tab.context(request, customer)
     # Opening a customer file is recorded: who read which part, when, from where, and
     # which other customers the part named (card.NAMED).

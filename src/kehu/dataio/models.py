@@ -15,6 +15,8 @@ class ImportKind(models.TextChoices):
     TRANSACTIONS = "transactions", _("Transactions")
     PRODUCTS = "products", _("Products")
     ACTIVITIES = "activities", _("Activities")
+    RECEIVABLES = "receivables", _("Receivables")
+    PAYMENTS = "payments", _("Payments")
 
 
 class ImportMapping(models.Model):

@@ -52,6 +52,7 @@ from kehu.customers.models import (
 )
 from kehu.demo import names
 from kehu.demo import plans as demo_plans
+from kehu.demo.credit import load_credit
 from kehu.demo.texts import LANGUAGES, TEXT
 from kehu.loans import services as loans
 from kehu.sales.models import Activity, ActivityKind
@@ -233,8 +234,7 @@ def _profile(rng: random.Random, seq: int, language: str) -> dict:
             legal_rep_birth_year=rng.randrange(1955, 1990),
         )
     if rng.random() < 0.15:
-        data["overdue_amount"] = Decimal(rng.randrange(1, 80)) * 500
-        data["credit_incidents"] = text["incident"]
+        data["payment_terms_days"] = rng.choice((30, 45, 60, 90))
     return data
 
 
@@ -395,6 +395,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     _workbench(rng, customers, users, text)
     _welcome_calls(customers, histories, admin, language)
     demo_plans.load(users, language, last_day)
+    load_credit(customers, users, language)
 
     result = LoadResult(
         created=True,

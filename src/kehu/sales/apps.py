@@ -9,7 +9,9 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from kehu.sales import tabs
+        from kehu.sales.credit import hooks as credit_hooks
         from kehu.sales.plans import tabs as plan_tabs
 
         tabs.register()
         plan_tabs.register()
+        credit_hooks.register()

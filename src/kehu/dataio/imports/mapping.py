@@ -25,7 +25,7 @@ from kehu.customers.models import (
     Transaction,
 )
 from kehu.dataio.models import ImportKind, ImportMapping
-from kehu.sales.models import Activity
+from kehu.sales.models import Activity, Payment, Receivable
 
 # The columns each kind of import understands, in the order the documentation lists them.
 # "customer" is a reference: the customer's external id, or its exact name.
@@ -35,6 +35,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ImportKind.TRANSACTIONS: ("customer", "date", "amount", "cost", "number", "kind", "notes"),
     ImportKind.PRODUCTS: ("code", "name", "unit_price", "unit_cost", "active"),
     ImportKind.ACTIVITIES: ("customer", "kind", "subject", "body", "occurred_at"),
+    ImportKind.RECEIVABLES: ("customer", "number", "issued_on", "due_on", "amount", "notes"),
+    # "receivable" is the invoice number of one of the customer's receivables.
+    ImportKind.PAYMENTS: ("customer", "receivable", "paid_on", "amount", "method", "reference"),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     ImportKind.CUSTOMERS: ("name",),
@@ -42,6 +45,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     ImportKind.TRANSACTIONS: ("customer", "date", "amount"),
     ImportKind.PRODUCTS: ("code", "name"),
     ImportKind.ACTIVITIES: ("customer", "subject"),
+    ImportKind.RECEIVABLES: ("customer", "issued_on", "amount"),
+    ImportKind.PAYMENTS: ("customer", "receivable", "paid_on", "amount"),
 }
 MODELS: dict[str, type[models.Model]] = {
     ImportKind.CUSTOMERS: Customer,
@@ -49,6 +54,8 @@ MODELS: dict[str, type[models.Model]] = {
     ImportKind.TRANSACTIONS: Transaction,
     ImportKind.PRODUCTS: Product,
     ImportKind.ACTIVITIES: Activity,
+    ImportKind.RECEIVABLES: Receivable,
+    ImportKind.PAYMENTS: Payment,
 }
 
 # Words found in real spreadsheets, beyond the fields' own labels. Per kind where a word
@@ -85,7 +92,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "lifecycle_state": ["客户状态", "状态", "生命周期", "state", "status"],
         "credit_rating": ["信用状况", "信用等级", "信用"],
         "credit_limit": ["信用额度", "授信额度"],
-        "overdue_amount": ["逾期金额", "逾期货款", "拖欠金额"],
+        "payment_terms_days": ["账期", "账期天数", "付款期限", "payment terms"],
         "trade_terms": ["交易条件", "付款条件"],
         "reputation": ["声誉", "信誉"],
     },
@@ -127,6 +134,27 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "body": ["内容", "详情", "记录", "描述", "description", "details"],
         "occurred_at": ["时间", "日期", "发生时间", "活动时间", "date", "time"],
     },
+    ImportKind.RECEIVABLES: {
+        "notes": _COMMON["notes"],
+        "customer": ["客户", "客户编号", "外部编号", "客户代码", "客户名称", "customer",
+                     "customer id", "customer code", "customer name"],
+        "number": ["发票号", "发票号码", "发票编号", "单号", "单据编号", "invoice",
+                   "invoice number", "invoice no", "number", "no"],
+        "issued_on": ["开票日期", "发票日期", "日期", "invoice date", "date", "issued"],
+        "due_on": ["到期日", "到期日期", "应收日期", "付款到期日", "due", "due date"],
+        "amount": ["金额", "应收金额", "发票金额", "应收账款", "total", "amount due"],
+    },
+    ImportKind.PAYMENTS: {
+        "customer": ["客户", "客户编号", "外部编号", "客户代码", "客户名称", "customer",
+                     "customer id", "customer code", "customer name"],
+        "receivable": ["发票号", "发票号码", "发票编号", "单号", "应收单号", "invoice",
+                       "invoice number", "invoice no"],
+        "paid_on": ["付款日期", "回款日期", "收款日期", "到账日期", "日期", "date",
+                    "payment date", "paid on"],
+        "amount": ["金额", "付款金额", "回款金额", "收款金额", "amount paid", "paid"],
+        "method": ["付款方式", "支付方式", "收款方式", "方式", "payment method"],
+        "reference": ["流水号", "凭证号", "参考号", "银行流水", "ref"],
+    },
 }
 
 # Chinese names of choice values (GLOSSARY.md), accepted in cells besides the value and its
@@ -160,6 +188,9 @@ CHOICE_SYNONYMS: dict[str, dict[str, str]] = {
     "our_relationship": {"无": "none", "未建立": "none", "认识": "acquainted",
                          "良好": "good", "好": "good", "密切": "close"},
     "transaction_kind": {"订单": "order", "发票": "invoice", "退货": "return", "退单": "return"},
+    "payment_method": {"转账": "transfer", "银行转账": "transfer", "电汇": "transfer",
+                       "承兑汇票": "acceptance", "银行承兑汇票": "acceptance", "承兑": "acceptance",
+                       "支票": "cheque", "现金": "cash", "其他": "other"},
     "activity_kind": {"备注": "note", "电话": "call", "拜访": "visit", "会议": "meeting",
                       "邮件": "email"},
 }

@@ -52,6 +52,7 @@ from kehu.dataio.models import (
     ImportKind,
     ImportMapping,
 )
+from kehu.sales.credit.services import resettle_receivables
 from kehu.sales.models import Activity
 
 # Who may import what ------------------------------------------------------------------------
@@ -64,6 +65,9 @@ def role_problem(user: User, kind: str) -> str | None:
         return None
     if kind == ImportKind.PRODUCTS:
         return _("Only managers and admins may import products.")
+    if kind in policy.SENSITIVE_IMPORTS:
+        return _("Receivables and payments are in the sensitive tier: only those who see it "
+                 "and may change customers may import them.")
     return _("Your role (%(role)s) may not import %(kind)s.") % {
         "role": user.get_role_display(), "kind": ImportKind(kind).label}
 
@@ -236,8 +240,11 @@ def undo_batch(user: User, batch_id: int, *, ip: str | None = None,
                              "to since it ran, so undoing it would lose that work. Change or "
                              "delete them by hand instead.") % {"n": n_changed, "id": batch.pk})
     removed = 0
+    paid_into: set[int] = set()
     for first, last in _runs(batch, label):
         chunk = model.objects.filter(pk__range=(first, last))
+        if batch.kind == ImportKind.PAYMENTS:
+            paid_into |= set(chunk.values_list("receivable_id", flat=True))
         if batch.kind == ImportKind.CUSTOMERS:
             # Locked first, in id order, as every deletion of a customer is (see
             # customers.services.delete_customer).
@@ -250,15 +257,22 @@ def undo_batch(user: User, batch_id: int, *, ip: str | None = None,
                 obj._change_reason = _("Import %(id)d undone") % {"id": batch.pk}
                 obj.delete()
                 removed += 1
-        elif model is Transaction and all(r.related_model is TransactionLine
-                                          for r in model._meta.related_objects):
-            # Line items are the only rows hanging off a transaction: delete them, then the
-            # transactions in one statement, instead of loading a million instances.
-            TransactionLine.objects.filter(transaction_id__gte=first,
-                                           transaction_id__lte=last).delete()
+        elif model is Transaction and all(_flat(r) for r in model._meta.related_objects):
+            # Line items (and credit flags) go with a transaction, a receivable forgets it:
+            # done by range, then the transactions in one statement, instead of loading a
+            # million instances.
+            for rel in model._meta.related_objects:
+                rows = rel.related_model._base_manager.filter(**{
+                    f"{rel.field.attname}__gte": first, f"{rel.field.attname}__lte": last})
+                if rel.on_delete is models.SET_NULL:
+                    rows.update(**{rel.field.attname: None})
+                else:
+                    rows._raw_delete(rows.db)
             removed += chunk._raw_delete(chunk.db)
         else:
             removed += chunk.delete()[1].get(model._meta.label, 0)
+    if paid_into:
+        resettle_receivables(user, paid_into)
     restored = _restore(user, batch, model, updates)
     batch.status = BatchStatus.UNDONE
     batch.undone_at = timezone.now()
@@ -268,6 +282,13 @@ def undo_batch(user: User, batch_id: int, *, ip: str | None = None,
         "kind": batch.kind, "file": batch.file_name, "batch": batch.pk, "removed": removed,
         "restored": restored})
     return batch
+
+
+def _flat(rel) -> bool:
+    """A relation to a transaction that undoing an import can settle by id range: rows that
+    go with it (nothing hangs off them) or forget it."""
+    return (rel.on_delete is models.SET_NULL
+            or (rel.on_delete is models.CASCADE and not rel.related_model._meta.related_objects))
 
 
 def _restore(user: User, batch: ImportBatch, model: type[models.Model],

@@ -83,6 +83,7 @@ def write_spooled(user: User, importer: Importer, spool: IO[bytes], report: Impo
                 progress("write", done, report.rows)
             if pause:
                 time.sleep(pause)
+        importer.after_write(batch)
         _finish_batch(user, batch, report, ip, via)
 
 
@@ -161,6 +162,7 @@ class _Writer:
         self.open = False
         if commit:
             try:
+                self.importer.after_write(self.batch)
                 _finish_batch(self.user, self.batch, self.report, self.ip, self.via)
                 _constraints("DEFERRED")
             except BaseException as exc:
@@ -208,6 +210,7 @@ class _ThreadWriter:
                 while True:
                     item = self.queue.get()
                     if item is _DONE:
+                        self.importer.after_write(batch)
                         _finish_batch(self.user, batch, self.report, self.ip, self.via)
                         break
                     if item is None:

@@ -52,7 +52,7 @@ REDACTED = {"redacted": True}
 CUSTOMER_KEEP = {
     "kind", "nature", "industry", "size", "service_group", "province", "city",
     "organisation_form", "trading_since", "registered_capital", "credit_rating",
-    "credit_limit", "overdue_amount",
+    "credit_limit", "payment_terms_days",
 }
 CONTACT_KEEP = {"decision_role", "is_primary"}
 
@@ -66,6 +66,11 @@ ERASE: dict[str, tuple[str, ...]] = {
     "customers.ownerassignment": ("reason",),
     "customers.statelock": ("reason",),
     "sales.activity": ("subject", "body"),
+    # Invoices stay for the figures; what was written about them may name a person.
+    "sales.receivable": ("number", "notes"),
+    "sales.creditincident": ("description", "evidence"),
+    "sales.creditflag": ("reference",),
+    "sales.payment": ("reference",),
     "tasks.task": ("title", "detail", "reason", "note"),
     # Which employee was reminded of a task, and when: nothing of the customer's.
     "tasks.taskreminder": (),
@@ -86,7 +91,8 @@ ERASE: dict[str, tuple[str, ...]] = {
     "sales.planstep": ("title",),
 }
 # Fields that may not be blank: they say "(erased)" instead.
-ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title"}
+ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title",
+               "sales.creditincident": "description"}
 # Records whose earlier versions (their history rows) hold the same texts: the path from a
 # history row to its customer.
 HISTORY_TO_CUSTOMER = {"sales.accountplan": "customer_id",

@@ -107,6 +107,10 @@ class Importer:
         """Write one chunk; returns (created, updated)."""
         raise NotImplementedError
 
+    def after_write(self, batch: ImportBatch) -> None:
+        """After the last chunk, in the batch's transaction: what follows from the whole
+        file (the credit-limit flags of imported orders)."""
+
     def record_created(self, batch: ImportBatch, objs: Iterable[models.Model]) -> None:
         """Remember the rows of `objs` as the batch's own, for undo."""
         record_ids(batch, self.model, (o.pk for o in objs))

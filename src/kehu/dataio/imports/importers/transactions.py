@@ -16,7 +16,8 @@ from kehu.customers.models import Transaction, TransactionKind
 from kehu.dataio.imports.cleaning import cleaner_for, text
 from kehu.dataio.imports.importers.base import Importer, record_ids
 from kehu.dataio.imports.report import ImportReport
-from kehu.dataio.models import ImportBatch, ImportKind
+from kehu.dataio.models import ImportBatch, ImportedRows, ImportKind
+from kehu.sales.credit.services import flag_imported_transactions
 
 
 class TransactionImporter(Importer):
@@ -91,6 +92,15 @@ class TransactionImporter(Importer):
                          new_ids=True, binary=True)
         record_ids(batch, Transaction, ids)
         return len(ids), 0
+
+    def after_write(self, batch: ImportBatch) -> None:
+        """Flag each customer whose imported orders and invoices take it over its credit
+        limit (one flag per customer and file, with the file's total)."""
+        runs = list(ImportedRows.objects.filter(batch=batch).values_list("first_id", "last_id"))
+        if runs:
+            flag_imported_transactions(self.user, (min(f for f, _l in runs),
+                                                   max(last for _f, last in runs)),
+                                       reference=batch.file_name)
 
 
 _ZERO = Decimal(0)

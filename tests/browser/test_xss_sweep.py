@@ -137,6 +137,7 @@ def poisoned(users, customers):
     from kehu.dataio.models import ContactPair, CustomerPair
     from kehu.loans.services import approve_loan, request_loan
     from kehu.sales.plans import services as plans
+    from kehu.sales.credit import services as credit
     from kehu.sales.services import log_activity
     from kehu.tasks.models import HeldBack, Playbook
     from kehu.tasks.services import add_task
@@ -183,6 +184,14 @@ def poisoned(users, customers):
         plans.add_step(admin, plan, title=f"Step {i}", owner=customer.owner,
                        due_on=dt.date(2026, 7, 1))
         assert txn.lines.exists()
+        # Credit: a receivable of the order with a payment, an incident, and a flag.
+        receivable = credit.create_receivable(admin, customer, issued_on=dt.date(2026, 5, 1),
+                                              amount="100.00", transaction_id=txn.pk)
+        credit.record_payment(admin, receivable, paid_on=dt.date(2026, 5, 2), amount="10.00")
+        credit.record_credit_incident(admin, customer, kind="dumping",
+                                      occurred_on=dt.date(2026, 5, 3), description="d")
+        Customer.objects.filter(pk=customer.pk).update(credit_limit=Decimal("1.00"))
+        credit.flag_opportunity(admin, Customer.objects.get(pk=customer.pk), "500")
     filled = {}
     for label in [*CUSTOMER_PATHS, *MORE_RECORDS]:
         model = apps.get_model(label)
@@ -263,7 +272,8 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "loan_pk": victim.loans.get().pk,
                "plan_pk": victim.account_plan.pk,
                "sheet_pk": victim.account_plan.competitors.get().pk,
-               "step_pk": victim.account_plan.steps.get().pk}
+               "step_pk": victim.account_plan.steps.get().pk,
+               "receivable_pk": victim.receivables.get().pk}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

@@ -23,8 +23,8 @@ EXIT_REFUSED = 2
 
 
 class Command(BaseCommand):
-    help = ("Import customers, contacts, transactions, products or activities from a CSV or "
-            "XLSX file, all or nothing; or undo an import batch.")
+    help = ("Import customers, contacts, transactions, products, activities, receivables or "
+            "payments from a CSV or XLSX file, all or nothing; or undo an import batch.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", choices=[*ImportKind.values, "undo"],

@@ -134,8 +134,10 @@ def test_what_is_not_a_table_is_refused_at_upload(users):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("role", "kinds"), [
-    ("admin", {"customers", "contacts", "transactions", "products", "activities"}),
-    ("manager1", {"customers", "contacts", "transactions", "products", "activities"}),
+    ("admin", {"customers", "contacts", "transactions", "products", "activities",
+               "receivables", "payments"}),
+    ("manager1", {"customers", "contacts", "transactions", "products", "activities",
+                  "receivables", "payments"}),
     ("sales1", {"customers", "contacts", "transactions", "activities"}),
     ("service1", {"activities"}),
     ("marketing1", set()),

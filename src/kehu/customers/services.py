@@ -246,7 +246,13 @@ def delete_customer(user: User, customer: Customer, *, ip: str | None = None,
         raise ServiceError(_("This customer has transactions and cannot be deleted; set its "
                              "state to churned or non-customer instead."))
     record(user, "customer.delete", obj=current, ip=ip, via=via, detail={"name": current.name})
-    invariants.remove([current], by=user, reason=_("Deleted"))
+    try:
+        with transaction.atomic():
+            invariants.remove([current], by=user, reason=_("Deleted"))
+    except models.ProtectedError:
+        # Records other apps keep for good (receivables) hold the customer.
+        raise ServiceError(_("This customer has receivables and cannot be deleted; set its "
+                             "state to churned or non-customer instead.")) from None
 
 
 @transaction.atomic

@@ -20,8 +20,11 @@ from kehu.sales.credit import services as credit
 from kehu.sales.credit.models import IncidentKind, PaymentMethod
 
 SEED = 12_003
-# Every how-many-th buying customer gets a credit file.
+# Every how-many-th buying customer gets a credit file, at most MOST of them; and a few of
+# the customers won lately (external ids NB…), whose new orders go over their limit.
 EVERY = 25
+MOST = 60
+NEW_OVER_LIMIT = 4
 # Days past due of the open overdue invoice of the n-th customer, one per ageing bucket in turn.
 OVERDUE_DAYS = (12, 45, 75, 130, 20, 50, 80, 200)
 
@@ -29,6 +32,7 @@ TEXT = {
     "zh-hans": {
         "reason": "演示数据：信用额度与账期",
         "notes": "演示应收账款",
+        "order": "年度备货",
         "incidents": [
             (IncidentKind.LATE_PAYMENT, "货款逾期两个月未付，催收后分两次结清。",
              "催款函 CF-2024-017"),
@@ -41,6 +45,7 @@ TEXT = {
     "en": {
         "reason": "Demo data: credit limit and payment terms",
         "notes": "Demo receivable",
+        "order": "Annual stock order",
         "incidents": [
             (IncidentKind.LATE_PAYMENT, "Invoice two months overdue; settled in two payments "
              "after reminders.", "Reminder letter CF-2024-017"),
@@ -64,7 +69,9 @@ def load_credit(customers: list[Customer], users: dict[str, User], language: str
     text = TEXT[language]
     admin = users["admin"]
     today = timezone.localdate()
-    chosen = [c for c in customers if c.trading_since is not None][::EVERY]
+    buyers = [c for c in customers if c.trading_since is not None]
+    new = [c for c in buyers if (c.external_id or "").startswith("NB")][:NEW_OVER_LIMIT]
+    chosen = [c for c in buyers[::EVERY] if c not in new][:MOST] + new
     terms = [rng.choice((30, 30, 45, 60, 90)) for _c in chosen]
     limits = [Decimal(rng.randrange(10, 60) * 1000) for _c in chosen]
     locked = Customer.objects.select_for_update().in_bulk([c.pk for c in chosen])
@@ -122,12 +129,13 @@ def load_credit(customers: list[Customer], users: dict[str, User], language: str
                                           occurred_on=today - dt.timedelta(days=30 + 40 * n),
                                           description=description, evidence=evidence,
                                           via="system")
-        if n % 7 == 3:
+        if customer in new:
             # A large order on top of what is open: flagged over the credit limit.
             customer_services.create_transaction(
                 admin, customer, date=today - dt.timedelta(days=1),
-                amount=customer.credit_limit, number=f"SO-CREDIT-{customer.pk}",
-                via="system")
+                number=f"SO-CREDIT-{customer.pk}", via="system",
+                lines=[{"description": text["order"], "quantity": "1",
+                        "unit_price": str(customer.credit_limit)}])
     # The owners get their tasks to collect what is overdue, as the daily check would.
     credit.open_overdue_tasks(today)
     return made

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kehu.sales.sweeps import SWEEPS, run_sweeps
+from kehu.sales import sweeps
 
 
 class Command(BaseCommand):
@@ -30,12 +30,13 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(_("--today %(value)s is not a date like 2026-12-31.")
                                    % {"value": options["today"]}) from None
-        if options["only"] and options["only"] not in SWEEPS:
+        known = sweeps.SWEEPS  # read now: checks register when the apps are ready
+        if options["only"] and options["only"] not in known:
             raise CommandError(_("There is no check named %(name)s; the checks are: "
                                  "%(names)s.") % {"name": options["only"],
-                                                   "names": ", ".join(SWEEPS) or "—"})
+                                                   "names": ", ".join(known) or "—"})
         failed = False
-        for result in run_sweeps(today, options["only"]):
+        for result in sweeps.run_sweeps(today, options["only"]):
             if result.error:
                 failed = True
                 self.stderr.write(_("%(label)s: failed: %(error)s")

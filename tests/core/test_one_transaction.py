@@ -95,8 +95,8 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.dataio.privacy import services as privacy
     from kehu.dataio.quality import dedup, merge
     from kehu.sales import services as sales
-    from kehu.sales.plans import services as plans
     from kehu.sales.credit import services as credit
+    from kehu.sales.plans import services as plans
     from kehu.tasks import services as tasks
 
     admin, east, north = users["admin"], customers["east"], customers["north"]

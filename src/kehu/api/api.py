@@ -36,8 +36,8 @@ from kehu.core.schemas import ERROR_SHAPES
 from kehu.customers.api import router as customers_router
 from kehu.loans.api import router as loans_router
 from kehu.sales.api import router as sales_router
-from kehu.sales.plans.api import router as account_plans_router
 from kehu.sales.credit.api import router as credit_router
+from kehu.sales.plans.api import router as account_plans_router
 from kehu.tasks.api import router as tasks_router
 
 

@@ -68,3 +68,16 @@ def test_the_list_pages_with_a_cursor(api, users, plan_records):
     rest = api("admin").get("/account-plans", limit=2, cursor=first["next_cursor"]).json()
     assert len(rest["items"]) == 1 and rest["next_cursor"] is None
     assert api("admin").get("/account-plans", colour="red").status_code == 422
+
+
+def test_the_contacts_api_takes_role_attitude_and_relationship_apart(api, customers):
+    east = customers["east"]
+    made = api("sales1").post(f"/customers/{east.pk}/contacts", {
+        "name": "钱总监", "decision_role": "evaluator", "attitude": "opposes",
+        "our_relationship": "close"})
+    assert made.status_code == 201, made.content
+    assert {k: made.json()[k] for k in ("decision_role", "attitude", "our_relationship")} == {
+        "decision_role": "evaluator", "attitude": "opposes", "our_relationship": "close"}
+    refused = api("sales1").post(f"/customers/{east.pk}/contacts", {
+        "name": "孙经理", "decision_role": "supporter"})
+    assert refused.status_code == 422

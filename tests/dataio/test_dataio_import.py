@@ -397,3 +397,21 @@ def test_naming_the_owner_a_customer_already_has_is_not_a_reassignment(tmp_path,
                              name="o.csv"), update_existing=True)
     assert not other.ok
     assert any("may reassign" in e.message for e in other.errors)
+
+
+def test_contacts_import_the_decision_chain_in_the_seeds_words(tmp_path, users, customers):
+    """The role, the attitude and our relationship are three columns; the old words
+    支持者 and 使用者 read as 决策支撑者, as the contacts' migration maps them."""
+    report = import_file(users["sales1"], "contacts", _csv(
+        tmp_path, "客户,联系人,决策链角色,态度,关系\n"
+                  "上海华东贸易有限公司,赵总,决策批准人,中立,认识\n"
+                  "上海华东贸易有限公司,钱总监,决策支撑者,反对,密切\n"
+                  "上海华东贸易有限公司,孙经理,支持者,支持,良好\n"
+                  "上海华东贸易有限公司,李主管,决策影响者,,\n", name="chain.csv"))
+    assert report.ok, report.errors
+    got = {c.name: (c.decision_role, c.attitude, c.our_relationship)
+           for c in customers["east"].contacts.all()}
+    assert got == {"赵总": ("approver", "neutral", "acquainted"),
+                   "钱总监": ("evaluator", "opposes", "close"),
+                   "孙经理": ("evaluator", "supports", "good"),
+                   "李主管": ("influencer", "", "")}

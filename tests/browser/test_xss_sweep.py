@@ -179,9 +179,9 @@ def poisoned(users, customers):
                         referred_on=dt.date(2026, 1, 1))
         # A key-account plan with a competitor on its sheet and a step; the competitor's
         # name is typed by people too.
-        plan = plans.create_plan(admin, customer, {})
+        plan = plans.create_plan(admin, customer, {}, owner=admin)
         plans.add_competitor(admin, plan, new_name=PAYLOADS[i])
-        plans.add_step(admin, plan, title=f"Step {i}", owner=customer.owner,
+        plans.add_step(admin, plan, title=f"Step {i}", owner=admin,
                        due_on=dt.date(2026, 7, 1))
         assert txn.lines.exists()
         # Credit: a receivable of the order with a payment, an incident, and a flag.

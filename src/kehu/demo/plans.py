@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.db.models import Count
 
 from kehu.accounts.models import User
-from kehu.customers.models import Customer, CustomerKind, LifecycleState, Product
+from kehu.customers.models import Customer, CustomerKind, Product
 from kehu.customers.services import create_contact, create_transaction
 from kehu.sales.plans import services as plans
 from kehu.tasks.services import complete_task
@@ -262,13 +262,14 @@ ORDERS = {
 
 
 def _pick(owner: User, taken: set[int]) -> Customer | None:
-    """An organisation of the owner that buys repeatedly but has few orders yet: the lowest
-    id, so that every load picks the same."""
+    """An organisation of the owner won lately (a new buyer, NB…), else a lead (LD…): not
+    one of the CDNOW customers, whose purchase history stays as the source has it. The
+    lowest id, so that every load picks the same."""
     qs = (Customer.objects.filter(owner=owner, kind=CustomerKind.ORGANISATION)
-          .exclude(pk__in=taken).annotate(n=Count("transactions")))
-    return (qs.filter(lifecycle_state__in=[LifecycleState.REPEAT_PURCHASE, LifecycleState.LOYAL],
-                      n__gte=2, n__lte=4).order_by("pk").first()
-            or qs.order_by("pk").first())
+          .exclude(pk__in=taken).exclude(external_id__startswith="CD").order_by("pk"))
+    return (qs.filter(external_id__startswith="NB").annotate(n=Count("transactions"))
+            .filter(n__lte=2).first()
+            or qs.filter(external_id__startswith="LD").first() or qs.first())
 
 
 def load(users: dict[str, User], language: str, last_day: dt.date) -> int:

@@ -261,6 +261,9 @@ def _kwargs(name: str, params: list[str], records: dict) -> list[dict[str, Any]]
 
 
 def _customer_of(record) -> int:
+    plan = getattr(record, "plan", None)  # a key-account plan's competitor sheet or step
+    if plan is not None:
+        return plan.customer_id
     return getattr(record, "customer_id", None) or getattr(record, "a_id", None) or record.pk
 
 

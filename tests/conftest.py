@@ -194,6 +194,19 @@ def pytest_configure(config):
         db.setdefault("TEST", {})["NAME"] = name
 
 
+def make_leads(users, customers) -> dict:
+    """A lead per customer, referred by it and owned by its owner (for the generated
+    checks that need a lead id per scope)."""
+    from kehu.sales.leads.services import create_lead
+
+    return {key: create_lead(users["admin"], {"name": f"Lead from {key}",
+                                              "source": "referral"},
+                             owner=customer.owner, referrer=customer,
+                             judgements={"money": (True, ""), "authority": (False, ""),
+                                         "need": (True, "")})
+            for key, customer in customers.items()}
+
+
 @pytest.fixture
 def children(users, customers) -> dict:
     """A contact, a transaction, an activity, a task and a receivable on each customer."""

@@ -26,6 +26,7 @@ PATH_PARAMS = {
     "task_id": "task",
     "plan_id": "account_plan",
     "receivable_id": "receivable",
+    "lead_id": "lead",
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -101,6 +102,10 @@ def _customer_ids(path: str, payload: Any) -> set[int]:
     for item in _items(payload):
         if path.endswith("/customers") and "id" in item:
             ids.add(item["id"])
+        elif path.endswith("/leads"):
+            # A lead belongs to its owner's scope; each fixture lead is referred by a
+            # customer of its owner (tests.conftest.make_leads).
+            ids.add(item["referrer"])
         elif "customer" in item:
             ids.add(item["customer"])
         else:
@@ -121,8 +126,11 @@ def records(customers, children, users, loan_requests,
     from kehu.analytics.refresh import refresh_values
 
     refresh_values(users["admin"])  # every customer has value scores to read
+    from tests.conftest import make_leads
+
+    leads = make_leads(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
-                  **plan_records[key]}
+                  **plan_records[key], "lead": leads[key]}
             for key in customers}
 
 

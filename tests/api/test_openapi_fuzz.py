@@ -45,6 +45,7 @@ PATH_RECORDS = {
     "task_id": "task",
     "plan_id": "account_plan",
     "receivable_id": "receivable",
+    "lead_id": "lead",
 }
 
 
@@ -89,9 +90,12 @@ def records(users, customers, children, loan_requests,
             plan_records) -> dict[str, dict[str, Any]]:
     from kehu.analytics.services import REFRESH_JOB
     from kehu.core.models import Job
+    from tests.conftest import make_leads
 
+    leads = make_leads(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
                   **plan_records[key],
+                  "lead": leads[key],
                   "job": Job.objects.create(kind=REFRESH_JOB, user=customers[key].owner)}
             for key in ("east", "north")}
 

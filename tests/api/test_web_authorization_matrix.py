@@ -28,6 +28,7 @@ URL_PARAMS = {
     "sheet_pk": "plan_competitor",
     "step_pk": "plan_step",
     "receivable_pk": "receivable",
+    "lead_pk": "lead",
 }
 
 # Namespaces outside the matrix: the admin site is for staff and the API has its own matrix.
@@ -83,9 +84,13 @@ def _hidden_from(role: str) -> str:
 
 
 @pytest.fixture
-def records(customers, children, loan_requests, plan_records) -> dict[str, dict[str, Any]]:
+def records(users, customers, children, loan_requests, plan_records
+            ) -> dict[str, dict[str, Any]]:
+    from tests.conftest import make_leads
+
+    leads = make_leads(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
-                  **plan_records[key]}
+                  **plan_records[key], "lead": leads[key]}
             for key in customers}
 
 

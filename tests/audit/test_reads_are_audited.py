@@ -24,7 +24,8 @@ from kehu.customers import card
 
 API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": "transaction",
                    "activity_id": "activity", "task_id": "task",
-                   "plan_id": "account_plan", "receivable_id": "receivable"}
+                   "plan_id": "account_plan", "receivable_id": "receivable",
+                   "lead_id": "lead"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -51,7 +52,11 @@ def records(customers, children, users, plan_records) -> dict[str, dict[str, Any
     loan = request_loan(users["sales2"], customers["east"].external_id or
                         customers["east"].name, "a joint offer")
     approve_loan(users["sales1"], loan)
-    return {key: {"customer": customers[key], **children[key], **plan_records[key]}
+    from tests.conftest import make_leads
+
+    leads = make_leads(users, customers)
+    return {key: {"customer": customers[key], **children[key], **plan_records[key],
+                  "lead": leads[key]}
             for key in customers}
 
 
@@ -81,6 +86,9 @@ def _shown_by_api(path: str, payload: Any, record_customer: int | None) -> set[i
     for item in items:
         if path == "/api/v1/customers":
             shown.add(item["id"])
+        elif path.startswith("/api/v1/leads"):
+            # A lead names the customer who referred it and the one it became.
+            shown.update(i for i in (item["referrer"], item["customer"]) if i)
         elif isinstance(item, dict) and "customer" in item:
             shown.add(item["customer"])
     return shown
@@ -190,7 +198,7 @@ WEB_URL_PARAMS = {"pk": "customer", "contact_pk": "contact", "txn_pk": "transact
                   "activity_pk": "activity", "pair_id": "pair", "loan_pk": "loan",
                   "task_pk": "task", "plan_pk": "account_plan",
                   "sheet_pk": "plan_competitor", "step_pk": "plan_step",
-                  "receivable_pk": "receivable"}
+                  "receivable_pk": "receivable", "lead_pk": "lead"}
 # Other parameters, by URL: the values to try.
 WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",
@@ -264,7 +272,9 @@ def _customer_of(record) -> int:
     plan = getattr(record, "plan", None)  # a key-account plan's competitor sheet or step
     if plan is not None:
         return plan.customer_id
-    return getattr(record, "customer_id", None) or getattr(record, "a_id", None) or record.pk
+    # A lead's page names the customer who referred it.
+    return (getattr(record, "customer_id", None) or getattr(record, "referrer_id", None)
+            or getattr(record, "a_id", None) or record.pk)
 
 
 @pytest.fixture

@@ -147,7 +147,20 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
                           due_on=today)
     StateLock.objects.create(customer=customers["east_b"], reason="Contract",
                              locked_at=timezone.now(), locked_by=admin)
+    from kehu.sales.leads import services as leads
+
+    lead = leads.create_lead(admin, {"name": "线索", "source": "website"},
+                             judgements={"money": (True, ""), "authority": (True, ""),
+                                         "need": (True, "")})
     return {
+        "sales.leads.create_lead": lambda: leads.create_lead(
+            admin, {"name": "L", "source": "website"}),
+        "sales.leads.update_lead": lambda: leads.update_lead(admin, F(lead), {"notes": "x"}),
+        "sales.leads.judge_lead": lambda: leads.judge_lead(admin, F(lead),
+                                                           {"need": (False, "no")}),
+        "sales.leads.add_lead_contact": lambda: leads.add_lead_contact(admin, F(lead),
+                                                                       {"name": "王"}),
+        "sales.leads.convert_lead": lambda: leads.convert_lead(admin, F(lead)),
         "customers.create_customer": lambda: cs.create_customer(admin, {"name": "新客户"}),
         "customers.update_customer": lambda: cs.update_customer(
             admin, F(east), {"name": "改名"}, expected_version=None),
@@ -300,6 +313,8 @@ NOT_WRITERS = {
                               "edits the record (a key-account plan's step)",
     "tasks.withdraw_rule_tasks": "a record's step, inside the transaction of the service "
                                  "that deletes the record (a key-account plan's step)",
+    "analytics.record_referral_of_lead": "receives lead_converted inside the transaction of "
+                                         "convert_lead (tests/api/test_leads.py)",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",
     "dataio.imports.role_problem": "says why a role may not import a kind of file",
     # Reads, then writes one audit row (audit.record): nothing can be left half done, and a

@@ -18,6 +18,11 @@ class AnalyticsConfig(AppConfig):
         from kehu.sales.plans import keys
 
         keys.register(key_customers)
+        # A converted lead that names its referrer feeds the referrer's influence value.
+        from kehu.analytics.services import record_referral_of_lead
+        from kehu.sales.leads.signals import lead_converted
+
+        lead_converted.connect(record_referral_of_lead, dispatch_uid="analytics.lead_referral")
         # A segment's treatment is a task in the reader's language, unless an admin wrote
         # their own (value settings).
         for key, (title, _task) in PRESCRIBED.items():

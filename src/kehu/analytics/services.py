@@ -173,6 +173,19 @@ def record_referral(user: User, referred: Customer, referrer: Customer, *,
 
 
 @transaction.atomic
+def record_referral_of_lead(sender, *, lead, customer, user, ip=None, via="web",
+                            **kwargs) -> Referral | None:
+    """A lead converted into `customer` (kehu.sales.leads.signals.lead_converted): when a
+    customer referred it, the referral is recorded, dated the day the lead came in, and
+    counts in the referrer's influence value. Runs inside the conversion's transaction."""
+    if not lead.referrer_id:
+        return None
+    return record_referral(user, customer, lead.referrer,
+                           referred_on=timezone.localdate(lead.created_at),
+                           note=_("Lead #%(id)s") % {"id": lead.pk}, ip=ip, via=via)
+
+
+@transaction.atomic
 def remove_referral(user: User, referred: Customer, *, ip: str | None = None,
                     via: str = "web") -> None:
     referral = Referral.objects.filter(referred=referred).first()

@@ -62,6 +62,18 @@ CUSTOMER_PATHS: dict[str, str] = {
     "sales.planstep": "plan__customer__",
 }
 
+# Records that are no customer but belong to their owner's scope like one (a lead,
+# kehu.sales.leads): the path to the record carrying `owner` and `team`. Loans lend
+# customers only, so they never reach these.
+OWNED_PATHS: dict[str, str] = {
+    "sales.lead": "",
+}
+# Records about a customer OR about an owned record (a task about a lead before it is a
+# customer): the other path; such a record is in scope when either of the two is.
+ALSO_OWNED_PATHS: dict[str, str] = {
+    "tasks.task": "lead__",
+}
+
 _NOTHING = Q(pk__in=[])
 
 
@@ -140,8 +152,31 @@ def has_action(user, action: str) -> bool:
     return customer_filter(user, action, loans=False) is not _NOTHING
 
 
+def owned_filter(user, action: str, prefix: str = "") -> Q | None:
+    """The condition on an owned record (OWNED_PATHS) for `user` doing `action`: the scope
+    of its owner, as for a customer, without loans. None means no restriction."""
+    if action == PRIVACY:
+        return _NOTHING
+    return _scope_filter(user, action, prefix)
+
+
 def restrict(queryset: QuerySet, user, action: str = VIEW) -> QuerySet:
     label = queryset.model._meta.label_lower
+    if label in OWNED_PATHS:
+        condition = owned_filter(user, action, OWNED_PATHS[label])
+        return queryset if condition is None else queryset.filter(condition)
+    if label in ALSO_OWNED_PATHS:
+        on_customer = customer_filter(user, action, CUSTOMER_PATHS[label])
+        on_owned = owned_filter(user, action, ALSO_OWNED_PATHS[label])
+        if on_customer is None and on_owned is None:
+            return queryset
+        prefix = CUSTOMER_PATHS[label]
+        either = ((Q(**{f"{prefix}isnull": False}) & on_customer) if on_customer is not None
+                  else Q(**{f"{prefix}isnull": False}))
+        path = ALSO_OWNED_PATHS[label]
+        either |= ((Q(**{f"{path}isnull": False}) & on_owned) if on_owned is not None
+                   else Q(**{f"{path}isnull": False}))
+        return queryset.filter(either)
     try:
         prefix = CUSTOMER_PATHS[label]
     except KeyError:

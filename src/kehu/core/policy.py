@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from kehu.core.permissions import CHANGE, DELETE, EXPORT, has_action
+from kehu.core.permissions import CHANGE, DELETE, EXPORT, VIEW, has_action
 from kehu.core.roles import Role
 
 # Which roles may import which kind of file (kehu.dataio ImportKind values). Products are
@@ -29,6 +29,7 @@ IMPORT_ROLES: dict[str, frozenset[str]] = {
     # may import them too, see may_import).
     "receivables": frozenset({Role.MANAGER}),
     "payments": frozenset({Role.MANAGER}),
+    "leads": frozenset({Role.MANAGER, Role.SALES}),
 }
 # Kinds of file that hold the sensitive tier (credit): also open to anyone granted it.
 SENSITIVE_IMPORTS = frozenset({"receivables", "payments"})
@@ -69,6 +70,18 @@ def may_assign_owner(user, owner) -> bool:
     if is_admin(user) or owner.pk == user.pk:
         return True
     return _manager_of_a_team(user) and owner.team_id == user.team_id
+
+
+def may_create_leads(user) -> bool:
+    """Leads (kehu.sales.leads) are made by those who may create customers; a lead belongs
+    to its owner's scope like a customer."""
+    return may_create_customers(user)
+
+
+def may_see_lead_funnel(user) -> bool:
+    """The lead funnel counts the leads in the user's scope; whoever may read leads at all
+    may read it (a salesperson, their own; a manager, the team's; an admin, all)."""
+    return has_action(user, VIEW)
 
 
 def may_reassign_customers(user) -> bool:

@@ -17,6 +17,7 @@ class ImportKind(models.TextChoices):
     ACTIVITIES = "activities", _("Activities")
     RECEIVABLES = "receivables", _("Receivables")
     PAYMENTS = "payments", _("Payments")
+    LEADS = "leads", _("Leads")
 
 
 class ImportMapping(models.Model):

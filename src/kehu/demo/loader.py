@@ -50,6 +50,7 @@ from kehu.customers.models import (
     TransactionLine,
     TransitionSource,
 )
+from kehu.demo import leads as demo_leads
 from kehu.demo import names
 from kehu.demo import plans as demo_plans
 from kehu.demo.credit import load_credit
@@ -396,6 +397,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     _welcome_calls(customers, histories, admin, language)
     demo_plans.load(users, language, last_day)
     load_credit(customers, users, language)
+    demo_leads.load(users, customers, language)
 
     result = LoadResult(
         created=True,

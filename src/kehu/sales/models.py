@@ -61,4 +61,5 @@ class Competitor(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 from kehu.sales.credit.models import *  # noqa: E402,F401,F403
+from kehu.sales.leads.models import *  # noqa: E402,F401,F403
 from kehu.sales.plans.models import AccountPlan, PlanCompetitor, PlanStep  # noqa: E402,F401

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
-from kehu.audit.services import record_list
+from kehu.audit.services import record, record_list
 from kehu.core import policy
 from kehu.core.errors import NotPermitted
 from kehu.core.pagination import keyset_page
@@ -39,8 +39,11 @@ IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 class TaskOut(Schema):
     id: int
-    customer: int
-    customer_name: str
+    customer: int | None = Field(description="The customer the task is about; null for a task "
+                                              "about a lead.")
+    customer_name: str = Field(description="The name of the customer, or of the lead.")
+    lead: int | None = Field(description="The lead the task is about (before it is a "
+                                         "customer); null for a task about a customer.")
     title: str
     detail: str
     assignee: str | None = Field(description="User name of the person the task is for.")
@@ -93,7 +96,8 @@ class TaskPatch(InputSchema):
 
 
 def task_out(task: Task) -> dict[str, Any]:
-    return {"id": task.pk, "customer": task.customer_id, "customer_name": task.customer.name,
+    return {"id": task.pk, "customer": task.customer_id, "customer_name": task.about.name,
+            "lead": task.lead_id,
             "title": task.shown_title, "detail": task.shown_detail,
             "assignee": task.assignee.username if task.assignee else None,
             "due": task.due_on, "priority": task.priority, "kind": task.kind,
@@ -128,7 +132,7 @@ def list_tasks(request: HttpRequest, params: Query[TaskListParams]):
         qs = qs.filter(status=params.status)
     page = keyset_page(qs, sort="id", descending=True, cursor=params.cursor or None,
                        limit=params.limit)
-    record_list(request.auth, "tasks", [t.customer_id for t in page.items],
+    record_list(request.auth, "tasks", [t.customer_id for t in page.items if t.customer_id],
                 filters=params.model_dump(exclude={"cursor", "limit"}), **_audit(request))
     return {"items": [task_out(t) for t in page.items], "next_cursor": page.next_cursor,
             "count": page.count, "count_is_exact": page.count_is_exact}
@@ -138,8 +142,12 @@ def list_tasks(request: HttpRequest, params: Query[TaskListParams]):
 def get_task(request: HttpRequest, task_id: IdPath):
     """One task. Reading it is recorded in the audit log under its customer."""
     task = selectors.tasks(request.auth).get(pk=task_id)
-    record_customer_view(request.auth, task.customer, part="task", detail={"task": task.pk},
-                         **_audit(request))
+    if task.customer_id:
+        record_customer_view(request.auth, task.customer, part="task",
+                             detail={"task": task.pk}, **_audit(request))
+    else:
+        record(request.auth, "lead.view", obj=task.lead, detail={"task": task.pk},
+               **_audit(request))
     return task_out(task)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core.models import TimeStampedModel
@@ -82,8 +83,12 @@ class TaskKind(models.TextChoices):
 
 
 class Task(TimeStampedModel):
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
-                                 related_name="tasks", verbose_name=_("customer"))
+    # A task is about a customer or, before there is one, about a lead (kehu.sales.leads):
+    # exactly one of the two; it is seen by whoever may see what it is about.
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, null=True,
+                                 blank=True, related_name="tasks", verbose_name=_("customer"))
+    lead = models.ForeignKey("sales.Lead", on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="tasks", verbose_name=_("lead"))
     title = models.CharField(_("task"), max_length=200)
     detail = models.TextField(_("details"), blank=True)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -120,6 +125,14 @@ class Task(TimeStampedModel):
                 fields=["customer", "origin"],
                 condition=models.Q(status="open") & ~models.Q(origin=""),
                 name="tasks_one_open_task_per_origin"),
+            models.UniqueConstraint(
+                fields=["lead", "origin"],
+                condition=models.Q(status="open") & ~models.Q(origin=""),
+                name="tasks_one_open_task_per_lead_origin"),
+            models.CheckConstraint(
+                condition=models.Q(customer__isnull=False, lead__isnull=True)
+                | models.Q(customer__isnull=True, lead__isnull=False),
+                name="tasks_about_a_customer_or_a_lead"),
         ]
 
     def __str__(self) -> str:
@@ -128,6 +141,18 @@ class Task(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status == TaskStatus.OPEN
+
+    @property
+    def about(self):
+        """What the task is about: its customer, or its lead."""
+        return self.customer if self.customer_id else self.lead
+
+    @property
+    def about_url(self) -> str:
+        """The page of what the task is about: the customer's card, or the lead's page."""
+        if self.customer_id:
+            return reverse("customers:card", args=[self.customer_id]) + "?tab=tasks"
+        return reverse("sales:lead_detail", args=[self.lead_id])
 
     @property
     def shown_title(self) -> str:

@@ -34,14 +34,14 @@ def due_unreminded(today: dt.date) -> list[Task]:
     return list(Task.objects.filter(
         status=TaskStatus.OPEN, due_on__lte=today, assignee__isnull=False,
         assignee__is_active=True, reminder__isnull=True,
-    ).select_related("customer", "assignee").order_by("assignee_id", "due_on", "id"))
+    ).select_related("customer", "lead", "assignee").order_by("assignee_id", "due_on", "id"))
 
 
 def _message(task: Task, today: dt.date) -> EmailMessage:
     site = settings.KEHU_SITE_URL.rstrip("/")
     context = {"task": task, "today": today, "overdue": task.due_on < today,
                "workbench_url": site + reverse("workbench:home"),
-               "card_url": site + reverse("customers:card", args=[task.customer_id])}
+               "card_url": site + task.about_url}
     subject = render_to_string("tasks/email/reminder_subject.txt", context).strip()
     body = render_to_string("tasks/email/reminder.txt", context)
     return EmailMessage(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL,

@@ -16,7 +16,7 @@ PRESSING = (_OPEN_FIRST, F("due_on").asc(nulls_last=True), F("closed_at").desc(n
 
 def tasks(user, action: str = VIEW) -> QuerySet[Task]:
     """Tasks about customers the user may see."""
-    return restrict(Task.objects.select_related("customer", "assignee", "closed_by"), user,
+    return restrict(Task.objects.select_related("customer", "lead", "assignee", "closed_by"), user,
                     action)
 
 

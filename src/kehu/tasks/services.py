@@ -151,13 +151,20 @@ def withdraw_rule_tasks(customer_id: int, origin: str, *, by: User | None,
         updated_at=timezone.now())
 
 
-def _check_assignee(user: User, customer, assignee: User | None) -> None:
+def _may(user: User, action: str, task: Task) -> bool:
+    """Whether `user` may take `action` on what the task is about (a customer or a lead)."""
+    return restrict(Task.objects.filter(pk=task.pk), user, action).exists()
+
+
+def _check_assignee(user: User, customer, assignee: User | None, task: Task | None = None
+                    ) -> None:
     if assignee is None:
         return
     if not policy.may_assign_task(user, assignee):
         raise NotPermitted(_("You may give tasks only to yourself or, as a manager, to your "
                              "team."), field="assignee")
-    if not can(assignee, VIEW, customer):
+    if not (can(assignee, VIEW, customer) if task is None or task.customer_id
+            else _may(assignee, VIEW, task)):
         raise ServiceError(_("%(user)s may not see this customer, so cannot do a task about "
                              "it.") % {"user": assignee}, field="assignee")
 
@@ -183,13 +190,14 @@ def add_task(user: User, customer, *, title: str, assignee: User | None = None,
 
 
 def may_close(user: User, task: Task, *, may_change_customer: bool | None = None) -> bool:
-    """The person the task is for, or anybody who may change the customer. A page listing
-    many tasks of one customer passes whether the user may change it, asked once."""
+    """The person the task is for, or anybody who may change what it is about (the
+    customer, or the lead). A page listing many tasks of one customer passes whether the
+    user may change it, asked once."""
     if task.assignee_id == user.pk:
         return True
-    if may_change_customer is not None:
+    if may_change_customer is not None and task.customer_id:
         return may_change_customer
-    return can(user, CHANGE, task.customer)
+    return _may(user, CHANGE, task)
 
 
 def _locked_open(task: Task) -> Task:
@@ -236,9 +244,9 @@ def dismiss_task(user: User, task: Task, *, note: str, ip: str | None = None,
 def reassign_task(user: User, task: Task, assignee: User, *, ip: str | None = None,
                   via: str = "web") -> Task:
     current = _locked_open(task)
-    if not can(user, CHANGE, current.customer) and current.assignee_id != user.pk:
+    if not _may(user, CHANGE, current) and current.assignee_id != user.pk:
         raise NotPermitted(_("You may not reassign this task."))
-    _check_assignee(user, current.customer, assignee)
+    _check_assignee(user, current.customer, assignee, current)
     before = current.assignee
     current.assignee = assignee
     current.save(update_fields=["assignee", "updated_at"])
@@ -258,10 +266,10 @@ def reassign_tasks(user: User, tasks: Sequence[Task], assignee: User, *,
     moved = 0
     for task in tasks:
         current = _locked_open(task)
-        if not can(user, CHANGE, current.customer) and current.assignee_id != user.pk:
+        if not _may(user, CHANGE, current) and current.assignee_id != user.pk:
             raise NotPermitted(_("You may not reassign the task “%(task)s”.")
                                % {"task": current.shown_title})
-        _check_assignee(user, current.customer, assignee)
+        _check_assignee(user, current.customer, assignee, current)
         if current.assignee_id == assignee.pk:
             continue
         before = current.assignee

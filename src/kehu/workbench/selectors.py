@@ -37,7 +37,8 @@ def _urgency(today: dt.date) -> tuple:
 def my_tasks(user, today: dt.date | None = None) -> QuerySet[Task]:
     """The user's open tasks, the most pressing first."""
     today = today or timezone.localdate()
-    return tasks(user).filter(assignee=user, status=TaskStatus.OPEN).order_by(*_urgency(today))
+    return (tasks(user).filter(assignee=user, status=TaskStatus.OPEN).select_related("lead")
+            .order_by(*_urgency(today)))
 
 
 @dataclass
@@ -97,6 +98,7 @@ def week_visits(user, monday: dt.date) -> list[Visit]:
            .select_related("customer")]
     out += [Visit(day=t.due_on, at=None, customer=t.customer, subject=t.shown_title, task=t)
             for t in tasks(user).filter(assignee=user, kind=TaskKind.VISIT,
+                                        customer__isnull=False,
                                         due_on__gte=monday,
                                         due_on__lt=monday + dt.timedelta(days=7))
             .exclude(status=TaskStatus.DISMISSED)]
@@ -117,4 +119,4 @@ def team_overdue(user, today: dt.date | None = None) -> QuerySet[Task]:
     today = today or timezone.localdate()
     people = policy.assignable_owners(user)
     return (tasks(user).filter(status=TaskStatus.OPEN, due_on__lt=today, assignee__in=people)
-            .order_by("assignee__username", "due_on", "id"))
+            .select_related("lead").order_by("assignee__username", "due_on", "id"))

@@ -101,7 +101,7 @@ def home(request: HttpRequest, *, status: int = 200, close_forms: dict | None = 
         "this_week": monday != week_of(today),
         "customers_url": reverse("customers:list"),
     }
-    shown = [t.customer_id for t in rows] + [c.pk for c in risky] + [
+    shown = [t.customer_id for t in rows if t.customer_id] + [c.pk for c in risky] + [
         v.customer.pk for v in visits]
     if policy.may_manage_team_tasks(user):
         overdue = list(selectors.team_overdue(user, today)[:selectors.TEAM_ROWS])
@@ -115,7 +115,7 @@ def home(request: HttpRequest, *, status: int = 200, close_forms: dict | None = 
         form = reassign_form or ReassignForm(user=user, tasks=selectors.team_overdue(user))
         context["reassign_form"] = form
         context["reassign_selected"] = {str(v) for v in form["tasks"].value() or []}
-        shown += [t.customer_id for t in overdue]
+        shown += [t.customer_id for t in overdue if t.customer_id]
     # Reading the workbench is one audit row naming every customer it shows.
     record_list(user, "workbench", shown,
                 filters={"week": monday.isoformat()} if "week" in request.GET else None,

@@ -25,7 +25,13 @@ from kehu.customers.models import (
     Transaction,
 )
 from kehu.dataio.models import ImportKind, ImportMapping
+from kehu.sales.leads.models import CHECKLIST, Lead
 from kehu.sales.models import Activity, Payment, Receivable
+
+LEAD_FIELDS = ("name", "source", "source_detail", "referrer", "industry", "province", "city",
+               "size", "website", "contact_name", "contact_title", "phone", "email", "notes",
+               "money", "money_note", "authority", "authority_note", "need", "need_note",
+               *(name for name, _label in CHECKLIST), "owner")
 
 # The columns each kind of import understands, in the order the documentation lists them.
 # "customer" is a reference: the customer's external id, or its exact name.
@@ -38,6 +44,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ImportKind.RECEIVABLES: ("customer", "number", "issued_on", "due_on", "amount", "notes"),
     # "receivable" is the invoice number of one of the customer's receivables.
     ImportKind.PAYMENTS: ("customer", "receivable", "paid_on", "amount", "method", "reference"),
+    ImportKind.LEADS: LEAD_FIELDS,
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     ImportKind.CUSTOMERS: ("name",),
@@ -47,6 +54,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     ImportKind.ACTIVITIES: ("customer", "subject"),
     ImportKind.RECEIVABLES: ("customer", "issued_on", "amount"),
     ImportKind.PAYMENTS: ("customer", "receivable", "paid_on", "amount"),
+    ImportKind.LEADS: ("name", "source"),
 }
 MODELS: dict[str, type[models.Model]] = {
     ImportKind.CUSTOMERS: Customer,
@@ -56,6 +64,7 @@ MODELS: dict[str, type[models.Model]] = {
     ImportKind.ACTIVITIES: Activity,
     ImportKind.RECEIVABLES: Receivable,
     ImportKind.PAYMENTS: Payment,
+    ImportKind.LEADS: Lead,
 }
 
 # Words found in real spreadsheets, beyond the fields' own labels. Per kind where a word
@@ -155,6 +164,28 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "method": ["付款方式", "支付方式", "收款方式", "方式", "payment method"],
         "reference": ["流水号", "凭证号", "参考号", "银行流水", "ref"],
     },
+    ImportKind.LEADS: {
+        **_COMMON,
+        "name": ["线索", "线索名称", "客户名称", "公司名称", "公司", "单位名称", "企业名称", "名称",
+                 "company", "company name", "organisation", "organization", "lead"],
+        "source": ["来源", "线索来源", "渠道", "source", "lead source"],
+        "source_detail": ["来源说明", "来源详情", "展会名称", "source detail"],
+        "referrer": ["推荐人", "推荐客户", "推荐方", "referrer", "referred by"],
+        "industry": ["行业", "所属行业"],
+        "province": ["地区", "省份", "省", "region", "province"],
+        "city": ["城市", "市"],
+        "size": ["企业规模", "规模", "公司规模"],
+        "website": ["网站", "网址", "主页"],
+        "contact_name": ["联系人", "联系人姓名", "姓名", "contact", "contact name"],
+        "contact_title": ["职务", "职位", "title", "position"],
+        "money": ["购买力", "money", "m"],
+        "authority": ["决策权", "authority", "a"],
+        "need": ["需求", "need", "n"],
+        "money_note": ["购买力说明", "购买力理由"],
+        "authority_note": ["决策权说明", "决策权理由"],
+        "need_note": ["需求说明", "需求理由"],
+        "owner": ["负责人", "业务员", "销售员", "客户经理", "销售"],
+    },
 }
 
 # Chinese names of choice values (GLOSSARY.md), accepted in cells besides the value and its
@@ -191,6 +222,12 @@ CHOICE_SYNONYMS: dict[str, dict[str, str]] = {
     "payment_method": {"转账": "transfer", "银行转账": "transfer", "电汇": "transfer",
                        "承兑汇票": "acceptance", "银行承兑汇票": "acceptance", "承兑": "acceptance",
                        "支票": "cheque", "现金": "cash", "其他": "other"},
+    "lead_source": {"展会": "exhibition", "展览会": "exhibition", "推荐": "referral",
+                    "客户推荐": "referral", "转介绍": "referral", "网站": "website",
+                    "官网": "website", "商业中介": "intermediary", "中介": "intermediary",
+                    "公开资料": "public_records", "公开信息": "public_records",
+                    "媒体": "media", "陌生拜访": "cold_call", "电话营销": "cold_call",
+                    "其他": "other"},
     "activity_kind": {"备注": "note", "电话": "call", "拜访": "visit", "会议": "meeting",
                       "邮件": "email"},
 }

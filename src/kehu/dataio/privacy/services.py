@@ -71,6 +71,12 @@ ERASE: dict[str, tuple[str, ...]] = {
     "sales.creditincident": ("description", "evidence"),
     "sales.creditflag": ("reference",),
     "sales.payment": ("reference",),
+    # The lead the customer was converted from (or that the customer referred), its other
+    # contact persons and why its MAN judgements were made.
+    "sales.lead": ("name", "contact_name", "contact_title", "phone", "email", "website",
+                   "source_detail", "notes", "money_note", "authority_note", "need_note"),
+    "sales.leadcontact": ("name", "title", "phone", "email"),
+    "sales.manjudgement": ("note",),
     "tasks.task": ("title", "detail", "reason", "note"),
     # Which employee was reminded of a task, and when: nothing of the customer's.
     "tasks.taskreminder": (),
@@ -92,7 +98,8 @@ ERASE: dict[str, tuple[str, ...]] = {
 }
 # Fields that may not be blank: they say "(erased)" instead.
 ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title",
-               "sales.creditincident": "description"}
+               "sales.creditincident": "description", "sales.lead": "name",
+               "sales.leadcontact": "name"}
 # Records whose earlier versions (their history rows) hold the same texts: the path from a
 # history row to its customer.
 HISTORY_TO_CUSTOMER = {"sales.accountplan": "customer_id",

@@ -25,6 +25,13 @@
   function yName(name) { return { name: name, nameLocation: "end", nameGap: 14, nameTextStyle: { align: "left" } }; }
 
   var builders = {
+    // The lead funnel: for each group (source, owner or month) a bar per step.
+    funnel: function (d) {
+      return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: tooltip({ trigger: "axis" }),
+        legend: { bottom: 0 }, xAxis: { type: "category", data: d.groups },
+        yAxis: Object.assign({ type: "value", minInterval: 1 }, yName(d.y)),
+        series: d.steps.map(function (s, i) { return { type: "bar", name: s, data: d.values[i] }; }) };
+    },
     equity: function (d) {
       return { color: palette, textStyle: { fontFamily: font }, grid: grid(), tooltip: tooltip({ trigger: "axis", valueFormatter: money }),
         xAxis: { type: "category", data: d.labels }, yAxis: Object.assign({ type: "value" }, yName(d.y)),

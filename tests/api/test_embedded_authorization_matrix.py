@@ -80,8 +80,11 @@ def entangled(users, customers, children, loan_requests, plan_records) -> dict[s
         ContactPair.objects.create(a=ca, b=cb, score=80, found_at=now,
                                    reasons=[{"code": "same_customer"}])
     refresh_values(admin)
+    from tests.conftest import make_leads
+
+    leads = make_leads(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
-                  **plan_records[key]}
+                  **plan_records[key], "lead": leads[key]}
             for key in customers}
 
 

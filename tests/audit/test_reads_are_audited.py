@@ -89,8 +89,8 @@ def _shown_by_api(path: str, payload: Any, record_customer: int | None) -> set[i
         elif path.startswith("/api/v1/leads"):
             # A lead names the customer who referred it and the one it became.
             shown.update(i for i in (item["referrer"], item["customer"]) if i)
-        elif isinstance(item, dict) and "customer" in item:
-            shown.add(item["customer"])
+        elif isinstance(item, dict) and item.get("customer"):
+            shown.add(item["customer"])  # null: about a lead, no customer yet
     return shown
 
 

@@ -48,7 +48,10 @@ TEMPLATE_EVALUATED = "tpl49tpl"
 # Records that hang off a customer but are not in CUSTOMER_PATHS, by the path to it.
 MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
                 "analytics.referral": "referred__", "loans.loan": "customer__",
-                "analytics.loyaltystatement": "customer__"}
+                "analytics.loyaltystatement": "customer__",
+                # A lead the customer referred, its other contacts and its judgements.
+                "sales.lead": "referrer__", "sales.leadcontact": "lead__referrer__",
+                "sales.manjudgement": "lead__referrer__"}
 # Internal text that no user writes and no page shows as text.
 NOT_FREE_TEXT = {"customers.customer.search_text",
                  # The code of the rule that made a task (one open task per code and
@@ -138,6 +141,7 @@ def poisoned(users, customers):
     from kehu.loans.services import approve_loan, request_loan
     from kehu.sales.credit import services as credit
     from kehu.sales.plans import services as plans
+    from kehu.sales.leads.services import create_lead
     from kehu.sales.services import log_activity
     from kehu.tasks.models import HeldBack, Playbook
     from kehu.tasks.services import add_task
@@ -183,6 +187,11 @@ def poisoned(users, customers):
         plans.add_competitor(admin, plan, new_name=PAYLOADS[i])
         plans.add_step(admin, plan, title=f"Step {i}", owner=admin,
                        due_on=dt.date(2026, 7, 1))
+        # A lead the customer referred, on its owner's workbench as a task.
+        create_lead(admin, {"name": f"Lead {i}", "source": "referral"}, owner=customer.owner,
+                    referrer=customer, contacts=[{"name": f"Person {i}"}],
+                    judgements={"money": (True, "m"), "authority": (False, "a"),
+                                "need": (True, "n")})
         assert txn.lines.exists()
         # Credit: a receivable of the order with a payment, an incident, and a flag.
         receivable = credit.create_receivable(admin, customer, issued_on=dt.date(2026, 5, 1),
@@ -273,7 +282,8 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "plan_pk": victim.account_plan.pk,
                "sheet_pk": victim.account_plan.competitors.get().pk,
                "step_pk": victim.account_plan.steps.get().pk,
-               "receivable_pk": victim.receivables.get().pk}
+               "receivable_pk": victim.receivables.get().pk,
+               "lead_pk": victim.referred_leads.get().pk}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

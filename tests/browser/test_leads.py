@@ -26,6 +26,7 @@ def test_a_lead_is_created_judged_and_becomes_a_task(page, live_server, users, s
     if language != "en":
         switch_language(page, language)
     page.click(f"nav.mainnav a:has-text('{texts['nav']}')")
+    page.click("nav.subnav a[href='/sales/leads/']")
     page.wait_for_url(f"{live_server.url}/sales/leads/")
     page.click("#new-lead")
     page.fill("input[name=name]", "宁波门当户对机械有限公司")

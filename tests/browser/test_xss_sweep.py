@@ -140,8 +140,8 @@ def poisoned(users, customers):
     from kehu.dataio.models import ContactPair, CustomerPair
     from kehu.loans.services import approve_loan, request_loan
     from kehu.sales.credit import services as credit
-    from kehu.sales.plans import services as plans
     from kehu.sales.leads.services import create_lead
+    from kehu.sales.plans import services as plans
     from kehu.sales.services import log_activity
     from kehu.tasks.models import HeldBack, Playbook
     from kehu.tasks.services import add_task

@@ -171,3 +171,24 @@ def test_a_referral_must_name_a_visible_customer(users, customers):
     with pytest.raises(ServiceError):
         services.create_lead(users["sales1"], {"name": "R", "source": "referral"},
                              referrer=customers["north"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_demo_gives_each_salesperson_leads_in_all_eight_classes(users, customers,
+                                                                    language):
+    from kehu.demo import leads as demo_leads
+
+    made = demo_leads.load(users, list(customers.values()), language)
+    sales = [u for u in users.values() if u.role == "sales"]
+    assert made == 20 * len(sales)
+    for user in sales:
+        mine = Lead.objects.filter(owner=user)
+        assert set(SEED) <= set(x.man for x in mine)
+        assert len({x.source for x in mine}) >= 4
+        assert mine.filter(status="converted").count() == 2
+    first = [(x.name, x.man) for x in Lead.objects.order_by("pk")[:5]]
+    Lead.objects.all().delete()
+    demo_leads.load(users, list(customers.values()), language)
+    assert [(x.name, x.man) for x in Lead.objects.order_by("pk")[:5]] == first
+    assert selectors.funnel(users["admin"]).total.counts["first_purchase"] == len(sales)

@@ -201,7 +201,8 @@ def may_close(user: User, task: Task, *, may_change_customer: bool | None = None
 
 
 def _locked_open(task: Task) -> Task:
-    current = Task.objects.select_for_update().select_related("customer").get(pk=task.pk)
+    current = Task.objects.select_for_update(of=("self",)).select_related("customer").get(
+        pk=task.pk)
     if current.status != TaskStatus.OPEN:
         raise ServiceError(_("This task was already closed (%(status)s).")
                            % {"status": current.get_status_display()})

@@ -214,6 +214,8 @@ def children(users, customers) -> dict:
 
     from kehu.customers.services import create_contact, create_transaction
     from kehu.sales.credit.services import create_receivable
+    from kehu.sales.pipeline.models import Stage
+    from kehu.sales.pipeline.services import create_opportunity
     from kehu.sales.services import log_activity
     from kehu.tasks.services import add_task
 
@@ -227,6 +229,9 @@ def children(users, customers) -> dict:
                                               amount="100.00", cost="60.00"),
             "activity": log_activity(admin, customer, kind="call", subject=f"Call {key}"),
             "task": add_task(admin, customer, title=f"Visit {key}"),
+            "opportunity": create_opportunity(
+                admin, customer, title=f"Deal with {key}", stage=Stage.objects.first(),
+                amount="1000.00", expected_close=datetime.date(2027, 1, 31)),
         }
         out[key]["receivable"] = create_receivable(
             admin, customer, issued_on=datetime.date(2024, 5, 1), amount="100.00",

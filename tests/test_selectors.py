@@ -18,6 +18,11 @@ import kehu
 SRC = Path(kehu.__file__).resolve().parent
 
 NOT_CUSTOMER_READS = {
+    "kehu.sales.pipeline.selectors.last_activity":
+        "annotates a queryset of opportunities the caller already scoped to the user",
+    "kehu.sales.pipeline.selectors.with_weighted":
+        "annotates a queryset of opportunities the caller already scoped to the user",
+    "kehu.sales.pipeline.selectors.month_bounds": "the first days of a month; reads nothing",
     "kehu.accounts.selectors.acting_user":
         "finds the user a command acts as (--as USERNAME); reads no customer",
     "kehu.analytics.selectors.latest_refresh":

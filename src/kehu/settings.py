@@ -142,6 +142,7 @@ TEMPLATES = [
                 "kehu.analytics.context_processors.value_menu",
                 "kehu.loans.context_processors.loan_menu",
                 "kehu.workbench.context_processors.workbench_menu",
+                "kehu.sales.context_processors.nav_sales",
             ],
             # {{ amount|money }} in every template: amounts in the firm's currency.
             "builtins": ["kehu.core.templatetags.money"],

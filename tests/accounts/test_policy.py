@@ -35,6 +35,8 @@ PAGES = [
     (policy.may_export, "dataio:export", "get"),
     (policy.may_see_value_dashboard, "analytics:dashboard", "get"),
     (policy.may_read_audit_log, "audit:events", "get"),
+    (policy.may_see_forecast, "sales:forecast", "get"),
+    (policy.may_change_settings, "sales:stages", "get"),
 ]
 
 

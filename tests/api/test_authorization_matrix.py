@@ -27,6 +27,7 @@ PATH_PARAMS = {
     "plan_id": "account_plan",
     "receivable_id": "receivable",
     "lead_id": "lead",
+    "opportunity_id": "opportunity",
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -51,7 +51,8 @@ SKIPPED = {"set_language", "login", "logout", "api_tokens", "api_token_revoke", 
            "dataio:import_columns", "dataio:import_preview", "dataio:import_run",
            "dataio:import_status", "dataio:batch", "dataio:batch_undo", "dataio:quality_run",
            "dataio:duplicate_dismiss", "analytics:activity_cost", "analytics:segment_action",
-           "analytics:list_tasks"}
+           "analytics:list_tasks", "sales:stage", "sales:stage_delete", "sales:competitor",
+           "sales:competitor_delete"}
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ PATH_RECORDS = {
     "plan_id": "account_plan",
     "receivable_id": "receivable",
     "lead_id": "lead",
+    "opportunity_id": "opportunity",
 }
 
 

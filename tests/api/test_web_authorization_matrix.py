@@ -29,6 +29,7 @@ URL_PARAMS = {
     "step_pk": "plan_step",
     "receivable_pk": "receivable",
     "lead_pk": "lead",
+    "opportunity_pk": "opportunity",
 }
 
 # Namespaces outside the matrix: the admin site is for staff and the API has its own matrix.
@@ -51,6 +52,9 @@ NOT_CUSTOMER_URLS = {
     # A list of the value dashboard (its customers as the user may see them) whose owners
     # get tasks (tests/analytics/test_list_tasks.py).
     "list_tasks",
+    # The pipeline's stages and the firm's competitors: settings, not customers' records
+    # (tests/sales/test_pipeline.py).
+    "stage", "stage_delete", "competitor", "competitor_delete",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they
 # stay in the "out of reach" test and skip the "own pages answer" one

@@ -50,6 +50,12 @@ def _grow(users, customers, round_: int) -> None:
     products = [Product.objects.get_or_create(
         code=f"QC-{i}", defaults={"name": f"Product {i}", "unit_price": Decimal("12.50"),
                                   "unit_cost": Decimal("7")})[0] for i in range(4)]
+    from kehu.sales.models import Competitor
+    from kehu.sales.pipeline.models import Stage
+    from kehu.sales.pipeline.services import create_opportunity
+
+    stages = list(Stage.objects.all())
+    rivals = [Competitor.objects.get_or_create(name=f"Rival {i}")[0] for i in range(3)]
     owners = [users["sales1"], users["sales1b"], users["sales2"]]
     more = [create_customer(admin, {"name": f"Grown customer {round_}.{i}",
                                              "city": "上海"},
@@ -68,6 +74,12 @@ def _grow(users, customers, round_: int) -> None:
             manager = users["manager1" if customer.owner.team_id == users["manager1"].team_id
                             else "manager2"]
             add_task(admin, customer, title=f"Brief {j}", assignee=manager)
+            create_opportunity(admin, customer, title=f"Deal {round_}.{j}",
+                               stage=stages[j % len(stages)], amount=Decimal("900"),
+                               expected_close=dt.date.today() + dt.timedelta(days=j),
+                               products=products[:2], competitors=rivals[:j % 3],
+                               lost_reason="price" if stages[j % len(stages)].kind == "lost"
+                               else "")
     refresh_values(admin)
 
 

@@ -25,7 +25,7 @@ from kehu.customers import card
 API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": "transaction",
                    "activity_id": "activity", "task_id": "task",
                    "plan_id": "account_plan", "receivable_id": "receivable",
-                   "lead_id": "lead"}
+                   "lead_id": "lead", "opportunity_id": "opportunity"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -33,6 +33,7 @@ API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/segments": "counts of customers by segment and quadrant",
     "/api/v1/value/equity": "sums of CLV by month, segment, team and owner",
     "/api/v1/value/migration": "the transition matrix between states and its forecast",
+    "/api/v1/opportunity-stages": "the pipeline's stages and their win probabilities",
 }
 
 
@@ -198,7 +199,8 @@ WEB_URL_PARAMS = {"pk": "customer", "contact_pk": "contact", "txn_pk": "transact
                   "activity_pk": "activity", "pair_id": "pair", "loan_pk": "loan",
                   "task_pk": "task", "plan_pk": "account_plan",
                   "sheet_pk": "plan_competitor", "step_pk": "plan_step",
-                  "receivable_pk": "receivable", "lead_pk": "lead"}
+                  "receivable_pk": "receivable", "lead_pk": "lead",
+                  "opportunity_pk": "opportunity"}
 # Other parameters, by URL: the values to try.
 WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",
@@ -233,6 +235,10 @@ WEB_NOT_CUSTOMER_DATA = {
     "analytics:segment_action": "a segment's treatment; answers POST only",
     "analytics:list_tasks": "tasks for the owners of a list's customers; answers POST only",
     "analytics:models": "the purchase models compared on the holdout: sums over the whole base",
+    "sales:stage": "a pipeline stage; answers POST only",
+    "sales:stage_delete": "a pipeline stage; answers POST only",
+    "sales:competitor": "a competitor; answers POST only",
+    "sales:competitor_delete": "a competitor; answers POST only",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}
 

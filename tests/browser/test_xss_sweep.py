@@ -82,6 +82,8 @@ SKIPPED = {
     "analytics:activity_cost": "POST only",
     "analytics:segment_action": "POST only",
     "analytics:list_tasks": "POST only",
+    "sales:stage": "POST only", "sales:stage_delete": "POST only",
+    "sales:competitor": "POST only", "sales:competitor_delete": "POST only",
 }
 
 CHECK_PAGE = """() => {
@@ -141,6 +143,8 @@ def poisoned(users, customers):
     from kehu.loans.services import approve_loan, request_loan
     from kehu.sales.credit import services as credit
     from kehu.sales.leads.services import create_lead
+    from kehu.sales.pipeline.models import Stage
+    from kehu.sales.pipeline.services import create_opportunity
     from kehu.sales.plans import services as plans
     from kehu.sales.services import log_activity
     from kehu.tasks.models import HeldBack, Playbook
@@ -179,6 +183,7 @@ def poisoned(users, customers):
                                  buy_again=8, recommend=9, wallet_share=50, note="n")
         other = users["sales1"] if customer.owner_id == users["sales1b"].pk else users["sales1b"]
         change_owner(admin, customer, other, reason="r")
+        customer.refresh_from_db()  # its new owner is who plans and deals name
         record_referral(admin, customer, victims[(i + 1) % len(victims)],
                         referred_on=dt.date(2026, 1, 1))
         # A key-account plan with a competitor on its sheet and a step; the competitor's
@@ -201,6 +206,8 @@ def poisoned(users, customers):
                                       occurred_on=dt.date(2026, 5, 3), description="d")
         Customer.objects.filter(pk=customer.pk).update(credit_limit=Decimal("1.00"))
         credit.flag_opportunity(admin, Customer.objects.get(pk=customer.pk), "500")
+        create_opportunity(admin, customer, title=f"Deal {i}", stage=Stage.objects.first(),
+                           amount=Decimal("1000"), expected_close=today, owner=admin)
     filled = {}
     for label in [*CUSTOMER_PATHS, *MORE_RECORDS]:
         model = apps.get_model(label)
@@ -283,7 +290,8 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "sheet_pk": victim.account_plan.competitors.get().pk,
                "step_pk": victim.account_plan.steps.get().pk,
                "receivable_pk": victim.receivables.get().pk,
-               "lead_pk": victim.referred_leads.get().pk}
+               "lead_pk": victim.referred_leads.get().pk,
+               "opportunity_pk": victim.opportunities.get().pk}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

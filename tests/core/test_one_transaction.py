@@ -152,7 +152,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     lead = leads.create_lead(admin, {"name": "线索", "source": "website"},
                              judgements={"money": (True, ""), "authority": (True, ""),
                                          "need": (True, "")})
-    return {
+    lead_cases = {
         "sales.leads.create_lead": lambda: leads.create_lead(
             admin, {"name": "L", "source": "website"}),
         "sales.leads.update_lead": lambda: leads.update_lead(admin, F(lead), {"notes": "x"}),
@@ -161,6 +161,34 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "sales.leads.add_lead_contact": lambda: leads.add_lead_contact(admin, F(lead),
                                                                        {"name": "王"}),
         "sales.leads.convert_lead": lambda: leads.convert_lead(admin, F(lead)),
+    }
+    from kehu.sales.models import Competitor
+    from kehu.sales.pipeline import services as pipeline
+    from kehu.sales.pipeline.models import Stage
+
+    opp = children["east"]["opportunity"]
+    stages = {s.name_en: s for s in Stage.objects.all()}
+    rival = Competitor.objects.create(name="Pipeline rival")
+    return {
+        **lead_cases,
+        "sales.pipeline.create_opportunity": lambda: pipeline.create_opportunity(
+            admin, F(east), title="Deal", stage=stages["Proposal"], amount=Decimal("10"),
+            expected_close=today, competitors=[rival]),
+        "sales.pipeline.update_opportunity": lambda: pipeline.update_opportunity(
+            admin, F(opp), {"title": "Bigger deal", "competitors": [rival]},
+            expected_version=None),
+        "sales.pipeline.move_opportunity": lambda: pipeline.move_opportunity(
+            admin, F(opp), stages["Negotiation"], expected_version=None),
+        "sales.pipeline.delete_opportunity": lambda: pipeline.delete_opportunity(admin, F(opp)),
+        "sales.pipeline.save_stage": lambda: pipeline.save_stage(
+            admin, None, name_en="Survey", name_zh="勘察", order=5, probability=20),
+        "sales.pipeline.delete_stage": lambda: pipeline.delete_stage(
+            admin, F(stages["Qualification"]), move_to=stages["Proposal"]),
+        "sales.pipeline.update_pipeline_settings": lambda: pipeline.update_pipeline_settings(
+            admin, stale_after_days=30),
+        "sales.pipeline.save_competitor": lambda: pipeline.save_competitor(
+            admin, None, name="Another rival"),
+        "sales.pipeline.delete_competitor": lambda: pipeline.delete_competitor(admin, F(rival)),
         "customers.create_customer": lambda: cs.create_customer(admin, {"name": "新客户"}),
         "customers.update_customer": lambda: cs.update_customer(
             admin, F(east), {"name": "改名"}, expected_version=None),
@@ -315,6 +343,7 @@ NOT_WRITERS = {
                                  "that deletes the record (a key-account plan's step)",
     "analytics.record_referral_of_lead": "receives lead_converted inside the transaction of "
                                          "convert_lead (tests/api/test_leads.py)",
+    "sales.pipeline.stale_origin": "names a stale opportunity's task; writes nothing",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",
     "dataio.imports.role_problem": "says why a role may not import a kind of file",
     # Reads, then writes one audit row (audit.record): nothing can be left half done, and a

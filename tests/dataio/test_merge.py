@@ -22,6 +22,8 @@ from kehu.customers.services import (
 from kehu.dataio.models import CustomerPair
 from kehu.dataio.quality import dedup, merge
 from kehu.loans.services import request_loan
+from kehu.sales.pipeline.models import Stage
+from kehu.sales.pipeline.services import create_opportunity
 from kehu.sales.services import log_activity
 from kehu.tasks.services import add_task
 
@@ -52,6 +54,10 @@ def twins(users):
                           number=f"INV-{key}")
         record_credit_incident(admin, c, kind="late_payment",
                                occurred_on=datetime.date(2024, 2, 2), description="逾期")
+        opportunity = create_opportunity(admin, c, title=f"商机 {key}",
+                                         stage=Stage.objects.first(), amount="100",
+                                         expected_close=datetime.date(2024, 6, 1))
+        assert opportunity.stage_changes.exists()
         set_lifecycle_state(admin, c, "first", reason="下单", lock_reason="框架合同")
         from kehu.analytics.services import record_loyalty_statement
 

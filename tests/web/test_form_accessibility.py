@@ -241,6 +241,8 @@ def params(users, customers, children, loan_requests, admin_client,
     from kehu.customers.services import create_customer
     from kehu.dataio.models import CustomerPair, ImportBatch
     from kehu.dataio.quality import dedup
+    from kehu.sales.models import Competitor
+    from kehu.sales.pipeline.models import Stage
 
     admin, east = users["admin"], customers["east"]
     create_customer(admin, {"name": east.name, "phone": east.phone}, owner=users["sales1"])
@@ -260,6 +262,9 @@ def params(users, customers, children, loan_requests, admin_client,
         "plan_pk": plan_records["east"]["account_plan"].pk,
         "sheet_pk": plan_records["east"]["plan_competitor"].pk,
         "step_pk": plan_records["east"]["plan_step"].pk,
+        "opportunity_pk": children["east"]["opportunity"].pk,
+        "stage_pk": Stage.objects.first().pk,
+        "competitor_pk": Competitor.objects.get_or_create(name="Rival")[0].pk,
         "upload_id": re.search(r"/import/([0-9a-f-]{36})/", upload["Location"]).group(1),
         "batch_id": ImportBatch.objects.create(kind="customers", file_name="x.csv",
                                                created_by=admin).pk,

@@ -8,7 +8,7 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Customer value")
 
     def ready(self) -> None:
-        from kehu.analytics import card
+        from kehu.analytics import card, installed_base
         from kehu.analytics.models import PRESCRIBED
         from kehu.tasks.models import register_rule
 
@@ -23,6 +23,7 @@ class AnalyticsConfig(AppConfig):
         from kehu.sales.leads.signals import lead_converted
 
         lead_converted.connect(record_referral_of_lead, dispatch_uid="analytics.lead_referral")
+        installed_base.register()
         # A segment's treatment is a task in the reader's language, unless an admin wrote
         # their own (value settings).
         for key, (title, _task) in PRESCRIBED.items():

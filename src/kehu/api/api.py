@@ -38,6 +38,7 @@ from kehu.loans.api import router as loans_router
 from kehu.sales.api import router as sales_router
 from kehu.sales.credit.api import router as credit_router
 from kehu.sales.leads.api import router as leads_router
+from kehu.sales.pipeline.api import router as pipeline_router
 from kehu.sales.plans.api import router as account_plans_router
 from kehu.tasks.api import router as tasks_router
 
@@ -244,6 +245,7 @@ api.add_router("/", sales_router)
 api.add_router("/", account_plans_router)
 api.add_router("/", credit_router)
 api.add_router("/", leads_router)
+api.add_router("/", pipeline_router)
 api.add_router("/", value_router)
 api.add_router("/", loans_router)
 api.add_router("/", tasks_router)

@@ -56,6 +56,8 @@ CUSTOMER_PATHS: dict[str, str] = {
     "sales.payment": "receivable__customer__",
     "sales.creditincident": "customer__",
     "sales.creditflag": "customer__",
+    "sales.opportunity": "customer__",
+    "sales.stagechange": "opportunity__customer__",
     "tasks.task": "customer__",
     "sales.accountplan": "customer__",
     "sales.plancompetitor": "plan__customer__",

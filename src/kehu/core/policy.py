@@ -257,3 +257,17 @@ def may_see_receivables_list(user) -> bool:
     """The receivables list (Sales → Receivables) adds up many customers' credit: managers,
     admins, and others granted the sensitive tier (finance), each over their own scope."""
     return may_see_credit(user)
+# Sales ---------------------------------------------------------------------------------------
+
+FORECAST_ROLES = frozenset({Role.MANAGER, Role.SALES})
+
+
+def may_edit_competitors(user) -> bool:
+    """The firm's list of competitors: managers and admins keep it."""
+    return is_admin(user) or (_signed_in(user) and user.role == Role.MANAGER)
+
+
+def may_see_forecast(user) -> bool:
+    """The sales forecast adds up the opportunities and the installed base of the user's own
+    scope: a salesperson their own, a manager the team's, an admin the firm's."""
+    return is_admin(user) or (_signed_in(user) and user.role in FORECAST_ROLES)

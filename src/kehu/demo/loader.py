@@ -51,7 +51,7 @@ from kehu.customers.models import (
     TransitionSource,
 )
 from kehu.demo import leads as demo_leads
-from kehu.demo import names
+from kehu.demo import names, pipeline
 from kehu.demo import plans as demo_plans
 from kehu.demo.credit import load_credit
 from kehu.demo.texts import LANGUAGES, TEXT
@@ -398,6 +398,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     demo_plans.load(users, language, last_day)
     load_credit(customers, users, language)
     demo_leads.load(users, customers, language)
+    pipeline.load(customers, users, language, last_day)
 
     result = LoadResult(
         created=True,

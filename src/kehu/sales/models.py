@@ -62,4 +62,10 @@ class Competitor(TimeStampedModel):
         return self.name
 from kehu.sales.credit.models import *  # noqa: E402,F401,F403
 from kehu.sales.leads.models import *  # noqa: E402,F401,F403
+from kehu.sales.pipeline.models import (  # noqa: E402,F401
+    Opportunity,
+    PipelineSettings,
+    Stage,
+    StageChange,
+)
 from kehu.sales.plans.models import AccountPlan, PlanCompetitor, PlanStep  # noqa: E402,F401

@@ -12,6 +12,7 @@ from kehu.audit.services import record
 from kehu.core.errors import NotPermitted
 from kehu.core.permissions import CHANGE, CONTRIBUTE, can
 from kehu.sales.models import Activity, ActivityKind
+from kehu.sales.pipeline import stale
 
 
 @transaction.atomic
@@ -28,6 +29,7 @@ def log_activity(user, customer, *, kind: str, subject: str, body: str = "",
     if kind not in ActivityKind.values:
         raise NotPermitted(_("Unknown activity kind."), field="kind")
     activity.save()
+    stale.activity_logged(customer.pk, activity.occurred_at, by=user)
     record(user, "activity.create", obj=activity, ip=ip, via=via, detail={"kind": kind})
     return activity
 

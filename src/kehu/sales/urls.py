@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from kehu.sales import views
 from kehu.sales.leads import views as leads
+from kehu.sales.pipeline import views as pipeline_views
 
 app_name = "sales"
 
@@ -18,6 +19,9 @@ urlpatterns = [
     path("sales/leads/<int:lead_pk>/judge/", leads.lead_judge, name="lead_judge"),
     path("sales/leads/<int:lead_pk>/contacts/", leads.lead_contact, name="lead_contact"),
     path("sales/leads/<int:lead_pk>/convert/", leads.lead_convert, name="lead_convert"),
+    path("customers/<int:pk>/opportunities/new/", pipeline_views.opportunity_create,
+         name="opportunity_create"),
+    path("sales/", include("kehu.sales.pipeline.urls")),
 ]
 
 from kehu.sales.plans.urls import urlpatterns as plan_urls  # noqa: E402

@@ -49,6 +49,9 @@ def rule_text(origin: str, saved: str, which: int = 0) -> str:
     """What a task (or a digest) of `origin` saved as `saved` says, in the reader's language:
     the rule's registered text, unless an admin wrote their own for an editable rule."""
     texts = RULE_TEXTS.get(origin)
+    if texts is None and ":" in origin:
+        # A rule with one task per record ("opportunity_stale:12") registers "<rule>:*".
+        texts = RULE_TEXTS.get(origin.split(":", 1)[0] + ":*")
     if not texts or not texts[which]:
         return saved
     if origin in EDITABLE_RULES and saved and saved not in _renderings(texts[which]):

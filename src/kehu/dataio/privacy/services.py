@@ -77,6 +77,12 @@ ERASE: dict[str, tuple[str, ...]] = {
                    "source_detail", "notes", "money_note", "authority_note", "need_note"),
     "sales.leadcontact": ("name", "title", "phone", "email"),
     "sales.manjudgement": ("note",),
+    # An opportunity's amounts and stages stay (the forecast's figures); what people wrote
+    # about it may name the person.
+    "sales.opportunity": ("title", "description", "lost_note"),
+    "sales.stagechange": (),
+    "sales.opportunity_products": (),
+    "sales.opportunity_competitors": (),
     "tasks.task": ("title", "detail", "reason", "note"),
     # Which employee was reminded of a task, and when: nothing of the customer's.
     "tasks.taskreminder": (),
@@ -99,7 +105,7 @@ ERASE: dict[str, tuple[str, ...]] = {
 # Fields that may not be blank: they say "(erased)" instead.
 ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title",
                "sales.creditincident": "description", "sales.lead": "name",
-               "sales.leadcontact": "name"}
+               "sales.leadcontact": "name", "sales.opportunity": "title"}
 # Records whose earlier versions (their history rows) hold the same texts: the path from a
 # history row to its customer.
 HISTORY_TO_CUSTOMER = {"sales.accountplan": "customer_id",

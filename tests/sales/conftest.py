@@ -1,0 +1,3 @@
+"""Fixtures of the sales tests."""
+
+from tests.api.conftest import api, tokens  # noqa: F401

@@ -68,6 +68,14 @@ def twins(users):
             from kehu.sales.plans.services import create_plan
 
             create_plan(admin, c, {"objectives": "Grow"})
+        # A lead this customer referred; b itself came from a lead (one lead per customer).
+        from kehu.sales.leads.models import Lead
+        from kehu.sales.leads.services import create_lead
+
+        create_lead(admin, {"name": f"线索 {key}", "source": "referral"}, referrer=c)
+        if key == "b":
+            origin = create_lead(admin, {"name": "线索来源", "source": "exhibition"})
+            Lead.objects.filter(pk=origin.pk).update(customer=c)
         out[key] = Customer.objects.get(pk=c.pk)
     # b was referred by a third customer and referred another one itself.
     from kehu.analytics.models import Referral

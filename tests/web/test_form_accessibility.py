@@ -252,7 +252,11 @@ def params(users, customers, children, loan_requests, admin_client,
         "file": SimpleUploadedFile("客户.csv", "客户名称,手机\n一号客户,13800000001\n".encode())})
     assert upload.status_code == 302, upload.content[:300]
     token, _raw = create_token(admin, "tests")
+    from kehu.sales.leads.services import create_lead
+
+    lead = create_lead(users["sales1"], {"name": "展会线索", "source": "exhibition"})
     return {
+        "lead_pk": lead.pk,
         "pk": east.pk, "contact_pk": children["east"]["contact"].pk,
         "txn_pk": children["east"]["transaction"].pk,
         "activity_pk": children["east"]["activity"].pk,

@@ -180,6 +180,39 @@ def test_an_order_over_the_limit_is_flagged_with_its_figures(client, users, cust
     assert 'id="credit-flag"' not in body and "SO-2" not in body.split("<table")[0]
 
 
+def test_an_opportunity_over_the_limit_is_flagged_and_marked_for_the_sensitive_tier(
+        client, users, customers):
+    from kehu.sales.pipeline.models import Stage
+    from kehu.sales.pipeline.services import create_opportunity, update_opportunity
+
+    admin, east = users["admin"], customers["east"]
+    update_customer(admin, east, {"credit_limit": "1000.00"}, expected_version=None)
+    east.refresh_from_db()
+    _invoice(admin, east, TODAY, "700.00", "OPEN")
+    stage = Stage.objects.filter(kind="open").order_by("order").first()
+    fits = create_opportunity(admin, east, title="Fits", stage=stage, amount=D("300"),
+                              expected_close=TODAY)
+    assert not CreditFlag.objects.exists()
+    update_opportunity(admin, fits, {"amount": D("450")}, expected_version=fits.version)
+    flag = CreditFlag.objects.get()
+    assert (flag.subject, flag.reference, flag.amount, flag.over_by) == (
+        "opportunity", "Fits", D("450.00"), D("150.00"))
+    # The board and the opportunity say so, with the figures, to those who see credit.
+    client.force_login(users["manager1"])
+    board = client.get(reverse("sales:pipeline")).content.decode()
+    assert "Over credit limit by" in board
+    page = client.get(reverse("sales:opportunity", args=[fits.pk])).content.decode()
+    assert 'id="opp-credit"' in page and "1,150" in page
+    client.force_login(users["sales1"])
+    assert "Over credit limit" not in client.get(reverse("sales:pipeline")).content.decode()
+    page = client.get(reverse("sales:opportunity", args=[fits.pk])).content.decode()
+    assert 'id="opp-credit"' not in page
+    # A won or lost opportunity is past the question; within the limit nothing shows.
+    update_opportunity(admin, fits, {"amount": D("200")}, expected_version=fits.version + 1)
+    client.force_login(users["manager1"])
+    assert "Over credit limit" not in client.get(reverse("sales:pipeline")).content.decode()
+
+
 def test_a_customer_without_a_limit_is_never_over():
     customer = Customer(credit_limit=None)
     assert credit_check.__doc__

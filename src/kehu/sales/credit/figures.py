@@ -61,6 +61,13 @@ def open_total(customer) -> Decimal:
     return total or ZERO
 
 
+def open_totals(customer_ids) -> dict[int, Decimal]:
+    """Open receivables of many customers in one query (a board of opportunities)."""
+    rows = (Receivable.objects.filter(customer_id__in=list(customer_ids), paid__lt=F("amount"))
+            .order_by().values("customer_id").annotate(s=Sum(F("amount") - F("paid"))))
+    return {r["customer_id"]: r["s"] or ZERO for r in rows}
+
+
 @dataclass(frozen=True)
 class CreditCheck:
     """Whether a new amount (an order, an opportunity) would take the customer over the

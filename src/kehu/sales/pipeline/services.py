@@ -18,6 +18,7 @@ from kehu.audit.services import record
 from kehu.core import policy
 from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
 from kehu.core.permissions import CHANGE, VIEW, can
+from kehu.sales.credit.services import flag_opportunity
 from kehu.sales.models import Competitor
 from kehu.sales.pipeline.models import (
     LostReason,
@@ -115,6 +116,8 @@ def create_opportunity(user, customer, *, title: str, stage: Stage, amount: Deci
     StageChange.objects.create(opportunity=opp, from_stage=None, to_stage=stage, by=user)
     record(user, "opportunity.create", obj=opp, ip=ip, via=via,
            detail={"stage": stage.name_en, "amount": str(opp.amount)})
+    if stage.kind == StageKind.OPEN:
+        flag_opportunity(user, customer, opp.amount, reference=opp.title)
     return opp
 
 
@@ -180,6 +183,8 @@ def update_opportunity(user, opp: Opportunity, data: dict[str, Any], *,
     if "stage" in changed:
         detail.update({"from": old_stage.name_en, "to": stage.name_en})
     record(user, "opportunity.update", obj=current, ip=ip, via=via, detail=detail)
+    if "amount" in changed and current.stage.kind == StageKind.OPEN:
+        flag_opportunity(user, current.customer, current.amount, reference=current.title)
     return current
 
 

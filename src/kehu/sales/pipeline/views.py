@@ -4,6 +4,7 @@ and the competitors. Thin: parse input, call a selector or service, render."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -28,6 +29,7 @@ from kehu.customers.forms import apply_service_error
 from kehu.customers.models import Customer
 from kehu.customers.services import record_customer_view
 from kehu.customers.views import MAX_ID, customer_for
+from kehu.sales.credit.figures import CreditCheck, open_totals
 from kehu.sales.models import Competitor
 from kehu.sales.pipeline import forecast as fc
 from kehu.sales.pipeline import selectors, services
@@ -98,16 +100,29 @@ def _board_context(request: HttpRequest, filters: OpportunityFilters, query: str
     shown = {card.customer_id for c in columns for card in c.cards}
     movable = set(restrict(Customer.objects.filter(pk__in=shown), request.user, CHANGE)
                   .values_list("pk", flat=True)) if shown else set()
+    open_receivables = open_totals(shown) if shown and policy.may_see_credit(request.user) \
+        else None
     for column in columns:
         for card in column.cards:
             card.prev_stage, card.next_stage = neighbours.get(column.stage.pk, (None, None))
             card.may_move = card.customer_id in movable
             card.is_stale = column.stage.is_open and card.last_touch < stale_before
+            card.credit = _credit(card, open_receivables, column.stage.is_open)
     ids = [card.customer_id for c in columns for card in c.cards]
     record_list(request.user, "opportunities", ids, filters=filters, **_audit(request))
     return {"columns": columns, "all_stages": list(selectors.stages(request.user)),
             "query": query, "stale_days": stale_days,
             "lost_reasons": Opportunity._meta.get_field("lost_reason").choices}
+
+
+def _credit(opp: Opportunity, open_receivables: dict | None, is_open: bool) -> CreditCheck | None:
+    """Whether winning this open opportunity would take the customer over the credit limit,
+    for those who see the sensitive tier (None for everyone else)."""
+    if open_receivables is None or not is_open:
+        return None
+    check = CreditCheck(opp.customer.credit_limit,
+                        open_receivables.get(opp.customer_id, Decimal(0)), opp.amount)
+    return check if check.over_limit else None
 
 
 @login_required
@@ -261,8 +276,11 @@ def opportunity_detail(request: HttpRequest, opportunity_pk: int) -> HttpRespons
     else:
         record_customer_view(request.user, opp.customer, part="opportunities",
                              detail={"opportunity": opp.pk}, **_audit(request))
+    receivables = open_totals([opp.customer_id]) if policy.may_see_credit(request.user) \
+        else None
     return render(request, "sales/pipeline/opportunity.html", {
         "nav": "sales", "sub": "pipeline", "opp": opp, "form": form, "may_change": may_change,
+        "credit": _credit(opp, receivables, opp.stage.is_open),
         "history": selectors.stage_history(request.user, opp)}, status=status)
 
 

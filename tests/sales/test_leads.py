@@ -192,3 +192,32 @@ def test_the_demo_gives_each_salesperson_leads_in_all_eight_classes(users, custo
     demo_leads.load(users, list(customers.values()), language)
     assert [(x.name, x.man) for x in Lead.objects.order_by("pk")[:5]] == first
     assert selectors.funnel(users["admin"]).total.counts["first_purchase"] == len(sales)
+
+
+@pytest.mark.django_db
+def test_a_referrer_out_of_reach_is_never_named_and_an_edit_keeps_it(client, users, customers):
+    from django.urls import reverse
+
+    # The manager records a lead for sales1, referred by a customer of sales1b.
+    hidden = customers["east_b"]
+    lead = services.create_lead(users["manager1"], {"name": "暗线索", "source": "referral"},
+                                owner=users["sales1"], referrer=hidden)
+    client.force_login(users["sales1"])
+    page = client.get(reverse("sales:lead_detail", args=[lead.pk])).content.decode()
+    assert hidden.name not in page and "outside your scope" in page
+    form = client.get(reverse("sales:lead_edit", args=[lead.pk])).content.decode()
+    assert hidden.name not in form
+    client.force_login(users["manager1"])
+    assert hidden.name in client.get(reverse("sales:lead_detail", args=[lead.pk])).content \
+        .decode()
+    # sales1 edits the lead: the referrer they could not see stays.
+    client.force_login(users["sales1"])
+    lead.refresh_from_db()
+    services.update_lead(users["sales1"], lead, {"name": "暗线索（改）"},
+                         expected_version=lead.version)
+    response = client.post(reverse("sales:lead_edit", args=[lead.pk]), {
+        "name": "暗线索 2", "source": "referral", "owner": users["sales1"].pk,
+        "version": Lead.objects.get(pk=lead.pk).version, "referrer": "",
+        "money": "", "authority": "", "need": ""})
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert Lead.objects.get(pk=lead.pk).referrer_id == hidden.pk

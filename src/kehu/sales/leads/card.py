@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from kehu.customers import card
-from kehu.sales.leads import man
+from kehu.sales.leads import man, selectors
 from kehu.sales.leads.models import Lead
 from kehu.tasks.models import register_rule
 
@@ -15,7 +15,8 @@ from kehu.tasks.models import register_rule
 def _from_lead(request: HttpRequest, customer) -> dict:
     # The card is already in the user's scope; the lead that became it is part of its file.
     lead = Lead.objects.filter(customer=customer).select_related("referrer", "owner").first()
-    return {"from_lead": lead}
+    referrer = selectors.shown_relations(request.user, lead)[0] if lead else None
+    return {"from_lead": lead, "from_lead_referrer": referrer}
 
 
 def register() -> None:

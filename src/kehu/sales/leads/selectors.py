@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.permissions import VIEW, restrict
-from kehu.customers.models import Transaction, TransactionKind
+from kehu.customers.models import Customer, Transaction, TransactionKind
 from kehu.sales.leads import man
 from kehu.sales.leads.models import Lead, LeadStatus, ManJudgement
 
@@ -186,3 +186,13 @@ def funnel(user, *, by: str = "source", since: dt.date | None = None,
 def sources_count(user) -> Counter:
     return Counter(dict(leads(user).values("source").annotate(n=Count("pk"))
                         .values_list("source", "n").order_by()))
+
+
+def shown_relations(user, lead: Lead) -> tuple[Customer | None, Customer | None]:
+    """The customer who referred the lead and the customer it became, each only if the user
+    may see that customer: one out of reach is never named on the lead's pages."""
+    ids = [i for i in (lead.referrer_id, lead.customer_id) if i]
+    visible = set(restrict(Customer.objects.filter(pk__in=ids), user, VIEW)
+                  .values_list("pk", flat=True)) if ids else set()
+    return (lead.referrer if lead.referrer_id in visible else None,
+            lead.customer if lead.customer_id in visible else None)

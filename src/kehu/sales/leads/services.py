@@ -63,7 +63,7 @@ def _check_fields(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
                            field=sorted(unknown)[0])
 
 
-def _check_referrer(user: User, lead: Lead) -> None:
+def _check_referrer(user: User, lead: Lead, *, referrer_changed: bool = True) -> None:
     if lead.source == LeadSource.REFERRAL and lead.referrer_id is None:
         raise ServiceError(_("A referral names the customer who referred the lead."),
                            field="referrer")
@@ -71,7 +71,8 @@ def _check_referrer(user: User, lead: Lead) -> None:
         if lead.source != LeadSource.REFERRAL:
             raise ServiceError(_("Only a referral names a referring customer."),
                                field="referrer")
-        if not can(user, VIEW, lead.referrer):
+        # A referrer the user cannot see may stay when someone else recorded it.
+        if referrer_changed and not can(user, VIEW, lead.referrer):
             raise ServiceError(_("Choose a referring customer you may see."), field="referrer")
 
 
@@ -217,6 +218,7 @@ def update_lead(user: User, lead: Lead, data: Mapping[str, Any], *,
                              "instead."))
     for key, value in data.items():
         setattr(current, key, value.strip() if isinstance(value, str) else value)
+    referrer_before = current.referrer_id
     if referrer is not False:
         current.referrer = referrer
     if owner is not None and owner.pk != current.owner_id:
@@ -229,7 +231,7 @@ def update_lead(user: User, lead: Lead, data: Mapping[str, Any], *,
     if not current.name:
         raise ServiceError(_("Name the lead."), field="name")
     _clean(current, exclude=["owner", "team", "created_by", "referrer", "customer"])
-    _check_referrer(user, current)
+    _check_referrer(user, current, referrer_changed=current.referrer_id != referrer_before)
     now = timezone.now()
     changed = _judge(current, judgements or {}, by=user, at=now)
     _settle(current, at=now)

@@ -103,6 +103,10 @@ def _save_form(request: HttpRequest, form: LeadForm, lead: Lead | None):
     data.update({k: to_bool(d[k]) for k, _l in CHECKLIST})
     judgements = {f: (to_bool(d[f]), d[f"{f}_note"]) for f in ("money", "authority", "need")}
     referrer = _referrer(request, d.get("referrer", ""))
+    if lead is not None and referrer is None and lead.referrer_id \
+            and selectors.shown_relations(request.user, lead)[0] is None:
+        # A referrer out of the user's reach was not in the form to keep: it stays.
+        referrer = False
     owner = d.get("owner")
     if lead is None:
         return services.create_lead(request.user, data, owner=owner, referrer=referrer,
@@ -138,7 +142,8 @@ def lead_edit(request: HttpRequest, lead_pk: int) -> HttpResponse:
                                                              *dict(CHECKLIST))})
     initial.update(money_note=lead.money_note, authority_note=lead.authority_note,
                    need_note=lead.need_note, version=lead.version, owner=lead.owner_id,
-                   referrer=lead.referrer.name if lead.referrer else "")
+                   referrer=getattr(selectors.shown_relations(request.user, lead)[0], "name",
+                                    ""))
     form = LeadForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "GET":
         _record_view(request, lead)
@@ -162,8 +167,9 @@ def _detail(request: HttpRequest, lead: Lead, *, judge_form=None, contact_form=N
     tasks = Task.objects.filter(lead=lead).select_related("assignee").order_by(
         "status", "-id")
     may_change = _may_change(request.user, lead)
+    referrer, became = selectors.shown_relations(request.user, lead)
     return render(request, "sales/leads/detail.html", {
-        "nav": "sales", "lead": lead, "score": score,
+        "nav": "sales", "lead": lead, "score": score, "referrer": referrer, "became": became,
         "score_groups": [(label, score.group(key), *score.subtotal(key)) for key, label in (
             ("man", _("MAN judgements")), ("checklist", _("Selection checklist")),
             ("look_alike", _("Look-alike to our loyal customers")))],

@@ -135,10 +135,10 @@ def test_what_is_not_a_table_is_refused_at_upload(users):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("role", "kinds"), [
     ("admin", {"customers", "contacts", "transactions", "products", "activities",
-               "receivables", "payments"}),
+               "receivables", "payments", "leads"}),
     ("manager1", {"customers", "contacts", "transactions", "products", "activities",
-                  "receivables", "payments"}),
-    ("sales1", {"customers", "contacts", "transactions", "activities"}),
+                  "receivables", "payments", "leads"}),
+    ("sales1", {"customers", "contacts", "transactions", "activities", "leads"}),
     ("service1", {"activities"}),
     ("marketing1", set()),
     ("analyst1", set()),

@@ -19,6 +19,7 @@ from kehu.analytics.models import (
     LoyaltyStatement,
     Referral,
     SegmentAction,
+    ValueSegment,
     ValueSettings,
 )
 from kehu.audit.services import record
@@ -134,9 +135,11 @@ def set_activity_cost(user: User, kind: str, unit_cost: Any, *,
 def set_segment_action(user: User, segment: str, *, create_task: bool, subject: str = "",
                        due_in_days: int = 14, ip: str | None = None) -> SegmentAction:
     _admin(user)
-    action = SegmentAction.objects.filter(segment=segment).first()
-    if action is None:
+    if segment not in ValueSegment.values:
         raise ServiceError(_("Unknown segment."), field="segment")
+    # The rows come with a migration; a database emptied since (a restore, a flush) gets
+    # the segment's row back on its first change instead of an error.
+    action, _created = SegmentAction.objects.get_or_create(segment=segment)
     action.create_task, action.subject, action.due_in_days = create_task, subject, due_in_days
     action.full_clean()
     action.save()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
-from decimal import Decimal
 
 from django.utils import timezone, translation
 
@@ -109,5 +108,7 @@ def _convert(rng: random.Random, user: User, now: dt.datetime) -> None:
         if k == 0:
             bought = min(timezone.localdate(), timezone.localdate(converted)
                          + dt.timedelta(days=3))
-            create_transaction(user, customer, date=bought, amount=Decimal("12800.00"),
-                               cost=Decimal("9100.00"))
+            # One line, like every other demo order: the first order of the new account.
+            create_transaction(user, customer, date=bought, lines=[{
+                "description": lead.name[:200], "quantity": "1", "unit_price": "12800.00",
+                "unit_cost": "9100.00"}])

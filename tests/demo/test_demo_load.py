@@ -186,14 +186,21 @@ def _the_chinese_demo_shows_every_feature_with_data():
 
 def _fingerprint() -> list:
     return [
-        list(Customer.objects.order_by("external_id").values_list(
+        list(Customer.objects.order_by("external_id", "name").values_list(
             "external_id", "name", "city", "owner__username", "lifecycle_state")),
-        list(Referral.objects.order_by("referred__external_id").values_list(
-            "referrer__external_id", "referred__external_id", "referred_on")),
-        list(Activity.objects.order_by("customer__external_id", "occurred_at", "subject")
+        list(Referral.objects.order_by("referred__external_id", "referred__name",
+                                       "referrer__external_id").values_list(
+            "referrer__external_id", "referred__external_id", "referred__name",
+            "referred_on")),
+        list(Activity.objects.order_by("customer__external_id", "customer__name",
+                                       "occurred_at", "subject", "kind")
              .values_list("customer__external_id", "kind", "subject", "occurred_at")),
-        list(Task.objects.order_by("customer__external_id", "title").values_list(
-            "customer__external_id", "assignee__username", "title", "due_on", "status")),
+        # Every column is in the ordering: tasks of leads share a title and a date, and
+        # PostgreSQL orders ties differently from one run to the next.
+        list(Task.objects.order_by("customer__external_id", "lead__name", "title", "due_on",
+                                   "assignee__username", "status").values_list(
+            "customer__external_id", "lead__name", "assignee__username", "title", "due_on",
+            "status")),
     ]
 
 

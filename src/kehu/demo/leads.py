@@ -61,10 +61,12 @@ def load(users: dict[str, User], customers: list, language: str) -> int:
     made = 0
     sales = [u for u in users.values() if u.role == Role.SALES]
     with translation.override(language):
-        for user in sales:
+        # The seat in the team, not the database key, picks the sources: keys differ
+        # between databases and between loads, the demo must not.
+        for seat, user in enumerate(sales):
             referrers = [c for c in customers if c.owner_id == user.pk]
             for i, (m, a, n) in enumerate(combos * 2):
-                source = SOURCES[(i + user.pk) % len(SOURCES)]
+                source = SOURCES[(i + seat) % len(SOURCES)]
                 province, city = PLACES[rng.randrange(len(PLACES))]
                 name, industry = names.company(rng, city, language)
                 province, city = names.place(province, city, language)

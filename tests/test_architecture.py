@@ -147,6 +147,7 @@ LAYERS: list[set[str]] = [
     {"sales"},  # activities, leads, opportunities, key-account plans, credit
     {"dataio"},  # import, export, data quality, privacy requests
     {"analytics", "loans"},  # customer value; lending customer files (利用和借阅)
+    {"service", "marketing"},  # tickets, knowledge, surveys; campaigns, offers, consent
     {"demo", "api", "workbench"},  # the demo firm; the API object; the home page of work
     {"cli", "urls", "settings", "wsgi"},  # entry points
 ]

@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "kehu.dataio",
     "kehu.analytics",
     "kehu.loans",
+    "kehu.service",
+    "kehu.marketing",
     "kehu.workbench",
     "kehu.demo",
 ]

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("kehu.customers.urls")),
     path("", include("kehu.sales.urls")),
     path("", include("kehu.tasks.urls")),
+    path("", include("kehu.service.urls")),
+    path("", include("kehu.marketing.urls")),
 ]
 
 # A server error shows the request id to quote (and answers JSON under /api/).

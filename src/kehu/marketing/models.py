@@ -1,0 +1,1 @@
+"""The marketing app's models live in its parts; Django finds them through these imports."""

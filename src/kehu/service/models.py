@@ -1,0 +1,1 @@
+"""The service app's models live in its parts; Django finds them through these imports."""

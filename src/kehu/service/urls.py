@@ -1,0 +1,4 @@
+app_name = "service"
+
+# Each part adds its pages with one line: path("", include("kehu.service.<part>.urls")).
+urlpatterns: list = []

@@ -273,6 +273,24 @@ def test_a_stale_edit_of_a_receivable_is_refused(users, customers):
         update_receivable(users["admin"], r, {"notes": "second"}, version=1)
 
 
+def test_a_stale_receivable_form_keeps_the_input_and_saves_on_purpose(users, customers, client):
+    r = _invoice(users["admin"], customers["east"], TODAY, "100.00", "V")
+    update_receivable(users["manager1"], r, {"notes": "first"}, version=1)
+    url = reverse("sales:credit:receivable_edit", args=[customers["east"].pk, r.pk])
+    form = {"number": r.number, "issued_on": r.issued_on.isoformat(),
+            "due_on": r.due_on.isoformat(), "amount": "100.00", "notes": "second"}
+    client.force_login(users["admin"])
+    response = client.post(url, {**form, "version": 1})
+    body = response.content.decode()
+    assert response.status_code == 409 and "manager1" in body and 'value="second"' in body
+    r.refresh_from_db()
+    assert r.notes == "first"
+    assert 'name="version" value="2"' in body
+    assert client.post(url, {**form, "version": 2}).status_code == 302
+    r.refresh_from_db()
+    assert r.notes == "second"
+
+
 def test_an_incident_keeps_its_evidence_as_text(users, customers, client):
     record_credit_incident(users["manager1"], customers["east"], kind="outside_territory",
                            occurred_on=TODAY, description="<script>alert(1)</script>窜货",

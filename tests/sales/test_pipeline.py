@@ -115,6 +115,14 @@ def test_an_edit_from_a_stale_form_is_refused_and_keeps_the_input(client, users,
     assert "changed by manager1" in body and 'value="Pumps and valves"' in body
     opp.refresh_from_db()
     assert opp.title == "Pumps" and opp.amount == Decimal("500.00")
+    # The form now carries the current version: saving it again is a deliberate overwrite.
+    assert 'name="version" value="2"' in body
+    form = {"title": "Pumps and valves", "stage": opp.stage_id, "amount": "900",
+            "expected_close": opp.expected_close.isoformat(), "owner": users["sales1"].pk,
+            "version": 2}
+    assert client.post(reverse("sales:opportunity", args=[opp.pk]), form).status_code == 302
+    opp.refresh_from_db()
+    assert opp.title == "Pumps and valves" and opp.amount == Decimal("900.00")
 
 
 def test_losing_needs_a_reason(users, customers):

@@ -1,7 +1,12 @@
 """Input forms for the customer card. Validation that needs the database or the user's rights
-lives in the services; `apply_service_error` puts what they refuse next to the right field."""
+lives in the services; `apply_service_error` puts what they refuse next to the right field,
+and `submit` is how every edit page hands a posted form to its service."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -9,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kehu.accounts.models import Team, User
 from kehu.core import policy
-from kehu.core.errors import ServiceError
+from kehu.core.errors import ServiceError, StaleVersion
 from kehu.customers.models import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
@@ -67,6 +72,47 @@ def apply_service_error(form: forms.BaseForm, error: Exception) -> None:
         form.add_error(field, error.message)
     else:
         raise error
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of a posted form: saved (with what the service returned), refused because
+    someone else saved first, or still to be corrected."""
+
+    posted: bool
+    saved: bool = False
+    conflict: bool = False
+    result: Any = None
+
+    @property
+    def status(self) -> int:
+        """409 after a stale save, 400 for input to correct, 200 for a page merely shown."""
+        return 409 if self.conflict else 400 if self.posted else 200
+
+
+def submit(request, form: forms.BaseForm, save: Callable[[dict], Any],
+           on_stale: Callable[[StaleVersion], None] | None = None) -> Submission:
+    """Validate a posted form and hand its cleaned data to a service. When the record changed
+    since the user loaded it, everything typed stays in the form beside a message naming who
+    changed it, and the form now carries the current version: saving again is a deliberate
+    choice, never a silent loss on either side. A service's refusal lands on its field."""
+    if request.method != "POST":
+        return Submission(posted=False)
+    if not form.is_valid():
+        return Submission(posted=True)
+    try:
+        result = save(form.cleaned_data)
+    except StaleVersion as e:
+        form.add_error(None, e.message)
+        if on_stale is not None:
+            on_stale(e)
+        form.data = form.data.copy()
+        form.data["version"] = str(e.current_version)
+        return Submission(posted=True, conflict=True)
+    except (ValidationError, ServiceError) as e:
+        apply_service_error(form, e)
+        return Submission(posted=True)
+    return Submission(posted=True, saved=True, result=result)
 
 
 def name_blank_choices(form: forms.BaseForm) -> None:

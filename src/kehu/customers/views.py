@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from kehu.audit.services import record_list
 from kehu.core import policy
-from kehu.core.errors import ServiceError, StaleVersion
+from kehu.core.errors import ServiceError
 from kehu.core.pagination import Page
 from kehu.core.permissions import CHANGE, CONTRIBUTE, DELETE, VIEW, can
 from kehu.core.requests import client_ip
@@ -33,6 +33,7 @@ from kehu.customers.forms import (
     TransactionForm,
     TransactionLineFormSet,
     apply_service_error,
+    submit,
 )
 from kehu.customers.models import Customer
 
@@ -227,41 +228,28 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_for(request, pk, CHANGE)
     form = CustomerForm(request.POST or None, instance=customer, user=user)
     form.fields["version"].required = True
-    conflict = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_customer(user, customer, form.service_data(),
-                                     expected_version=form.cleaned_data["version"],
-                                     **_audit(request))
-        except StaleVersion as e:
-            conflict = True
-            _show_conflict(request, form, pk, e)
-        except (ValidationError, ServiceError) as e:
-            apply_service_error(form, e)
-        else:
-            messages.success(request, _("Changes saved."))
-            return redirect(card_url(customer))
+    sent = submit(request, form, lambda data: services.update_customer(
+        user, customer, form.service_data(), expected_version=data["version"],
+        **_audit(request)), on_stale=lambda _error: _show_saved_now(request, form, pk))
+    if sent.saved:
+        messages.success(request, _("Changes saved."))
+        return redirect(card_url(customer))
     record_form_view(request, customer, "edit")
-    status = 409 if conflict else (400 if request.method == "POST" else 200)
     return render(request, "customers/form.html",
-                  {"form": form, "customer": customer, "conflict": conflict,
-                   "nav": "customers"}, status=status)
+                  {"form": form, "customer": customer, "conflict": sent.conflict,
+                   "nav": "customers"}, status=sent.status)
 
 
-def _show_conflict(request: HttpRequest, form: CustomerForm, pk: int, error: StaleVersion):
-    """Keep everything the user typed, say who changed the card, and show next to each field
-    what is saved now where it differs from the input. The form now carries the current
-    version, so saving again is a deliberate choice made after seeing the other changes."""
+def _show_saved_now(request: HttpRequest, form: CustomerForm, pk: int) -> None:
+    """After a stale save, show next to each field what is saved now where it differs from
+    the input, so that the user decides field by field before saving again."""
     current = selectors.get_customer(request.user, pk)
-    form.add_error(None, error.message)
     saved_now = {}
     for name in form.service_data():
         if getattr(current, name) != form.cleaned_data[name]:
             value = tabs.display(current, name)
             saved_now[name] = value if value not in (None, "") else "—"
     form.saved_now = saved_now
-    form.data = form.data.copy()
-    form.data["version"] = str(current.version)
 
 
 # Lifecycle state, owner, delete -----------------------------------------------------------
@@ -394,27 +382,16 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
     contact = _contact(request, customer, contact_pk)
     form = ContactForm(request.POST or None, instance=contact, user=request.user)
     form.fields["version"].required = True
-    conflict = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_contact(request.user, contact, form.service_data(),
-                                    expected_version=form.cleaned_data["version"],
-                                    **_audit(request))
-        except StaleVersion as e:
-            conflict = True
-            form.add_error(None, e.message)
-            form.data = form.data.copy()
-            form.data["version"] = str(e.current_version)
-        except (ValidationError, ServiceError) as e:
-            apply_service_error(form, e)
-        else:
-            messages.success(request, _("Contact saved."))
-            return redirect(card_url(customer, "contacts"))
+    sent = submit(request, form, lambda data: services.update_contact(
+        request.user, contact, form.service_data(), expected_version=data["version"],
+        **_audit(request)))
+    if sent.saved:
+        messages.success(request, _("Contact saved."))
+        return redirect(card_url(customer, "contacts"))
     record_form_view(request, customer, "contact_edit", contact=contact.pk)
-    status = 409 if conflict else (400 if request.method == "POST" else 200)
     return render(request, "customers/contact_form.html",
                   {"form": form, "customer": customer, "contact": contact,
-                   "conflict": conflict, "nav": "customers"}, status=status)
+                   "conflict": sent.conflict, "nav": "customers"}, status=sent.status)
 
 
 @login_required

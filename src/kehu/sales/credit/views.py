@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 from kehu.accounts.models import Team
 from kehu.audit.services import record_list
 from kehu.core import policy
-from kehu.core.errors import ServiceError, StaleVersion
+from kehu.core.errors import ServiceError
 from kehu.core.permissions import CHANGE
 from kehu.core.requests import client_ip
-from kehu.customers.forms import apply_service_error
+from kehu.customers.forms import apply_service_error, submit
 from kehu.customers.views import MAX_ID, card_url, customer_for, record_form_view, render_card
 from kehu.sales.credit import selectors, services
 from kehu.sales.credit.figures import in_bucket
@@ -130,32 +130,28 @@ def incident_create(request: HttpRequest, pk: int) -> HttpResponse:
 def receivable_edit(request: HttpRequest, pk: int, receivable_pk: int) -> HttpResponse:
     customer = _credit_customer(request, pk)
     receivable = _receivable(request, customer, receivable_pk)
-    status = 200
     if request.method == "POST":
         form = ReceivableEditForm(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            version = data.pop("version")
-            try:
-                services.update_receivable(request.user, receivable, data, version=version,
-                                           **_audit(request))
-            except StaleVersion as e:
-                form.add_error(None, e.message)
-            except (ValidationError, ServiceError) as e:
-                apply_service_error(form, e)
-            else:
-                messages.success(request, _("Receivable saved."))
-                return redirect(card_url(customer, "credit"))
-        status = 400
     else:
         record_form_view(request, customer, "credit", receivable=receivable.pk)
         form = ReceivableEditForm(initial={
             "version": receivable.version, "number": receivable.number,
             "issued_on": receivable.issued_on, "due_on": receivable.due_on,
             "amount": receivable.amount, "notes": receivable.notes})
+
+    def save(data: dict) -> None:
+        data = dict(data)
+        version = data.pop("version")
+        services.update_receivable(request.user, receivable, data, version=version,
+                                   **_audit(request))
+
+    sent = submit(request, form, save)
+    if sent.saved:
+        messages.success(request, _("Receivable saved."))
+        return redirect(card_url(customer, "credit"))
     return render(request, "sales/credit/receivable_form.html", {
         "customer": customer, "receivable": receivable, "form": form, "nav": "customers",
-        "cancel_url": card_url(customer, "credit")}, status=status)
+        "cancel_url": card_url(customer, "credit")}, status=sent.status)
 
 
 @login_required

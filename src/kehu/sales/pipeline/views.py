@@ -25,7 +25,7 @@ from kehu.core.money import firm_currency
 from kehu.core.pagination import keyset_page
 from kehu.core.permissions import CHANGE, VIEW, can, has_action, restrict
 from kehu.core.requests import client_ip
-from kehu.customers.forms import apply_service_error
+from kehu.customers.forms import apply_service_error, submit
 from kehu.customers.models import Customer
 from kehu.customers.services import record_customer_view
 from kehu.customers.views import MAX_ID, customer_for
@@ -252,28 +252,15 @@ def opportunity_detail(request: HttpRequest, opportunity_pk: int) -> HttpRespons
     if not may_change:
         for field in form.fields.values():
             field.disabled = True
-    status = 200
-    if request.method == "POST":
-        if not may_change:
-            raise Http404
-        status = 400
-        if form.is_valid():
-            d = form.cleaned_data
-            data = {k: d[k] for k in services.EDITABLE}
-            try:
-                opp = services.update_opportunity(request.user, opp, data,
-                                                  expected_version=d["version"],
-                                                  **_audit(request))
-            except StaleVersion as e:
-                # Nothing is lost: the form keeps what the user typed, beside the message.
-                apply_service_error(form, e)
-                status = 409
-            except ServiceError as e:
-                apply_service_error(form, e)
-            else:
-                messages.success(request, _("Opportunity saved."))
-                return redirect("sales:opportunity", opp.pk)
-    else:
+    if request.method == "POST" and not may_change:
+        raise Http404
+    sent = submit(request, form, lambda d: services.update_opportunity(
+        request.user, opp, {k: d[k] for k in services.EDITABLE},
+        expected_version=d["version"], **_audit(request)))
+    if sent.saved:
+        messages.success(request, _("Opportunity saved."))
+        return redirect("sales:opportunity", sent.result.pk)
+    if not sent.posted:
         record_customer_view(request.user, opp.customer, part="opportunities",
                              detail={"opportunity": opp.pk}, **_audit(request))
     receivables = open_totals([opp.customer_id]) if policy.may_see_credit(request.user) \
@@ -281,7 +268,7 @@ def opportunity_detail(request: HttpRequest, opportunity_pk: int) -> HttpRespons
     return render(request, "sales/pipeline/opportunity.html", {
         "nav": "sales", "sub": "pipeline", "opp": opp, "form": form, "may_change": may_change,
         "credit": _credit(opp, receivables, opp.stage.is_open),
-        "history": selectors.stage_history(request.user, opp)}, status=status)
+        "history": selectors.stage_history(request.user, opp)}, status=sent.status)
 
 
 @login_required

@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kehu.audit.services import record_list
-from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
+from kehu.core.errors import NotPermitted, ServiceError
 from kehu.core.permissions import CHANGE, can
 from kehu.core.requests import client_ip
-from kehu.customers.forms import apply_service_error
+from kehu.customers.forms import apply_service_error, submit
 from kehu.customers.services import record_customer_view
 from kehu.customers.views import MAX_ID, customer_for, record_form_view
 from kehu.sales.plans import selectors, services
@@ -172,27 +172,16 @@ def plan_edit(request: HttpRequest, plan_pk: int) -> HttpResponse:
     form = PlanForm(request.POST or None, instance=plan,
                     owners=selectors.step_owners(request.user, plan.customer))
     form.fields["version"].required = True
-    conflict = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_plan(request.user, plan, form.service_data(),
-                                 expected_version=form.cleaned_data["version"],
-                                 owner=form.cleaned_data["owner"], **_audit(request))
-        except StaleVersion as e:
-            conflict = True
-            form.add_error(None, e.message)
-            form.data = form.data.copy()
-            form.data["version"] = str(e.current_version)
-        except (ValidationError, ServiceError) as e:
-            apply_service_error(form, e)
-        else:
-            messages.success(request, _("Account plan saved."))
-            return redirect(plan_url(plan))
+    sent = submit(request, form, lambda data: services.update_plan(
+        request.user, plan, form.service_data(), expected_version=data["version"],
+        owner=data["owner"], **_audit(request)))
+    if sent.saved:
+        messages.success(request, _("Account plan saved."))
+        return redirect(plan_url(plan))
     _read(request, plan, "account_plan_edit")
-    status = 409 if conflict else (400 if request.method == "POST" else 200)
     return render(request, "sales/plans/plan_form.html", {
         "nav": NAV, "form": form, "customer": plan.customer, "plan": plan,
-        "conflict": conflict}, status=status)
+        "conflict": sent.conflict}, status=sent.status)
 
 
 @login_required
@@ -247,27 +236,16 @@ def sheet_edit(request: HttpRequest, plan_pk: int, sheet_pk: int) -> HttpRespons
     sheet = _sheet(request, plan, sheet_pk)
     form = SheetForm(request.POST or None, instance=sheet)
     form.fields["version"].required = True
-    conflict = False
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_competitor(request.user, sheet, form.service_data(),
-                                       expected_version=form.cleaned_data["version"],
-                                       **_audit(request))
-        except StaleVersion as e:
-            conflict = True
-            form.add_error(None, e.message)
-            form.data = form.data.copy()
-            form.data["version"] = str(e.current_version)
-        except (ValidationError, ServiceError) as e:
-            apply_service_error(form, e)
-        else:
-            messages.success(request, _("Competitor sheet saved."))
-            return redirect(plan_url(plan, "competitors"))
+    sent = submit(request, form, lambda data: services.update_competitor(
+        request.user, sheet, form.service_data(), expected_version=data["version"],
+        **_audit(request)))
+    if sent.saved:
+        messages.success(request, _("Competitor sheet saved."))
+        return redirect(plan_url(plan, "competitors"))
     _read(request, plan, "account_plan_competitor", competitor=sheet.pk)
-    status = 409 if conflict else (400 if request.method == "POST" else 200)
     return render(request, "sales/plans/sheet_form.html", {
         "nav": NAV, "form": form, "plan": plan, "customer": plan.customer, "sheet": sheet,
-        "conflict": conflict}, status=status)
+        "conflict": sent.conflict}, status=sent.status)
 
 
 @login_required
@@ -317,28 +295,16 @@ def step_edit(request: HttpRequest, plan_pk: int, step_pk: int) -> HttpResponse:
     form = StepForm(request.POST or None, step=step,
                     owners=selectors.step_owners(request.user, plan.customer))
     form.fields["version"].required = True
-    conflict = False
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.update_step(request.user, step, title=data["title"], owner=data["owner"],
-                                 due_on=data["due_on"], expected_version=data["version"],
-                                 **_audit(request))
-        except StaleVersion as e:
-            conflict = True
-            form.add_error(None, e.message)
-            form.data = form.data.copy()
-            form.data["version"] = str(e.current_version)
-        except (ValidationError, ServiceError) as e:
-            apply_service_error(form, e)
-        else:
-            messages.success(request, _("Step saved."))
-            return redirect(plan_url(plan, "steps"))
+    sent = submit(request, form, lambda data: services.update_step(
+        request.user, step, title=data["title"], owner=data["owner"], due_on=data["due_on"],
+        expected_version=data["version"], **_audit(request)))
+    if sent.saved:
+        messages.success(request, _("Step saved."))
+        return redirect(plan_url(plan, "steps"))
     _read(request, plan, "account_plan_step", step=step.pk)
-    status = 409 if conflict else (400 if request.method == "POST" else 200)
     return render(request, "sales/plans/step_form.html", {
         "nav": NAV, "form": form, "plan": plan, "customer": plan.customer, "step": step,
-        "conflict": conflict}, status=status)
+        "conflict": sent.conflict}, status=sent.status)
 
 
 @login_required

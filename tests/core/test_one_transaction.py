@@ -110,6 +110,11 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
 
     Referral.objects.create(referrer=north, referred=customers["east_b"],
                             referred_on=dt.date(2024, 1, 1), created_by=admin)
+    from kehu.analytics.models import CustomerValue, ValueRefresh
+
+    scored = customers["east_b"]
+    CustomerValue.objects.create(customer=scored, refresh=ValueRefresh.objects.create(
+        as_of=dt.date(2024, 1, 1), status="done"), purchase_days=2)
     other = cs.create_contact(admin, east, {"name": "王伟", "phone": "13800138000"})
     spare = cs.create_customer(admin, {"name": "待删除客户"})
     pair = _pair(admin, east)
@@ -272,6 +277,8 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             admin, F(east), F(north), referred_on=today),
         "analytics.remove_referral": lambda: analytics.remove_referral(
             admin, F(customers["east_b"])),
+        **_ticket_cases(admin, east),
+        "analytics.raise_risk": lambda: analytics.raise_risk(admin, F(scored), reason="x"),
         "analytics.record_loyalty_statement": lambda: analytics.record_loyalty_statement(
             admin, F(east), stated_on=today, buy_again=8, wallet_share=40),
         "dataio.quality.merge_customers": lambda: merge.merge_customers(
@@ -301,6 +308,33 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             timezone.now() + dt.timedelta(days=40)),
         "loans.mark_answers_seen": lambda: loans.mark_answers_seen(borrower),
         "loans.export_register": lambda: loans.export_register(admin, RegisterFilters()),
+    }
+
+
+def _ticket_cases(admin, customer) -> dict[str, Callable[[], object]]:
+    from kehu.service.tickets import services as tickets
+    from kehu.service.tickets.models import TicketCategory
+
+    ticket = tickets.open_ticket(admin, customer, subject="Jam", kind="complaint")
+    waiting = tickets.open_ticket(admin, customer, subject="Waiting")
+    tickets.change_status(admin, waiting, "waiting")
+    category = TicketCategory.objects.first()
+    return {
+        "service.tickets.open_ticket": lambda: tickets.open_ticket(
+            admin, F(customer), subject="New", kind="complaint", description="x"),
+        "service.tickets.update_ticket": lambda: tickets.update_ticket(
+            admin, F(ticket), {"priority": "high"}, expected_version=None),
+        "service.tickets.assign_ticket": lambda: tickets.assign_ticket(admin, F(ticket),
+                                                                       admin),
+        "service.tickets.change_status": lambda: tickets.change_status(admin, F(ticket),
+                                                                       "resolved"),
+        "service.tickets.close_ticket": lambda: tickets.close_ticket(admin, F(ticket)),
+        "service.tickets.add_entry": lambda: tickets.add_entry(
+            admin, F(waiting), kind="customer", body="answer", minutes=5),
+        "service.tickets.save_category": lambda: tickets.save_category(
+            admin, None, name_en="X", name_zh="X"),
+        "service.tickets.delete_category": lambda: tickets.delete_category(admin,
+                                                                           F(category)),
     }
 
 
@@ -344,6 +378,7 @@ NOT_WRITERS = {
     "analytics.record_referral_of_lead": "receives lead_converted inside the transaction of "
                                          "convert_lead (tests/api/test_leads.py)",
     "sales.pipeline.stale_origin": "names a stale opportunity's task; writes nothing",
+    "service.tickets.complaint_origin": "names a complaint's task; writes nothing",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",
     "dataio.imports.role_problem": "says why a role may not import a kind of file",
     # Reads, then writes one audit row (audit.record): nothing can be left half done, and a

@@ -62,6 +62,12 @@ def twins(users):
         from kehu.analytics.services import record_loyalty_statement
 
         record_loyalty_statement(admin, c, stated_on=datetime.date(2024, 3, 1), buy_again=8)
+        # A ticket from the contact, with its conversation and status history.
+        from kehu.service.tickets.services import add_entry, open_ticket
+
+        ticket = open_ticket(admin, c, subject=f"工单 {key}", contact=contact,
+                             description="打印机卡纸")
+        add_entry(admin, ticket, kind="reply", body="已上门", minutes=30)
         # Somebody of another team asked to borrow the file (kehu.loans).
         request_loan(users["sales2"], data["external_id"], "A caller asked about an order")
         if key == "b":  # one plan per customer: the kept card takes the merged one's

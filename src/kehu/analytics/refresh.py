@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.analytics import affinity, data, rules
+from kehu.analytics import affinity, data, rules, sources
 from kehu.analytics.models import (
     ActivityCost,
     CustomerValue,
@@ -537,6 +537,16 @@ class _Refresh:
                 end, end - dt.timedelta(days=365))
             out[name] = data.spread(costs.customer, costs.cost, ids)
             out[f"{name}_12m"] = data.spread(costs.customer, costs.cost_recent, ids)
+        # Hours logged elsewhere (kehu.analytics.sources), at the hourly cost of their kind.
+        rates = {c.kind: (float(c.unit_cost), c.investment) for c in rows}
+        for kind, source in sources.HOURS_SOURCES.items():
+            rate, investment = rates.get(kind, (0.0, False))
+            if not rate:
+                continue
+            name = "relationship_investment" if investment else "cost_to_serve"
+            customer, hours, recent = source.hours(end, end - dt.timedelta(days=365))
+            out[name] = out[name] + rate * data.spread(customer, hours, ids)
+            out[f"{name}_12m"] = out[f"{name}_12m"] + rate * data.spread(customer, recent, ids)
         return out
 
     def statements(self, ids) -> dict[str, np.ndarray]:
@@ -699,6 +709,12 @@ class _Refresh:
         s["at_risk"] = rules.at_risk(s["purchase_days"], s["derived"], s["value"],
                                      s["p_alive"], before["p_alive"], s["overdue"],
                                      AT_RISK_TOP_SHARE, AT_RISK_DROP)
+        # A valuable customer some other app finds at risk (an open complaint) is at risk.
+        flagged = np.isin(ids, sources.risk_ids())
+        if flagged.any():
+            valuable = rules.top_share(s["value"], AT_RISK_TOP_SHARE, bought) | np.isin(
+                s["segment"], [rules.SEGMENTS.index("invest"), rules.SEGMENTS.index("maintain")])
+            s["at_risk"] = s["at_risk"] | (flagged & bought & valuable)
         segment = np.array(["", *rules.SEGMENTS], dtype=object)[s["segment"] + 1]
         quadrant = np.array(["", *rules.QUADRANTS], dtype=object)[s["quadrant"] + 1]
 

@@ -106,10 +106,10 @@ def set_activity_cost(user: User, kind: str, unit_cost: Any, *,
                       investment: bool | None = None, ip: str | None = None) -> ActivityCost:
     """The unit cost of an activity kind and, when given, whether the kind is a relationship
     investment (shown beside realised value, not deducted from it) or a cost to serve."""
-    from kehu.sales.models import ActivityKind
+    from kehu.analytics.sources import cost_kinds
 
     _admin(user)
-    if kind not in ActivityKind.values:
+    if kind not in dict(cost_kinds()):
         raise ServiceError(_("Unknown activity kind."), field="kind")
     try:
         cost = Decimal(str(unit_cost))
@@ -230,3 +230,19 @@ def record_loyalty_statement(user: User, customer: Customer, *, stated_on: dt.da
            detail={"stated_on": stated_on.isoformat(), "buy_again": buy_again,
                    "recommend": recommend, "wallet_share": wallet_share})
     return statement
+
+
+@transaction.atomic
+def raise_risk(user: User | None, customer: Customer, *, reason: str, ip: str | None = None,
+               via: str = "web") -> bool:
+    """Mark a scored customer at risk now, for a reason the refresh's rules cannot see (a
+    complaint): the at-risk list shows them at once, and the refresh keeps them there while a
+    registered source (kehu.analytics.sources) still names them. Returns whether the mark
+    was new; a customer without scores is left alone."""
+    from kehu.analytics.models import CustomerValue
+
+    raised = CustomerValue.objects.filter(customer=customer, at_risk=False).update(at_risk=True)
+    if raised:
+        record(user, "value.risk_raised", obj=customer, ip=ip, via=via,
+               detail={"reason": reason[:200]})
+    return bool(raised)

@@ -19,7 +19,7 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.analytics import rules, selectors, services
+from kehu.analytics import rules, selectors, services, sources
 from kehu.analytics.forms import (
     SETTINGS_FIELDS,
     ActivityCostForm,
@@ -46,7 +46,6 @@ from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Customer
 from kehu.dataio.normalise import guard_formula
-from kehu.sales.models import ActivityKind
 from kehu.tasks.services import open_list_tasks
 
 
@@ -436,7 +435,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     costs = {c.kind: c for c in ActivityCost.objects.all()}
     cost_rows = [{"kind": k, "label": label, "cost": costs[k].unit_cost if k in costs else 0,
                   "investment": costs[k].investment if k in costs else False}
-                 for k, label in ActivityKind.choices]
+                 for k, label in sources.cost_kinds()]
     actions = [{"action": a, "default": PRESCRIBED.get(a.segment, ("", False))[0],
                 "label": _segment_label(a.segment)}
                for a in SegmentAction.objects.order_by("segment")]

@@ -62,6 +62,9 @@ CUSTOMER_PATHS: dict[str, str] = {
     "sales.accountplan": "customer__",
     "sales.plancompetitor": "plan__customer__",
     "sales.planstep": "plan__customer__",
+    "service.ticket": "customer__",
+    "service.ticketentry": "ticket__customer__",
+    "service.statuschange": "ticket__customer__",
 }
 
 # Records that are no customer but belong to their owner's scope like one (a lead,

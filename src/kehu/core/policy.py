@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from kehu.core.permissions import CHANGE, DELETE, EXPORT, VIEW, has_action
+from kehu.core.permissions import CHANGE, CONTRIBUTE, DELETE, EXPORT, VIEW, has_action
 from kehu.core.roles import Role
 
 # Which roles may import which kind of file (kehu.dataio ImportKind values). Products are
@@ -133,6 +133,26 @@ def may_designate_key_accounts(user) -> bool:
 def may_merge(user) -> bool:
     """Merging two customers deletes one: those who may delete customers."""
     return has_action(user, DELETE)
+
+
+# Tickets (kehu.service.tickets) --------------------------------------------------------------
+
+def may_work_tickets(user) -> bool:
+    """Who opens and works tickets at all: those who may add to a customer's timeline
+    (service staff and managers for their team, sales for their customers, admins); each
+    ticket further needs that right on its customer."""
+    return has_action(user, CONTRIBUTE)
+
+
+def may_assign_ticket(user, assignee) -> bool:
+    """Whom `user` may make responsible for a ticket: themselves; a manager, a member of
+    their team; an admin, anybody (the same rule as for a customer's owner)."""
+    return may_assign_owner(user, assignee)
+
+
+def may_change_ticket_settings(user) -> bool:
+    """The ticket categories are the firm's list: admins."""
+    return is_admin(user)
 
 
 # Data in and out ---------------------------------------------------------------------------

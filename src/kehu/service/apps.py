@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,4 +11,19 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         # Each part (tickets, knowledge, surveys, chain) registers its card tabs, task
         # rules and sweeps here with one line.
-        pass
+        from kehu.service.tickets import hooks as ticket_hooks
+
+        ticket_hooks.register()
+        post_migrate.connect(_default_categories, sender=self,
+                             dispatch_uid="kehu.service.tickets.default_categories")
+
+
+def _default_categories(sender, using="default", apps=None, **kwargs) -> None:
+    """After migrate (and after a flush, which tests do): tickets have categories."""
+    from kehu.service.tickets.models import ensure_default_categories
+
+    try:
+        model = apps.get_model("service", "TicketCategory") if apps is not None else None
+    except LookupError:
+        return
+    ensure_default_categories(model, using)

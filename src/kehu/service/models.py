@@ -1,1 +1,2 @@
 """The service app's models live in its parts; Django finds them through these imports."""
+from kehu.service.tickets.models import *  # noqa: E402,F401,F403

@@ -84,6 +84,11 @@ ERASE: dict[str, tuple[str, ...]] = {
     "sales.opportunity_products": (),
     "sales.opportunity_competitors": (),
     "tasks.task": ("title", "detail", "reason", "note"),
+    # A ticket's kind, priority, times and time spent stay (service figures); what the
+    # customer and the agents wrote may name the person, and so may the sender's address.
+    "service.ticket": ("subject", "description", "resolution", "email_message_id"),
+    "service.ticketentry": ("body", "sender", "email_message_id"),
+    "service.statuschange": ("note",),
     # Which employee was reminded of a task, and when: nothing of the customer's.
     "tasks.taskreminder": (),
     # Figures only: they stay, as the transactions do, for value statistics.
@@ -105,7 +110,8 @@ ERASE: dict[str, tuple[str, ...]] = {
 # Fields that may not be blank: they say "(erased)" instead.
 ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title",
                "sales.creditincident": "description", "sales.lead": "name",
-               "sales.leadcontact": "name", "sales.opportunity": "title"}
+               "sales.leadcontact": "name", "sales.opportunity": "title",
+               "service.ticket": "subject"}
 # Records whose earlier versions (their history rows) hold the same texts: the path from a
 # history row to its customer.
 HISTORY_TO_CUSTOMER = {"sales.accountplan": "customer_id",

@@ -81,6 +81,14 @@ def _grow(users, customers, round_: int) -> None:
                                lost_reason="price" if stages[j % len(stages)].kind == "lost"
                                else "")
     refresh_values(admin)
+    # Owners changed twice: the key customers among them are flagged (kehu.service.chain).
+    from kehu.customers.services import change_owner
+
+    swap = {users["sales1"].pk: users["sales1b"], users["sales1b"].pk: users["sales1"],
+            users["sales2"].pk: users["manager2"]}
+    for customer in more:
+        first = customer.owner
+        change_owner(admin, change_owner(admin, customer, swap[first.pk]), first)
 
 
 def _count(call) -> tuple[int, int]:

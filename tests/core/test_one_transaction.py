@@ -97,6 +97,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.sales import services as sales
     from kehu.sales.credit import services as credit
     from kehu.sales.plans import services as plans
+    from kehu.service.chain import services as chain
     from kehu.tasks import services as tasks
 
     admin, east, north = users["admin"], customers["east"], customers["north"]
@@ -308,6 +309,9 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             timezone.now() + dt.timedelta(days=40)),
         "loans.mark_answers_seen": lambda: loans.mark_answers_seen(borrower),
         "loans.export_register": lambda: loans.export_register(admin, RegisterFilters()),
+        "service.chain.update_chain_settings": lambda: chain.update_chain_settings(
+            admin, silent_factor=25),
+        "service.chain.open_continuity_tasks": lambda: chain.open_continuity_tasks(admin),
     }
 
 
@@ -377,6 +381,8 @@ NOT_WRITERS = {
                                  "that deletes the record (a key-account plan's step)",
     "analytics.record_referral_of_lead": "receives lead_converted inside the transaction of "
                                          "convert_lead (tests/api/test_leads.py)",
+    "service.chain.owners_changed": "receives customers.owners_changed inside the "
+                                    "transaction of the owner change (tests/service)",
     "sales.pipeline.stale_origin": "names a stale opportunity's task; writes nothing",
     "service.tickets.complaint_origin": "names a complaint's task; writes nothing",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",

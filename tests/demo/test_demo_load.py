@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from decimal import Decimal
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from kehu.accounts.models import User
@@ -231,6 +232,28 @@ def test_the_english_demo_names_customers_in_english_and_the_same_seed_gives_the
                             trading_since__gte=timezone.localdate()
                             - dt.timedelta(days=60)).exists()
     _the_demo_has_two_key_account_plans()
+    _the_demo_owners_changed_more_often_for_those_who_left()
+
+
+def _the_demo_owners_changed_more_often_for_those_who_left():
+    """kehu.demo.owners: an owner history for the service–profit chain, with one open
+    period per customer (the owner's) and more changes for customers who stopped buying."""
+    from django.db.models import Count, Q
+
+    from kehu.customers.models import OwnerAssignment
+
+    assert not Customer.objects.annotate(
+        open=Count("owner_assignments", filter=Q(owner_assignments__ended_at__isnull=True))
+    ).exclude(open=1).exists()
+    assert not OwnerAssignment.objects.filter(ended_at__isnull=True).exclude(
+        owner=models.F("customer__owner")).exists()
+    periods = Counter(OwnerAssignment.objects.values_list("customer_id", flat=True))
+    states = dict(Customer.objects.values_list("pk", "lifecycle_state"))
+    changed = {kind: [periods[pk] > 1 for pk, s in states.items() if (s == "churned") == kind]
+               for kind in (True, False)}
+    share = {kind: sum(v) / len(v) for kind, v in changed.items()}
+    assert share[True] > 2 * share[False] > 0, share
+    assert max(periods.values()) == 3
 
 
 def _the_demo_has_two_key_account_plans():

@@ -37,7 +37,7 @@ EXPECTED = {
     "customers:edit", "customers:contact_create", "customers:contact_edit",
     "customers:transaction_create", "customers:card?tab=activities", "loans:request",
     "loans:detail", "loans:register", "dataio:import", "dataio:import_columns",
-    "dataio:export", "analytics:settings",
+    "dataio:export", "analytics:settings", "service:chain_settings",
 }
 # URLs whose pages are not for a signed-in user's forms.
 SKIPPED = {"logout": "signs out", "set_language": "a redirect",

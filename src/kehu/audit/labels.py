@@ -108,6 +108,8 @@ ACTIONS = {
     "plan.step_add": _("Added a step to an account plan"),
     "plan.step_update": _("Changed a step of an account plan"),
     "plan.step_delete": _("Deleted a step of an account plan"),
+    "service.chain_settings": _("Changed the service settings"),
+    "service.continuity_tasks": _("Gave the owners of key customers with changing owners a task"),
 }
 
 DETAIL_KEYS = {
@@ -174,6 +176,7 @@ LISTS = {
     "privacy_search": _("personal data search"),
     "account_plans": _("account plans"),
     "receivables": _("receivables"),
+    "service.continuity_flags": _("key customers with changing owners"),
 }
 
 # Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).

@@ -291,3 +291,15 @@ def may_see_forecast(user) -> bool:
     """The sales forecast adds up the opportunities and the installed base of the user's own
     scope: a salesperson their own, a manager the team's, an admin the firm's."""
     return is_admin(user) or (_signed_in(user) and user.role in FORECAST_ROLES)
+
+
+# Service ---------------------------------------------------------------------------------------
+
+SERVICE_DASHBOARD_ROLES = frozenset({Role.MANAGER, Role.ANALYST})
+
+
+def may_see_service_dashboard(user) -> bool:
+    """The service dashboard and the service–profit chain (owner continuity against
+    satisfaction, retention and value; the key customers whose owner changed twice in a
+    year) add up the customers of the user's own scope: managers, analysts and admins."""
+    return is_admin(user) or (_signed_in(user) and user.role in SERVICE_DASHBOARD_ROLES)

@@ -7,7 +7,7 @@ team — writes through this module, so that these hold for every customer at al
 - the search key (`search_text`) is made from the current name, phones, e-mail, external id;
   the sort key (`name_sort`, pinyin order) from the name;
 - the team is the owner's team, and the owner history has exactly one open period: the
-  current owner's (专人负责);
+  current owner's (专人负责); a change of owner sends customers.signals.owners_changed;
 - every change of lifecycle state has a transition saying from what, to what, when, by whom,
   why and how it was decided (by hand, derived from behaviour, imported);
 - every change raises the version (so that a form opened before it is refused as stale) and
@@ -45,6 +45,7 @@ from kehu.customers.models import (
     TransitionSource,
 )
 from kehu.customers.search import search_text, sort_key
+from kehu.customers.signals import owners_changed
 
 # The facts the search key is made of.
 SEARCH_FIELDS = frozenset({"name", "kind", "phone", "mobile", "email", "external_id"})
@@ -165,6 +166,8 @@ def apply(edits: Iterable[tuple[Customer, Mapping[str, Any]]], *, by, reason: st
                                  default_change_reason=reason, default_date=at)
         OwnerAssignment.objects.bulk_create(assignments, batch_size=batch_size)
         LifecycleTransition.objects.bulk_create(transitions, batch_size=batch_size)
+        if ended_owner:
+            owners_changed.send(Customer, customer_ids=ended_owner, user=by, at=at)
     return diffs
 
 

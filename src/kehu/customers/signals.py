@@ -12,3 +12,8 @@ data_confirmed = Signal()
 # An order, invoice or return was recorded on the card or through the API. Arguments:
 # transaction, user. Credit control flags an order that takes the customer over its limit.
 transaction_recorded = Signal()
+
+# Customers were given another owner (a new owner period each). Arguments: customer_ids,
+# user, at. The service–profit chain flags a key customer whose owner changed twice in a
+# year.
+owners_changed = Signal()

@@ -52,6 +52,7 @@ from kehu.customers.models import (
 )
 from kehu.demo import leads as demo_leads
 from kehu.demo import names, pipeline
+from kehu.demo import owners as demo_owners
 from kehu.demo import plans as demo_plans
 from kehu.demo.credit import load_credit
 from kehu.demo.texts import LANGUAGES, TEXT
@@ -399,6 +400,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     load_credit(customers, users, language)
     demo_leads.load(users, customers, language)
     pipeline.load(customers, users, language, last_day)
+    demo_owners.load(customers, users, language, admin)
 
     result = LoadResult(
         created=True,

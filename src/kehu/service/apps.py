@@ -14,6 +14,9 @@ class ServiceConfig(AppConfig):
         from kehu.service.tickets import hooks as ticket_hooks
 
         ticket_hooks.register()
+        from kehu.service.chain import card as chain_card
+
+        chain_card.register()
         post_migrate.connect(_default_categories, sender=self,
                              dispatch_uid="kehu.service.tickets.default_categories")
 

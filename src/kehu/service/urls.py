@@ -1,4 +1,8 @@
+from django.urls import include, path
+
 app_name = "service"
 
 # Each part adds its pages with one line: path("", include("kehu.service.<part>.urls")).
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("kehu.service.chain.urls")),
+]

@@ -1,0 +1,124 @@
+"""Every read of owner continuity and the service–profit chain, limited to the customers
+the user may see in their own scope (a customer lent to them is one file to read, not part
+of the figures)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+
+from kehu.analytics.key_accounts import key_customers
+from kehu.analytics.models import CustomerValue
+from kehu.core.permissions import VIEW, customer_filter
+from kehu.customers.models import Customer, LifecycleState, OwnerAssignment
+from kehu.service.chain import continuity, figures
+from kehu.service.chain.models import ChainSettings
+
+WINDOW_DAYS = 730  # "the last two years"
+BUYER_STATES = (LifecycleState.FIRST_PURCHASE, LifecycleState.REPEAT_PURCHASE,
+                LifecycleState.LOYAL, LifecycleState.CHURNED)
+
+
+def _scope(user, prefix: str = "") -> Q:
+    condition = customer_filter(user, VIEW, prefix, loans=False)
+    return Q() if condition is None else condition
+
+
+def _service_handlers(user, customer_q: Q, since: dt.datetime) -> dict[int, list[tuple]]:
+    """Each customer's tickets in the window as (opened at, assignee id)."""
+    return {}
+
+
+def _satisfaction(user, customer_q: Q) -> dict[int, bool]:
+    """Each customer's latest survey answer: satisfied or not."""
+    return {}
+
+
+def customer_facts(user, *, now: dt.datetime | None = None) -> list[figures.Facts]:
+    """The facts of every customer in the user's own scope that the chain is made of."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=WINDOW_DAYS)
+    customer_q = _scope(user, "customer__")
+    periods = continuity.periods(customer_q, since)
+    handlers = _service_handlers(user, customer_q, since)
+    satisfied = _satisfaction(user, customer_q)
+    values = {pk: (value, clv) for pk, value, clv in CustomerValue.objects.filter(customer_q)
+              .values_list("customer_id", "net_contribution_12m", "clv")}
+    out = []
+    for pk, state in Customer.objects.filter(_scope(user)).values_list("pk",
+                                                                       "lifecycle_state"):
+        own = periods.get(pk, [])
+        current = max((p[0] for p in own), default=now)
+        value, clv = values.get(pk, (None, None))
+        out.append(figures.Facts(
+            customer_id=pk,
+            owner_changes=figures.owner_changes(own, since),
+            service_changes=figures.contact_changes(handlers.get(pk, []), since),
+            tenure_days=max(0, (now - current).days),
+            bought=state in BUYER_STATES,
+            retained=state in BUYER_STATES and state != LifecycleState.CHURNED,
+            satisfied=satisfied.get(pk),
+            value=float(value) if value is not None else None,
+            clv=float(clv) if clv is not None else None))
+    return out
+
+
+@dataclass
+class Chain:
+    continuity: list[figures.Band]
+    tenure: list[figures.Band]
+    customers: int
+    answered: int  # customers with a survey answer
+
+    def band(self, key: str) -> figures.Band:
+        return next(b for b in self.continuity + self.tenure if b.key == key)
+
+
+def chain_figures(user, *, now: dt.datetime | None = None) -> Chain:
+    facts = customer_facts(user, now=now)
+    return Chain(continuity=figures.by_continuity(facts), tenure=figures.by_tenure(facts),
+                 customers=len(facts), answered=sum(f.satisfied is not None for f in facts))
+
+
+@dataclass
+class Flag:
+    customer: Customer
+    changes: int
+    periods: list[OwnerAssignment]
+    why_key: str
+
+
+def continuity_flags(user, *, now: dt.datetime | None = None,
+                     customer: Customer | None = None) -> list[Flag]:
+    """Key customers in the user's own scope whose owner changed at least twice in the last
+    twelve months, the most changes first (or only `customer`'s flag, if it has one)."""
+    now = now or timezone.now()
+    customer_q = _scope(user, "customer__")
+    if customer is not None:
+        customer_q &= Q(customer_id=customer.pk)
+    changes = continuity.changes_in_year(customer_q, now)
+    if not changes:
+        return []
+    keys = key_customers(Customer.objects.filter(pk__in=list(changes)))
+    if not keys:
+        return []
+    since = now - dt.timedelta(days=continuity.FLAG_WINDOW_DAYS)
+    periods: dict[int, list[OwnerAssignment]] = defaultdict(list)
+    for period in (OwnerAssignment.objects.filter(customer_id__in=list(keys))
+                   .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
+                   .select_related("owner", "assigned_by").order_by("started_at", "id")):
+        periods[period.customer_id].append(period)
+    customers = Customer.objects.filter(pk__in=list(keys)).select_related("owner", "team")
+    flags = [Flag(customer=c, changes=changes[c.pk], periods=periods[c.pk], why_key=keys[c.pk])
+             for c in customers]
+    flags.sort(key=lambda f: (-f.changes, f.customer.name_sort, f.customer.pk))
+    return flags
+
+
+def chain_settings(user) -> ChainSettings:
+    """The chain's settings (the silent-dissatisfied factor): firm-wide, no customer's."""
+    return ChainSettings.current()

@@ -37,3 +37,23 @@ def test_the_chain_page_draws_its_charts_in_both_languages(page, live_server, us
     page.wait_for_selector("#continuity-flags")
     assert east_b.name in page.inner_text("#continuity-flags")
     shot(page, "zh-hans-service-chain-flags")
+
+
+def test_the_service_dashboard_draws_its_chart_in_both_languages(page, live_server, users,
+                                                                customers, shot):
+    from tests.service.test_chain import _ticket
+
+    manager = users["manager1"]
+    for days in (2, 5, 40, 70):
+        _ticket(manager, customers["east"], kind="complaint", days_ago=days)
+    _ticket(manager, customers["east_b"], assignee=users["service1"], days_ago=1)
+    sign_in(page, live_server, "manager1")
+    page.goto(f"{live_server.url}/service/dashboard/")
+    page.wait_for_selector("[data-chart=complaints] svg")
+    assert "2 complaints in 30 days × 20" in page.inner_text("#silent")
+    assert page.locator("#service-months tbody tr").count() == 12
+    shot(page, "en-service-dashboard")
+    switch_language(page, "zh-hans")
+    page.wait_for_selector("[data-chart=complaints] svg")
+    assert "沉默的不满客户（估算）" in page.inner_text("#silent")
+    shot(page, "zh-hans-service-dashboard")

@@ -182,10 +182,14 @@ def test_the_settings_page_says_what_is_wrong_with_a_bad_factor(users, client):
     client.force_login(users["admin"])
     url = reverse("service:chain_settings")
     response = client.post(url, {"silent_factor": "lots", "version": 1})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a whole number between 1 and 1000." in response.content.decode()
     response = client.post(url, {"silent_factor": "12", "version": 1})
     assert response.status_code == 302 and ChainSettings.current().silent_factor == 12
+    # A form opened before that save keeps its input and names who saved.
+    response = client.post(url, {"silent_factor": "14", "version": 1})
+    assert response.status_code == 409 and "14" in response.content.decode()
+    assert ChainSettings.current().silent_factor == 12
     client.force_login(users["manager1"])
     assert client.post(url, {"silent_factor": "3", "version": 2}).status_code == 403
     assert "12" in client.get(url).content.decode()
@@ -226,3 +230,50 @@ def test_the_chain_page_in_both_languages(users, customers, client):
     client.cookies["django_language"] = "zh-hans"
     body = client.get(reverse("service:chain")).content.decode()
     assert "服务利润链" in body and "负责人" in body
+
+
+# Tickets: the service contact and the dashboard -----------------------------------------------
+
+def _ticket(user, customer, *, kind="enquiry", assignee=None, days_ago=10, **kwargs):
+    from kehu.service.tickets.services import open_ticket
+
+    return open_ticket(user, customer, subject=f"{kind} {days_ago}", kind=kind,
+                       assignee=assignee, at=timezone.now() - dt.timedelta(days=days_ago),
+                       **kwargs)
+
+
+def test_a_new_person_on_the_next_ticket_is_a_change_of_service_contact(users, customers):
+    east = customers["east"]
+    _history(east, [(users["sales1"], 900)])
+    manager = users["manager1"]
+    for days, who in ((300, "service1"), (200, "service1"), (100, "manager1"), (50, None)):
+        _ticket(manager, east, assignee=users[who] if who else None, days_ago=days)
+    facts = {f.customer_id: f for f in selectors.customer_facts(manager)}
+    assert (facts[east.pk].owner_changes, facts[east.pk].service_changes) == (0, 1)
+    assert selectors.chain_figures(manager).band("once").service_changes == 1
+
+
+def test_the_dashboard_counts_complaints_and_the_silent_dissatisfied_they_stand_for(
+        users, customers, client):
+    from kehu.service.tickets.services import change_status
+
+    manager = users["manager1"]
+    east, north = customers["east"], customers["north"]
+    _ticket(manager, east, kind="complaint", days_ago=3)
+    _ticket(manager, east, kind="complaint", days_ago=40)
+    done = _ticket(manager, east, assignee=users["service1"], days_ago=5)
+    change_status(manager, done, "resolved")
+    _ticket(users["admin"], north, kind="complaint", days_ago=2)  # another team's
+    d = selectors.service_dashboard(manager)
+    assert (d.open_tickets, d.open_complaints, d.unassigned) == (2, 2, 2)
+    assert (d.complaints_30d, d.complaints_12m, d.factor, d.silent_30d, d.silent_12m) == (
+        1, 2, 20, 20, 40)
+    assert (d.resolved_90d, d.first_contact_rate) == (1, 100.0)
+    assert sum(m.complaints for m in d.months) == 2 and len(d.months) == 12
+    services.update_chain_settings(users["admin"], silent_factor=25)
+    client.force_login(manager)
+    body = client.get(reverse("service:dashboard")).content.decode()
+    assert 'id="silent"' in body and "× 25" in body
+    assert selectors.service_dashboard(users["admin"]).complaints_30d == 2
+    client.force_login(users["sales1"])
+    assert client.get(reverse("service:dashboard")).status_code == 403

@@ -70,12 +70,12 @@ class Band:
     @property
     def retention(self) -> float | None:
         """Share of the buyers still buying, in per cent."""
-        return _pct(self.retained, self.buyers)
+        return pct(self.retained, self.buyers)
 
     @property
     def satisfaction(self) -> float | None:
         """Share of those who answered a survey who said they were satisfied, in per cent."""
-        return _pct(self.satisfied, self.answered)
+        return pct(self.satisfied, self.answered)
 
     @property
     def average_value(self) -> float | None:
@@ -86,7 +86,7 @@ class Band:
         return round(self.clv_sum / self.clv_count, 2) if self.clv_count else None
 
 
-def _pct(part: int, whole: int) -> float | None:
+def pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 

@@ -8,7 +8,8 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from kehu.analytics.key_accounts import key_customers
@@ -17,6 +18,7 @@ from kehu.core.permissions import VIEW, customer_filter
 from kehu.customers.models import Customer, LifecycleState, OwnerAssignment
 from kehu.service.chain import continuity, figures
 from kehu.service.chain.models import ChainSettings
+from kehu.service.tickets.models import ACTIVE_STATUSES, Ticket, TicketKind, TicketStatus
 
 WINDOW_DAYS = 730  # "the last two years"
 BUYER_STATES = (LifecycleState.FIRST_PURCHASE, LifecycleState.REPEAT_PURCHASE,
@@ -28,12 +30,18 @@ def _scope(user, prefix: str = "") -> Q:
     return Q() if condition is None else condition
 
 
-def _service_handlers(user, customer_q: Q, since: dt.datetime) -> dict[int, list[tuple]]:
-    """Each customer's tickets in the window as (opened at, assignee id)."""
-    return {}
+def _service_handlers(customer_q: Q, since: dt.datetime) -> dict[int, list[tuple]]:
+    """Each customer's tickets opened in the window as (opened at, assignee id): the person
+    handling them is the customer's service contact."""
+    out: dict[int, list[tuple]] = defaultdict(list)
+    rows = (Ticket.objects.filter(customer_q, opened_at__gt=since, assignee__isnull=False)
+            .values_list("customer_id", "opened_at", "assignee_id"))
+    for customer_id, opened_at, assignee_id in rows:
+        out[customer_id].append((opened_at, assignee_id))
+    return out
 
 
-def _satisfaction(user, customer_q: Q) -> dict[int, bool]:
+def _satisfaction(customer_q: Q) -> dict[int, bool]:
     """Each customer's latest survey answer: satisfied or not."""
     return {}
 
@@ -44,8 +52,8 @@ def customer_facts(user, *, now: dt.datetime | None = None) -> list[figures.Fact
     since = now - dt.timedelta(days=WINDOW_DAYS)
     customer_q = _scope(user, "customer__")
     periods = continuity.periods(customer_q, since)
-    handlers = _service_handlers(user, customer_q, since)
-    satisfied = _satisfaction(user, customer_q)
+    handlers = _service_handlers(customer_q, since)
+    satisfied = _satisfaction(customer_q)
     values = {pk: (value, clv) for pk, value, clv in CustomerValue.objects.filter(customer_q)
               .values_list("customer_id", "net_contribution_12m", "clv")}
     out = []
@@ -122,3 +130,98 @@ def continuity_flags(user, *, now: dt.datetime | None = None,
 def chain_settings(user) -> ChainSettings:
     """The chain's settings (the silent-dissatisfied factor): firm-wide, no customer's."""
     return ChainSettings.current()
+
+
+# The service dashboard ----------------------------------------------------------------------
+
+DASHBOARD_MONTHS = 12
+FCR_DAYS = 90
+
+
+@dataclass
+class Month:
+    month: dt.date
+    tickets: int = 0
+    complaints: int = 0
+    silent: int = 0  # complaints × the factor
+    csat: float | None = None  # share of answers satisfied (4 or 5 of 5), in per cent
+    nps: float | None = None  # promoters minus detractors, in per cent
+
+
+@dataclass
+class Dashboard:
+    open_tickets: int
+    waiting: int
+    unassigned: int
+    open_complaints: int
+    complaints_30d: int
+    complaints_12m: int
+    factor: int
+    resolved_90d: int
+    first_contact_90d: int
+    flags: int
+    months: list[Month]
+    # Tickets past their service-level targets (None: no targets are kept).
+    breaching: int | None = None
+    has_surveys: bool = False
+
+    @property
+    def silent_30d(self) -> int:
+        return self.complaints_30d * self.factor
+
+    @property
+    def silent_12m(self) -> int:
+        return self.complaints_12m * self.factor
+
+    @property
+    def first_contact_rate(self) -> float | None:
+        return figures.pct(self.first_contact_90d, self.resolved_90d)
+
+
+def _month_starts(today: dt.date, n: int) -> list[dt.date]:
+    first = today.replace(day=1)
+    out = []
+    for _i in range(n):
+        out.append(first)
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return out[::-1]
+
+
+def service_dashboard(user, *, now: dt.datetime | None = None) -> Dashboard:
+    """What a manager reads about the service of their own scope: the tickets being worked,
+    the complaints and the silent dissatisfied customers they stand for (complaints × the
+    admin's factor, seed 000), first-contact resolution, and the months' trend."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    tickets = Ticket.objects.filter(_scope(user, "customer__"))
+    active = tickets.filter(status__in=ACTIVE_STATUSES).aggregate(
+        open=Count("pk"), waiting=Count("pk", filter=Q(status=TicketStatus.WAITING)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        complaints=Count("pk", filter=Q(kind=TicketKind.COMPLAINT)))
+    months = _month_starts(today, DASHBOARD_MONTHS)
+    start = timezone.make_aware(dt.datetime.combine(months[0], dt.time()))
+    by_month = {m: Month(m) for m in months}
+    rows = (tickets.filter(opened_at__gte=start)
+            .annotate(month=TruncMonth("opened_at", tzinfo=timezone.get_current_timezone()))
+            .values("month").annotate(n=Count("pk"),
+                                      complaints=Count("pk", filter=Q(kind=TicketKind.COMPLAINT)))
+            .values_list("month", "n", "complaints"))
+    factor = ChainSettings.current().silent_factor
+    for month, n, complaints in rows:
+        day = month.date() if isinstance(month, dt.datetime) else month
+        if day in by_month:
+            by_month[day].tickets += n
+            by_month[day].complaints += complaints
+    for m in by_month.values():
+        m.silent = m.complaints * factor
+    recent = tickets.filter(kind=TicketKind.COMPLAINT).aggregate(
+        d30=Count("pk", filter=Q(opened_at__gt=now - dt.timedelta(days=30))),
+        y1=Count("pk", filter=Q(opened_at__gt=now - dt.timedelta(days=365))))
+    resolved = tickets.filter(resolved_at__gt=now - dt.timedelta(days=FCR_DAYS)).aggregate(
+        n=Count("pk"), first=Count("pk", filter=Q(first_contact_resolution=True)))
+    return Dashboard(
+        open_tickets=active["open"], waiting=active["waiting"],
+        unassigned=active["unassigned"], open_complaints=active["complaints"],
+        complaints_30d=recent["d30"], complaints_12m=recent["y1"], factor=factor,
+        resolved_90d=resolved["n"], first_contact_90d=resolved["first"],
+        flags=len(continuity_flags(user, now=now)), months=list(by_month.values()))

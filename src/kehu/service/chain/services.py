@@ -14,9 +14,8 @@ from kehu.accounts.models import User
 from kehu.analytics.key_accounts import key_customers
 from kehu.audit.services import record
 from kehu.core import policy
-from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.errors import NotPermitted, ServiceError, StaleVersion
 from kehu.core.permissions import VIEW, customer_filter
-from kehu.core.versions import check_version
 from kehu.customers.models import Customer
 from kehu.service.chain.continuity import FLAG_WINDOW_DAYS, changes_in_year
 from kehu.service.chain.models import ChainSettings
@@ -37,7 +36,11 @@ def update_chain_settings(user: User, *, silent_factor: int, version: int | None
     ChainSettings.current()
     current = ChainSettings.objects.select_for_update().get(pk=1)
     if version is not None and int(version) != current.version:
-        check_version(current, version, _("service setting"))
+        who = str(current.updated_by) if current.updated_by else _("someone")
+        raise StaleVersion(
+            _("The service settings were changed by %(user)s since you opened them. Reload "
+              "to see their changes, then make yours again.") % {"user": who},
+            current_version=current.version, changed_by=who)
     try:
         factor = int(silent_factor)
     except (TypeError, ValueError):

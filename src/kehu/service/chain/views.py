@@ -17,6 +17,7 @@ from kehu.core import policy
 from kehu.core.errors import ServiceError
 from kehu.core.money import firm_currency, money_heading
 from kehu.core.requests import client_ip
+from kehu.customers.forms import submit
 from kehu.service.chain import figures, selectors, services
 from kehu.service.chain.forms import ChainSettingsForm
 
@@ -102,23 +103,37 @@ def flag_tasks(request: HttpRequest) -> HttpResponse:
 def settings_page(request: HttpRequest) -> HttpResponse:
     _reader(request)
     current = selectors.chain_settings(request.user)
-    form = ChainSettingsForm(initial={"silent_factor": current.silent_factor,
-                                      "version": current.version})
     editable = policy.may_change_settings(request.user)
-    if request.method == "POST":
-        if not editable:
-            raise PermissionDenied
-        form = ChainSettingsForm(request.POST)
-        if form.is_valid():
-            try:
-                services.update_chain_settings(
-                    request.user, silent_factor=form.cleaned_data["silent_factor"],
-                    version=form.cleaned_data["version"], ip=client_ip(request))
-            except ServiceError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            else:
-                messages.success(request, _("Service settings saved."))
-                return redirect("service:chain_settings")
+    if request.method == "POST" and not editable:
+        raise PermissionDenied
+    form = ChainSettingsForm(request.POST if request.method == "POST" else None,
+                             initial={"silent_factor": current.silent_factor,
+                                      "version": current.version})
+    sent = submit(request, form, lambda data: services.update_chain_settings(
+        request.user, silent_factor=data["silent_factor"], version=data["version"],
+        ip=client_ip(request)))
+    if sent.saved:
+        messages.success(request, _("Service settings saved."))
+        return redirect("service:chain_settings")
     return render(request, "service/chain/settings.html", {
         "nav": "service", "subnav": "chain_settings", "form": form, "current": current,
-        "editable": editable})
+        "editable": editable}, status=sent.status)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    _reader(request)
+    d = selectors.service_dashboard(request.user)
+    charts = {
+        "lang": get_language() or "en",
+        "labels": [m.month.strftime("%Y-%m") for m in d.months],
+        "tickets": [m.tickets for m in d.months],
+        "complaints": [m.complaints for m in d.months],
+        "silent": [m.silent for m in d.months],
+        "names": {"tickets": _("Tickets"), "complaints": _("Complaints"),
+                  "silent": _("Silent dissatisfied (estimate)"), "count": _("Customers"),
+                  "csat": _("CSAT"), "nps": _("NPS")},
+    }
+    return render(request, "service/chain/dashboard.html", {
+        "nav": "service", "subnav": "service_dashboard", "d": d, "charts": charts,
+        "may_change_settings": policy.may_change_settings(request.user)})

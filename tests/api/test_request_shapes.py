@@ -4,6 +4,8 @@ operation that can give it."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kehu.customers.models import Customer
@@ -134,3 +136,50 @@ def test_documented_error_shapes_match_the_answers(api, client, customers, statu
                      request_kwargs.get("content_type", "application/json"))
     assert response.status_code == status
     assert set(required) <= set(response.json())
+
+
+def _strings(schema: dict, components: dict, where: str, seen: frozenset = frozenset()):
+    """Every string a request may carry, with where it sits, following references."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name not in seen:
+            yield from _strings(components[name], components, f"{where}→{name}", seen | {name})
+        return
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, []):
+            yield from _strings(option, components, where, seen)
+    if schema.get("type") == "string":
+        yield where, schema
+    for name, prop in schema.get("properties", {}).items():
+        yield from _strings(prop, components, f"{where}.{name}", seen)
+    if isinstance(schema.get("items"), dict):
+        yield from _strings(schema["items"], components, f"{where}[]", seen)
+
+
+def _refuses_nul(pattern: str) -> bool:
+    """A pattern refuses NUL when it says so, or when it matches the whole value with
+    characters from a set that cannot hold it (digits, signs, points)."""
+    return "\\x00" in pattern or bool(re.fullmatch(r"\^[-?0-9\[\]{},.()|\\d+*]*\$", pattern))
+
+
+def test_no_text_input_can_carry_a_nul_character(client, users):
+    """PostgreSQL cannot store NUL in text: every string an operation takes, in its body or
+    its query, is refused with a message when it holds one (a pattern, a choice, or a format
+    whose validator takes no NUL), so no database answers the user with an error page."""
+    schema = client.get("/api/v1/openapi.json").json()
+    components = schema["components"]["schemas"]
+    open_ = []
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            found = []
+            for param in op.get("parameters", []):
+                if param["in"] == "query":
+                    found += _strings(param["schema"], components, f"?{param['name']}")
+            body = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if body:
+                found += _strings(body["schema"], components, "body")
+            open_ += [f"{method.upper()} {path} {where}" for where, s in found
+                      if not _refuses_nul(s.get("pattern", "")) and "enum" not in s
+                      and "const" not in s
+                      and s.get("format") not in {"date", "date-time", "email", "uuid"}]
+    assert not open_, open_

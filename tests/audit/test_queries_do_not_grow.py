@@ -28,6 +28,9 @@ from tests.audit.test_reads_are_audited import (
     web_records,  # noqa: F401
 )
 
+# Django issues the same queries on every database: counted once, on SQLite.
+pytestmark = pytest.mark.one_database
+
 # Pages and operations whose query count may follow the data, and why.
 MAY_GROW: dict[str, str] = {}
 # One more query is a threshold crossed (a list now longer than its page counts its rows),

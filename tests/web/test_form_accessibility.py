@@ -28,7 +28,8 @@ from django.urls import get_resolver, reverse
 
 from tests.api.test_web_authorization_matrix import _walk
 
-pytestmark = pytest.mark.django_db
+# Form markup is the same whatever the database: checked once, on SQLite.
+pytestmark = [pytest.mark.django_db, pytest.mark.one_database]
 
 # Pages whose forms show field errors when sent with bad values. The test fails if one of
 # them stops doing so (the check above would then be vacuous for it).

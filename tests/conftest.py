@@ -259,3 +259,13 @@ def plan_records(users, customers) -> dict:
                                         due_on=datetime.date(2030, 1, 1)),
         }
     return out
+
+
+def make_consents(users, customers) -> dict:
+    """Consent to e-mail given by each customer (for the generated checks that need a
+    consent id per scope)."""
+    from kehu.marketing.consent.services import set_consent
+
+    return {key: set_consent(users["admin"], customer, channel="email", status="given",
+                             source="form")
+            for key, customer in customers.items()}

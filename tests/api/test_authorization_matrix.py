@@ -27,6 +27,7 @@ PATH_PARAMS = {
     "plan_id": "account_plan",
     "receivable_id": "receivable",
     "lead_id": "lead",
+    "consent_id": "consent",
     "opportunity_id": "opportunity",
 }
 
@@ -127,11 +128,12 @@ def records(customers, children, users, loan_requests,
     from kehu.analytics.refresh import refresh_values
 
     refresh_values(users["admin"])  # every customer has value scores to read
-    from tests.conftest import make_leads
+    from tests.conftest import make_consents, make_leads
 
     leads = make_leads(users, customers)
+    consents = make_consents(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
-                  **plan_records[key], "lead": leads[key]}
+                  **plan_records[key], "lead": leads[key], "consent": consents[key]}
             for key in customers}
 
 

@@ -49,6 +49,7 @@ PATH_RECORDS = {
     "plan_id": "account_plan",
     "receivable_id": "receivable",
     "lead_id": "lead",
+    "consent_id": "consent",
     "opportunity_id": "opportunity",
 }
 
@@ -94,12 +95,13 @@ def records(users, customers, children, loan_requests,
             plan_records) -> dict[str, dict[str, Any]]:
     from kehu.analytics.services import REFRESH_JOB
     from kehu.core.models import Job
-    from tests.conftest import make_leads
+    from tests.conftest import make_consents, make_leads
 
     leads = make_leads(users, customers)
+    consents = make_consents(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
                   **plan_records[key],
-                  "lead": leads[key],
+                  "lead": leads[key], "consent": consents[key],
                   "job": Job.objects.create(kind=REFRESH_JOB, user=customers[key].owner)}
             for key in ("east", "north")}
 

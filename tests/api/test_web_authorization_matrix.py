@@ -55,6 +55,9 @@ NOT_CUSTOMER_URLS = {
     # The pipeline's stages and the firm's competitors: settings, not customers' records
     # (tests/sales/test_pipeline.py).
     "stage", "stage_delete", "competitor", "competitor_delete",
+    # The public unsubscribe page: its signed token is the permission, and the page names
+    # nobody (tests/marketing/test_consent_sending.py).
+    "unsubscribe",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they
 # stay in the "out of reach" test and skip the "own pages answer" one

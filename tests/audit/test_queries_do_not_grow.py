@@ -46,6 +46,8 @@ def _grow(users, customers, round_: int) -> None:
     from kehu.analytics.refresh import refresh_values
     from kehu.customers.models import Product
     from kehu.customers.services import create_contact, create_customer, create_transaction
+    from kehu.marketing.consent.sending import send_marketing_email
+    from kehu.marketing.consent.services import set_consent
     from kehu.sales.services import log_activity
     from kehu.tasks.services import add_task
 
@@ -65,8 +67,14 @@ def _grow(users, customers, round_: int) -> None:
                             owner=owners[i % 3]) for i in range(9)]
     for customer in [*customers.values(), *more]:
         for j in range(4):
-            create_contact(admin, customer, {"name": f"Contact {round_}.{j} of {customer.pk}",
-                                             "decision_role": "influencer"})
+            contact = create_contact(admin, customer, {
+                "name": f"Contact {round_}.{j} of {customer.pk}",
+                "decision_role": "influencer", "email": f"c{round_}{j}@example.com"})
+            # Consent of each contact person, and marketing e-mails sent and held back.
+            set_consent(admin, customer, contact=contact, channel="email",
+                        status="given" if j % 2 else "refused", source="form")
+            send_marketing_email(admin, customer, contact=contact, subject=f"News {j}",
+                                 body="x", origin="mailing")
             create_transaction(admin, customer, date=dt.date(2023 + round_, 1 + j, 3 + j),
                                lines=[{"product": products[(j + k) % 4], "quantity": "2",
                                        "unit_price": "12.50", "unit_cost": "7"}
@@ -83,6 +91,17 @@ def _grow(users, customers, round_: int) -> None:
                                products=products[:2], competitors=rivals[:j % 3],
                                lost_reason="price" if stages[j % len(stages)].kind == "lost"
                                else "")
+    # Each new customer was referred by a fixture customer, and half of them rewarded.
+    from kehu.analytics.models import Referral
+    from kehu.marketing.referrals.services import grant_referral_reward, issue_referral_code
+
+    referrers = list(customers.values())
+    for i, customer in enumerate(more):
+        referral = Referral.objects.create(referrer=referrers[i % 3], referred=customer,
+                                           referred_on=dt.date(2023 + round_, 1, 3))
+        issue_referral_code(admin, customer)
+        if i % 2:
+            grant_referral_reward(admin, referral, kind="coupon", value="50")
     refresh_values(admin)
     # Owners changed twice: the key customers among them are flagged (kehu.service.chain).
     from kehu.customers.services import change_owner

@@ -25,7 +25,8 @@ from kehu.customers import card
 API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": "transaction",
                    "activity_id": "activity", "task_id": "task",
                    "plan_id": "account_plan", "receivable_id": "receivable",
-                   "lead_id": "lead", "opportunity_id": "opportunity"}
+                   "lead_id": "lead", "opportunity_id": "opportunity",
+                   "consent_id": "consent"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -53,11 +54,12 @@ def records(customers, children, users, plan_records) -> dict[str, dict[str, Any
     loan = request_loan(users["sales2"], customers["east"].external_id or
                         customers["east"].name, "a joint offer")
     approve_loan(users["sales1"], loan)
-    from tests.conftest import make_leads
+    from tests.conftest import make_consents, make_leads
 
     leads = make_leads(users, customers)
+    consents = make_consents(users, customers)
     return {key: {"customer": customers[key], **children[key], **plan_records[key],
-                  "lead": leads[key]}
+                  "lead": leads[key], "consent": consents[key]}
             for key in customers}
 
 
@@ -239,6 +241,8 @@ WEB_NOT_CUSTOMER_DATA = {
     "sales:stage_delete": "a pipeline stage; answers POST only",
     "sales:competitor": "a competitor; answers POST only",
     "sales:competitor_delete": "a competitor; answers POST only",
+    "marketing:unsubscribe": "the public unsubscribe page: names nobody; the opt-out is "
+                             "audited as a write",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}
 

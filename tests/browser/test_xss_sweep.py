@@ -56,7 +56,9 @@ MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
 NOT_FREE_TEXT = {"customers.customer.search_text",
                  # The code of the rule that made a task (one open task per code and
                  # customer); pages show the rule's title, swept as the task's title.
-                 "tasks.task.origin"}
+                 "tasks.task.origin",
+                 # Made by kehu from an alphabet of capitals and digits; nobody types one in.
+                 "marketing.referralcode.code"}
 
 # Query strings each page is also opened with ({q} is a payload, URL-encoded).
 QUERIES = {
@@ -141,6 +143,9 @@ def poisoned(users, customers):
     )
     from kehu.dataio.models import ContactPair, CustomerPair
     from kehu.loans.services import approve_loan, request_loan
+    from kehu.marketing.consent.sending import send_marketing_email
+    from kehu.marketing.consent.services import set_consent
+    from kehu.marketing.referrals.services import grant_referral_reward, issue_referral_code
     from kehu.sales.credit import services as credit
     from kehu.sales.leads.services import create_lead
     from kehu.sales.pipeline.models import Stage
@@ -198,6 +203,14 @@ def poisoned(users, customers):
                     judgements={"money": (True, "m"), "authority": (False, "a"),
                                 "need": (True, "n")})
         assert txn.lines.exists()
+        # Consent with a note, a marketing e-mail (held back: no address), a referral code
+        # and the reward for the referral above.
+        set_consent(admin, customer, channel="email", status="given", source="form",
+                    note="n")
+        send_marketing_email(admin, customer, subject=f"News {i}", body="x",
+                             origin="mailing")
+        issue_referral_code(admin, victims[(i + 1) % len(victims)])
+        grant_referral_reward(admin, customer.referral, kind="gift", value="1", note="n")
         # Credit: a receivable of the order with a payment, an incident, and a flag.
         receivable = credit.create_receivable(admin, customer, issued_on=dt.date(2026, 5, 1),
                                               amount="100.00", transaction_id=txn.pk)
@@ -279,6 +292,7 @@ class Sweep:
 def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
     from kehu.analytics.views import MIGRATION_TABLES, TABLES
     from kehu.customers import card
+    from kehu.marketing.consent.links import unsubscribe_token
 
     victim = victims[0]
     records = {"pk": victim.pk, "contact_pk": victim.contacts.get().pk,
@@ -298,6 +312,7 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
         "upload_id": [upload_id],
         "batch_id": [batch_id],
         "what": ["scan"],
+        "token": [unsubscribe_token(victim.pk)],
     }
     urls = []
     for name, names, _route in _walk(get_resolver().url_patterns):

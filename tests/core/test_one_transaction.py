@@ -94,6 +94,9 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.dataio.imports import services as imports
     from kehu.dataio.privacy import services as privacy
     from kehu.dataio.quality import dedup, merge
+    from kehu.marketing.consent import services as consent
+    from kehu.marketing.consent.links import unsubscribe_token
+    from kehu.marketing.referrals import services as referrals
     from kehu.sales import services as sales
     from kehu.sales.credit import services as credit
     from kehu.sales.plans import services as plans
@@ -116,6 +119,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     scored = customers["east_b"]
     CustomerValue.objects.create(customer=scored, refresh=ValueRefresh.objects.create(
         as_of=dt.date(2024, 1, 1), status="done"), purchase_days=2)
+    east_b_code = referrals.issue_referral_code(admin, customers["east_b"])
     other = cs.create_contact(admin, east, {"name": "王伟", "phone": "13800138000"})
     spare = cs.create_customer(admin, {"name": "待删除客户"})
     pair = _pair(admin, east)
@@ -312,6 +316,16 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "service.chain.update_chain_settings": lambda: chain.update_chain_settings(
             admin, silent_factor=25),
         "service.chain.open_continuity_tasks": lambda: chain.open_continuity_tasks(admin),
+        "marketing.consent.set_consent": lambda: consent.set_consent(
+            admin, F(east), channel="email", status="refused", source="phone"),
+        "marketing.consent.unsubscribe": lambda: consent.unsubscribe(
+            unsubscribe_token(north.pk)),
+        "marketing.referrals.issue_referral_code": lambda: referrals.issue_referral_code(
+            admin, F(east)),
+        "marketing.referrals.record_referral_by_code": lambda: (
+            referrals.record_referral_by_code(admin, F(north), east_b_code.code)),
+        "marketing.referrals.grant_referral_reward": lambda: referrals.grant_referral_reward(
+            admin, F(customers["east_b"].referral), kind="coupon", value="50"),
     }
 
 
@@ -395,6 +409,8 @@ NOT_WRITERS = {
     "dataio.privacy.export_contact": "reads a contact's data, then records one audit row",
     "dataio.exports.customer_columns": "the columns of the customer list a user may export",
     "dataio.exports.transaction_columns": "the columns of the transaction list",
+    "dataio.exports.add_columns": "registers another app's export columns at start-up",
+    "dataio.exports.extra_columns": "the columns other apps add to an export",
     "audit.record_list": "one INSERT (audit.record) for a list that was read",
     "audit.customer_set": "names a set of customers for an audit row; writes nothing",
     "audit.used_filters": "the filters of a list for an audit row; writes nothing",

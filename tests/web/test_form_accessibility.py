@@ -242,6 +242,7 @@ def params(users, customers, children, loan_requests, admin_client,
     from kehu.customers.services import create_customer
     from kehu.dataio.models import CustomerPair, ImportBatch
     from kehu.dataio.quality import dedup
+    from kehu.marketing.consent.links import unsubscribe_token
     from kehu.sales.models import Competitor
     from kehu.sales.pipeline.models import Stage
 
@@ -277,6 +278,7 @@ def params(users, customers, children, loan_requests, admin_client,
         "duplicate_pair:kind": "customers", "duplicate_dismiss:kind": "customers",
         "activity_cost:kind": "visit", "segment": "invest", "table": "segments",
         "what": "scan", "api_token_revoke:pk": token.pk, "key": "at_risk",
+        "token": unsubscribe_token(east.pk),
     }
 
 

@@ -110,6 +110,14 @@ ACTIONS = {
     "plan.step_delete": _("Deleted a step of an account plan"),
     "service.chain_settings": _("Changed the service settings"),
     "service.continuity_tasks": _("Gave the owners of key customers with changing owners a task"),
+    "consent.set": _("Recorded consent"),
+    "consent.unsubscribe": _("Opted out through an e-mail's unsubscribe link"),
+    "consent.list": _("Listed consents"),
+    "consent.view": _("Viewed a consent"),
+    "marketing.send": _("Sent a marketing e-mail"),
+    "marketing.send_batch": _("Sent marketing e-mails"),
+    "referral.code": _("Gave a customer a referral code"),
+    "referral.reward": _("Rewarded a referral"),
 }
 
 DETAIL_KEYS = {
@@ -157,6 +165,9 @@ DETAIL_KEYS = {
     "username": _("user name"), "warnings": _("warnings"),
     "plan": _("account plan"), "step": _("plan step"), "competitor": _("competitor"),
     "assignee": _("assigned to"), "key": _("why a key account"),
+    "channel": _("channel"), "source": _("source"), "origin": _("sent for"),
+    "job": _("job"), "record": _("record"), "code": _("referral code"),
+    "referred": _("new customer"), "consent": _("consent"),
 }
 
 # What a customer.list entry listed.
@@ -177,6 +188,9 @@ LISTS = {
     "account_plans": _("account plans"),
     "receivables": _("receivables"),
     "service.continuity_flags": _("key customers with changing owners"),
+    "consents": _("consents"),
+    "marketing_sends": _("marketing e-mails"),
+    "referrals": _("referrals and the share of new customers they brought"),
 }
 
 # Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).

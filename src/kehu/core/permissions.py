@@ -65,6 +65,11 @@ CUSTOMER_PATHS: dict[str, str] = {
     "service.ticket": "customer__",
     "service.ticketentry": "ticket__customer__",
     "service.statuschange": "ticket__customer__",
+    "marketing.consent": "customer__",
+    "marketing.consentchange": "customer__",
+    "marketing.marketingsend": "customer__",
+    "marketing.referralcode": "customer__",
+    "marketing.referralreward": "customer__",
 }
 
 # Records that are no customer but belong to their owner's scope like one (a lead,

@@ -303,3 +303,39 @@ def may_see_service_dashboard(user) -> bool:
     satisfaction, retention and value; the key customers whose owner changed twice in a
     year) add up the customers of the user's own scope: managers, analysts and admins."""
     return is_admin(user) or (_signed_in(user) and user.role in SERVICE_DASHBOARD_ROLES)
+
+
+# Marketing: consent and sends ------------------------------------------------------------------
+
+CONSENT_ROLES = frozenset({Role.MANAGER, Role.SALES, Role.SERVICE, Role.MARKETING})
+SEND_ROLES = frozenset({Role.MANAGER, Role.MARKETING})
+
+
+def may_record_consent(user) -> bool:
+    """Recording that a person gave or refused consent (or objected to automated marketing
+    or personalisation): whoever talks to customers, for the customers their scope shows
+    them. An objection must be easy to record wherever it is made."""
+    return is_admin(user) or (_signed_in(user) and user.role in CONSENT_ROLES)
+
+
+def may_send_marketing(user) -> bool:
+    """Sending marketing e-mails to customers: marketing staff, managers and admins, to the
+    customers their scope shows them (consent is checked for each at the moment of
+    sending)."""
+    return is_admin(user) or (_signed_in(user) and user.role in SEND_ROLES)
+
+
+def may_manage_referrals(user) -> bool:
+    """Giving customers referral codes: whoever talks to customers about bringing others."""
+    return is_admin(user) or (_signed_in(user) and user.role in CONSENT_ROLES)
+
+
+def may_grant_referral_rewards(user) -> bool:
+    """Rewarding a referrer costs the firm: marketing staff, managers and admins."""
+    return is_admin(user) or (_signed_in(user) and user.role in SEND_ROLES)
+
+
+def may_see_referral_share(user) -> bool:
+    """The share of new customers who came by referral (Marketing › Referrals), over the
+    user's own scope."""
+    return is_admin(user) or (_signed_in(user) and user.role in DASHBOARD_ROLES)

@@ -10,4 +10,6 @@ class MarketingConfig(AppConfig):
     def ready(self) -> None:
         # Each part (campaigns, offers, consent) registers its card tabs, task rules and
         # jobs here with one line.
-        pass
+        from kehu.marketing.consent import hooks as consent_hooks
+
+        consent_hooks.register()

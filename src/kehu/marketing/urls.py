@@ -1,4 +1,9 @@
+from django.urls import include, path
+
 app_name = "marketing"
 
 # Each part adds its pages with one line: path("", include("kehu.marketing.<part>.urls")).
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", include("kehu.marketing.consent.urls")),
+    path("", include("kehu.marketing.referrals.urls")),
+]

@@ -90,6 +90,34 @@ KINDS: dict[str, tuple[Callable[[User], list[Column]], Callable[[User], QuerySet
 }
 
 
+@dataclass(frozen=True)
+class ExtraColumns:
+    """Columns a higher app adds to an export (kehu.marketing's consent columns), registered
+    from its AppConfig.ready() with add_columns: `columns(user)` the columns the user may
+    export (each reads what `annotate` put on the row), `annotate(queryset)` the same
+    queryset with those values added in the one query of the export (never a query per
+    row)."""
+
+    key: str
+    kind: str
+    columns: Callable[[User], list[Column]]
+    annotate: Callable[[QuerySet], QuerySet]
+
+
+_extra: dict[str, ExtraColumns] = {}
+
+
+def add_columns(extra: ExtraColumns) -> None:
+    if extra.kind not in KINDS:
+        raise ValueError(f"no export kind {extra.kind!r}")
+    _extra[extra.key] = extra
+
+
+def extra_columns(kind: str) -> list[ExtraColumns]:
+    """The column groups other apps add to the export `kind`, in the order they joined."""
+    return [e for e in _extra.values() if e.kind == kind]
+
+
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
@@ -128,6 +156,9 @@ def export(user: User, kind: str, fmt: str, out: str | os.PathLike[str], *,
     rows_qs = scoped(user)
     if queryset is not None:
         rows_qs = rows_qs.filter(pk__in=queryset.values("pk"))
+    for extra in extra_columns(kind):
+        columns += extra.columns(user)
+        rows_qs = extra.annotate(rows_qs)
     headers = [str(c.label) for c in columns]
     path = Path(out)
     customers = array("q")

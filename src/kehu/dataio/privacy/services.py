@@ -106,12 +106,21 @@ ERASE: dict[str, tuple[str, ...]] = {
     "sales.plancompetitor": ("who_they_are", "positioning", "relationship_levers",
                              "strengths", "weaknesses", "organisation"),
     "sales.planstep": ("title",),
+    # Consent stays (an objection must outlive the person's data: nothing is sent again);
+    # its notes and what was e-mailed may name the person.
+    "marketing.consent": ("note",),
+    "marketing.consentchange": ("note",),
+    "marketing.marketingsend": ("address", "subject", "error"),
+    # A referral code is made by kehu and names nobody; a reward's note may.
+    "marketing.referralcode": (),
+    "marketing.referralreward": ("note",),
 }
 # Fields that may not be blank: they say "(erased)" instead.
 ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title",
                "sales.creditincident": "description", "sales.lead": "name",
                "sales.leadcontact": "name", "sales.opportunity": "title",
-               "service.ticket": "subject"}
+               "service.ticket": "subject",
+               "marketing.marketingsend": "subject"}
 # Records whose earlier versions (their history rows) hold the same texts: the path from a
 # history row to its customer.
 HISTORY_TO_CUSTOMER = {"sales.accountplan": "customer_id",

@@ -112,6 +112,18 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+def add_handler(label: str, handler: Handler) -> None:
+    """A relation of a higher app that needs more than a move (kehu.marketing's consents,
+    one per person and channel), registered from that app's AppConfig.ready()."""
+    HANDLERS[label] = handler
+
+
+def move_rows(rel, survivor: models.Model, loser: models.Model, user: User) -> int:
+    """The plain move of a relation's rows to the survivor, for a handler that settled its
+    conflicts first."""
+    return _move(rel, survivor, loser, user)
+
+
 def _is_history(model: type[models.Model]) -> bool:
     # simple_history's Historical* models carry the record as it was at each change.
     return hasattr(model, "instance_type") and model.__name__.startswith("Historical")

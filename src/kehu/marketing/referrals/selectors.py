@@ -1,0 +1,129 @@
+"""Reads of referrals, limited to the customers the user may see: the share of new
+customers who came by referral, month by month, and the referrals with their rewards."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+
+from django.db.models import Exists, Min, OuterRef, QuerySet
+from django.utils import timezone
+
+from kehu.analytics.models import Referral
+from kehu.core.permissions import VIEW, restrict
+from kehu.customers.models import Customer, TransactionKind
+from kehu.marketing.referrals.models import ReferralCode, ReferralReward
+
+
+@dataclass
+class MonthShare:
+    month: dt.date
+    new: int
+    referred: int
+
+    @property
+    def share(self) -> float | None:
+        return self.referred / self.new if self.new else None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.share or 0))
+
+
+@dataclass
+class ReferralShare:
+    months: list[MonthShare]
+    new: int
+    referred: int
+    customer_ids: list[int]
+
+    @property
+    def share(self) -> float | None:
+        return self.referred / self.new if self.new else None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.share or 0))
+
+
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _months_back(today: dt.date, n: int) -> list[dt.date]:
+    months, m = [], _month(today)
+    for _i in range(n):
+        months.append(m)
+        m = _month(m - dt.timedelta(days=1))
+    return months[::-1]
+
+
+def referral_share(user, *, months: int = 12, today: dt.date | None = None) -> ReferralShare:
+    """New customers of the last `months` months (including this one) — a customer is new
+    in the month of its first purchase — and how many of them came by referral, among the
+    customers the user may see. Two queries."""
+    today = today or timezone.localdate()
+    span = _months_back(today, months)
+    first = (restrict(Customer.objects.all(), user, VIEW)
+             .filter(transactions__kind__in=[TransactionKind.ORDER, TransactionKind.INVOICE])
+             .annotate(first=Min("transactions__date"),
+                       referred=Exists(Referral.objects.filter(referred=OuterRef("pk"))))
+             .filter(first__gte=span[0], first__lte=today)
+             .values_list("pk", "first", "referred"))
+    new, referred, ids = Counter(), Counter(), []
+    for pk, day, came_by_referral in first:
+        new[_month(day)] += 1
+        referred[_month(day)] += bool(came_by_referral)
+        ids.append(pk)
+    rows = [MonthShare(m, new[m], referred[m]) for m in span]
+    return ReferralShare(rows, sum(new.values()), sum(referred.values()), ids)
+
+
+@dataclass
+class ReferralLine:
+    """A referral as the reader sees it: `other` is the customer on the other side (the
+    referrer in a list of new customers, the new customer on a referrer's card), None when
+    out of the reader's reach."""
+
+    referral: Referral
+    other: Customer | None
+    reward: ReferralReward | None
+
+
+def recent_referrals(user, limit: int = 50) -> list[ReferralLine]:
+    """The latest referrals whose new customer the user may see; the referrer is named
+    only when the user may see it too."""
+    visible = restrict(Customer.objects.all(), user, VIEW)
+    rows = list(Referral.objects.filter(referred__in=visible)
+                .select_related("referred", "referrer").order_by("-referred_on", "-id")
+                [:limit])
+    seen = set(visible.filter(pk__in=[r.referrer_id for r in rows])
+               .values_list("pk", flat=True))
+    rewards = {r.referral_id: r for r in ReferralReward.objects.filter(
+        referral__in=[r.pk for r in rows])}
+    return [ReferralLine(r, r.referrer if r.referrer_id in seen else None, rewards.get(r.pk))
+            for r in rows]
+
+
+def rewards_of(user, customer: Customer) -> QuerySet[ReferralReward]:
+    return restrict(ReferralReward.objects.select_related("referral", "referral__referred"),
+                    user, VIEW).filter(customer=customer)
+
+
+def code_of(user, customer: Customer) -> ReferralCode | None:
+    return restrict(ReferralCode.objects.all(), user, VIEW).filter(
+        customer=customer).order_by("created_at", "id").first()
+
+
+def referrals_made_by(user, customer: Customer) -> list[ReferralLine]:
+    """The customers this customer brought, with their rewards; one the user may not see
+    is shown without its name."""
+    rows = list(Referral.objects.filter(referrer=customer).select_related("referred")
+                .order_by("-referred_on", "-id")[:100])
+    seen = set(restrict(Customer.objects.filter(pk__in=[r.referred_id for r in rows]),
+                        user, VIEW).values_list("pk", flat=True))
+    rewards = {r.referral_id: r for r in ReferralReward.objects.filter(
+        referral__in=[r.pk for r in rows])}
+    return [ReferralLine(r, r.referred if r.referred_id in seen else None, rewards.get(r.pk))
+            for r in rows]

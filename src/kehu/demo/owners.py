@@ -61,7 +61,10 @@ def load(customers: list[Customer], users: dict[str, User], language: str,
         if counts[customer.pk] != 1:
             continue  # a demo part already changed this customer's owner
         period = single[customer.pk]
-        since = customer.trading_since or today - dt.timedelta(days=rng.randrange(30, 500))
+        # An owner looked after the customer for a while before the first order.
+        since = (customer.trading_since - dt.timedelta(days=rng.randrange(0, 300))
+                 if customer.trading_since else
+                 today - dt.timedelta(days=rng.randrange(30, 500)))
         start = timezone.make_aware(dt.datetime.combine(since, dt.time(9)))
         kind = _kind(customer.lifecycle_state)
         once, twice = CHANGES[kind]

@@ -33,8 +33,8 @@ PATH_PARAMS = {
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Path parameters that name something other than a customer's records (their operations
-# are tested on their own: tests/analytics/test_value_api.py).
-NOT_CUSTOMER_PARAMS = {"job_id"}
+# are tested on their own: tests/analytics/test_value_api.py, tests/api/test_surveys_api.py).
+NOT_CUSTOMER_PARAMS = {"job_id", "survey_id"}
 
 
 def _operations(schema: dict) -> list[tuple[str, str, dict]]:

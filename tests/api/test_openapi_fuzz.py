@@ -51,6 +51,7 @@ PATH_RECORDS = {
     "lead_id": "lead",
     "consent_id": "consent",
     "opportunity_id": "opportunity",
+    "survey_id": "survey",
 }
 
 
@@ -96,12 +97,14 @@ def records(users, customers, children, loan_requests,
     from kehu.analytics.services import REFRESH_JOB
     from kehu.core.models import Job
     from tests.conftest import make_consents, make_leads
+    from tests.service.surveys_factory import make_survey
 
     leads = make_leads(users, customers)
     consents = make_consents(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
                   **plan_records[key],
                   "lead": leads[key], "consent": consents[key],
+                  "survey": make_survey(users["admin"], name=key),
                   "job": Job.objects.create(kind=REFRESH_JOB, user=customers[key].owner)}
             for key in ("east", "north")}
 

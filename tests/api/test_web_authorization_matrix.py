@@ -58,6 +58,9 @@ NOT_CUSTOMER_URLS = {
     # The public unsubscribe page: its signed token is the permission, and the page names
     # nobody (tests/marketing/test_consent_sending.py).
     "unsubscribe",
+    # A survey's questions (settings), and the public page of a survey's signed link, which
+    # is no customer's record for a signed-in user (tests/service/test_surveys.py).
+    "survey_edit", "survey_answer",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they
 # stay in the "out of reach" test and skip the "own pages answer" one

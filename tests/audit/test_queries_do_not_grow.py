@@ -102,6 +102,15 @@ def _grow(users, customers, round_: int) -> None:
         issue_referral_code(admin, customer)
         if i % 2:
             grant_referral_reward(admin, referral, kind="coupon", value="50")
+    from kehu.service.surveys import services as surveys
+    from tests.service.surveys_factory import answers_for, make_survey
+
+    survey = make_survey(admin, name=f"Survey {round_}")
+    for customer in [*customers.values(), *more]:
+        for j in range(2):
+            sent = surveys.send_survey(admin, survey, customer)
+            surveys.submit_answers(sent.invitation, answers_for(survey, csat=1 + j * 3))
+        surveys.send_survey(admin, survey, customer)  # waiting for an answer
     refresh_values(admin)
     # Owners changed twice: the key customers among them are flagged (kehu.service.chain).
     from kehu.customers.services import change_owner

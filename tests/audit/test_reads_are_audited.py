@@ -35,6 +35,9 @@ API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/equity": "sums of CLV by month, segment, team and owner",
     "/api/v1/value/migration": "the transition matrix between states and its forecast",
     "/api/v1/opportunity-stages": "the pipeline's stages and their win probabilities",
+    "/api/v1/surveys": "the firm's surveys and their questions",
+    "/api/v1/surveys/{survey_id}": "one survey and its questions",
+    "/api/v1/survey-results": "means and shares of survey answers by month, segment and owner",
 }
 
 
@@ -243,6 +246,8 @@ WEB_NOT_CUSTOMER_DATA = {
     "sales:competitor_delete": "a competitor; answers POST only",
     "marketing:unsubscribe": "the public unsubscribe page: names nobody; the opt-out is "
                              "audited as a write",
+    "service:survey_edit": "a survey's questions",
+    "service:survey_answer": "the public page of a survey link: the questions, no customer",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}
 

@@ -58,7 +58,10 @@ NOT_FREE_TEXT = {"customers.customer.search_text",
                  # customer); pages show the rule's title, swept as the task's title.
                  "tasks.task.origin",
                  # Made by kehu from an alphabet of capitals and digits; nobody types one in.
-                 "marketing.referralcode.code"}
+                 "marketing.referralcode.code",
+                 # A survey link's secret and language code, never shown; the link they
+                 # make is opened below.
+                 "service.surveyinvitation.nonce", "service.surveyinvitation.language"}
 
 # Query strings each page is also opened with ({q} is a payload, URL-encoded).
 QUERIES = {
@@ -221,6 +224,19 @@ def poisoned(users, customers):
         credit.flag_opportunity(admin, Customer.objects.get(pk=customer.pk), "500")
         create_opportunity(admin, customer, title=f"Deal {i}", stage=Stage.objects.first(),
                            amount=Decimal("1000"), expected_close=today, owner=admin)
+        # A satisfaction survey answered with a low score, and one waiting for an answer;
+        # the survey's own words are typed by a manager.
+        from kehu.service.surveys import services as surveys
+        from kehu.service.surveys.models import Survey, SurveyQuestion
+        from tests.service.surveys_factory import answers_for, make_survey
+
+        survey = Survey.objects.first() or make_survey(admin)
+        surveys.submit_answers(surveys.send_survey(admin, survey, customer).invitation,
+                               answers_for(survey, csat=1))
+        surveys.send_survey(admin, survey, customer)
+    Survey.objects.update(name_en=PAYLOADS[0], name_zh=PAYLOADS[1], intro_en=PAYLOADS[3],
+                          intro_zh=PAYLOADS[4])
+    SurveyQuestion.objects.update(text_en=PAYLOADS[5], text_zh=PAYLOADS[2])
     filled = {}
     for label in [*CUSTOMER_PATHS, *MORE_RECORDS]:
         model = apps.get_model(label)
@@ -293,6 +309,7 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
     from kehu.analytics.views import MIGRATION_TABLES, TABLES
     from kehu.customers import card
     from kehu.marketing.consent.links import unsubscribe_token
+    from kehu.service.surveys import links
 
     victim = victims[0]
     records = {"pk": victim.pk, "contact_pk": victim.contacts.get().pk,
@@ -305,7 +322,10 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "step_pk": victim.account_plan.steps.get().pk,
                "receivable_pk": victim.receivables.get().pk,
                "lead_pk": victim.referred_leads.get().pk,
-               "opportunity_pk": victim.opportunities.get().pk}
+               "opportunity_pk": victim.opportunities.get().pk,
+               "survey_pk": victim.survey_invitations.first().survey_id,
+               "survey_token": links.token_for(*victim.survey_invitations.filter(
+                   answered_at__isnull=True).values_list("pk", "nonce").get())}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

@@ -144,6 +144,19 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
 
     from kehu.loans import services as loans
     from kehu.loans.selectors import RegisterFilters
+    from kehu.service.surveys import services as surveys
+    from kehu.service.surveys.models import Purpose
+    from tests.service.surveys_factory import QUESTIONS, answers_for, make_survey
+
+    survey = make_survey(admin)
+    make_survey(admin, Purpose.AFTER_TICKET, name="After tickets")
+    make_survey(admin, Purpose.KEY_CUSTOMERS, name="Key customers")
+    invitation = surveys.send_survey(admin, survey, east).invitation
+    from kehu.service.tickets.models import Ticket
+    from kehu.service.tickets.services import open_ticket
+
+    closed = open_ticket(admin, north, subject="Closed before surveys")
+    Ticket.objects.filter(pk=closed.pk).update(status="closed")
 
     borrower = users["sales2"]
     asked = loans.request_loan(users["sales1b"], north.name, "A caller asked about an order")
@@ -326,6 +339,17 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             referrals.record_referral_by_code(admin, F(north), east_b_code.code)),
         "marketing.referrals.grant_referral_reward": lambda: referrals.grant_referral_reward(
             admin, F(customers["east_b"].referral), kind="coupon", value="50"),
+        "service.surveys.create_survey": lambda: surveys.create_survey(
+            admin, {"name_en": "Check", "name_zh": "回访"}, QUESTIONS),
+        "service.surveys.update_survey": lambda: surveys.update_survey(
+            admin, F(survey), {"valid_days": 3}, QUESTIONS[1:]),
+        "service.surveys.send_survey": lambda: surveys.send_survey(admin, F(survey), F(east)),
+        "service.surveys.invite_after_ticket": lambda: surveys.invite_after_ticket(
+            F(closed)),
+        "service.surveys.invite_key_customers": lambda: surveys.invite_key_customers(
+            today, [east.pk, north.pk]),
+        "service.surveys.submit_answers": lambda: surveys.submit_answers(
+            F(invitation), answers_for(survey, csat=1)),
     }
 
 
@@ -383,6 +407,7 @@ NOT_WRITERS = {
     "customers.check_external_id": "a check, reads only",
     "loans.matching_customers": "finds where a request to borrow goes; reads only",
     "tasks.may_close": "a check, reads only",
+    "service.surveys.is_low": "says whether scores are low; reads nothing",
     "tasks.open_tasks": "a rule's step, inside the transaction of the job that runs the rule "
                         "(the value refresh, the stale-data job)",
     "tasks.open_capped_tasks": "a rule's step, inside the transaction of the value refresh's "

@@ -68,6 +68,13 @@ def twins(users):
         ticket = open_ticket(admin, c, subject=f"工单 {key}", contact=contact,
                              description="打印机卡纸")
         add_entry(admin, ticket, kind="reply", body="已上门", minutes=30)
+        # A satisfaction survey answered (kehu.service.surveys).
+        from kehu.service.surveys.services import send_survey, submit_answers
+        from tests.service.surveys_factory import answers_for, make_survey
+
+        survey = out.get("survey") or make_survey(admin)
+        out["survey"] = survey
+        submit_answers(send_survey(admin, survey, c).invitation, answers_for(survey))
         # Somebody of another team asked to borrow the file (kehu.loans).
         request_loan(users["sales2"], data["external_id"], "A caller asked about an order")
         if key == "b":  # one plan per customer: the kept card takes the merged one's
@@ -108,6 +115,7 @@ def twins(users):
         issue_referral_code(admin, twin)
     grant_referral_reward(admin, brought, kind="gift", value="80")
     dedup.scan()
+    del out["survey"]
     return out
 
 

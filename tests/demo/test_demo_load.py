@@ -254,6 +254,35 @@ def _the_demo_owners_changed_more_often_for_those_who_left():
     share = {kind: sum(v) / len(v) for kind, v in changed.items()}
     assert share[True] > 1.5 * share[False] > 0, share
     assert max(periods.values()) == 3
+    _the_demo_has_survey_answers()
+
+
+def _the_demo_has_survey_answers():
+    """A survey for each occasion with its questions in both languages, a year of answers,
+    loyal customers more satisfied than churned ones, low scores with follow-up tasks, and
+    invitations waiting for an answer."""
+    from kehu.accounts.models import User
+    from kehu.service.surveys import selectors
+    from kehu.service.surveys.models import Survey, SurveyInvitation, SurveyResponse
+    from kehu.service.surveys.services import LOW_SCORE_ORIGIN
+
+    admin = User.objects.get(username="admin")
+    assert set(Survey.objects.values_list("purpose", flat=True)) == {
+        "after_ticket", "key_customers", "by_hand"}
+    assert all(_has_han(t) for t in Survey.objects.values_list("questions__text_zh", flat=True))
+    assert SurveyResponse.objects.count() >= 100
+    assert SurveyInvitation.objects.filter(answered_at__isnull=True).exists()
+    low = SurveyResponse.objects.filter(low=True).values_list("customer_id", flat=True)
+    assert low and set(low) <= set(Task.objects.filter(origin=LOW_SCORE_ORIGIN)
+                                   .values_list("customer_id", flat=True))
+    from django.db.models import Avg
+
+    loyal, churned = (SurveyResponse.objects.filter(customer__lifecycle_state=state)
+                      .aggregate(m=Avg("csat"))["m"] for state in ("loyal", "churned"))
+    assert loyal > churned
+    months = selectors.by_month(admin, 12)
+    assert sum(1 for m in months if m.scores.responses) >= 10
+    assert len(selectors.by_owner(admin)) >= 2
 
 
 def _the_demo_has_two_key_account_plans():

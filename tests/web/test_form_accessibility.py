@@ -39,6 +39,7 @@ EXPECTED = {
     "customers:transaction_create", "customers:card?tab=activities", "loans:request",
     "loans:detail", "loans:register", "dataio:import", "dataio:import_columns",
     "dataio:export", "analytics:settings", "service:chain_settings",
+    "service:survey_create", "service:survey_answer",
 }
 # URLs whose pages are not for a signed-in user's forms.
 SKIPPED = {"logout": "signs out", "set_language": "a redirect",
@@ -257,7 +258,15 @@ def params(users, customers, children, loan_requests, admin_client,
     from kehu.sales.leads.services import create_lead
 
     lead = create_lead(users["sales1"], {"name": "展会线索", "source": "exhibition"})
+    from kehu.service.surveys import links
+    from kehu.service.surveys.services import send_survey
+    from tests.service.surveys_factory import make_survey
+
+    survey = make_survey(admin)
+    invitation = send_survey(admin, survey, east).invitation
     return {
+        "survey_pk": survey.pk,
+        "survey_token": links.token_for(invitation.pk, invitation.nonce),
         "lead_pk": lead.pk,
         "pk": east.pk, "contact_pk": children["east"]["contact"].pk,
         "txn_pk": children["east"]["transaction"].pk,

@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
-from kehu.analytics import affinity, data, rules, sources
+from kehu.analytics import affinity, data, intentions, rules, sources
 from kehu.analytics.models import (
     ActivityCost,
     CustomerValue,
@@ -551,12 +551,16 @@ class _Refresh:
 
     def statements(self, ids) -> dict[str, np.ndarray]:
         """Each customer's latest loyalty statement (LoyaltyStatement): intention to buy
-        again and to recommend (0-10) and share of wallet (0-1), NaN where not stated."""
+        again and to recommend (0-10) and share of wallet (0-1), NaN where not stated. The
+        intentions stated elsewhere (intentions.sources(): the satisfaction surveys) count
+        where they are newer than the statement."""
         out = {key: np.full(ids.size, np.nan) for key in ("buy_again", "recommend", "wallet")}
         rows = (LoyaltyStatement.objects.order_by("customer_id", "-stated_on", "-id")
-                .values_list("customer_id", "buy_again", "recommend", "wallet_share"))
+                .values_list("customer_id", "stated_on", "buy_again", "recommend",
+                             "wallet_share"))
         seen = set()
-        for pk, buy_again, recommend, wallet in rows.iterator(chunk_size=5000):
+        stated_on: dict[tuple[str, int], dt.date] = {}
+        for pk, on, buy_again, recommend, wallet in rows.iterator(chunk_size=5000):
             if pk in seen:
                 continue
             seen.add(pk)
@@ -567,6 +571,16 @@ class _Refresh:
                                       ("wallet", wallet, 100)):
                 if value is not None:
                     out[key][i] = value / scale
+                    stated_on[(key, i)] = on
+        for source in intentions.sources():
+            for pk, on, buy_again, recommend in source():
+                i = np.searchsorted(ids, pk)
+                if i >= ids.size or ids[i] != pk:
+                    continue
+                for key, value in (("buy_again", buy_again), ("recommend", recommend)):
+                    if value is not None and on >= stated_on.get((key, i), dt.date.min):
+                        out[key][i] = value
+                        stated_on[(key, i)] = on
         return out
 
     def referrals_made(self, ids) -> np.ndarray:

@@ -41,6 +41,7 @@ from kehu.sales.credit.api import router as credit_router
 from kehu.sales.leads.api import router as leads_router
 from kehu.sales.pipeline.api import router as pipeline_router
 from kehu.sales.plans.api import router as account_plans_router
+from kehu.service.surveys.api import router as surveys_router
 from kehu.tasks.api import router as tasks_router
 
 
@@ -251,6 +252,7 @@ api.add_router("/", value_router)
 api.add_router("/", loans_router)
 api.add_router("/", tasks_router)
 api.add_router("/", consents_router)
+api.add_router("/", surveys_router)
 
 # Added last so that it matches only paths no other router has: an unknown API path
 # answers JSON like every other API error, not the site's HTML 404 page.

@@ -118,6 +118,10 @@ ACTIONS = {
     "marketing.send_batch": _("Sent marketing e-mails"),
     "referral.code": _("Gave a customer a referral code"),
     "referral.reward": _("Rewarded a referral"),
+    "survey.create": _("Created a survey"),
+    "survey.update": _("Changed a survey"),
+    "survey.send": _("Sent a satisfaction survey"),
+    "survey.answer": _("A customer answered a satisfaction survey"),
 }
 
 DETAIL_KEYS = {
@@ -191,6 +195,8 @@ LISTS = {
     "consents": _("consents"),
     "marketing_sends": _("marketing e-mails"),
     "referrals": _("referrals and the share of new customers they brought"),
+    "survey_low_scores": _("low survey scores"),
+    "survey_responses": _("survey responses"),
 }
 
 # Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).

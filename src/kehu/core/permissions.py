@@ -70,6 +70,9 @@ CUSTOMER_PATHS: dict[str, str] = {
     "marketing.marketingsend": "customer__",
     "marketing.referralcode": "customer__",
     "marketing.referralreward": "customer__",
+    "service.surveyinvitation": "customer__",
+    "service.surveyresponse": "customer__",
+    "service.surveyanswer": "response__customer__",
 }
 
 # Records that are no customer but belong to their owner's scope like one (a lead,

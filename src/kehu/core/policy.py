@@ -339,3 +339,18 @@ def may_see_referral_share(user) -> bool:
     """The share of new customers who came by referral (Marketing › Referrals), over the
     user's own scope."""
     return is_admin(user) or (_signed_in(user) and user.role in DASHBOARD_ROLES)
+# Satisfaction surveys (kehu.service.surveys) ---------------------------------------------------
+
+SURVEY_RESULT_ROLES = frozenset({Role.MANAGER, Role.ANALYST, Role.MARKETING, Role.SERVICE})
+
+
+def may_manage_surveys(user) -> bool:
+    """Which surveys exist, their questions and when they are sent: managers and admins."""
+    return is_admin(user) or (_signed_in(user) and user.role == Role.MANAGER)
+
+
+def may_see_survey_results(user) -> bool:
+    """The survey results added up by segment, owner and month, each over the user's own
+    scope of customers: managers, analysts, marketing and service staff, and admins. Every
+    user sees a customer's own answers on the card."""
+    return is_admin(user) or (_signed_in(user) and user.role in SURVEY_RESULT_ROLES)

@@ -55,6 +55,7 @@ from kehu.demo import leads as demo_leads
 from kehu.demo import names, pipeline
 from kehu.demo import owners as demo_owners
 from kehu.demo import plans as demo_plans
+from kehu.demo import surveys as demo_surveys
 from kehu.demo.credit import load_credit
 from kehu.demo.texts import LANGUAGES, TEXT
 from kehu.loans import services as loans
@@ -403,6 +404,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     pipeline.load(customers, users, language, last_day)
     demo_owners.load(customers, users, language, admin)
     demo_consents.load(users, language, last_day)
+    demo_surveys.load(customers, users, language, last_day)
 
     result = LoadResult(
         created=True,

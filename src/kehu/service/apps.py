@@ -11,12 +11,14 @@ class ServiceConfig(AppConfig):
     def ready(self) -> None:
         # Each part (tickets, knowledge, surveys, chain) registers its card tabs, task
         # rules and sweeps here with one line.
+        from kehu.service.surveys.card import register as register_surveys
         from kehu.service.tickets import hooks as ticket_hooks
 
         ticket_hooks.register()
         from kehu.service.chain import card as chain_card
 
         chain_card.register()
+        register_surveys()
         post_migrate.connect(_default_categories, sender=self,
                              dispatch_uid="kehu.service.tickets.default_categories")
 

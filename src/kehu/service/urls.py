@@ -5,4 +5,5 @@ app_name = "service"
 # Each part adds its pages with one line: path("", include("kehu.service.<part>.urls")).
 urlpatterns: list = [
     path("", include("kehu.service.chain.urls")),
+    path("", include("kehu.service.surveys.urls")),
 ]

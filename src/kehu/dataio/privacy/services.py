@@ -114,6 +114,11 @@ ERASE: dict[str, tuple[str, ...]] = {
     # A referral code is made by kehu and names nobody; a reward's note may.
     "marketing.referralcode": (),
     "marketing.referralreward": ("note",),
+    # Satisfaction surveys: the scores stay for the figures; the address the link went to
+    # and what the customer wrote go.
+    "service.surveyinvitation": ("emailed_to",),
+    "service.surveyresponse": ("comment",),
+    "service.surveyanswer": ("text",),
 }
 # Fields that may not be blank: they say "(erased)" instead.
 ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title",

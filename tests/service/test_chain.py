@@ -277,3 +277,37 @@ def test_the_dashboard_counts_complaints_and_the_silent_dissatisfied_they_stand_
     assert selectors.service_dashboard(users["admin"]).complaints_30d == 2
     client.force_login(users["sales1"])
     assert client.get(reverse("service:dashboard")).status_code == 403
+
+
+def test_the_chain_reads_the_latest_satisfaction_answer_and_the_dashboard_its_trend(users,
+                                                                                  customers):
+    from kehu.service.surveys.models import Measure
+    from kehu.service.surveys.services import send_survey, submit_answers
+    from tests.service.surveys_factory import answers_for, make_survey
+
+    admin, manager = users["admin"], users["manager1"]
+    survey = make_survey(admin)
+    east, east_b = customers["east"], customers["east_b"]
+    _history(east, [(users["sales1"], 900)])
+    _history(east_b, [(users["sales1"], 600), (users["manager1"], 300), (users["sales1b"], 20)])
+    today = timezone.localdate()
+    base = timezone.make_aware(dt.datetime(today.year, today.month, 15, 12))
+
+    def answer(customer, csat, nps, days_ago):
+        at = base - dt.timedelta(days=days_ago)
+        sent = send_survey(admin, survey, customer, email=False, now=at)
+        submit_answers(sent.invitation, answers_for(survey, **{Measure.CSAT: csat,
+                                                                Measure.NPS: nps}), now=at)
+
+    answer(east, 2, 3, 60)  # unhappy once…
+    answer(east, 5, 10, 5)  # …satisfied now: the latest answer counts
+    answer(east_b, 2, 4, 3)
+    chain = selectors.chain_figures(manager, now=base)
+    assert chain.answered == 2
+    assert chain.band("stable").satisfaction == 100.0
+    assert chain.band("often").satisfaction == 0.0
+    d = selectors.service_dashboard(manager, now=base)
+    assert d.has_surveys
+    assert (d.months[-1].csat, d.months[-1].nps) == (50.0, 0.0)  # one of two; 1 − 1 of 2
+    assert (d.months[-3].csat, d.months[-3].nps) == (0.0, -100.0)
+    assert d.months[-2].csat is None

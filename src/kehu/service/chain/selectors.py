@@ -18,9 +18,11 @@ from kehu.core.permissions import VIEW, customer_filter
 from kehu.customers.models import Customer, LifecycleState, OwnerAssignment
 from kehu.service.chain import continuity, figures
 from kehu.service.chain.models import ChainSettings
+from kehu.service.surveys.models import SurveyResponse
 from kehu.service.tickets.models import ACTIVE_STATUSES, Ticket, TicketKind, TicketStatus
 
 WINDOW_DAYS = 730  # "the last two years"
+SATISFIED_CSAT = 4  # of 5: "satisfied" or "very satisfied"
 BUYER_STATES = (LifecycleState.FIRST_PURCHASE, LifecycleState.REPEAT_PURCHASE,
                 LifecycleState.LOYAL, LifecycleState.CHURNED)
 
@@ -42,8 +44,14 @@ def _service_handlers(customer_q: Q, since: dt.datetime) -> dict[int, list[tuple
 
 
 def _satisfaction(customer_q: Q) -> dict[int, bool]:
-    """Each customer's latest survey answer: satisfied or not."""
-    return {}
+    """Each customer's latest answer to the satisfaction question: satisfied (4 or 5 of 5)
+    or not."""
+    out: dict[int, bool] = {}
+    rows = (SurveyResponse.objects.filter(customer_q, csat__isnull=False)
+            .order_by("customer_id", "answered_at", "id").values_list("customer_id", "csat"))
+    for customer_id, csat in rows:
+        out[customer_id] = csat >= SATISFIED_CSAT  # the latest answer wins
+    return out
 
 
 def customer_facts(user, *, now: dt.datetime | None = None) -> list[figures.Facts]:
@@ -217,6 +225,25 @@ def service_dashboard(user, *, now: dt.datetime | None = None) -> Dashboard:
     recent = tickets.filter(kind=TicketKind.COMPLAINT).aggregate(
         d30=Count("pk", filter=Q(opened_at__gt=now - dt.timedelta(days=30))),
         y1=Count("pk", filter=Q(opened_at__gt=now - dt.timedelta(days=365))))
+    answers = (SurveyResponse.objects.filter(_scope(user, "customer__"), answered_at__gte=start)
+               .annotate(month=TruncMonth("answered_at",
+                                          tzinfo=timezone.get_current_timezone()))
+               .values("month")
+               .annotate(rated=Count("pk", filter=Q(csat__isnull=False)),
+                         satisfied=Count("pk", filter=Q(csat__gte=SATISFIED_CSAT)),
+                         scored=Count("pk", filter=Q(nps__isnull=False)),
+                         promoters=Count("pk", filter=Q(nps__gte=9)),
+                         detractors=Count("pk", filter=Q(nps__lte=6)))
+               .values_list("month", "rated", "satisfied", "scored", "promoters",
+                            "detractors"))
+    has_surveys = False
+    for month, rated, satisfied, scored, promoters, detractors in answers:
+        day = month.date() if isinstance(month, dt.datetime) else month
+        if day in by_month:
+            has_surveys = has_surveys or bool(rated or scored)
+            by_month[day].csat = figures.pct(satisfied, rated)
+            if scored:
+                by_month[day].nps = round(100.0 * (promoters - detractors) / scored, 1)
     resolved = tickets.filter(resolved_at__gt=now - dt.timedelta(days=FCR_DAYS)).aggregate(
         n=Count("pk"), first=Count("pk", filter=Q(first_contact_resolution=True)))
     return Dashboard(
@@ -224,4 +251,5 @@ def service_dashboard(user, *, now: dt.datetime | None = None) -> Dashboard:
         unassigned=active["unassigned"], open_complaints=active["complaints"],
         complaints_30d=recent["d30"], complaints_12m=recent["y1"], factor=factor,
         resolved_90d=resolved["n"], first_contact_90d=resolved["first"],
-        flags=len(continuity_flags(user, now=now)), months=list(by_month.values()))
+        flags=len(continuity_flags(user, now=now)), months=list(by_month.values()),
+        has_surveys=has_surveys)

@@ -130,6 +130,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "tickets": [m.tickets for m in d.months],
         "complaints": [m.complaints for m in d.months],
         "silent": [m.silent for m in d.months],
+        "csat": [m.csat for m in d.months] if d.has_surveys else [],
+        "nps": [m.nps for m in d.months] if d.has_surveys else [],
         "names": {"tickets": _("Tickets"), "complaints": _("Complaints"),
                   "silent": _("Silent dissatisfied (estimate)"), "count": _("Customers"),
                   "csat": _("CSAT"), "nps": _("NPS")},

@@ -61,6 +61,8 @@ NOT_CUSTOMER_URLS = {
     # A survey's questions (settings), and the public page of a survey's signed link, which
     # is no customer's record for a signed-in user (tests/service/test_surveys.py).
     "survey_edit", "survey_answer",
+    # A holiday of the firm's service hours: settings (tests/service/sla/test_policies.py).
+    "sla_holiday_delete",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they
 # stay in the "out of reach" test and skip the "own pages answer" one

@@ -248,6 +248,7 @@ WEB_NOT_CUSTOMER_DATA = {
                              "audited as a write",
     "service:survey_edit": "a survey's questions",
     "service:survey_answer": "the public page of a survey link: the questions, no customer",
+    "service:sla_holiday_delete": "a holiday of the firm's service hours; answers POST only",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}
 

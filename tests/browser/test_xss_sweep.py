@@ -51,7 +51,9 @@ MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
                 "analytics.loyaltystatement": "customer__",
                 # A lead the customer referred, its other contacts and its judgements.
                 "sales.lead": "referrer__", "sales.leadcontact": "lead__referrer__",
-                "sales.manjudgement": "lead__referrer__"}
+                "sales.manjudgement": "lead__referrer__",
+                # A manager's decision of the customer's service group, with its reason.
+                "service.servicegroupchoice": "customer__"}
 # Internal text that no user writes and no page shows as text.
 NOT_FREE_TEXT = {"customers.customer.search_text",
                  # The code of the rule that made a task (one open task per code and
@@ -89,6 +91,7 @@ SKIPPED = {
     "analytics:list_tasks": "POST only",
     "sales:stage": "POST only", "sales:stage_delete": "POST only",
     "sales:competitor": "POST only", "sales:competitor_delete": "POST only",
+    "service:sla_holiday_delete": "POST only",
 }
 
 CHECK_PAGE = """() => {
@@ -155,6 +158,7 @@ def poisoned(users, customers):
     from kehu.sales.pipeline.services import create_opportunity
     from kehu.sales.plans import services as plans
     from kehu.sales.services import log_activity
+    from kehu.service.sla.services import decide_service_group
     from kehu.tasks.models import HeldBack, Playbook
     from kehu.tasks.services import add_task
     from kehu.value.datasets import simulate_transactions
@@ -194,6 +198,7 @@ def poisoned(users, customers):
         customer.refresh_from_db()  # its new owner is who plans and deals name
         record_referral(admin, customer, victims[(i + 1) % len(victims)],
                         referred_on=dt.date(2026, 1, 1))
+        decide_service_group(admin, customer, service_group="large", reason=f"Reason {i}")
         # A key-account plan with a competitor on its sheet and a step; the competitor's
         # name is typed by people too.
         plan = plans.create_plan(admin, customer, {}, owner=admin)

@@ -192,8 +192,25 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     opp = children["east"]["opportunity"]
     stages = {s.name_en: s for s in Stage.objects.all()}
     rival = Competitor.objects.create(name="Pipeline rival")
+    from kehu.service.sla import services as sla
+    from kehu.service.sla.models import Holiday
+
+    national_day = Holiday.objects.create(day=dt.date(2026, 10, 1), name_en="National Day")
+    week = [(d, dt.time(9), dt.time(17)) for d in range(5)]
+    every = {("", p): (Decimal("1"), Decimal("8")) for p in ("urgent", "high", "normal", "low")}
+    sla_cases = {
+        "service.sla.update_service_hours": lambda: sla.update_service_hours(
+            admin, time_zone="Asia/Shanghai", warn_percent=20, makeup_as=0, periods=week),
+        "service.sla.save_holiday": lambda: sla.save_holiday(
+            admin, day=dt.date(2026, 10, 2), kind="holiday", name_en="Golden week"),
+        "service.sla.delete_holiday": lambda: sla.delete_holiday(admin, F(national_day)),
+        "service.sla.save_targets": lambda: sla.save_targets(admin, "sme", every),
+        "service.sla.decide_service_group": lambda: sla.decide_service_group(
+            admin, F(east), service_group="large", reason="Group buyer"),
+    }
     return {
         **lead_cases,
+        **sla_cases,
         "sales.pipeline.create_opportunity": lambda: pipeline.create_opportunity(
             admin, F(east), title="Deal", stage=stages["Proposal"], amount=Decimal("10"),
             expected_close=today, competitors=[rival]),

@@ -75,6 +75,9 @@ def twins(users):
         survey = out.get("survey") or make_survey(admin)
         out["survey"] = survey
         submit_answers(send_survey(admin, survey, c).invitation, answers_for(survey))
+        from kehu.service.sla.services import decide_service_group
+
+        decide_service_group(admin, c, service_group="large", reason="Group buyer")
         # Somebody of another team asked to borrow the file (kehu.loans).
         request_loan(users["sales2"], data["external_id"], "A caller asked about an order")
         if key == "b":  # one plan per customer: the kept card takes the merged one's

@@ -39,7 +39,8 @@ EXPECTED = {
     "customers:transaction_create", "customers:card?tab=activities", "loans:request",
     "loans:detail", "loans:register", "dataio:import", "dataio:import_columns",
     "dataio:export", "analytics:settings", "service:chain_settings",
-    "service:survey_create", "service:survey_answer",
+    "service:survey_create", "service:survey_answer", "service:sla_hours",
+    "service:sla_targets", "service:sla_customer_group",
 }
 # URLs whose pages are not for a signed-in user's forms.
 SKIPPED = {"logout": "signs out", "set_language": "a redirect",
@@ -279,6 +280,7 @@ def params(users, customers, children, loan_requests, admin_client,
         "step_pk": plan_records["east"]["plan_step"].pk,
         "opportunity_pk": children["east"]["opportunity"].pk,
         "stage_pk": Stage.objects.first().pk,
+        "holiday_pk": _holiday().pk,
         "competitor_pk": Competitor.objects.get_or_create(name="Rival")[0].pk,
         "upload_id": re.search(r"/import/([0-9a-f-]{36})/", upload["Location"]).group(1),
         "batch_id": ImportBatch.objects.create(kind="customers", file_name="x.csv",
@@ -289,6 +291,15 @@ def params(users, customers, children, loan_requests, admin_client,
         "what": "scan", "api_token_revoke:pk": token.pk, "key": "at_risk",
         "token": unsubscribe_token(east.pk),
     }
+
+
+def _holiday():
+    import datetime as dt
+
+    from kehu.service.sla.models import Holiday
+
+    return Holiday.objects.get_or_create(day=dt.date(2026, 10, 1),
+                                         defaults={"name_en": "National Day"})[0]
 
 
 def _pages(params: dict) -> list[tuple[str, str]]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
-from kehu.core.permissions import CHANGE, CONTRIBUTE, DELETE, EXPORT, VIEW, has_action
+from kehu.core.permissions import CHANGE, CONTRIBUTE, DELETE, EXPORT, VIEW, can, has_action
 from kehu.core.roles import Role
 
 # Which roles may import which kind of file (kehu.dataio ImportKind values). Products are
@@ -210,6 +210,23 @@ def may_change_settings(user) -> bool:
     """The firm's settings (value models, activity costs, segment treatments)."""
     return is_admin(user)
 
+
+
+# Service levels (kehu.service.sla) ------------------------------------------------------------
+
+def may_change_service_levels(user) -> bool:
+    """The firm's service hours, holidays and service-level targets are settings."""
+    return may_change_settings(user)
+
+
+def may_decide_service_group(user, customer) -> bool:
+    """Who puts a customer in a service group against the rule: an admin, or a manager of a
+    team who may change the customer."""
+    if customer is None or not _signed_in(user):
+        return False
+    if is_admin(user):
+        return True
+    return _manager_of_a_team(user) and can(user, CHANGE, customer)
 
 # Loans of customer files (利用和借阅) ----------------------------------------------------------
 

@@ -21,6 +21,11 @@ class ServiceConfig(AppConfig):
         register_surveys()
         post_migrate.connect(_default_categories, sender=self,
                              dispatch_uid="kehu.service.tickets.default_categories")
+        from kehu.service.sla import hooks as sla_hooks
+
+        sla_hooks.register()
+        post_migrate.connect(sla_hooks.ensure_defaults_after_migrate, sender=self,
+                             dispatch_uid="kehu.service.sla.defaults")
 
 
 def _default_categories(sender, using="default", apps=None, **kwargs) -> None:

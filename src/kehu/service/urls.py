@@ -6,4 +6,5 @@ app_name = "service"
 urlpatterns: list = [
     path("", include("kehu.service.chain.urls")),
     path("", include("kehu.service.surveys.urls")),
+    path("", include("kehu.service.sla.urls")),
 ]

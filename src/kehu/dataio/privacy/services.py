@@ -99,6 +99,10 @@ ERASE: dict[str, tuple[str, ...]] = {
     # What the borrower typed may be the person's name or phone; reasons and notes may
     # name them too. Who borrowed, who decided and when stay, as the audit log's do.
     "loans.loan": ("asked_for", "reason", "note"),
+    # Why a manager put the customer in another service group may name the person.
+    "service.servicegroupchoice": ("reason",),
+    # A ticket's service-level clocks: figures and times only.
+    "service.ticketclock": (),
     # A key-account plan's texts may name the customer's people; its levels, dates and
     # owners stay.
     "sales.accountplan": ("situation", "challenges", "strategy", "decision_factors",

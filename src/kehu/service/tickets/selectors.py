@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from kehu.core.permissions import VIEW, restrict
 from kehu.service.tickets.models import (
@@ -26,6 +26,17 @@ SORTS = {
     "oldest": ("opened_at", "id"),
     "newest": ("-opened_at", "-id"),
     "updated": ("-updated_at", "-id"),
+    # Service levels (kehu.service.sla): the next target's due time, the paused clocks after
+    # the running ones by the working time they have left, tickets without a clock last.
+    "time_left": (F("sla__next_due").asc(nulls_last=True),
+                  F("sla__minutes_left").asc(nulls_last=True), "opened_at", "id"),
+}
+# The queue's filter by service level: key -> condition on the ticket's clock.
+SLA_FILTERS = {
+    "breached": Q(sla__first_response_state="breached") | Q(sla__resolution_state="breached"),
+    "at_risk": Q(sla__first_response_state="at_risk") | Q(sla__resolution_state="at_risk"),
+    "paused": Q(sla__paused=True),
+    "missed": Q(sla__first_response_state="missed") | Q(sla__resolution_state="missed"),
 }
 
 
@@ -41,11 +52,12 @@ class TicketFilters:
     mine: bool = False
     customer: int | None = None
     sort: str = "priority"
+    sla: str = ""  # a key of SLA_FILTERS: breached, about to breach, paused, missed
 
 
 def tickets(user, action: str = VIEW) -> QuerySet[Ticket]:
     return restrict(Ticket.objects.select_related("customer", "contact", "category",
-                                                  "assignee"), user, action)
+                                                  "assignee", "sla"), user, action)
 
 
 def ticket(user, pk: int, action: str = VIEW) -> Ticket:
@@ -87,6 +99,8 @@ def queue(user, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(assignee_id=filters.assignee)
     if filters.customer:
         qs = qs.filter(customer_id=filters.customer)
+    if filters.sla in SLA_FILTERS:
+        qs = qs.filter(SLA_FILTERS[filters.sla])
     return qs.order_by(*SORTS.get(filters.sort, SORTS["priority"]))
 
 

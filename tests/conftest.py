@@ -207,6 +207,33 @@ def make_leads(users, customers) -> dict:
             for key, customer in customers.items()}
 
 
+def make_campaigns(users, customers) -> dict:
+    """A frozen target list and a launched campaign for each customer (owned by marketing1
+    for East, manager1 for East B, manager2 for North), each holding that customer alone,
+    for the generated checks that need a campaign and a list per scope: a campaign is seen
+    by its owner's scope and by whoever sees a customer it reached."""
+    import datetime
+
+    from kehu.marketing.campaigns import services
+
+    owners = {"east": "marketing1", "east_b": "manager1", "north": "manager2"}
+    out = {}
+    for key in customers:
+        owner = users[owners.get(key, "admin")]
+        # The fixture customers are each in a city of their own: the list holds just one.
+        target_list = services.create_target_list(owner, {"name": f"List for {key}"},
+                                                  criteria={"city": customers[key].city},
+                                                  kind="frozen")
+        campaign = services.create_campaign(
+            owner, {"name": f"Campaign for {key}", "kind": "sales_promotion",
+                    "starts_on": datetime.date(2026, 1, 1), "channels": ["post"],
+                    "holdout_percent": 0, "goal": f"Goal of {key}"},
+            target_list=target_list)
+        out[key] = {"target_list": target_list,
+                    "campaign": services.launch_campaign(owner, campaign)}
+    return out
+
+
 @pytest.fixture
 def children(users, customers) -> dict:
     """A contact, a transaction, an activity, a task and a receivable on each customer."""

@@ -145,6 +145,7 @@ TEMPLATES = [
                 "kehu.loans.context_processors.loan_menu",
                 "kehu.workbench.context_processors.workbench_menu",
                 "kehu.sales.context_processors.nav_sales",
+                "kehu.marketing.context_processors.nav_marketing",
             ],
             # {{ amount|money }} in every template: amounts in the firm's currency.
             "builtins": ["kehu.core.templatetags.money"],

@@ -52,6 +52,8 @@ PATH_RECORDS = {
     "consent_id": "consent",
     "opportunity_id": "opportunity",
     "survey_id": "survey",
+    "campaign_id": "campaign",
+    "list_id": "target_list",
 }
 
 
@@ -96,15 +98,17 @@ def records(users, customers, children, loan_requests,
             plan_records) -> dict[str, dict[str, Any]]:
     from kehu.analytics.services import REFRESH_JOB
     from kehu.core.models import Job
-    from tests.conftest import make_consents, make_leads
+    from tests.conftest import make_campaigns, make_consents, make_leads
     from tests.service.surveys_factory import make_survey
 
     leads = make_leads(users, customers)
     consents = make_consents(users, customers)
+    campaigns = make_campaigns(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
                   **plan_records[key],
                   "lead": leads[key], "consent": consents[key],
                   "survey": make_survey(users["admin"], name=key),
+                  **campaigns[key],
                   "job": Job.objects.create(kind=REFRESH_JOB, user=customers[key].owner)}
             for key in ("east", "north")}
 

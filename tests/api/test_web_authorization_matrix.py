@@ -30,6 +30,8 @@ URL_PARAMS = {
     "receivable_pk": "receivable",
     "lead_pk": "lead",
     "opportunity_pk": "opportunity",
+    "campaign_pk": "campaign",
+    "list_pk": "target_list",
 }
 
 # Namespaces outside the matrix: the admin site is for staff and the API has its own matrix.
@@ -98,11 +100,12 @@ def _hidden_from(role: str) -> str:
 @pytest.fixture
 def records(users, customers, children, loan_requests, plan_records
             ) -> dict[str, dict[str, Any]]:
-    from tests.conftest import make_leads
+    from tests.conftest import make_campaigns, make_leads
 
     leads = make_leads(users, customers)
+    campaigns = make_campaigns(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
-                  **plan_records[key], "lead": leads[key]}
+                  **plan_records[key], "lead": leads[key], **campaigns[key]}
             for key in customers}
 
 

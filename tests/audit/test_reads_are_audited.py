@@ -26,7 +26,8 @@ API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": 
                    "activity_id": "activity", "task_id": "task",
                    "plan_id": "account_plan", "receivable_id": "receivable",
                    "lead_id": "lead", "opportunity_id": "opportunity",
-                   "consent_id": "consent"}
+                   "consent_id": "consent", "campaign_id": "campaign",
+                   "list_id": "target_list"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -38,6 +39,10 @@ API_NOT_CUSTOMER_DATA = {
     "/api/v1/surveys": "the firm's surveys and their questions",
     "/api/v1/surveys/{survey_id}": "one survey and its questions",
     "/api/v1/survey-results": "means and shares of survey answers by month, segment and owner",
+    "/api/v1/campaigns": "campaigns: names, budgets, settings; no customer",
+    "/api/v1/campaigns/{campaign_id}": "a campaign and its results: counts and sums",
+    "/api/v1/target-lists": "target lists: names, filters and counts; no customer",
+    "/api/v1/target-lists/{list_id}": "a target list: its filter and its count",
 }
 
 
@@ -57,12 +62,14 @@ def records(customers, children, users, plan_records) -> dict[str, dict[str, Any
     loan = request_loan(users["sales2"], customers["east"].external_id or
                         customers["east"].name, "a joint offer")
     approve_loan(users["sales1"], loan)
-    from tests.conftest import make_consents, make_leads
+    from tests.conftest import make_campaigns, make_consents, make_leads
 
     leads = make_leads(users, customers)
     consents = make_consents(users, customers)
+    campaigns = make_campaigns(users, customers)
     return {key: {"customer": customers[key], **children[key], **plan_records[key],
-                  "lead": leads[key], "consent": consents[key]}
+                  "lead": leads[key], "consent": consents[key],
+                  **campaigns[key]}
             for key in customers}
 
 
@@ -205,7 +212,8 @@ WEB_URL_PARAMS = {"pk": "customer", "contact_pk": "contact", "txn_pk": "transact
                   "task_pk": "task", "plan_pk": "account_plan",
                   "sheet_pk": "plan_competitor", "step_pk": "plan_step",
                   "receivable_pk": "receivable", "lead_pk": "lead",
-                  "opportunity_pk": "opportunity"}
+                  "opportunity_pk": "opportunity", "campaign_pk": "campaign",
+                  "list_pk": "target_list"}
 # Other parameters, by URL: the values to try.
 WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",
@@ -284,7 +292,9 @@ def _kwargs(name: str, params: list[str], records: dict) -> list[dict[str, Any]]
     return options
 
 
-def _customer_of(record) -> int:
+def _customer_of(record) -> int | None:
+    if record._meta.label_lower in ("marketing.campaign", "marketing.targetlist"):
+        return None  # about many customers: the page names those it shows
     plan = getattr(record, "plan", None)  # a key-account plan's competitor sheet or step
     if plan is not None:
         return plan.customer_id
@@ -340,7 +350,7 @@ def test_every_page_that_shows_customer_data_audits_it(client, users, web_record
                 body = b"".join(response) if response.streaming else response.content
                 shown = _names_in(body.decode("utf-8-sig", errors="replace"), customers)
                 shown |= {_customer_of(web_records[WEB_URL_PARAMS[p]])
-                          for p in params if p in WEB_URL_PARAMS}
+                          for p in params if p in WEB_URL_PARAMS} - {None}
                 events = list(AuditEvent.objects.filter(pk__gt=before))
                 if shown:
                     read += 1

@@ -242,6 +242,21 @@ def poisoned(users, customers):
     Survey.objects.update(name_en=PAYLOADS[0], name_zh=PAYLOADS[1], intro_en=PAYLOADS[3],
                           intro_zh=PAYLOADS[4])
     SurveyQuestion.objects.update(text_en=PAYLOADS[5], text_zh=PAYLOADS[2])
+    # A campaign over the firm (its contacts name the customers) and target lists, every
+    # text of theirs a payload, a payload in a list's filter too (kehu.marketing).
+    from kehu.marketing.campaigns import services as campaigns
+    from kehu.marketing.campaigns.models import Campaign, TargetList
+
+    frozen = campaigns.create_target_list(admin, {"name": "L"}, criteria={}, kind="frozen")
+    campaigns.create_target_list(admin, {"name": "D"}, criteria={"industry": PAYLOADS[2],
+                                                                 "city": PAYLOADS[5]})
+    campaigns.launch_campaign(admin, campaigns.create_campaign(
+        admin, {"name": "C", "kind": "personal_selling", "starts_on": today,
+                "channels": ["visit"], "holdout_percent": 20}, target_list=frozen))
+    for model in (Campaign, TargetList):
+        for i, row in enumerate(model.objects.all()):
+            model.objects.filter(pk=row.pk).update(
+                **{f.name: _payload_for(f, i + 1) for f in _free_text_fields(model)})
     filled = {}
     for label in [*CUSTOMER_PATHS, *MORE_RECORDS]:
         model = apps.get_model(label)
@@ -330,7 +345,9 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "opportunity_pk": victim.opportunities.get().pk,
                "survey_pk": victim.survey_invitations.first().survey_id,
                "survey_token": links.token_for(*victim.survey_invitations.filter(
-                   answered_at__isnull=True).values_list("pk", "nonce").get())}
+                   answered_at__isnull=True).values_list("pk", "nonce").get()),
+               "campaign_pk": victim.campaign_contacts.get().campaign_id,
+               "list_pk": victim.target_list_memberships.get().target_list_id}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],
@@ -339,6 +356,9 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
         "what": ["scan"],
         "token": [unsubscribe_token(victim.pk)],
     }
+    from kehu.marketing.campaigns.models import TargetList
+
+    params["list_pk"] = sorted(TargetList.objects.values_list("pk", flat=True))  # one dynamic
     urls = []
     for name, names, _route in _walk(get_resolver().url_patterns):
         if name in SKIPPED:

@@ -185,6 +185,34 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
                                                                        {"name": "王"}),
         "sales.leads.convert_lead": lambda: leads.convert_lead(admin, F(lead)),
     }
+    from kehu.marketing.campaigns import services as campaigns
+
+    marketer = users["marketing1"]
+    dynamic = campaigns.create_target_list(marketer, {"name": "Dyn"}, criteria={})
+    draft = campaigns.create_campaign(
+        marketer, {"name": "C", "kind": "personal_selling", "starts_on": today,
+                   "channels": ["visit"], "holdout_percent": 0}, target_list=dynamic)
+    running = campaigns.create_campaign(
+        marketer, {"name": "R", "kind": "sales_promotion", "starts_on": today,
+                   "channels": ["post"]}, target_list=dynamic)
+    running = campaigns.launch_campaign(marketer, running)
+    campaign_cases = {
+        "marketing.campaigns.create_target_list": lambda: campaigns.create_target_list(
+            marketer, {"name": "Frozen"}, criteria={}, kind="frozen"),
+        "marketing.campaigns.update_target_list": lambda: campaigns.update_target_list(
+            marketer, F(dynamic), {"name": "Renamed"}, criteria={"state": "target"}),
+        "marketing.campaigns.freeze_target_list": lambda: campaigns.freeze_target_list(
+            marketer, F(dynamic)),
+        "marketing.campaigns.create_campaign": lambda: campaigns.create_campaign(
+            marketer, {"name": "N", "kind": "advertising", "starts_on": today,
+                       "channels": ["media"]}, target_list=dynamic),
+        "marketing.campaigns.update_campaign": lambda: campaigns.update_campaign(
+            marketer, F(draft), {"name": "N2", "budget": "10"}),
+        "marketing.campaigns.launch_campaign": lambda: campaigns.launch_campaign(
+            marketer, F(draft)),
+        "marketing.campaigns.finish_campaign": lambda: campaigns.finish_campaign(
+            marketer, F(running)),
+    }
     from kehu.sales.models import Competitor
     from kehu.sales.pipeline import services as pipeline
     from kehu.sales.pipeline.models import Stage
@@ -211,6 +239,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     return {
         **lead_cases,
         **sla_cases,
+        **campaign_cases,
         "sales.pipeline.create_opportunity": lambda: pipeline.create_opportunity(
             admin, F(east), title="Deal", stage=stages["Proposal"], amount=Decimal("10"),
             expected_close=today, competitors=[rival]),

@@ -117,6 +117,18 @@ def twins(users):
     for twin in out.values():
         issue_referral_code(admin, twin)
     grant_referral_reward(admin, brought, kind="gift", value="80")
+    # b is on a frozen target list and was reached by a campaign (kehu.marketing): one
+    # row per list and campaign, moved to the survivor (tests/marketing has the case of
+    # both being on the same list).
+    from kehu.marketing.campaigns import services as campaigns
+    from kehu.marketing.campaigns.models import TargetListMember
+
+    marketer = users["marketing1"]
+    listed = campaigns.create_target_list(marketer, {"name": "B"}, criteria={}, kind="frozen")
+    TargetListMember.objects.filter(target_list=listed).exclude(customer=out["b"]).delete()
+    campaigns.launch_campaign(marketer, campaigns.create_campaign(
+        marketer, {"name": "B", "kind": "advertising", "starts_on": datetime.date(2024, 1, 1),
+                   "channels": ["post"], "holdout_percent": 0}, target_list=listed))
     dedup.scan()
     del out["survey"]
     return out

@@ -41,6 +41,7 @@ EXPECTED = {
     "dataio:export", "analytics:settings", "service:chain_settings",
     "service:survey_create", "service:survey_answer", "service:sla_hours",
     "service:sla_targets", "service:sla_customer_group",
+    "marketing:campaign_create", "marketing:target_list_create",
 }
 # URLs whose pages are not for a signed-in user's forms.
 SKIPPED = {"logout": "signs out", "set_language": "a redirect",
@@ -265,10 +266,14 @@ def params(users, customers, children, loan_requests, admin_client,
 
     survey = make_survey(admin)
     invitation = send_survey(admin, survey, east).invitation
+    from tests.conftest import make_campaigns
+
+    campaigns = make_campaigns(users, customers)["east"]
     return {
         "survey_pk": survey.pk,
         "survey_token": links.token_for(invitation.pk, invitation.nonce),
         "lead_pk": lead.pk,
+        "campaign_pk": campaigns["campaign"].pk, "list_pk": campaigns["target_list"].pk,
         "pk": east.pk, "contact_pk": children["east"]["contact"].pk,
         "txn_pk": children["east"]["transaction"].pk,
         "activity_pk": children["east"]["activity"].pk,

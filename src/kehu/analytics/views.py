@@ -19,7 +19,7 @@ from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kehu.analytics import rules, selectors, services, sources
+from kehu.analytics import hooks, rules, selectors, services, sources
 from kehu.analytics.forms import (
     SETTINGS_FIELDS,
     ActivityCostForm,
@@ -295,6 +295,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if run is not None:
         data = tables(user, run)
         context["tables"] = data
+        context["group_actions"] = [
+            {"field": field, "key": row["key"], "label": row["label"],
+             "customers": row["customers"],
+             "actions": hooks.group_actions(user, field, row["key"])}
+            for field, rows in (("segment", selectors.segment_mix(user)),
+                                ("quadrant", selectors.quadrant_mix(user)))
+            for row in rows]
+        context["group_actions"] = [g for g in context["group_actions"] if g["actions"]]
         for cell in data["intention"]["cells"]:
             cell["form"] = context["list_tasks"].get(f"intention-{cell['key']}")
         context["charts"] = {

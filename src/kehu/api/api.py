@@ -35,6 +35,7 @@ from kehu.core.middleware import busy_response, is_busy
 from kehu.core.schemas import ERROR_SHAPES
 from kehu.customers.api import router as customers_router
 from kehu.loans.api import router as loans_router
+from kehu.marketing.campaigns.api import router as campaigns_router
 from kehu.marketing.consent.api import router as consents_router
 from kehu.sales.api import router as sales_router
 from kehu.sales.credit.api import router as credit_router
@@ -253,6 +254,7 @@ api.add_router("/", loans_router)
 api.add_router("/", tasks_router)
 api.add_router("/", consents_router)
 api.add_router("/", surveys_router)
+api.add_router("/", campaigns_router)
 
 # Added last so that it matches only paths no other router has: an unknown API path
 # answers JSON like every other API error, not the site's HTML 404 page.

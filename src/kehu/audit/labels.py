@@ -38,6 +38,17 @@ ACTIONS = {
     "task.assign": _("Reassigned a task"),
     "task.remind": _("E-mailed a task reminder"),
     "task.create_from_list": _("Gave the owners of a list's customers a task each"),
+    "campaign.list": _("Listed campaigns"),
+    "campaign.view": _("Viewed a campaign"),
+    "target_list.view": _("Viewed a target list"),
+    "campaign.create": _("Created a campaign"),
+    "campaign.update": _("Changed a campaign"),
+    "campaign.launch": _("Launched a campaign"),
+    "campaign.finish": _("Finished a campaign"),
+    "target_list.list": _("Listed target lists"),
+    "target_list.create": _("Created a target list"),
+    "target_list.update": _("Changed a target list"),
+    "target_list.freeze": _("Froze a target list"),
     "lead.view": _("Viewed a lead"),
     "lead.list": _("Listed leads"),
     "lead.create": _("Created a lead"),
@@ -202,6 +213,10 @@ LISTS = {
     "referrals": _("referrals and the share of new customers they brought"),
     "survey_low_scores": _("low survey scores"),
     "survey_responses": _("survey responses"),
+    "target_list": _("a target list's customers"),
+    "campaign": _("a campaign's contacts"),
+    "campaigns": _("campaigns"),
+    "target_lists": _("target lists"),
 }
 
 # Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).

@@ -73,6 +73,8 @@ CUSTOMER_PATHS: dict[str, str] = {
     "service.surveyinvitation": "customer__",
     "service.surveyresponse": "customer__",
     "service.surveyanswer": "response__customer__",
+    "marketing.targetlistmember": "customer__",
+    "marketing.campaigncontact": "customer__",
 }
 
 # Records that are no customer but belong to their owner's scope like one (a lead,
@@ -80,6 +82,8 @@ CUSTOMER_PATHS: dict[str, str] = {
 # customers only, so they never reach these.
 OWNED_PATHS: dict[str, str] = {
     "sales.lead": "",
+    "marketing.campaign": "",
+    "marketing.targetlist": "",
 }
 # Records about a customer OR about an owned record (a task about a lead before it is a
 # customer): the other path; such a record is in scope when either of the two is.

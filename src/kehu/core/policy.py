@@ -371,3 +371,39 @@ def may_see_survey_results(user) -> bool:
     scope of customers: managers, analysts, marketing and service staff, and admins. Every
     user sees a customer's own answers on the card."""
     return is_admin(user) or (_signed_in(user) and user.role in SURVEY_RESULT_ROLES)
+
+
+# Marketing -----------------------------------------------------------------------------------
+
+CAMPAIGN_ROLES = frozenset({Role.MANAGER, Role.MARKETING})
+
+
+def may_run_campaigns(user) -> bool:
+    """Campaigns and target lists are made and launched by marketing users and managers
+    (each over the customers of their own scope) and admins."""
+    return is_admin(user) or (_signed_in(user) and user.role in CAMPAIGN_ROLES)
+
+
+def may_change_campaign(user, owner_id: int | None, team_id: int | None) -> bool:
+    """Who changes, launches or finishes a campaign or a target list owned by `owner_id`
+    in `team_id`: its owner (while they may run campaigns), a manager of that team, an
+    admin."""
+    if is_admin(user):
+        return True
+    if not may_run_campaigns(user):
+        return False
+    if owner_id == user.pk:
+        return True
+    return _manager_of_a_team(user) and team_id == user.team_id
+
+
+def campaign_change_filter(user) -> Q | None:
+    """may_change_campaign as a condition on campaigns and target lists (None: all)."""
+    if is_admin(user):
+        return None
+    if not may_run_campaigns(user):
+        return Q(pk__in=[])
+    own = Q(owner_id=user.pk)
+    if _manager_of_a_team(user):
+        return own | Q(team_id=user.team_id)
+    return own

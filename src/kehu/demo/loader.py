@@ -50,6 +50,7 @@ from kehu.customers.models import (
     TransactionLine,
     TransitionSource,
 )
+from kehu.demo import campaigns as demo_campaigns
 from kehu.demo import consents as demo_consents
 from kehu.demo import leads as demo_leads
 from kehu.demo import names, pipeline
@@ -405,6 +406,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     demo_owners.load(customers, users, language, admin)
     demo_consents.load(users, language, last_day)
     demo_surveys.load(customers, users, language, last_day)
+    demo_campaigns.load(users, language, last_day)
 
     result = LoadResult(
         created=True,

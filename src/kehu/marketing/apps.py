@@ -13,3 +13,6 @@ class MarketingConfig(AppConfig):
         from kehu.marketing.consent import hooks as consent_hooks
 
         consent_hooks.register()
+        from kehu.marketing.campaigns import hooks as campaign_hooks
+
+        campaign_hooks.register()

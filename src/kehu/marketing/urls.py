@@ -6,4 +6,5 @@ app_name = "marketing"
 urlpatterns: list = [
     path("", include("kehu.marketing.consent.urls")),
     path("", include("kehu.marketing.referrals.urls")),
+    path("", include("kehu.marketing.campaigns.urls")),
 ]

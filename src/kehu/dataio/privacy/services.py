@@ -123,6 +123,10 @@ ERASE: dict[str, tuple[str, ...]] = {
     "service.surveyinvitation": ("emailed_to",),
     "service.surveyresponse": ("comment",),
     "service.surveyanswer": ("text",),
+    # Which target lists held the customer and which campaigns reached them (kehu.marketing):
+    # no text of the person's; the campaign's figures stay.
+    "marketing.targetlistmember": (),
+    "marketing.campaigncontact": (),
 }
 # Fields that may not be blank: they say "(erased)" instead.
 ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title",

@@ -114,6 +114,7 @@ def twins(users):
     # Both have referral codes (the kept card keeps both); b was rewarded for newcomer.
     from kehu.marketing.referrals.services import grant_referral_reward, issue_referral_code
 
+    del out["survey"]
     for twin in out.values():
         issue_referral_code(admin, twin)
     grant_referral_reward(admin, brought, kind="gift", value="80")
@@ -130,7 +131,6 @@ def twins(users):
         marketer, {"name": "B", "kind": "advertising", "starts_on": datetime.date(2024, 1, 1),
                    "channels": ["post"], "holdout_percent": 0}, target_list=listed))
     dedup.scan()
-    del out["survey"]
     return out
 
 

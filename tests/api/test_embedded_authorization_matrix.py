@@ -85,11 +85,14 @@ def entangled(users, customers, children, loan_requests, plan_records) -> dict[s
         ContactPair.objects.create(a=ca, b=cb, score=80, found_at=now,
                                    reasons=[{"code": "same_customer"}])
     refresh_values(admin)
-    from tests.conftest import make_leads
+    from tests.conftest import make_campaigns, make_consents, make_leads
 
     leads = make_leads(users, customers)
+    consents = make_consents(users, customers)
+    campaigns = make_campaigns(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
-                  **plan_records[key], "lead": leads[key]}
+                  **plan_records[key], "lead": leads[key], "consent": consents[key],
+                  **campaigns[key]}
             for key in customers}
 
 

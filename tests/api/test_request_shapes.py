@@ -183,3 +183,24 @@ def test_no_text_input_can_carry_a_nul_character(client, users):
                       and "const" not in s
                       and s.get("format") not in {"date", "date-time", "email", "uuid"}]
     assert not open_, open_
+
+
+def test_no_two_schemas_share_a_name():
+    """The document names each schema by its class: two of the same name would leave one
+    operation described by the other's shape."""
+    from collections import defaultdict
+
+    from ninja import Schema
+
+    import kehu.api.api  # noqa: F401  (every router and its schemas)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    where = defaultdict(set)
+    for schema in subclasses(Schema):
+        if schema.__module__.startswith("kehu."):
+            where[schema.__name__].add(schema.__module__)
+    assert not {name: m for name, m in where.items() if len(m) > 1}

@@ -280,3 +280,33 @@ def test_a_merge_keeps_one_row_per_list_and_campaign(users, scored):
     assert TargetListMember.objects.filter(target_list=tl, customer=a).count() == 1
     assert CampaignContact.objects.filter(campaign=campaign, customer=a).count() == 1
     assert selectors.count(m, tl) == 2  # a and d; b is gone into a
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_campaign_sends_to_the_contacted_who_consent_and_never_to_the_holdout(
+        users, scored, committed_db):
+    from django.core import mail
+
+    from kehu.core.worker import run_pending
+    from kehu.marketing.consent.models import MarketingSend
+    from kehu.marketing.consent.services import set_consent
+
+    m = users["marketing1"]
+    for key in "abcd":
+        set_consent(users["admin"], scored[key], channel="email", status="given",
+                    source="form")
+    tl = services.create_target_list(m, {"name": "All"}, criteria={})
+    campaign = _campaign(m, tl, channels=["email"], subject="{{ name }}: spring offer",
+                         message="Dear {{ name }}, see you at the fair.")
+    campaign = services.launch_campaign(m, campaign)
+    rows = {c.customer_id: c for c in CampaignContact.objects.filter(campaign=campaign)}
+    treated = {cid for cid, row in rows.items() if row.group == ContactGroup.TREATED}
+    assert {rows[c].outcome for c in treated} == {ContactOutcome.SENT}
+    assert run_pending() == 1
+    consenting = {scored[k].pk for k in "abcd"}
+    got = {m.to[0] for m in mail.outbox}
+    assert got == {c.email for c in scored.values() if c.pk in treated & consenting}
+    assert all("spring offer" in m.subject and "/unsubscribe/" in m.body for m in mail.outbox)
+    sends = MarketingSend.objects.filter(origin="campaign", origin_id=campaign.pk)
+    assert set(sends.values_list("customer_id", flat=True)) == treated
+    assert not sends.filter(customer_id__in=set(rows) - treated).exists()

@@ -177,7 +177,9 @@ class ContactGroup(models.TextChoices):
 
 
 class ContactOutcome(models.TextChoices):
-    SENT = "sent", _("E-mail sent")
+    # Handed to the send service, which checks consent as it sends: the customer's card and
+    # the campaign's sends say whether it went out.
+    SENT = "sent", _("E-mail queued (consent checked when sent)")
     NOT_SENT = "not_sent", _("Not sent (no consent or no address)")
     TASK = "task", _("Task for the owner")
     REACHED = "reached", _("Reached through the campaign's channels")

@@ -38,6 +38,7 @@ from kehu.marketing.campaigns.models import (
     TargetList,
     TargetListMember,
 )
+from kehu.marketing.consent.sending import start_bulk_send
 from kehu.tasks.models import Task, TaskKind, TaskStatus
 from kehu.tasks.services import NewTask, open_tasks
 
@@ -47,6 +48,8 @@ CAMPAIGN_FIELDS = ("name", "kind", "goal", "budget", "cost", "starts_on", "ends_
 # What may still change once a campaign is launched: who was reached and how is history.
 AFTER_LAUNCH = frozenset({"name", "goal", "budget", "cost", "ends_on", "attribution_days"})
 CHUNK = 2000
+# What the send service records a campaign's e-mails under (MarketingSend.origin).
+SEND_ORIGIN = "campaign"
 TASK_DUE_DAYS = 14
 
 
@@ -270,10 +273,16 @@ def update_campaign(user: User, campaign: Campaign, data: Mapping[str, Any], *,
     return current
 
 
-def _email_recipients(campaign: Campaign, customer_ids: list[int]) -> list[int]:
-    """Hand the contacted customers' e-mail to the send service; returns the ids handed
-    over (consent is checked for each when it is sent)."""
-    return []
+def _email_recipients(user: User, campaign: Campaign, customer_ids: list[int]) -> list[int]:
+    """Hand the contacted customers' e-mail to the send service as a background job; it
+    checks each one's consent as it sends and records every send on the card. Returns the
+    ids handed over."""
+    subject = campaign.subject or campaign.name
+    start_bulk_send(user, [[c, None] for c in customer_ids], subject=subject,
+                    body=campaign.message or subject, origin=SEND_ORIGIN,
+                    origin_id=campaign.pk,
+                    title=_("Campaign e-mail: %(name)s") % {"name": campaign.name})
+    return customer_ids
 
 
 @transaction.atomic
@@ -335,7 +344,7 @@ def launch_campaign(user: User, campaign: Campaign, *, expected_version: int | N
             contact.task_id = tasks.get(contact.customer_id)
             links.append(contact)
         CampaignContact.objects.bulk_update(links, ["task"], batch_size=CHUNK)
-    handed = _email_recipients(current, sorted(emailed)) if emailed else []
+    handed = _email_recipients(user, current, sorted(emailed)) if emailed else []
     current.status = CampaignStatus.RUNNING
     current.launched_at = now
     current.launched_by = user

@@ -70,7 +70,7 @@ class ConsentPatch(InputSchema):
                                               "with 409.")
 
 
-class ChangeOut(Schema):
+class ConsentChangeOut(Schema):
     status: str
     source: str
     at: datetime
@@ -96,7 +96,7 @@ class ConsentOut(Schema):
 
 
 class ConsentDetailOut(ConsentOut):
-    history: list[ChangeOut]
+    history: list[ConsentChangeOut]
 
 
 class ConsentPage(Schema):

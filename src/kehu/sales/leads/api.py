@@ -43,14 +43,14 @@ Judged = bool | None
 JUDGED_DOC = "true (has it), false (has not) or null (not judged yet)."
 
 
-class ContactIn(InputSchema):
+class LeadContactIn(InputSchema):
     name: bounded_text(100, min_length=1)
     title: bounded_text(100) = ""
     phone: bounded_text(40) = ""
     email: bounded_text(254) = ""
 
 
-class ContactOut(Schema):
+class LeadContactOut(Schema):
     id: int
     name: str
     title: str
@@ -89,7 +89,7 @@ class LeadIn(LeadFieldsIn):
     money: Judged = Field(..., description="Money (purchasing power): " + JUDGED_DOC)
     authority: Judged = Field(..., description="Authority (decision power): " + JUDGED_DOC)
     need: Judged = Field(..., description="Need: " + JUDGED_DOC)
-    contacts: list[ContactIn] = Field(default_factory=list, max_length=50,
+    contacts: list[LeadContactIn] = Field(default_factory=list, max_length=50,
                                       description="More people at the organisation.")
 
 
@@ -153,7 +153,7 @@ class LeadOut(Schema):
     owner: int
     owner_username: str
     team: int | None
-    contacts: list[ContactOut]
+    contacts: list[LeadContactOut]
     version: int
     created_at: datetime
     updated_at: datetime

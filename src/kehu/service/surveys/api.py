@@ -170,7 +170,7 @@ class ScoresOut(Schema):
     low: int
 
 
-class GroupOut(Schema):
+class SurveyGroupOut(Schema):
     key: str
     label: str
     scores: ScoresOut
@@ -181,14 +181,14 @@ class MonthOut(Schema):
     scores: ScoresOut
 
 
-class ResultsOut(Schema):
+class SurveyResultsOut(Schema):
     since: date
     until: date
     summary: ScoresOut
     by_month: list[MonthOut]
-    by_segment: list[GroupOut]
-    by_service_group: list[GroupOut]
-    by_owner: list[GroupOut]
+    by_segment: list[SurveyGroupOut]
+    by_service_group: list[SurveyGroupOut]
+    by_owner: list[SurveyGroupOut]
 
 
 class ResultsParams(Schema):
@@ -297,7 +297,7 @@ def customer_responses(request: HttpRequest, id: IdPath):  # noqa: A002
                          for a in r.answers.all()]} for r in rows]
 
 
-@router.get("/survey-results", response={200: ResultsOut, **errors(403, 422)})
+@router.get("/survey-results", response={200: SurveyResultsOut, **errors(403, 422)})
 def results(request: HttpRequest, params: Query[ResultsParams]):
     """The survey figures over the customers of your scope: the whole period, each month,
     each value segment, service group and owner (managers, analysts, marketing, service

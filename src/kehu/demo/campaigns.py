@@ -7,6 +7,7 @@ campaigns in either language."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from decimal import Decimal
 
@@ -83,6 +84,11 @@ def _launch(user: User, campaign: Campaign) -> bool:
     """Launch unless the list is empty (a small --sample may leave it so)."""
     if not selectors.count(user, campaign.target_list):
         return False
+    # The same seed gives the same firm: the hold-out seed follows the campaign's name here,
+    # where a real campaign draws it at random.
+    seed = int.from_bytes(hashlib.sha256(campaign.name.encode()).digest()[:6], "big")
+    Campaign.objects.filter(pk=campaign.pk).update(seed=seed)
+    campaign.refresh_from_db()
     services.launch_campaign(user, campaign, via="cli")
     return True
 

@@ -586,15 +586,16 @@ def _workbench(rng: random.Random, customers: list[Customer], users: dict[str, U
             plan = work["sales"] if user.role == Role.SALES else (
                 work["manager"] if user.role == Role.MANAGER else work["other"])
         closed = text["closed"]
-        picked = rng.sample(pool, len(plan) + 2 + len(closed))
+        # A small sample may give someone fewer customers than the week asks for.
+        picked = rng.sample(pool, min(len(pool), len(plan) + 2 + len(closed)))
         for (days, kind, priority, title), customer in zip(plan, picked, strict=False):
             due = today + dt.timedelta(days=days)
             if kind == TaskKind.VISIT and due >= monday + dt.timedelta(days=7):
                 due = monday + dt.timedelta(days=6)  # the visits stay in this week
             tasks.append(Task(customer=customer, assignee=user, title=title, due_on=due,
                               kind=kind, priority=priority, created_by=users["admin"]))
-        for (ago, kind, title, done, note), customer in zip(closed, picked[-len(closed):],
-                                                            strict=True):
+        for (ago, kind, title, done, note), customer in zip(closed, picked[len(plan) + 2:],
+                                                            strict=False):
             tasks.append(Task(customer=customer, assignee=user, title=title, kind=kind,
                               due_on=today - dt.timedelta(days=ago),
                               status=TaskStatus.DONE if done else TaskStatus.DISMISSED,

@@ -291,6 +291,12 @@ def _the_demo_has_survey_answers():
     low = SurveyResponse.objects.filter(low=True).values_list("customer_id", flat=True)
     assert low and set(low) <= set(Task.objects.filter(origin=LOW_SCORE_ORIGIN)
                                    .values_list("customer_id", flat=True))
+    # The owners called back on the older ones; only the last week's still wait.
+    follow_ups = Task.objects.filter(origin=LOW_SCORE_ORIGIN)
+    week_ago = timezone.localdate() - dt.timedelta(days=7)
+    assert not follow_ups.filter(status="open", due_on__lt=week_ago).exists()
+    assert all(t.note and t.closed_at for t in follow_ups.filter(status="done"))
+    assert follow_ups.filter(status="done").exists()
     from django.db.models import Avg
 
     loyal, churned = (SurveyResponse.objects.filter(customer__lifecycle_state=state)

@@ -1,9 +1,9 @@
 """Satisfaction surveys for the demo firm, in the demo's language and both question texts:
 one sent after a ticket is closed, one sent twice a year to key customers, and one sent by
 hand; a year of answers from a few hundred customers, loyal customers more satisfied than
-those slipping away, some low scores (each with its follow-up task for the owner), and
-some invitations still waiting for an answer. Deterministic: a seeded generator picks the
-customers and the answers."""
+those slipping away, some low scores (each with its follow-up task for the owner, done
+with a note unless the score came in the last week), and some invitations still waiting
+for an answer. Deterministic: a seeded generator picks the customers and the answers."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from kehu.accounts.models import User
 from kehu.customers.models import Customer, LifecycleState
 from kehu.service.surveys import services
 from kehu.service.surveys.models import Measure, Purpose
+from kehu.tasks.models import Task, TaskStatus
 
 SEED = 20261206
 ANSWERED = 360  # customers who answered in the last year
@@ -55,6 +56,10 @@ COMMENTS = {  # mood: [(en, zh)]
             ("The second delivery was damaged.", "第二批货有破损。"),
             ("Your price went up without notice.", "价格上涨没有提前通知。")],
 }
+FOLLOWED_UP = {"zh-hans": "已致电客户，问题已解决。",
+               "en": "Called the customer; the problem is solved."}
+RECENT_DAYS = 7  # low scores newer than this still wait for their call
+
 # How satisfied customers of each state tend to be (mean CSAT).
 MOOD = {LifecycleState.LOYAL: 4.5, LifecycleState.REPEAT_PURCHASE: 4.0,
         LifecycleState.FIRST_PURCHASE: 3.7, LifecycleState.CHURNED: 2.3}
@@ -118,4 +123,21 @@ def load(customers: list[Customer], users: dict[str, User], language: str,
         services.submit_answers(sent.invitation, _answers(rng, survey, mean, zh),
                                 now=min(answered_at, timezone.now()))
         made += 1
+    _follow_ups_done(language, today)
     return made
+
+
+def _follow_ups_done(language: str, today: dt.date) -> None:
+    """The owners called back on the older low scores: a firm does not leave a complaint
+    waiting for months, so only the last week's follow-ups are still open."""
+    tz = timezone.get_current_timezone()
+    done = []
+    for task in Task.objects.filter(origin=services.LOW_SCORE_ORIGIN, status=TaskStatus.OPEN,
+                                    due_on__lt=today - dt.timedelta(days=RECENT_DAYS)):
+        task.status = TaskStatus.DONE
+        task.closed_at = dt.datetime.combine(task.due_on, dt.time(16, 30), tzinfo=tz)
+        task.closed_by_id = task.assignee_id
+        task.note = FOLLOWED_UP[language]
+        done.append(task)
+    Task.objects.bulk_update(done, ["status", "closed_at", "closed_by", "note"],
+                             batch_size=1000)

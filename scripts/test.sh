@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite: everything on SQLite (unit, integration, browser), then the data layer
 # again on a throwaway PostgreSQL cluster (not the browser, the pure value models, nor the
-# checks of the HTTP surface marked one_database, which do not depend on the database).
+# tests marked one_database, which do not depend on the database). The slowest tests of
+# each run are listed at its end.
 # Two workers: CI machines have two cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +13,8 @@ unset DATABASE_URL
 WORKERS=${KEHU_TEST_WORKERS:-2}
 
 echo "== kehu tests on SQLite =="
-.venv/bin/python -m pytest -n "$WORKERS" "$@"
+.venv/bin/python -m pytest -n "$WORKERS" --durations=25 "$@"
 
 echo "== kehu tests on PostgreSQL =="
 .venv/bin/python scripts/with_postgres.py .venv/bin/python -m pytest -n "$WORKERS" \
-  -m "not browser and not one_database" --ignore=tests/value "$@"
+  -m "not browser and not one_database" --ignore=tests/value --durations=25 "$@"

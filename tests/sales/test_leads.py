@@ -163,6 +163,21 @@ def test_the_funnel_adds_up_by_hand(users):
 
 
 @pytest.mark.django_db
+def test_the_funnel_and_receivables_filters_read_right_in_chinese(client, users):
+    """The funnel's grouping is not the "by" of a change history (操作人), and an empty
+    owner or team filter says whom it shows rather than a row of dashes."""
+    from django.urls import reverse
+
+    client.force_login(users["manager1"])
+    client.cookies["django_language"] = "zh-hans"
+    funnel = client.get(reverse("sales:lead_funnel")).content.decode()
+    assert "分组方式" in funnel and "操作人" not in funnel
+    receivables = client.get(reverse("sales:credit:receivables")).content.decode()
+    assert "所有人" in receivables and "所有团队" in receivables
+    assert "---------" not in receivables
+
+
+@pytest.mark.django_db
 def test_a_referral_must_name_a_visible_customer(users, customers):
     from kehu.core.errors import ServiceError
 

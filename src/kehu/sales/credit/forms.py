@@ -71,8 +71,9 @@ class IncidentForm(forms.Form):
 
 class ReceivableFilterForm(forms.Form):
     owner = forms.ModelChoiceField(label=_("Owner"), required=False,
-                                   queryset=User.objects.none())
-    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.none())
+                                   queryset=User.objects.none(), empty_label=_("Everyone"))
+    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.none(),
+                                  empty_label=_("Every team"))
     bucket = forms.ChoiceField(label=_("Overdue"), required=False,
                                choices=[("", _("All open")), ("overdue", _("All overdue")),
                                         *BUCKET_LABELS.items()])

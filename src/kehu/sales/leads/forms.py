@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core import policy
 from kehu.customers.models import CompanySize
@@ -117,7 +118,7 @@ class LeadFilterForm(forms.Form):
 
 
 class FunnelForm(forms.Form):
-    by = forms.ChoiceField(label=_("By"), required=False, choices=(
+    by = forms.ChoiceField(label=pgettext_lazy("funnel grouped by", "By"), required=False, choices=(
         ("source", _("Source")), ("owner", _("Owner")), ("month", _("Month"))))
     since = forms.DateField(label=_("Created from"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))

@@ -244,6 +244,7 @@ def children(users, customers) -> dict:
     from kehu.sales.pipeline.models import Stage
     from kehu.sales.pipeline.services import create_opportunity
     from kehu.sales.services import log_activity
+    from kehu.service.tickets.services import open_ticket
     from kehu.tasks.services import add_task
 
     admin = users["admin"]
@@ -259,6 +260,8 @@ def children(users, customers) -> dict:
             "opportunity": create_opportunity(
                 admin, customer, title=f"Deal with {key}", stage=Stage.objects.first(),
                 amount="1000.00", expected_close=datetime.date(2027, 1, 31)),
+            "ticket": open_ticket(admin, customer, subject=f"Ticket of {key}",
+                                  description=f"What {key} said"),
         }
         out[key]["receivable"] = create_receivable(
             admin, customer, issued_on=datetime.date(2024, 5, 1), amount="100.00",

@@ -31,6 +31,7 @@ PATH_PARAMS = {
     "opportunity_id": "opportunity",
     "campaign_id": "campaign",
     "list_id": "target_list",
+    "ticket_id": "ticket",
 }
 # Lists whose items are about many customers at once (a campaign, a target list): they
 # name no customer, and are scoped by their owner (tests/marketing/test_campaigns_api.py).

@@ -54,6 +54,7 @@ PATH_RECORDS = {
     "survey_id": "survey",
     "campaign_id": "campaign",
     "list_id": "target_list",
+    "ticket_id": "ticket",
 }
 
 

@@ -32,6 +32,7 @@ URL_PARAMS = {
     "opportunity_pk": "opportunity",
     "campaign_pk": "campaign",
     "list_pk": "target_list",
+    "ticket_pk": "ticket",
 }
 
 # Namespaces outside the matrix: the admin site is for staff and the API has its own matrix.
@@ -65,6 +66,9 @@ NOT_CUSTOMER_URLS = {
     "survey_edit", "survey_answer",
     # A holiday of the firm's service hours: settings (tests/service/sla/test_policies.py).
     "sla_holiday_delete",
+    # The firm's ticket categories: settings, not customers' records
+    # (tests/service/test_tickets_web.py).
+    "category_delete",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they
 # stay in the "out of reach" test and skip the "own pages answer" one

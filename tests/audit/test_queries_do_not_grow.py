@@ -91,6 +91,7 @@ def _grow(users, customers, round_: int) -> None:
                                products=products[:2], competitors=rivals[:j % 3],
                                lost_reason="price" if stages[j % len(stages)].kind == "lost"
                                else "")
+            _grow_tickets(admin, customer, f"{round_}.{j}", users)
     # Each new customer was referred by a fixture customer, and half of them rewarded.
     from kehu.analytics.models import Referral
     from kehu.marketing.referrals.services import grant_referral_reward, issue_referral_code
@@ -120,6 +121,17 @@ def _grow(users, customers, round_: int) -> None:
     for customer in more:
         first = customer.owner
         change_owner(admin, change_owner(admin, customer, swap[first.pk]), first)
+
+
+def _grow_tickets(admin, customer, label: str, users) -> None:
+    """A ticket worked by somebody, with its conversation and history."""
+    from kehu.service.tickets.models import TicketCategory
+    from kehu.service.tickets.services import add_entry, assign_ticket, open_ticket
+
+    ticket = open_ticket(admin, customer, subject=f"Ticket {label}", kind="repair",
+                         category=TicketCategory.objects.first(), description="Broken")
+    assign_ticket(admin, ticket, customer.owner)
+    add_entry(admin, ticket, kind="reply", body="On our way", minutes=10, waiting=True)
 
 
 def _count(call) -> tuple[int, int]:

@@ -28,6 +28,8 @@ API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": 
                    "lead_id": "lead", "opportunity_id": "opportunity",
                    "consent_id": "consent", "campaign_id": "campaign",
                    "list_id": "target_list"}
+                   "consent_id": "consent",
+                   "ticket_id": "ticket"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -214,6 +216,7 @@ WEB_URL_PARAMS = {"pk": "customer", "contact_pk": "contact", "txn_pk": "transact
                   "receivable_pk": "receivable", "lead_pk": "lead",
                   "opportunity_pk": "opportunity", "campaign_pk": "campaign",
                   "list_pk": "target_list"}
+                  "opportunity_pk": "opportunity", "ticket_pk": "ticket"}
 # Other parameters, by URL: the values to try.
 WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",
@@ -257,6 +260,8 @@ WEB_NOT_CUSTOMER_DATA = {
     "service:survey_edit": "a survey's questions",
     "service:survey_answer": "the public page of a survey link: the questions, no customer",
     "service:sla_holiday_delete": "a holiday of the firm's service hours; answers POST only",
+    "service:categories": "the firm's ticket categories: names only",
+    "service:category_delete": "a ticket category; answers POST only",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}
 

@@ -63,7 +63,10 @@ NOT_FREE_TEXT = {"customers.customer.search_text",
                  "marketing.referralcode.code",
                  # A survey link's secret and language code, never shown; the link they
                  # make is opened below.
-                 "service.surveyinvitation.nonce", "service.surveyinvitation.language"}
+                 "service.surveyinvitation.nonce", "service.surveyinvitation.language",
+                 # The Message-ID of an e-mail a ticket came from: matched, never shown.
+                 "service.ticket.email_message_id",
+                 "service.ticketentry.email_message_id"}
 
 # Query strings each page is also opened with ({q} is a payload, URL-encoded).
 QUERIES = {
@@ -234,6 +237,13 @@ def poisoned(users, customers):
         credit.flag_opportunity(admin, Customer.objects.get(pk=customer.pk), "500")
         create_opportunity(admin, customer, title=f"Deal {i}", stage=Stage.objects.first(),
                            amount=Decimal("1000"), expected_close=today, owner=admin)
+        # A ticket with its conversation and a status change that says why.
+        from kehu.service.tickets import services as tickets
+
+        ticket = tickets.open_ticket(admin, customer, subject=f"Ticket {i}", contact=contact,
+                                     kind="complaint", description="d")
+        tickets.add_entry(admin, ticket, kind="reply", body="b", minutes=5, waiting=True)
+        tickets.change_status(admin, ticket, "resolved", resolution="r", note="n")
         # A satisfaction survey answered with a low score, and one waiting for an answer;
         # the survey's own words are typed by a manager.
         from kehu.service.surveys import services as surveys
@@ -287,6 +297,16 @@ def poisoned(users, customers):
         values = {f.name: _payload_for(f, i) for f in _free_text_fields(Playbook)
                   if f.name != "state"}
         Playbook.objects.filter(pk=book.pk).update(**values)
+    # The ticket categories are typed by an admin and shown on every ticket.
+    from kehu.service.tickets.models import TicketCategory
+
+    for i, category in enumerate(TicketCategory.objects.order_by("pk")):
+        TicketCategory.objects.filter(pk=category.pk).update(
+            name_en=PAYLOADS[i % len(PAYLOADS)][:80],
+            name_zh=PAYLOADS[(i + 1) % len(PAYLOADS)][:80])
+    Ticket = apps.get_model("service", "Ticket")  # noqa: N806
+    Ticket.objects.filter(customer__in=victims).update(
+        category=TicketCategory.objects.order_by("pk").first())
     refresh_values(admin, as_of=dt.date(2026, 6, 30))
     for i in range(len(PAYLOADS)):
         HeldBack.objects.create(source="sweep", assignee=admin, origin=f"sweep:{i}", count=2,
@@ -353,6 +373,8 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                    answered_at__isnull=True).values_list("pk", "nonce").get()),
                "campaign_pk": victim.campaign_contacts.get().campaign_id,
                "list_pk": victim.target_list_memberships.get().target_list_id}
+               "ticket_pk": victim.tickets.get().pk,
+               "category_pk": victim.tickets.get().category_id}
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

@@ -399,6 +399,15 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     }
 
 
+def _mail(customer) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"], msg["Subject"], msg["Message-ID"] = customer.email, "Help", "<one@x>"
+    msg.set_content("Please call")
+    return msg.as_bytes()
+
+
 def _ticket_cases(admin, customer) -> dict[str, Callable[[], object]]:
     from kehu.service.tickets import services as tickets
     from kehu.service.tickets.models import TicketCategory
@@ -419,6 +428,7 @@ def _ticket_cases(admin, customer) -> dict[str, Callable[[], object]]:
         "service.tickets.close_ticket": lambda: tickets.close_ticket(admin, F(ticket)),
         "service.tickets.add_entry": lambda: tickets.add_entry(
             admin, F(waiting), kind="customer", body="answer", minutes=5),
+        "service.tickets.receive_email": lambda: tickets.receive_email(_mail(customer)),
         "service.tickets.save_category": lambda: tickets.save_category(
             admin, None, name_en="X", name_zh="X"),
         "service.tickets.delete_category": lambda: tickets.delete_category(admin,

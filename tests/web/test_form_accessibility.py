@@ -258,6 +258,7 @@ def params(users, customers, children, loan_requests, admin_client,
     assert upload.status_code == 302, upload.content[:300]
     token, _raw = create_token(admin, "tests")
     from kehu.sales.leads.services import create_lead
+    from kehu.service.tickets.models import TicketCategory
 
     lead = create_lead(users["sales1"], {"name": "展会线索", "source": "exhibition"})
     from kehu.service.surveys import links
@@ -284,6 +285,8 @@ def params(users, customers, children, loan_requests, admin_client,
         "sheet_pk": plan_records["east"]["plan_competitor"].pk,
         "step_pk": plan_records["east"]["plan_step"].pk,
         "opportunity_pk": children["east"]["opportunity"].pk,
+        "ticket_pk": children["east"]["ticket"].pk,
+        "category_pk": TicketCategory.objects.first().pk,
         "stage_pk": Stage.objects.first().pk,
         "holiday_pk": _holiday().pk,
         "competitor_pk": Competitor.objects.get_or_create(name="Rival")[0].pk,

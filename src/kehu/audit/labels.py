@@ -59,6 +59,15 @@ ACTIONS = {
     "opportunity.create": _("Added an opportunity"),
     "opportunity.update": _("Changed an opportunity"),
     "opportunity.delete": _("Deleted an opportunity"),
+    "ticket.open": _("Opened a ticket"),
+    "ticket.update": _("Changed a ticket"),
+    "ticket.assign": _("Assigned a ticket"),
+    "ticket.status": _("Changed a ticket's status"),
+    "ticket.entry": _("Added to a ticket's conversation"),
+    "ticket.category": _("Saved a ticket category"),
+    "ticket.category_delete": _("Deleted a ticket category"),
+    "ticket.email": _("Read service e-mail"),
+    "value.risk_raised": _("Marked a customer at risk"),
     "pipeline.stage": _("Changed a pipeline stage"),
     "pipeline.stage_delete": _("Removed a pipeline stage"),
     "pipeline.settings": _("Changed the pipeline settings"),
@@ -188,6 +197,7 @@ DETAIL_KEYS = {
     "channel": _("channel"), "source": _("source"), "origin": _("sent for"),
     "job": _("job"), "record": _("record"), "code": _("referral code"),
     "referred": _("new customer"), "consent": _("consent"),
+    "ticket": _("ticket"), "minutes": _("minutes"), "priority": _("priority"),
 }
 
 # What a customer.list entry listed.
@@ -217,6 +227,8 @@ LISTS = {
     "campaign": _("a campaign's contacts"),
     "campaigns": _("campaigns"),
     "target_lists": _("target lists"),
+    "tickets": _("tickets"),
+    "agent_view": _("the agent view"),
 }
 
 # Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).
@@ -229,6 +241,7 @@ PARTS = {
     "account_plan_edit": _("editing an account plan"),
     "account_plan_competitor": _("an account plan's competitor sheet"),
     "account_plan_step": _("an account plan's action steps"),
+    "tickets": _("tickets"), "agent_view": _("the agent view"),
 }
 
 CHANNELS = {"web": _("web"), "api": _("API"), "cli": _("command line"),

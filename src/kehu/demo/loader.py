@@ -57,6 +57,7 @@ from kehu.demo import names, pipeline
 from kehu.demo import owners as demo_owners
 from kehu.demo import plans as demo_plans
 from kehu.demo import surveys as demo_surveys
+from kehu.demo import tickets as demo_tickets
 from kehu.demo.credit import load_credit
 from kehu.demo.texts import LANGUAGES, TEXT
 from kehu.loans import services as loans
@@ -407,6 +408,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     demo_consents.load(users, language, last_day)
     demo_surveys.load(customers, users, language, last_day)
     demo_campaigns.load(users, language, last_day)
+    demo_tickets.load(customers, users, language)
 
     result = LoadResult(
         created=True,

@@ -7,4 +7,5 @@ urlpatterns: list = [
     path("", include("kehu.service.chain.urls")),
     path("", include("kehu.service.surveys.urls")),
     path("", include("kehu.service.sla.urls")),
+    path("", include("kehu.service.tickets.urls")),
 ]

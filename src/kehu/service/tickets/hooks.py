@@ -44,7 +44,10 @@ def active_complaint_customers() -> list[int]:
 
 def register() -> None:
     from kehu.analytics import sources
+    from kehu.service.tickets import card
     from kehu.tasks.models import register_rule
+
+    card.register()
 
     register_rule("ticket_complaint:*", _("Call the customer about their complaint"),
                   _("A valuable customer complained: call them, hear them out and agree what "

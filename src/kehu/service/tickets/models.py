@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kehu.core.models import VersionedModel
 
@@ -39,7 +40,7 @@ PRIORITY_RANK = {TicketPriority.URGENT: 0, TicketPriority.HIGH: 1, TicketPriorit
 
 
 class TicketStatus(models.TextChoices):
-    NEW = "new", _("New")
+    NEW = "new", pgettext_lazy("ticket status", "New")
     OPEN = "open", _("In progress")
     WAITING = "waiting", _("Waiting for the customer")
     RESOLVED = "resolved", _("Resolved")

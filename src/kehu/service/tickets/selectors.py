@@ -129,3 +129,14 @@ def pauses(user, ticket_obj: Ticket, until: dt.datetime | None = None
 def categories(user) -> list[TicketCategory]:
     """The firm's ticket categories (a list every signed-in user may read)."""
     return list(TicketCategory.objects.order_by("order", "id")) if user.is_authenticated else []
+
+
+def ticket_counts(user, customer) -> dict[str, int]:
+    """How many tickets the customer has had: all, still open, complaints."""
+    from django.db.models import Count
+
+    from kehu.service.tickets.models import TicketKind
+
+    return tickets(user).filter(customer=customer).aggregate(
+        total=Count("id"), active=Count("id", filter=Q(status__in=ACTIVE_STATUSES)),
+        complaints=Count("id", filter=Q(kind=TicketKind.COMPLAINT)))

@@ -173,6 +173,11 @@ def open_ticket(user, customer, *, subject: str, kind: str = TicketKind.ENQUIRY,
     ticket.save()
     StatusChange.objects.create(ticket=ticket, from_status="", to_status=TicketStatus.NEW,
                                 at=now, by=user)
+    if assignee is not None:  # somebody has it: it is being worked
+        ticket.status = TicketStatus.OPEN
+        ticket.save(update_fields=["status"])
+        StatusChange.objects.create(ticket=ticket, from_status=TicketStatus.NEW,
+                                    to_status=TicketStatus.OPEN, at=now, by=user)
     if description.strip():
         TicketEntry.objects.create(
             ticket=ticket, at=now, author=user, body=description,
@@ -230,7 +235,8 @@ def update_ticket(user, ticket: Ticket, data: dict[str, Any], *, expected_versio
 
 @transaction.atomic
 def assign_ticket(user, ticket: Ticket, assignee, *, expected_version: int | None = None,
-                  ip: str | None = None, via: str = "web") -> Ticket:
+                  at: dt.datetime | None = None, ip: str | None = None,
+                  via: str = "web") -> Ticket:
     """Make `assignee` responsible for the ticket (None: nobody). A new ticket given to
     somebody is in progress."""
     _check_work(user, ticket.customer)
@@ -248,7 +254,7 @@ def assign_ticket(user, ticket: Ticket, assignee, *, expected_version: int | Non
     if assignee is not None and current.status == TicketStatus.NEW:
         current.status = TicketStatus.OPEN
         StatusChange.objects.create(ticket=current, from_status=from_status,
-                                    to_status=TicketStatus.OPEN, at=timezone.now(), by=user)
+                                    to_status=TicketStatus.OPEN, at=_now(at), by=user)
         changed.append("status")
     current.save()
     record(user, "ticket.assign", obj=current, ip=ip, via=via,
@@ -432,5 +438,31 @@ def delete_category(user, category: TicketCategory, *, ip: str | None = None,
     category.delete()
 
 
-__all__ = ["add_entry", "assign_ticket", "change_status", "close_ticket", "complaint_origin",
-           "delete_category", "open_ticket", "save_category", "update_ticket"]
+
+
+@transaction.atomic
+def receive_email(raw: bytes, *, at: dt.datetime | None = None) -> tuple[str, Ticket | None]:
+    """File one e-mail (kehu.service.tickets.intake): onto the ticket its subject names, or
+    as a new ticket of the sender's customer. Returns what happened — "opened", "threaded",
+    "duplicate" or "unknown" (no customer could be matched: nothing is written) — and the
+    ticket."""
+    from kehu.service.tickets import intake
+    from kehu.service.tickets.models import TicketChannel
+
+    mail = intake.parse(raw)
+    if intake.seen_before(mail):
+        return "duplicate", None
+    sender = intake.match_sender(mail.sender)
+    if sender.customer is None:
+        return "unknown", None
+    ticket = intake.thread_of(mail, sender)
+    if ticket is not None:
+        add_entry(None, ticket, kind=EntryKind.CUSTOMER, body=mail.body or mail.subject,
+                  at=at, sender=mail.sender, email_message_id=mail.message_id, via="email")
+        return "threaded", Ticket.objects.get(pk=ticket.pk)
+    subject = intake.clean_subject(mail.subject) or _("(no subject)")
+    ticket = open_ticket(None, sender.customer, subject=subject, kind=intake.guess_kind(mail),
+                         channel=TicketChannel.EMAIL, description=mail.body,
+                         contact=sender.contact, at=at, sender=mail.sender,
+                         email_message_id=mail.message_id, via="email")
+    return "opened", ticket

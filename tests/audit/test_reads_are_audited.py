@@ -27,9 +27,7 @@ API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": 
                    "plan_id": "account_plan", "receivable_id": "receivable",
                    "lead_id": "lead", "opportunity_id": "opportunity",
                    "consent_id": "consent", "campaign_id": "campaign",
-                   "list_id": "target_list"}
-                   "consent_id": "consent",
-                   "ticket_id": "ticket"}
+                   "list_id": "target_list", "ticket_id": "ticket"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -215,8 +213,7 @@ WEB_URL_PARAMS = {"pk": "customer", "contact_pk": "contact", "txn_pk": "transact
                   "sheet_pk": "plan_competitor", "step_pk": "plan_step",
                   "receivable_pk": "receivable", "lead_pk": "lead",
                   "opportunity_pk": "opportunity", "campaign_pk": "campaign",
-                  "list_pk": "target_list"}
-                  "opportunity_pk": "opportunity", "ticket_pk": "ticket"}
+                  "list_pk": "target_list", "ticket_pk": "ticket"}
 # Other parameters, by URL: the values to try.
 WEB_PARAM_VALUES = {
     "analytics:table_csv": {"table": ["equity", "equity_segment", "equity_team",

@@ -162,7 +162,6 @@ def poisoned(users, customers):
     from kehu.sales.plans import services as plans
     from kehu.sales.services import log_activity
     from kehu.service.sla.services import decide_service_group
-    from kehu.service.tickets.services import add_entry, open_ticket
     from kehu.tasks.models import HeldBack, Playbook
     from kehu.tasks.services import add_task
     from kehu.value.datasets import simulate_transactions
@@ -203,10 +202,6 @@ def poisoned(users, customers):
         record_referral(admin, customer, victims[(i + 1) % len(victims)],
                         referred_on=dt.date(2026, 1, 1))
         decide_service_group(admin, customer, service_group="large", reason=f"Reason {i}")
-        # A ticket from the contact with a reply in its conversation.
-        ticket = open_ticket(admin, customer, subject=f"Ticket {i}", contact=contact,
-                             description="d")
-        add_entry(admin, ticket, kind="reply", body="b", minutes=5)
         # A key-account plan with a competitor on its sheet and a step; the competitor's
         # name is typed by people too.
         plan = plans.create_plan(admin, customer, {}, owner=admin)
@@ -372,7 +367,7 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "survey_token": links.token_for(*victim.survey_invitations.filter(
                    answered_at__isnull=True).values_list("pk", "nonce").get()),
                "campaign_pk": victim.campaign_contacts.get().campaign_id,
-               "list_pk": victim.target_list_memberships.get().target_list_id}
+               "list_pk": victim.target_list_memberships.get().target_list_id,
                "ticket_pk": victim.tickets.get().pk,
                "category_pk": victim.tickets.get().category_id}
     params = {

@@ -39,14 +39,18 @@ MANY_CUSTOMER_LISTS = {"/api/v1/campaigns", "/api/v1/target-lists"}
 
 METHODS = ("get", "post", "put", "patch", "delete")
 # Path parameters that name something other than a customer's records (their operations
-# are tested on their own: tests/analytics/test_value_api.py, tests/api/test_surveys_api.py).
-NOT_CUSTOMER_PARAMS = {"job_id", "survey_id"}
+# are tested on their own: tests/analytics/test_value_api.py, tests/api/test_surveys_api.py,
+# tests/service/test_knowledge_api.py).
+NOT_CUSTOMER_PARAMS = {"job_id", "survey_id", "article_id"}
+# Lists of records that belong to no customer (the knowledge base: the firm's know-how).
+NOT_CUSTOMER_LISTS = {"/api/v1/articles"}
 
 
 def _operations(schema: dict) -> list[tuple[str, str, dict]]:
     return [(method.upper(), path, op) for path, item in schema["paths"].items()
             for method, op in item.items() if method in METHODS
-            and not NOT_CUSTOMER_PARAMS & set(_path_params(path, op))]
+            and not NOT_CUSTOMER_PARAMS & set(_path_params(path, op))
+            and path not in NOT_CUSTOMER_LISTS]
 
 
 def _path_params(path: str, op: dict) -> list[str]:

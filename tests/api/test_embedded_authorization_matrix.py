@@ -45,6 +45,7 @@ OTHER_PARAMS = {
     "table": "value tables",  # analytics.views.TABLES and the migration tables
     "kind": "duplicate pairs",  # with pair_id
     "pair_id": "duplicate pairs",
+    "article_pk": "knowledge-base articles",
 }
 # Pages that are about something other than customers and show none.
 SKIPPED = {"set_language", "login", "logout", "api_tokens", "api_token_revoke", "core:job",
@@ -135,6 +136,10 @@ def _other_param_urls(name: str, params: list[str], user) -> list[str]:
                 for kind, pairs in (("customers", dedup.customer_pairs(user)),
                                     ("contacts", dedup.contact_pairs(user)))
                 for pair in pairs]
+    if params == ["article_pk"]:
+        from kehu.service.knowledge.selectors import articles
+
+        return [reverse(name, kwargs={"article_pk": a.pk}) for a in articles(user)]
     pytest.fail(f"{name}: parameters {params} unknown to the embedded matrix; add them to "
                 f"OTHER_PARAMS, or the page to SKIPPED")
 

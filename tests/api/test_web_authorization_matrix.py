@@ -69,6 +69,13 @@ NOT_CUSTOMER_URLS = {
     # The firm's ticket categories: settings, not customers' records
     # (tests/service/test_tickets_web.py).
     "category_delete",
+    # An article of the knowledge base: the firm's know-how, no customer's record; every
+    # signed-in user reads it, service staff and managers edit it
+    # (tests/service/test_knowledge_web.py).
+    "article", "article_edit",
+    # Linking a ticket to an article: the ticket is named in the form and looked up in the
+    # user's scope (tests/service/test_knowledge_tickets.py).
+    "article_link_ticket", "article_unlink_ticket",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they
 # stay in the "out of reach" test and skip the "own pages answer" one

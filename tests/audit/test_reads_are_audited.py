@@ -43,6 +43,8 @@ API_NOT_CUSTOMER_DATA = {
     "/api/v1/campaigns/{campaign_id}": "a campaign and its results: counts and sums",
     "/api/v1/target-lists": "target lists: names, filters and counts; no customer",
     "/api/v1/target-lists/{list_id}": "a target list: its filter and its count",
+    "/api/v1/articles": "the knowledge base's articles: the firm's know-how",
+    "/api/v1/articles/{article_id}": "an article of the knowledge base",
 }
 
 
@@ -259,6 +261,13 @@ WEB_NOT_CUSTOMER_DATA = {
     "service:sla_holiday_delete": "a holiday of the firm's service hours; answers POST only",
     "service:categories": "the firm's ticket categories: names only",
     "service:category_delete": "a ticket category; answers POST only",
+    "service:article": "an article of the knowledge base: the firm's know-how; the tickets "
+                       "it solved are a list read of their own "
+                       "(tests/service/test_knowledge_tickets.py)",
+    "service:article_link_ticket": "links a ticket to an article; answers POST only",
+    "service:article_unlink_ticket": "takes a ticket off an article; answers POST only",
+    "service:article_from_ticket": "writes an article from a ticket; answers POST only",
+    "service:article_edit": "an article of the knowledge base: the firm's know-how",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}
 

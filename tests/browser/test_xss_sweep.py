@@ -55,7 +55,7 @@ MORE_RECORDS = {"customers.transactionline": "transaction__customer__",
                 # A manager's decision of the customer's service group, with its reason.
                 "service.servicegroupchoice": "customer__"}
 # Internal text that no user writes and no page shows as text.
-NOT_FREE_TEXT = {"customers.customer.search_text",
+NOT_FREE_TEXT = {"customers.customer.search_text", "service.article.search_text",
                  # The code of the rule that made a task (one open task per code and
                  # customer); pages show the rule's title, swept as the task's title.
                  "tasks.task.origin",
@@ -78,6 +78,8 @@ QUERIES = {
                                "?what=transactions&format=csv"],
     "audit:events": ["?action=customer"],
     "workbench:home": ["?week=2026-06-29", "?week={q}"],
+    "service:articles": ["?q={q}", "?tag={q}", "?q=img"],
+    "service:article_suggestions": ["?subject={q}", "?subject=img+script+svg"],
 }
 # Pages that show no customer data, or need a state the sweep does not make.
 SKIPPED = {
@@ -308,6 +310,15 @@ def poisoned(users, customers):
                                 **{f.name: _payload_for(f, i)
                                    for f in _free_text_fields(HeldBack)
                                    if f.name in {"title", "list_query"}})
+    # Knowledge-base articles (no customer's): a payload in every free-text field and tag.
+    from kehu.service.knowledge.models import Article
+    from kehu.service.knowledge.services import create_article
+
+    for i, payload in enumerate(PAYLOADS):
+        article = create_article(admin, {"title": f"Article {i}", "problem": "p",
+                                         "solution": "s"}, tags=[payload, f"tag {i}"])
+        Article.objects.filter(pk=article.pk).update(**{
+            f.name: _payload_for(f, i) for f in _free_text_fields(Article)})
     victims = list(Customer.objects.filter(pk__in=[v.pk for v in victims]).order_by("pk"))
     return {"victims": victims, "filled": filled}
 
@@ -370,6 +381,9 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "list_pk": victim.target_list_memberships.get().target_list_id,
                "ticket_pk": victim.tickets.get().pk,
                "category_pk": victim.tickets.get().category_id}
+    from kehu.service.knowledge.models import Article
+
+    records["article_pk"] = Article.objects.order_by("pk").first().pk
     params = {
         **{name: [value] for name, value in records.items()},
         "table": [*TABLES, *MIGRATION_TABLES],

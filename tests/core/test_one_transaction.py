@@ -101,9 +101,12 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.sales.credit import services as credit
     from kehu.sales.plans import services as plans
     from kehu.service.chain import services as chain
+    from kehu.service.knowledge import services as knowledge
     from kehu.tasks import services as tasks
 
     admin, east, north = users["admin"], customers["east"], customers["north"]
+    article = knowledge.create_article(admin, {"title": "墨粉不足", "problem": "颜色淡",
+                                               "solution": "换墨粉"}, tags="打印机")
     admin.privacy_officer = True
     admin.save(update_fields=["privacy_officer"])
     contact, txn, activity = (children["east"][k] for k in ("contact", "transaction",
@@ -342,6 +345,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         "analytics.remove_referral": lambda: analytics.remove_referral(
             admin, F(customers["east_b"])),
         **_ticket_cases(admin, east),
+        **_knowledge_cases(admin, east),
         "analytics.raise_risk": lambda: analytics.raise_risk(admin, F(scored), reason="x"),
         "analytics.record_loyalty_statement": lambda: analytics.record_loyalty_statement(
             admin, F(east), stated_on=today, buy_again=8, wallet_share=40),
@@ -396,6 +400,31 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
             today, [east.pk, north.pk]),
         "service.surveys.submit_answers": lambda: surveys.submit_answers(
             F(invitation), answers_for(survey, csat=1)),
+        "service.knowledge.create_article": lambda: knowledge.create_article(
+            admin, {"title": "打印机卡纸", "problem": "卡纸", "solution": "清理"},
+            tags="打印机, 新标签"),
+        "service.knowledge.update_article": lambda: knowledge.update_article(
+            admin, F(article), {"title": "复印机卡纸"}, expected_version=None,
+            tags="复印机"),
+    }
+
+
+def _knowledge_cases(admin, customer) -> dict[str, Callable[[], object]]:
+    from kehu.service.knowledge import services as knowledge
+    from kehu.service.tickets import services as tickets
+
+    solved = tickets.open_ticket(admin, customer, subject="打印机卡纸", description="卡纸")
+    tickets.change_status(admin, solved, "resolved", resolution="清理纸屑")
+    other = tickets.open_ticket(admin, customer, subject="又卡纸")
+    article = knowledge.create_article(admin, {"title": "卡纸", "problem": "卡纸",
+                                               "solution": "清理"}, ticket=other)
+    link = article.ticket_links.get()
+    return {
+        "service.knowledge.link_ticket": lambda: knowledge.link_ticket(admin, F(article),
+                                                                       F(solved)),
+        "service.knowledge.unlink_ticket": lambda: knowledge.unlink_ticket(admin, F(link)),
+        "service.knowledge.write_article_from_ticket":
+            lambda: knowledge.write_article_from_ticket(admin, F(solved)),
     }
 
 
@@ -457,6 +486,7 @@ def _pair(admin, east):
 # Public functions of services modules that write nothing of their own, or that are not one
 # transaction by design, and why.
 NOT_WRITERS = {
+    "service.knowledge.parse_tags": "reads tags from the text a user typed",
     "analytics.running_refresh": "reads which refresh job is running",
     "analytics.start_refresh": "queues a background job; the refresh writes its scores in "
                                "its own transaction (tests/analytics/test_refresh.py)",

@@ -252,6 +252,7 @@ def test_the_english_demo_names_customers_in_english_and_the_same_seed_gives_the
                             - dt.timedelta(days=60)).exists()
     _the_demo_has_two_key_account_plans()
     _the_demo_owners_changed_more_often_for_those_who_left()
+    _the_demo_has_articles_in_both_languages_that_search_finds()
 
 
 def _the_demo_owners_changed_more_often_for_those_who_left():
@@ -308,6 +309,19 @@ def _the_demo_has_survey_answers():
     months = selectors.by_month(admin, 12)
     assert sum(1 for m in months if m.scores.responses) >= 10
     assert len(selectors.by_owner(admin)) >= 2
+
+
+def _the_demo_has_articles_in_both_languages_that_search_finds():
+    from kehu.service.knowledge.models import Article
+    from kehu.service.knowledge.selectors import ArticleFilters, search_articles
+
+    service1 = User.objects.get(username="service1")
+    assert {a.language for a in Article.objects.all()} == {"zh-hans", "en"}
+    assert all(a.tags.exists() for a in Article.objects.all())
+    found = search_articles(service1, ArticleFilters(q="卡纸"))
+    assert [a.title for a in found] == ["门店小票打印机卡纸"]
+    found = search_articles(service1, ArticleFilters(q="receipt printer"))
+    assert [a.title for a in found] == ["Receipt printer jams after installation"]
 
 
 def _the_demo_has_two_key_account_plans():

@@ -42,6 +42,7 @@ EXPECTED = {
     "service:survey_create", "service:survey_answer", "service:sla_hours",
     "service:sla_targets", "service:sla_customer_group",
     "marketing:campaign_create", "marketing:target_list_create",
+    "service:article_create", "service:article_edit",
 }
 # URLs whose pages are not for a signed-in user's forms.
 SKIPPED = {"logout": "signs out", "set_language": "a redirect",
@@ -270,7 +271,11 @@ def params(users, customers, children, loan_requests, admin_client,
     from tests.conftest import make_campaigns
 
     campaigns = make_campaigns(users, customers)["east"]
+    from kehu.service.knowledge.services import create_article
+
+    article = create_article(admin, {"title": "打印机卡纸", "problem": "卡纸", "solution": "清理"})
     return {
+        "article_pk": article.pk,
         "survey_pk": survey.pk,
         "survey_token": links.token_for(invitation.pk, invitation.nonce),
         "lead_pk": lead.pk,

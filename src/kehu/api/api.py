@@ -44,6 +44,7 @@ from kehu.sales.pipeline.api import router as pipeline_router
 from kehu.sales.plans.api import router as account_plans_router
 from kehu.service.surveys.api import router as surveys_router
 from kehu.service.tickets.api import router as tickets_router
+from kehu.service.knowledge.api import router as articles_router
 from kehu.tasks.api import router as tasks_router
 
 
@@ -257,6 +258,7 @@ api.add_router("/", consents_router)
 api.add_router("/", surveys_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", tickets_router)
+api.add_router("/", articles_router)
 
 # Added last so that it matches only paths no other router has: an unknown API path
 # answers JSON like every other API error, not the site's HTML 404 page.

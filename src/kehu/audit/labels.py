@@ -147,6 +147,10 @@ ACTIONS = {
     "survey.update": _("Changed a survey"),
     "survey.send": _("Sent a satisfaction survey"),
     "survey.answer": _("A customer answered a satisfaction survey"),
+    "article.create": _("Wrote a knowledge-base article"),
+    "article.update": _("Changed a knowledge-base article"),
+    "article.link_ticket": _("Linked a ticket to the article that solved it"),
+    "article.unlink_ticket": _("Took a ticket off an article"),
 }
 
 DETAIL_KEYS = {
@@ -198,6 +202,7 @@ DETAIL_KEYS = {
     "job": _("job"), "record": _("record"), "code": _("referral code"),
     "referred": _("new customer"), "consent": _("consent"),
     "ticket": _("ticket"), "minutes": _("minutes"), "priority": _("priority"),
+    "article": _("knowledge-base article"), "title": _("title"),
 }
 
 # What a customer.list entry listed.
@@ -216,6 +221,7 @@ LISTS = {
     "duplicates.contacts": _("likely duplicate contacts"),
     "privacy_search": _("personal data search"),
     "account_plans": _("account plans"),
+    "article_tickets": _("tickets a knowledge-base article solved"),
     "receivables": _("receivables"),
     "service.continuity_flags": _("key customers with changing owners"),
     "consents": _("consents"),

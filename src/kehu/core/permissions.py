@@ -75,6 +75,7 @@ CUSTOMER_PATHS: dict[str, str] = {
     "service.surveyanswer": "response__customer__",
     "marketing.targetlistmember": "customer__",
     "marketing.campaigncontact": "customer__",
+    "service.articleticket": "ticket__customer__",
 }
 
 # Records that are no customer but belong to their owner's scope like one (a lead,

@@ -407,3 +407,19 @@ def campaign_change_filter(user) -> Q | None:
     if _manager_of_a_team(user):
         return own | Q(team_id=user.team_id)
     return own
+# The knowledge base of solutions (知识库) -------------------------------------------------------
+
+# Who writes and edits articles: those who solve customers' problems, and their managers.
+ARTICLE_WRITERS = frozenset({Role.MANAGER, Role.SERVICE})
+
+
+def may_read_articles(user) -> bool:
+    """Articles are the firm's shared know-how and name no customer: every signed-in user
+    reads them. The tickets an article solved stay in their customers' scope."""
+    return _signed_in(user)
+
+
+def may_write_articles(user) -> bool:
+    """Writing and editing articles, and turning a solved ticket into one: service staff,
+    managers and admins."""
+    return is_admin(user) or (_signed_in(user) and user.role in ARTICLE_WRITERS)

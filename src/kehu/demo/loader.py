@@ -52,6 +52,7 @@ from kehu.customers.models import (
 )
 from kehu.demo import campaigns as demo_campaigns
 from kehu.demo import consents as demo_consents
+from kehu.demo import knowledge as demo_knowledge
 from kehu.demo import leads as demo_leads
 from kehu.demo import names, pipeline
 from kehu.demo import owners as demo_owners
@@ -409,6 +410,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     demo_surveys.load(customers, users, language, last_day)
     demo_campaigns.load(users, language, last_day)
     demo_tickets.load(customers, users, language)
+    demo_knowledge.load(users)
 
     result = LoadResult(
         created=True,

@@ -26,6 +26,9 @@ class ServiceConfig(AppConfig):
         sla_hooks.register()
         post_migrate.connect(sla_hooks.ensure_defaults_after_migrate, sender=self,
                              dispatch_uid="kehu.service.sla.defaults")
+        from kehu.service.knowledge import hooks as knowledge_hooks
+
+        knowledge_hooks.register(self)
 
 
 def _default_categories(sender, using="default", apps=None, **kwargs) -> None:

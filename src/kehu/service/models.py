@@ -2,4 +2,5 @@
 from kehu.service.chain.models import *  # noqa: E402,F401,F403
 from kehu.service.sla.models import *  # noqa: E402,F401,F403
 from kehu.service.surveys.models import *  # noqa: E402,F401,F403
+from kehu.service.knowledge.models import *  # noqa: E402,F401,F403
 from kehu.service.tickets.models import *  # noqa: E402,F401,F403

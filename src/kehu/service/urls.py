@@ -8,4 +8,5 @@ urlpatterns: list = [
     path("", include("kehu.service.surveys.urls")),
     path("", include("kehu.service.sla.urls")),
     path("", include("kehu.service.tickets.urls")),
+    path("", include("kehu.service.knowledge.urls")),
 ]

@@ -89,6 +89,8 @@ ERASE: dict[str, tuple[str, ...]] = {
     "service.ticket": ("subject", "description", "resolution", "email_message_id"),
     "service.ticketentry": ("body", "sender", "email_message_id"),
     "service.statuschange": ("note",),
+    # A link between an article and a ticket: ids and a date, nothing about a person.
+    "service.articleticket": (),
     # Which employee was reminded of a task, and when: nothing of the customer's.
     "tasks.taskreminder": (),
     # Figures only: they stay, as the transactions do, for value statistics.

@@ -42,9 +42,9 @@ from kehu.sales.credit.api import router as credit_router
 from kehu.sales.leads.api import router as leads_router
 from kehu.sales.pipeline.api import router as pipeline_router
 from kehu.sales.plans.api import router as account_plans_router
+from kehu.service.knowledge.api import router as articles_router
 from kehu.service.surveys.api import router as surveys_router
 from kehu.service.tickets.api import router as tickets_router
-from kehu.service.knowledge.api import router as articles_router
 from kehu.tasks.api import router as tasks_router
 
 

@@ -55,6 +55,7 @@ PATH_RECORDS = {
     "campaign_id": "campaign",
     "list_id": "target_list",
     "ticket_id": "ticket",
+    "article_id": "article",
 }
 
 
@@ -99,6 +100,7 @@ def records(users, customers, children, loan_requests,
             plan_records) -> dict[str, dict[str, Any]]:
     from kehu.analytics.services import REFRESH_JOB
     from kehu.core.models import Job
+    from kehu.service.knowledge.services import create_article
     from tests.conftest import make_campaigns, make_consents, make_leads
     from tests.service.surveys_factory import make_survey
 
@@ -109,6 +111,9 @@ def records(users, customers, children, loan_requests,
                   **plan_records[key],
                   "lead": leads[key], "consent": consents[key],
                   "survey": make_survey(users["admin"], name=key),
+                  # An article of the knowledge base (the firm's, no customer's).
+                  "article": create_article(users["admin"], {
+                      "title": f"打印机卡纸 {key}", "problem": "卡纸", "solution": "清理"}),
                   **campaigns[key],
                   "job": Job.objects.create(kind=REFRESH_JOB, user=customers[key].owner)}
             for key in ("east", "north")}

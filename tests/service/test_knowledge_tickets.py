@@ -132,3 +132,25 @@ def test_the_api_links_tickets_and_shows_only_those_in_reach(api, users, east_ti
     listed = api("manager2").get("/articles", q="卡纸").json()["items"]
     assert {a["id"]: a["tickets"] for a in listed} == {created.json()["id"]: [],
                                                        made.json()["id"]: [north_ticket.pk]}
+
+
+def test_the_article_page_costs_the_same_queries_however_many_tickets_it_solved(
+        client, users, customers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    article = services.create_article(users["admin"], {
+        "title": "打印机卡纸", "problem": "卡纸", "solution": "清理"})
+    client.force_login(users["manager1"])
+    url = reverse("service:article", args=[article.pk])
+
+    def queries_after(more: int) -> int:
+        for i in range(more):
+            ticket = tickets.open_ticket(users["admin"], customers["east"], subject=f"卡纸 {i}")
+            services.link_ticket(users["admin"], article, ticket)
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    assert queries_after(2) == queries_after(6)

@@ -28,7 +28,7 @@ from kehu.service.knowledge import segment, selectors, services
 from kehu.service.knowledge.forms import ArticleForm
 from kehu.service.knowledge.models import Article, ArticleLanguage, ArticleTicket
 from kehu.service.tickets import selectors as ticket_selectors
-from kehu.service.tickets.models import DONE_STATUSES, Ticket, parse_number
+from kehu.service.tickets.models import Ticket, parse_number
 
 PER_PAGE = 20
 NAV = "knowledge"
@@ -205,17 +205,3 @@ def article_suggestions(request: HttpRequest) -> HttpResponse:
         "suggestions": selectors.suggested_articles(request.user, text),
         "asked": bool(text.strip())})
 
-
-def ticket_panel(request: HttpRequest, ticket: Ticket) -> dict:
-    """What the knowledge-base panel on a ticket's page shows (_ticket_panel.html): the
-    articles linked to it, else those that may solve it; whether it may become one."""
-    user = request.user
-    linked = selectors.articles_for_ticket(user, ticket)
-    return {
-        "linked": linked,
-        "suggestions": [] if linked else selectors.suggested_articles(
-            user, f"{ticket.subject}\n{ticket.description}"),
-        "may_write_from": policy.may_write_articles(user) and not any(
-            link.written_from for link in ticket.article_links.all())
-        and ticket.status in DONE_STATUSES and bool(ticket.resolution.strip()),
-    }

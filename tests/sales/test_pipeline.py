@@ -295,3 +295,18 @@ def test_the_board_and_list_filter_by_owner_team_stage_and_close_month(client, u
     assert titles(close_month="2027-01") == {"Jan deal", "North deal"}
     body = client.get(reverse("sales:pipeline"), {"close_month": "2027-13"}).content.decode()
     assert "YYYY-MM" in body
+
+
+def test_the_board_marks_a_stale_opportunity_as_stalled_not_expired_in_chinese(client, users,
+                                                                                customers):
+    """过期 is the card's word for stale data; an untouched opportunity has stalled (停滞)."""
+    opp = make(users["sales1"], customers["east"], title="Forgotten boiler",
+               close=timezone.localdate() + dt.timedelta(days=60))
+    Opportunity.objects.filter(pk=opp.pk).update(touched_at=timezone.now() -
+                                                  dt.timedelta(days=400))
+    client.force_login(users["sales1"])
+    client.cookies["django_language"] = "zh-hans"
+    board = client.get(reverse("sales:pipeline")).content.decode()
+    card = board[board.index(f'id="opp-{opp.pk}"'):]
+    card = card[:card.index("</li>")]
+    assert "停滞" in card and "过期" not in card

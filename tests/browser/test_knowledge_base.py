@@ -69,3 +69,40 @@ def test_service_staff_write_find_and_edit_an_article_in_both_languages(page, li
     assert "找到 1 篇文章" in page.inner_text("#kb-count")
     assert "搜索问题和解决方案" in page.inner_text("form[role=search]")
     shot(page, "kb-search-zh")
+
+
+def test_the_ticket_form_suggests_articles_as_it_is_typed_and_a_solved_ticket_becomes_one(
+        page, live_server, users, customers, shot):
+    from kehu.service.knowledge.services import create_article
+    from kehu.service.tickets import services as tickets
+
+    create_article(users["manager1"], {"title": "打印机卡纸", "problem": "打印到一半卡纸。",
+                                       "solution": "清理切刀纸屑。"})
+    solved = tickets.open_ticket(users["service1"], customers["east"], subject="扫码枪无反应",
+                                 description="扫码枪接上后没有反应。")
+    tickets.change_status(users["service1"], solved, "resolved",
+                          resolution="在设置里把扫码枪切换为 USB 键盘模式。")
+    sign_in(page, live_server, "service1")
+    page.goto(f"{live_server.url}/service/tickets/new/?customer={customers['east'].pk}")
+    page.fill("input[name=subject]", "收银机")
+    page.locator("input[name=subject]").press_sequentially("打印机卡纸")
+    suggestions = page.locator("#kb-suggestions")
+    suggestions.locator("a:has-text('打印机卡纸')").wait_for()
+    assert "Articles that may solve it" in suggestions.inner_text()
+    shot(page, "kb-ticket-form-en")
+    switch_language(page, "zh-hans")
+    page.locator("textarea[name=description]").press_sequentially("打印机卡纸")
+    suggestions.locator("a:has-text('打印机卡纸')").wait_for()
+    assert "可能解决此问题的文章" in suggestions.inner_text()
+    shot(page, "kb-ticket-form-zh")
+
+    page.goto(f"{live_server.url}/service/tickets/{solved.pk}/")
+    page.click("#article-from-ticket button")
+    page.wait_for_url(re.compile(r".*/service/kb/\d+/edit/$"))
+    assert page.input_value("input[name=title]") == "扫码枪无反应"
+    page.click("main form button[type=submit]")
+    page.wait_for_url(ARTICLE_URL)
+    page.goto(f"{live_server.url}/service/tickets/{solved.pk}/")
+    assert "扫码枪无反应" in page.inner_text("#ticket-linked-articles")
+    assert "解决过此工单的文章" in page.inner_text("#ticket-articles")
+    shot(page, "kb-ticket-page-zh")

@@ -146,6 +146,7 @@ TEMPLATES = [
                 "kehu.workbench.context_processors.workbench_menu",
                 "kehu.sales.context_processors.nav_sales",
                 "kehu.marketing.context_processors.nav_marketing",
+                "kehu.service.context_processors.nav_service",
             ],
             # {{ amount|money }} in every template: amounts in the firm's currency.
             "builtins": ["kehu.core.templatetags.money"],

@@ -47,10 +47,20 @@ def test_the_service_dashboard_draws_its_chart_in_both_languages(page, live_serv
     for days in (2, 5, 40, 70):
         _ticket(manager, customers["east"], kind="complaint", days_ago=days)
     _ticket(manager, customers["east_b"], assignee=users["service1"], days_ago=1)
+    from django.utils import timezone
+
+    from kehu.service.chain.selectors import service_dashboard
+    from kehu.service.sla import sweep
+
+    sweep.run(timezone.now())
+    breaching = service_dashboard(manager).breaching
+    assert breaching >= 2  # the complaints of 40 and 70 days ago
     sign_in(page, live_server, "manager1")
     page.goto(f"{live_server.url}/service/dashboard/")
     page.wait_for_selector("[data-chart=complaints] svg")
     assert "2 complaints in 30 days × 20" in page.inner_text("#silent")
+    assert str(breaching) in page.inner_text("#breaching")
+    assert page.inner_text("nav.subnav [aria-current=page]") == "Service dashboard"
     assert page.locator("#service-months tbody tr").count() == 12
     shot(page, "en-service-dashboard")
     switch_language(page, "zh-hans")

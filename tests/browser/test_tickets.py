@@ -92,3 +92,41 @@ def test_a_new_ticket_from_the_queue(page, live_server, users, customers, shot):
     page.click("nav.subnav a:has-text('My tickets')")
     assert "Silk printer jams" in page.inner_text("#ticket-queue")
     shot(page, "ticket-queue-en")
+
+
+def test_service_levels_in_the_queue_and_the_agent_view_in_both_languages(
+        page, live_server, users, customers, shot):
+    from kehu.service.sla import sweep
+
+    east = customers["east"]
+    now = timezone.now()
+    late = services.open_ticket(users["admin"], east, subject="音响系统无声", priority="low",
+                                at=now - dt.timedelta(days=12))
+    services.open_ticket(users["admin"], east, subject="唱片有划痕", priority="urgent", at=now)
+    sweep.run(now)
+    sign_in(page, live_server, "service1")
+    for language in ("en", "zh-hans"):
+        zh = language == "zh-hans"
+        if zh:
+            switch_language(page, "zh-hans")
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.goto(f"{live_server.url}/service/tickets/?status=active&sort=time_left")
+        first = page.locator("#ticket-queue tbody tr").first
+        assert late.number in first.inner_text()
+        assert ("已超时" if zh else "overdue") in first.locator(".sla-badge").inner_text()
+        shot(page, f"ticket-queue-sla-{language}")
+        page.select_option("#id_sla", "breached")
+        with page.expect_navigation():
+            page.click("form.filters button[type=submit]")
+        assert page.locator("#ticket-queue tbody tr").count() == 1
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.goto(f"{live_server.url}/service/tickets/{late.pk}/")
+        assert ("服务等级" if zh else "Service level") in page.inner_text("#sla-clock")
+        with page.expect_navigation():
+            page.click(f"main p.muted a[href='/service/customers/{east.pk}/']")
+        picture = page.locator("#agent-picture")
+        assert picture.locator(".sla-breached").count() == 1
+        assert ("满意度" if zh else "Satisfaction") in picture.locator(
+            "#agent-satisfaction").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, f"agent-view-phone-{language}")

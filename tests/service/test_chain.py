@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -160,7 +162,14 @@ def test_the_catch_up_gives_tasks_only_in_the_managers_scope(users, customers):
         (east.pk, users["sales1"].pk)]
     with pytest.raises(NotPermitted):
         services.open_continuity_tasks(users["sales1"])
-    assert services.open_continuity_tasks() == 1  # the sweep: everyone's, once
+    # `kehu service sweep` runs the catch-up over everyone's customers, once.
+    out = StringIO()
+    call_command("service", "sweep", "--only", "owner_continuity", "--today",
+                 NOW.isoformat(), stdout=out)
+    assert "Key customers with a changing owner: 1" in out.getvalue()
+    assert set(Task.objects.values_list("customer", flat=True)) == {east.pk, north.pk}
+    call_command("service", "sweep", "--only", "owner_continuity", stdout=out)
+    assert Task.objects.count() == 2
 
 
 # Settings -----------------------------------------------------------------------------------

@@ -131,3 +131,51 @@ def test_categories_are_kept_by_admins(users):
     assert "退货" in page and "category-form" not in page
     assert _client(users["service1"]).post(reverse("service:categories"),
                                            {"name_en": "X", "order": "1"}).status_code == 404
+
+
+def test_service_levels_show_on_the_queue_the_ticket_the_agent_view_and_the_dashboard(
+        users, customers):
+    from kehu.service.chain.selectors import service_dashboard
+    from kehu.service.sla import sweep
+
+    east = customers["east"]
+    now = timezone.now()
+    # Twelve days old, low priority: long past its resolution target (SME: 45 working h).
+    late = services.open_ticket(users["admin"], east, subject="Old low jam", priority="low",
+                                at=now - dt.timedelta(days=12))
+    fresh = services.open_ticket(users["admin"], east, subject="New urgent jam",
+                                 priority="urgent", at=now)
+    sweep.run(now)
+    client = _client(users["service1"])
+    queue = client.get(reverse("service:tickets"), {"status": "active", "sla": "breached"}) \
+        .content.decode()
+    assert late.number in queue and fresh.number not in queue
+    assert "sla-breached" in queue and "overdue" in queue
+    by_priority = client.get(reverse("service:tickets")).content.decode()
+    assert by_priority.index(fresh.number) < by_priority.index(late.number)
+    by_time = client.get(reverse("service:tickets"), {"sort": "time_left"}).content.decode()
+    assert by_time.index(late.number) < by_time.index(fresh.number)
+    assert client.get(reverse("service:tickets"), {"sla": "nonsense"}).status_code == 200
+    page = client.get(reverse("service:ticket", args=[late.pk])).content.decode()
+    assert 'id="sla-clock"' in page and "overdue" in page
+    agent = client.get(reverse("service:agent", args=[east.pk])).content.decode()
+    assert "sla-breached" in agent and "sla-running" in agent
+    # The satisfaction panel the surveys part adds through the agent view's hook.
+    assert 'id="agent-satisfaction"' in agent and "not answered a survey yet" in agent
+    # The manager's dashboard counts the breach and links to those tickets.
+    assert service_dashboard(users["manager1"]).breaching == 1
+    assert service_dashboard(users["manager2"]).breaching == 0  # another team's
+    manager = _client(users["manager1"]).get(reverse("service:dashboard")).content.decode()
+    assert 'id="breaching"' in manager and "?status=active&amp;sla=breached" in manager
+
+
+def test_the_service_subnav_leads_managers_to_the_chain_pages(users):
+    manager = _client(users["manager1"]).get(reverse("service:tickets")).content.decode()
+    for name in ("service:dashboard", "service:chain", "service:chain_flags",
+                 "service:surveys", "service:sla_targets"):
+        assert f'href="{reverse(name)}"' in manager, name
+    agent = _client(users["service1"]).get(reverse("service:tickets")).content.decode()
+    assert f'href="{reverse("service:dashboard")}"' not in agent
+    assert f'href="{reverse("service:sla_targets")}"' in agent
+    chain = _client(users["manager1"]).get(reverse("service:chain_flags")).content.decode()
+    assert f'href="{reverse("service:tickets")}"' in chain

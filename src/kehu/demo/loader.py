@@ -411,6 +411,8 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     demo_campaigns.load(users, language, last_day)
     demo_tickets.load(customers, users, language)
     demo_knowledge.load(users)
+    progress("Checking the tickets against their service-level targets")
+    demo_tickets.check_service_levels(language)
 
     result = LoadResult(
         created=True,

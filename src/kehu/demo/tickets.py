@@ -1,18 +1,20 @@
 """The demo's tickets: the East team's customers (service1's scope) and a few of North's,
 with complaints, enquiries, repairs and requests in every status — new and unassigned,
 in progress, waiting for the customer, resolved (some at the first contact) and closed —
-their conversations, the time spent, and some that came in by e-mail. Deterministic: the
-same seed gives the same tickets."""
+their conversations, the time spent, and some that came in by e-mail; two left for a week,
+past their service-level targets, which the sweep at the end of the load escalates.
+Deterministic: the same seed gives the same tickets."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from kehu.accounts.models import User
 from kehu.customers.models import Contact, Customer
+from kehu.service.sla import sweep as sla_sweep
 from kehu.service.tickets import services
 from kehu.service.tickets.models import EntryKind, TicketCategory, TicketStatus
 
@@ -71,6 +73,10 @@ ENDINGS = [TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING, TicketStat
            TicketStatus.CLOSED, TicketStatus.CLOSED, TicketStatus.OPEN, TicketStatus.WAITING,
            TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.NEW, TicketStatus.CLOSED]
 
+# The positions of the tickets nobody got to for a week: a new complaint nobody answered and
+# an urgent repair answered but not fixed, both past their service-level targets.
+OVERDUE = (0, 1)
+
 
 def load(customers: list[Customer], users: dict[str, User], language: str) -> int:
     """Create the tickets; returns how many."""
@@ -89,10 +95,14 @@ def load(customers: list[Customer], users: dict[str, User], language: str) -> in
         in_east = customer.team_id == users["service1"].team_id
         agent = users["service1"] if in_east else users["manager2"]
         ending = ENDINGS[i % len(ENDINGS)]
-        # Open tickets are recent; finished ones go back up to two months.
-        days_ago = rng.uniform(0.1, 3) if ending in (TicketStatus.NEW, TicketStatus.OPEN,
-                                                      TicketStatus.WAITING) \
-            else rng.uniform(4, 60)
+        # Open tickets are recent but for the first two, left for a week (past their
+        # service-level targets); finished ones go back up to two months.
+        if i in OVERDUE:
+            days_ago = rng.uniform(7, 9)
+        elif ending in (TicketStatus.NEW, TicketStatus.OPEN, TicketStatus.WAITING):
+            days_ago = rng.uniform(0.1, 3)
+        else:
+            days_ago = rng.uniform(4, 60)
         opened = now - dt.timedelta(days=days_ago)
         contact = Contact.objects.filter(customer=customer).order_by("-is_primary", "id").first()
         ticket = services.open_ticket(
@@ -135,3 +145,11 @@ def load(customers: list[Customer], users: dict[str, User], language: str) -> in
             closing = min(step + dt.timedelta(days=rng.randrange(1, 4)), now)
             services.close_ticket(agent, ticket, at=closing, via="demo")
     return made
+
+
+def check_service_levels(language: str) -> int:
+    """The service-level sweep as cron would run it now, once every ticket is in: the
+    overdue tickets escalate to their managers and those nearly due warn their agents (the
+    tasks in the demo's language). Returns how many tasks it made."""
+    with translation.override(language):
+        return sla_sweep.run(timezone.now())

@@ -18,8 +18,10 @@ from kehu.core.permissions import VIEW, customer_filter
 from kehu.customers.models import Customer, LifecycleState, OwnerAssignment
 from kehu.service.chain import continuity, figures
 from kehu.service.chain.models import ChainSettings
+from kehu.service.sla.models import SlaTarget
 from kehu.service.surveys.models import SurveyResponse
 from kehu.service.tickets.models import ACTIVE_STATUSES, Ticket, TicketKind, TicketStatus
+from kehu.service.tickets.selectors import SLA_FILTERS
 
 WINDOW_DAYS = 730  # "the last two years"
 SATISFIED_CSAT = 4  # of 5: "satisfied" or "very satisfied"
@@ -205,7 +207,8 @@ def service_dashboard(user, *, now: dt.datetime | None = None) -> Dashboard:
     active = tickets.filter(status__in=ACTIVE_STATUSES).aggregate(
         open=Count("pk"), waiting=Count("pk", filter=Q(status=TicketStatus.WAITING)),
         unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-        complaints=Count("pk", filter=Q(kind=TicketKind.COMPLAINT)))
+        complaints=Count("pk", filter=Q(kind=TicketKind.COMPLAINT)),
+        breaching=Count("pk", filter=SLA_FILTERS["breached"]))
     months = _month_starts(today, DASHBOARD_MONTHS)
     start = timezone.make_aware(dt.datetime.combine(months[0], dt.time()))
     by_month = {m: Month(m) for m in months}
@@ -252,4 +255,5 @@ def service_dashboard(user, *, now: dt.datetime | None = None) -> Dashboard:
         complaints_30d=recent["d30"], complaints_12m=recent["y1"], factor=factor,
         resolved_90d=resolved["n"], first_contact_90d=resolved["first"],
         flags=len(continuity_flags(user, now=now)), months=list(by_month.values()),
+        breaching=active["breaching"] if SlaTarget.objects.exists() else None,
         has_surveys=has_surveys)

@@ -1,6 +1,7 @@
 """What surveys add to the rest of kehu, registered from ServiceConfig.ready(): the card's
-Satisfaction tab, the follow-up task's texts (services), the periodic sweep of key
-customers and the stated intentions that feed the loyalty index."""
+Satisfaction tab, the satisfaction panel of the agent view, the follow-up task's texts
+(services), the periodic sweep of key customers and the stated intentions that feed the
+loyalty index."""
 
 from __future__ import annotations
 
@@ -47,10 +48,17 @@ def _ticket_closed(sender, ticket, **kwargs) -> None:
 
 def register() -> None:
     from kehu.analytics import intentions
+    from kehu.service import sweeps
     from kehu.service.surveys.loyalty import stated_intentions
+    from kehu.service.surveys.sweep import survey_key_customers
+    from kehu.service.tickets import agent
     from kehu.service.tickets.signals import ticket_closed
 
     intentions.register(stated_intentions)
+    agent.add_panel(agent.AgentPanel("satisfaction", "service/surveys/_agent_panel.html",
+                                     agent_panel, order=60))
+    sweeps.register(sweeps.Sweep("survey_key_customers", _("Surveys sent to key customers"),
+                                 survey_key_customers))
     ticket_closed.connect(_ticket_closed, dispatch_uid="kehu.service.surveys.after_ticket")
     card.add_tab(card.Tab("surveys", _("Satisfaction"), 85, "service/surveys/_card_tab.html",
                           _surveys_tab))

@@ -69,7 +69,7 @@ def results(request: HttpRequest) -> HttpResponse:
                 filters={"months": months, "survey": survey}, **_audit(request))
     sent, answered = selectors.response_rate(user, period, survey)
     return render(request, "service/surveys/results.html", {
-        "nav": NAV, "form": form, "period": period, "months": months,
+        "nav": NAV, "subnav": "surveys", "form": form, "period": period, "months": months,
         "summary": selectors.summary(user, period, survey),
         "trend": trend, "segments": selectors.by_segment(user, period, survey),
         "groups": selectors.by_service_group(user, period, survey),

@@ -91,7 +91,11 @@ class QueueForm(forms.Form):
         ("", _("Anybody")), ("mine", _("Mine")), ("unassigned", _("Nobody yet"))])
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=[
         ("priority", _("Most pressing first")), ("oldest", _("Oldest first")),
-        ("newest", _("Newest first")), ("updated", _("Recently changed"))])
+        ("newest", _("Newest first")), ("updated", _("Recently changed")),
+        ("time_left", _("Least time left first"))])
+    sla = forms.ChoiceField(label=_("Service level"), required=False, choices=[
+        ("", _("All")), ("breached", _("Breached")), ("at_risk", _("About to breach")),
+        ("paused", _("Paused: waiting for the customer")), ("missed", _("Missed"))])
 
 
 class CategoryForm(forms.Form):

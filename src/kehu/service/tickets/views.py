@@ -77,7 +77,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     filters = TicketFilters(q=(data.get("q") or "").strip(), status=data.get("status") or "",
                             kind=data.get("kind") or "", priority=data.get("priority") or "",
                             mine=who == "mine", unassigned=who == "unassigned",
-                            sort=data.get("sort") or "priority")
+                            sort=data.get("sort") or "priority", sla=data.get("sla") or "")
     try:
         number = max(1, min(int(request.GET.get("page", 1)), 10_000))
     except ValueError:

@@ -234,6 +234,32 @@ def make_campaigns(users, customers) -> dict:
     return out
 
 
+def make_offer_lists(users, customers) -> dict:
+    """An offer list per customer with one item and a coupon (for the generated checks that
+    need an offer list id per scope)."""
+    import datetime
+    from decimal import Decimal
+
+    from kehu.customers.models import Product
+    from kehu.marketing.offers.models import Coupon, OfferItem, OfferList
+
+    product, _new = Product.objects.get_or_create(code="OFFER-TEA", defaults={
+        "name": "Green tea", "unit_price": Decimal("12.00")})
+    out = {}
+    for n, (key, customer) in enumerate(customers.items(), start=1):
+        day = datetime.date(2024, 5, 1)
+        offer_list = OfferList.objects.create(customer=customer, as_of=day, spend=Decimal("150"),
+                                              valid_until=day + datetime.timedelta(days=14))
+        OfferItem.objects.create(offer_list=offer_list, position=1, kind="due", product=product,
+                                 price=product.unit_price, last_bought=day, rhythm_days=7,
+                                 purchase_days=4, due_on=day + datetime.timedelta(days=7))
+        Coupon.objects.create(code=f"KH-FIXT-{n:04d}", customer=customer, offer_list=offer_list,
+                              tier_name="Gold", discount_percent=15, valid_from=day,
+                              valid_until=day + datetime.timedelta(days=28))
+        out[key] = offer_list
+    return out
+
+
 @pytest.fixture
 def children(users, customers) -> dict:
     """A contact, a transaction, an activity, a task and a receivable on each customer."""

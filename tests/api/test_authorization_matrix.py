@@ -32,6 +32,7 @@ PATH_PARAMS = {
     "campaign_id": "campaign",
     "list_id": "target_list",
     "ticket_id": "ticket",
+    "offer_id": "offer_list",
 }
 # Lists whose items are about many customers at once (a campaign, a target list): they
 # name no customer, and are scoped by their owner (tests/marketing/test_campaigns_api.py).
@@ -138,14 +139,15 @@ def records(customers, children, users, loan_requests,
     from kehu.analytics.refresh import refresh_values
 
     refresh_values(users["admin"])  # every customer has value scores to read
-    from tests.conftest import make_campaigns, make_consents, make_leads
+    from tests.conftest import make_campaigns, make_consents, make_leads, make_offer_lists
 
     leads = make_leads(users, customers)
     consents = make_consents(users, customers)
     campaigns = make_campaigns(users, customers)
+    offers = make_offer_lists(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
                   **plan_records[key], "lead": leads[key], "consent": consents[key],
-                  **campaigns[key]}
+                  **campaigns[key], "offer_list": offers[key]}
             for key in customers}
 
 

@@ -56,6 +56,7 @@ PATH_RECORDS = {
     "list_id": "target_list",
     "ticket_id": "ticket",
     "article_id": "article",
+    "offer_id": "offer_list",
 }
 
 
@@ -101,12 +102,13 @@ def records(users, customers, children, loan_requests,
     from kehu.analytics.services import REFRESH_JOB
     from kehu.core.models import Job
     from kehu.service.knowledge.services import create_article
-    from tests.conftest import make_campaigns, make_consents, make_leads
+    from tests.conftest import make_campaigns, make_consents, make_leads, make_offer_lists
     from tests.service.surveys_factory import make_survey
 
     leads = make_leads(users, customers)
     consents = make_consents(users, customers)
     campaigns = make_campaigns(users, customers)
+    offers = make_offer_lists(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
                   **plan_records[key],
                   "lead": leads[key], "consent": consents[key],
@@ -114,7 +116,7 @@ def records(users, customers, children, loan_requests,
                   # An article of the knowledge base (the firm's, no customer's).
                   "article": create_article(users["admin"], {
                       "title": f"打印机卡纸 {key}", "problem": "卡纸", "solution": "清理"}),
-                  **campaigns[key],
+                  **campaigns[key], "offer_list": offers[key],
                   "job": Job.objects.create(kind=REFRESH_JOB, user=customers[key].owner)}
             for key in ("east", "north")}
 

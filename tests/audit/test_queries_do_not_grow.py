@@ -92,6 +92,7 @@ def _grow(users, customers, round_: int) -> None:
                                lost_reason="price" if stages[j % len(stages)].kind == "lost"
                                else "")
             _grow_tickets(admin, customer, f"{round_}.{j}", users)
+        _grow_offers(admin, customer, products, round_)
     # Each new customer was referred by a fixture customer, and half of them rewarded.
     from kehu.analytics.models import Referral
     from kehu.marketing.referrals.services import grant_referral_reward, issue_referral_code
@@ -144,6 +145,32 @@ def _grow_tickets(admin, customer, label: str, users) -> None:
                          category=TicketCategory.objects.first(), description="Broken")
     assign_ticket(admin, ticket, customer.owner)
     add_entry(admin, ticket, kind="reply", body="On our way", minutes=10, waiting=True)
+
+
+def _grow_offers(admin, customer, products, round_: int) -> None:
+    """Offer lists with items, a coupon redeemed on a transaction, and their sends."""
+    from django.utils import timezone
+
+    from kehu.marketing.offers.models import Coupon, OfferItem, OfferList, OfferSend
+
+    for j in range(2):
+        day = dt.date(2024, 1 + round_, 1 + j)
+        offer_list = OfferList.objects.create(customer=customer, as_of=day, spend=100,
+                                              valid_until=day + dt.timedelta(days=14),
+                                              built_by=admin)
+        OfferItem.objects.bulk_create([
+            OfferItem(offer_list=offer_list, position=k + 1, kind="suggested",
+                      product=products[k], price=products[k].unit_price,
+                      because=products[(k + 1) % 4], share=0.5, co_buyers=3)
+            for k in range(3)])
+        txn = customer.transactions.filter(coupon__isnull=True).first()
+        Coupon.objects.create(code=f"KH-Q{round_}{j}-{customer.pk:04d}", customer=customer,
+                              offer_list=offer_list, tier_name="Gold", discount_percent=15,
+                              valid_from=day, valid_until=day + dt.timedelta(days=28),
+                              redeemed_transaction=txn, redeemed_on=txn.date,
+                              discount_amount=1, redeemed_by=admin)
+        OfferSend.objects.create(offer_list=offer_list, channel="print", at=timezone.now(),
+                                 by=admin)
 
 
 def _count(call) -> tuple[int, int]:

@@ -27,7 +27,8 @@ API_PATH_PARAMS = {"id": "customer", "contact_id": "contact", "transaction_id": 
                    "plan_id": "account_plan", "receivable_id": "receivable",
                    "lead_id": "lead", "opportunity_id": "opportunity",
                    "consent_id": "consent", "campaign_id": "campaign",
-                   "list_id": "target_list", "ticket_id": "ticket"}
+                   "list_id": "target_list", "ticket_id": "ticket",
+                   "offer_id": "offer_list"}
 # GET operations that show no customer's data, and why.
 API_NOT_CUSTOMER_DATA = {
     "/api/v1/value/refresh": "the latest refresh: its fitted parameters and warnings",
@@ -64,14 +65,15 @@ def records(customers, children, users, plan_records) -> dict[str, dict[str, Any
     loan = request_loan(users["sales2"], customers["east"].external_id or
                         customers["east"].name, "a joint offer")
     approve_loan(users["sales1"], loan)
-    from tests.conftest import make_campaigns, make_consents, make_leads
+    from tests.conftest import make_campaigns, make_consents, make_leads, make_offer_lists
 
     leads = make_leads(users, customers)
     consents = make_consents(users, customers)
     campaigns = make_campaigns(users, customers)
+    offers = make_offer_lists(users, customers)
     return {key: {"customer": customers[key], **children[key], **plan_records[key],
                   "lead": leads[key], "consent": consents[key],
-                  **campaigns[key]}
+                  **campaigns[key], "offer_list": offers[key]}
             for key in customers}
 
 
@@ -268,6 +270,10 @@ WEB_NOT_CUSTOMER_DATA = {
     "service:article_unlink_ticket": "takes a ticket off an article; answers POST only",
     "service:article_from_ticket": "writes an article from a ticket; answers POST only",
     "service:article_edit": "an article of the knowledge base: the firm's know-how",
+    "marketing:offers_build_due": "builds the lists now due; answers POST only",
+    "marketing:offer_settings": "the offer settings and the coupon tiers",
+    "marketing:coupon_tier": "a coupon tier",
+    "marketing:coupon_tier_create": "a new coupon tier",
 }
 SKIPPED_NAMESPACES = {"admin", "api"}
 

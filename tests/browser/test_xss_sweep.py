@@ -145,7 +145,7 @@ def poisoned(users, customers):
 
     from kehu.analytics.refresh import refresh_values
     from kehu.analytics.services import record_loyalty_statement, record_referral
-    from kehu.customers.models import Customer, Transaction
+    from kehu.customers.models import Customer, Product, Transaction
     from kehu.customers.services import (
         change_owner,
         create_contact,
@@ -156,6 +156,7 @@ def poisoned(users, customers):
     from kehu.loans.services import approve_loan, request_loan
     from kehu.marketing.consent.sending import send_marketing_email
     from kehu.marketing.consent.services import set_consent
+    from kehu.marketing.offers.models import Coupon, CouponTier, OfferItem, OfferList, OfferSend
     from kehu.marketing.referrals.services import grant_referral_reward, issue_referral_code
     from kehu.sales.credit import services as credit
     from kehu.sales.leads.services import create_lead
@@ -183,6 +184,8 @@ def poisoned(users, customers):
                     amount=Decimal(f"{a:.2f}"), cost=Decimal(f"{a * 0.6:.2f}"))
         for c, d, a in zip(log.customer_id, log.date, log.amount, strict=True)])
     victims = firm[:len(PAYLOADS)]
+    swept_product = Product.objects.create(code="SWEPT", name=PAYLOADS[2] + PAYLOADS[0],
+                                           unit_price=Decimal("9.90"))
     for i, customer in enumerate(victims):
         contact = create_contact(admin, customer, {"name": f"Contact {i}"})
         txn = create_transaction(admin, customer, date=dt.date(2026, 5, 1),
@@ -241,6 +244,17 @@ def poisoned(users, customers):
                                      kind="complaint", description="d")
         tickets.add_entry(admin, ticket, kind="reply", body="b", minutes=5, waiting=True)
         tickets.change_status(admin, ticket, "resolved", resolution="r", note="n")
+        # A personalised offer list with an item, a coupon and a send.
+        offer_list = OfferList.objects.create(customer=customer, as_of=today, spend=100,
+                                              valid_until=today + dt.timedelta(days=14))
+        OfferItem.objects.create(offer_list=offer_list, position=1, kind="suggested",
+                                 product=swept_product, price=Decimal("9.90"),
+                                 because=swept_product, share=0.5, co_buyers=3)
+        Coupon.objects.create(code=f"C{i}", customer=customer, offer_list=offer_list,
+                              tier_name="t", discount_percent=10, valid_from=today,
+                              valid_until=today + dt.timedelta(days=28))
+        OfferSend.objects.create(offer_list=offer_list, channel="email", status="refused",
+                                 recipient="r", note="n", at=now)
         # A satisfaction survey answered with a low score, and one waiting for an answer;
         # the survey's own words are typed by a manager.
         from kehu.service.surveys import services as surveys
@@ -269,6 +283,8 @@ def poisoned(users, customers):
         for i, row in enumerate(model.objects.all()):
             model.objects.filter(pk=row.pk).update(
                 **{f.name: _payload_for(f, i + 1) for f in _free_text_fields(model)})
+    CouponTier.objects.filter(pk=CouponTier.objects.first().pk).update(
+        name_en=PAYLOADS[0], name_zh=PAYLOADS[1])
     filled = {}
     for label in [*CUSTOMER_PATHS, *MORE_RECORDS]:
         model = apps.get_model(label)
@@ -360,6 +376,7 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
     from kehu.analytics.views import MIGRATION_TABLES, TABLES
     from kehu.customers import card
     from kehu.marketing.consent.links import unsubscribe_token
+    from kehu.marketing.offers.models import CouponTier
     from kehu.service.surveys import links
 
     victim = victims[0]
@@ -380,7 +397,8 @@ def _urls(victims, pairs, upload_id, batch_id) -> list[str]:
                "campaign_pk": victim.campaign_contacts.get().campaign_id,
                "list_pk": victim.target_list_memberships.get().target_list_id,
                "ticket_pk": victim.tickets.get().pk,
-               "category_pk": victim.tickets.get().category_id}
+               "category_pk": victim.tickets.get().category_id,
+               "tier_pk": CouponTier.objects.order_by("pk").first().pk}
     from kehu.service.knowledge.models import Article
 
     records["article_pk"] = Article.objects.order_by("pk").first().pk

@@ -220,6 +220,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
     from kehu.sales.pipeline import services as pipeline
     from kehu.sales.pipeline.models import Stage
 
+    offer_cases = _offer_cases(admin, customers, children)
     opp = children["east"]["opportunity"]
     stages = {s.name_en: s for s in Stage.objects.all()}
     rival = Competitor.objects.create(name="Pipeline rival")
@@ -243,6 +244,7 @@ def _cases(users, customers, children, tmp_path) -> dict[str, Callable[[], objec
         **lead_cases,
         **sla_cases,
         **campaign_cases,
+        **offer_cases,
         "sales.pipeline.create_opportunity": lambda: pipeline.create_opportunity(
             admin, F(east), title="Deal", stage=stages["Proposal"], amount=Decimal("10"),
             expected_close=today, competitors=[rival]),
@@ -465,6 +467,40 @@ def _ticket_cases(admin, customer) -> dict[str, Callable[[], object]]:
     }
 
 
+def _offer_cases(admin, customers, children) -> dict[str, Callable[[], object]]:
+    from kehu.customers.services import create_transaction
+    from kehu.marketing.offers import services as offers
+    from kehu.marketing.offers.models import Coupon, OfferList
+    from tests.marketing.conftest import set_loyalty
+
+    east, east_b = customers["east"], customers["east_b"]
+    txn = children["east"]["transaction"]
+    today = dt.date.today()
+    set_loyalty(east, 80.0, "invest")
+    set_loyalty(east_b, 60.0, "develop")
+    create_transaction(admin, east_b, date=today - dt.timedelta(days=2), amount="150.00")
+    offer_list = OfferList.objects.create(customer=east, as_of=txn.date,
+                                          valid_until=txn.date + dt.timedelta(days=14),
+                                          spend=Decimal("100"))
+    Coupon.objects.create(code="KH-TEST-0001", customer=east, offer_list=offer_list,
+                          tier_name="Gold", discount_percent=15, valid_from=txn.date,
+                          valid_until=txn.date + dt.timedelta(days=28))
+    return {
+        "marketing.offers.build_offer_list": lambda: offers.build_offer_list(admin, F(east)),
+        "marketing.offers.build_offer_lists": lambda: offers.build_offer_lists(admin),
+        "marketing.offers.redeem_coupon": lambda: offers.redeem_coupon(
+            admin, "KH-TEST-0001", F(txn)),
+        "marketing.offers.record_offer_output": lambda: offers.record_offer_output(
+            admin, F(offer_list), "print"),
+        "marketing.offers.update_offer_settings": lambda: offers.update_offer_settings(
+            admin, {"spend_threshold": Decimal("50.00")}),
+        "marketing.offers.save_coupon_tier": lambda: offers.save_coupon_tier(
+            admin, None, {"name_en": "Platinum", "name_zh": "白金卡", "min_loyalty": 90,
+                          "discount_percent": 20, "min_order": Decimal("0"),
+                          "valid_days": 14, "segments": "invest", "active": True}),
+    }
+
+
 def F(obj):  # noqa: N802 - reads as a marker in the table above
     """A fresh copy of a record: each case runs twice, and services change the instances
     they are given."""
@@ -510,6 +546,7 @@ NOT_WRITERS = {
                                     "transaction of the owner change (tests/service)",
     "sales.pipeline.stale_origin": "names a stale opportunity's task; writes nothing",
     "service.tickets.complaint_origin": "names a complaint's task; writes nothing",
+    "marketing.offers.new_coupon_code": "makes a random code; writes nothing",
     "audit.record": "one INSERT, made inside the transaction of the service that calls it",
     "dataio.imports.role_problem": "says why a role may not import a kind of file",
     # Reads, then writes one audit row (audit.record): nothing can be left half done, and a

@@ -101,6 +101,15 @@ def twins(users):
                     contact=contact)
         send_marketing_email(admin, c, subject="Spring fair", body="x", origin="mailing",
                              contact=contact)
+        # A personalised offer list with its coupon (kehu.marketing.offers).
+        from kehu.marketing.offers.models import Coupon, OfferList
+
+        offer_list = OfferList.objects.create(customer=c, as_of=datetime.date(2024, 1, 3),
+                                              valid_until=datetime.date(2024, 1, 17),
+                                              spend="100")
+        Coupon.objects.create(code=f"KH-MERG-{key.upper()}000", customer=c,
+                              offer_list=offer_list, tier_name="Gold", discount_percent=15,
+                              valid_from=offer_list.as_of, valid_until=offer_list.valid_until)
         out[key] = Customer.objects.get(pk=c.pk)
     # b was referred by a third customer and referred another one itself.
     from kehu.analytics.models import Referral

@@ -43,6 +43,7 @@ EXPECTED = {
     "service:sla_targets", "service:sla_customer_group",
     "marketing:campaign_create", "marketing:target_list_create",
     "service:article_create", "service:article_edit",
+    "marketing:offer_settings", "marketing:coupon_tier",
 }
 # URLs whose pages are not for a signed-in user's forms.
 SKIPPED = {"logout": "signs out", "set_language": "a redirect",
@@ -303,6 +304,7 @@ def params(users, customers, children, loan_requests, admin_client,
         "activity_cost:kind": "visit", "segment": "invest", "table": "segments",
         "what": "scan", "api_token_revoke:pk": token.pk, "key": "at_risk",
         "token": unsubscribe_token(east.pk),
+        "tier_pk": _coupon_tier().pk,
     }
 
 
@@ -313,6 +315,12 @@ def _holiday():
 
     return Holiday.objects.get_or_create(day=dt.date(2026, 10, 1),
                                          defaults={"name_en": "National Day"})[0]
+
+
+def _coupon_tier():
+    from kehu.marketing.offers.models import CouponTier
+
+    return CouponTier.objects.order_by("pk").first()
 
 
 def _pages(params: dict) -> list[tuple[str, str]]:

@@ -37,6 +37,7 @@ from kehu.customers.api import router as customers_router
 from kehu.loans.api import router as loans_router
 from kehu.marketing.campaigns.api import router as campaigns_router
 from kehu.marketing.consent.api import router as consents_router
+from kehu.marketing.offers.api import router as offers_router
 from kehu.sales.api import router as sales_router
 from kehu.sales.credit.api import router as credit_router
 from kehu.sales.leads.api import router as leads_router
@@ -259,6 +260,7 @@ api.add_router("/", surveys_router)
 api.add_router("/", campaigns_router)
 api.add_router("/", tickets_router)
 api.add_router("/", articles_router)
+api.add_router("/", offers_router)
 
 # Added last so that it matches only paths no other router has: an unknown API path
 # answers JSON like every other API error, not the site's HTML 404 page.

@@ -151,6 +151,12 @@ ACTIONS = {
     "article.update": _("Changed a knowledge-base article"),
     "article.link_ticket": _("Linked a ticket to the article that solved it"),
     "article.unlink_ticket": _("Took a ticket off an article"),
+    "offers.build": _("Built personalised offer lists"),
+    "offers.print": _("Printed an offer list"),
+    "offers.export": _("Exported an offer list"),
+    "offers.settings": _("Changed the offer settings"),
+    "offers.tier": _("Changed a coupon tier"),
+    "coupon.redeem": _("Recorded a coupon redemption"),
 }
 
 DETAIL_KEYS = {
@@ -181,6 +187,7 @@ DETAIL_KEYS = {
     "matched": _("matched a customer"), "merged": _("merged"),
     "merged_customer": _("merged customer"), "moved": _("moved"), "name": _("name"),
     "net_contribution": _("net contribution"), "opportunity": _("opportunity"),
+    "coupon": _("coupon"), "coupons": _("coupons issued"), "offer_list": _("offer list"),
     "part": _("part"), "reason": _("reason"),
     "records": _("records"), "redacted": _("details removed by an erasure"),
     "reference": _("reference"), "referrer": _("referred by"),
@@ -235,6 +242,7 @@ LISTS = {
     "target_lists": _("target lists"),
     "tickets": _("tickets"),
     "agent_view": _("the agent view"),
+    "offer_lists": _("offer lists"),
 }
 
 # Which part of a customer's file a read opened; the card's tabs add theirs (card.add_tab).

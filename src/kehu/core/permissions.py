@@ -76,6 +76,10 @@ CUSTOMER_PATHS: dict[str, str] = {
     "marketing.targetlistmember": "customer__",
     "marketing.campaigncontact": "customer__",
     "service.articleticket": "ticket__customer__",
+    "marketing.offerlist": "customer__",
+    "marketing.offeritem": "offer_list__customer__",
+    "marketing.offersend": "offer_list__customer__",
+    "marketing.coupon": "customer__",
 }
 
 # Records that are no customer but belong to their owner's scope like one (a lead,

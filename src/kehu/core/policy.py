@@ -423,3 +423,21 @@ def may_write_articles(user) -> bool:
     """Writing and editing articles, and turning a solved ticket into one: service staff,
     managers and admins."""
     return is_admin(user) or (_signed_in(user) and user.role in ARTICLE_WRITERS)
+
+
+# One-to-one offers (kehu.marketing.offers) ---------------------------------------------------
+
+OFFER_ROLES = frozenset({Role.MANAGER, Role.MARKETING})
+
+
+def may_manage_offers(user) -> bool:
+    """Building personalised offer lists, issuing coupons and sending, printing or exporting
+    a list: marketing and managers (over the customers their scope reaches), and admins.
+    Everyone who sees a customer sees its offers on the card."""
+    return is_admin(user) or (_signed_in(user) and user.role in OFFER_ROLES)
+
+
+def may_redeem_coupons(user) -> bool:
+    """Recording that a coupon was used on an order: those who manage offers, and those who
+    record the customer's transactions (each redemption also needs that customer in scope)."""
+    return may_manage_offers(user) or has_action(user, CHANGE)

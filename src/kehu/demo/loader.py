@@ -55,6 +55,7 @@ from kehu.demo import consents as demo_consents
 from kehu.demo import knowledge as demo_knowledge
 from kehu.demo import leads as demo_leads
 from kehu.demo import names, pipeline
+from kehu.demo import offers as demo_offers
 from kehu.demo import owners as demo_owners
 from kehu.demo import plans as demo_plans
 from kehu.demo import surveys as demo_surveys
@@ -411,6 +412,7 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     demo_campaigns.load(users, language, last_day)
     demo_tickets.load(customers, users, language)
     demo_knowledge.load(users)
+    demo_offers.load(users, last_day)
     progress("Checking the tickets against their service-level targets")
     demo_tickets.check_service_levels(language)
 

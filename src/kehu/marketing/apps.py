@@ -16,3 +16,6 @@ class MarketingConfig(AppConfig):
         from kehu.marketing.campaigns import hooks as campaign_hooks
 
         campaign_hooks.register()
+        from kehu.marketing.offers import hooks as offer_hooks
+
+        offer_hooks.register()

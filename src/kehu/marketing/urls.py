@@ -7,4 +7,5 @@ urlpatterns: list = [
     path("", include("kehu.marketing.consent.urls")),
     path("", include("kehu.marketing.referrals.urls")),
     path("", include("kehu.marketing.campaigns.urls")),
+    path("", include("kehu.marketing.offers.urls")),
 ]

@@ -129,6 +129,11 @@ ERASE: dict[str, tuple[str, ...]] = {
     # no text of the person's; the campaign's figures stay.
     "marketing.targetlistmember": (),
     "marketing.campaigncontact": (),
+    # An offer list and its coupon hold products, prices and a code made by kehu: no person.
+    "marketing.offerlist": (),
+    "marketing.coupon": (),
+    "marketing.offeritem": (),
+    "marketing.offersend": ("recipient", "note"),
 }
 # Fields that may not be blank: they say "(erased)" instead.
 ERASED_MARK = {"sales.activity": "subject", "tasks.task": "title", "sales.planstep": "title",

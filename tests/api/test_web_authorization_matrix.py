@@ -76,7 +76,7 @@ NOT_CUSTOMER_URLS = {
     # Linking a ticket to an article: the ticket is named in the form and looked up in the
     # user's scope (tests/service/test_knowledge_tickets.py).
     "article_link_ticket", "article_unlink_ticket",
-    # A coupon tier: a setting of one-to-one offers (tests/marketing/test_offers_web.py).
+    # A coupon tier: a setting of one-to-one offers, for admins (offer settings page).
     "coupon_tier",
 }
 # Pages for privacy officers only: 404 for every role here even on its own customers, so they

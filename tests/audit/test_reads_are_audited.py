@@ -271,6 +271,7 @@ WEB_NOT_CUSTOMER_DATA = {
     "service:article_from_ticket": "writes an article from a ticket; answers POST only",
     "service:article_edit": "an article of the knowledge base: the firm's know-how",
     "marketing:offers_build_due": "builds the lists now due; answers POST only",
+    "marketing:offers_email_due": "e-mails the current lists as a job; answers POST only",
     "marketing:offer_settings": "the offer settings and the coupon tiers",
     "marketing:coupon_tier": "a coupon tier",
     "marketing:coupon_tier_create": "a new coupon tier",

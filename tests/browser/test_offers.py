@@ -39,6 +39,18 @@ def test_marketing_builds_prints_and_a_salesperson_redeems_an_offer_list(
     printed.close()
     page.reload()
     assert "Printed" in page.inner_text("#offer-sends")
+    # E-mailed through the send service: without consent to e-mail it is held back, and the
+    # list says why.
+    with page.expect_navigation():
+        page.click("#offer-email")
+    assert "The offer list was not e-mailed: Not sent: no consent to e-mail" in page.inner_text(
+        "body")
+    assert "Not sent: no consent" in page.inner_text("#offer-sends")
+    shot(page, "en-offers-email-held")
+    page.goto(f"{live_server.url}/marketing/offers/")
+    assert "Referrals" in page.inner_text("nav.subnav")
+    assert "李娜 Li Na" in page.inner_text("#offer-lists")
+    shot(page, "en-offers-page")
 
     switch_language(page, "zh-hans")
     page.goto(card)
@@ -47,6 +59,10 @@ def test_marketing_builds_prints_and_a_salesperson_redeems_an_offer_list(
     assert "优惠券" in page.inner_text("#offer-coupon")
     assert "打印清单" in page.inner_text("main")
     shot(page, "zh-offers-tab")
+    page.goto(f"{live_server.url}/marketing/offers/")
+    assert "通过邮件发送尚未发送的当前清单" in page.inner_text("main")
+    shot(page, "zh-offers-page")
+    page.goto(card)
 
     # At the till: sales1 records the coupon used on today's order.
     order = buy(users["admin"], shop.li, shop.today, shop.products["coffee"])

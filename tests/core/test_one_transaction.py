@@ -492,6 +492,10 @@ def _offer_cases(admin, customers, children) -> dict[str, Callable[[], object]]:
             admin, "KH-TEST-0001", F(txn)),
         "marketing.offers.record_offer_output": lambda: offers.record_offer_output(
             admin, F(offer_list), "print"),
+        "marketing.offers.send_offer_list": lambda: offers.send_offer_list(admin,
+                                                                           F(offer_list)),
+        "marketing.offers.start_offer_mailing": lambda: offers.start_offer_mailing(
+            admin, today=txn.date),
         "marketing.offers.update_offer_settings": lambda: offers.update_offer_settings(
             admin, {"spend_threshold": Decimal("50.00")}),
         "marketing.offers.save_coupon_tier": lambda: offers.save_coupon_tier(

@@ -266,6 +266,41 @@ def test_results_attribute_within_the_window_and_compare_with_the_holdout(users,
     assert r.revenue_uplift is None or r.revenue_uplift.estimate == pytest.approx(per_t)
 
 
+def test_results_count_the_coupons_redeemed_and_the_pages_send_counts(users, scored, client):
+    from kehu.marketing.consent.sending import send_marketing_email
+    from kehu.marketing.consent.services import set_consent
+    from kehu.marketing.offers.models import Coupon
+
+    m, admin = users["marketing1"], users["admin"]
+    tl = services.create_target_list(m, {"name": "All"}, criteria={})
+    campaign = services.launch_campaign(m, _campaign(m, tl, holdout_percent=0))
+    day = timezone.localdate(campaign.launched_at)
+    a, b = scored["a"], scored["b"]
+    for n, (customer, on) in enumerate([(a, day + dt.timedelta(days=2)),
+                                        (a, day + dt.timedelta(days=40)),  # after the window
+                                        (b, day - dt.timedelta(days=1))]):  # before it
+        txn = create_transaction(admin, customer, date=on, amount="100.00")
+        Coupon.objects.create(code=f"KH-CAMP-{n}", customer=customer, tier_name="Gold",
+                              discount_percent=15, valid_from=on, valid_until=on,
+                              redeemed_transaction=txn, redeemed_on=on,
+                              discount_amount=Decimal("15.00"))
+    # The campaign's e-mails as the send service recorded them: one sent, one held back.
+    set_consent(admin, a, channel="email", status="given", source="form")
+    for customer in (a, b):
+        send_marketing_email(m, customer, subject="Spring", body="x", origin="campaign",
+                             origin_id=campaign.pk)
+    r = selectors.results(m, campaign, today=day)
+    assert (r.treated.coupons, r.treated.discount) == (1, Decimal("15.00"))
+    assert r.holdout.coupons == 0
+    assert r.sends == {"sent": 1, "no_consent": 1}
+    client.force_login(m)
+    from django.urls import reverse
+
+    page = client.get(reverse("marketing:campaign_detail", args=[campaign.pk])).content.decode()
+    assert 'id="coupon-row"' in page and 'id="send-counts"' in page
+    assert "Not sent: no consent to e-mail" in page
+
+
 def test_a_merge_keeps_one_row_per_list_and_campaign(users, scored):
     from kehu.dataio.quality import merge
     from kehu.marketing.campaigns.models import TargetListMember

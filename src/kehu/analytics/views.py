@@ -291,7 +291,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                "list_tasks": list_task_forms(user),
                "may_see_models": policy.may_see_value_models(user),
                "may_refresh": policy.may_refresh_value(user),
-               "stale": selectors.is_stale(run), "settings": ValueSettings.current()}
+               "stale": selectors.is_stale(run), "settings": ValueSettings.current(),
+               "figures": hooks.dashboard_figures(user)}
     if run is not None:
         data = tables(user, run)
         context["tables"] = data

@@ -188,6 +188,8 @@ class GroupOut(Schema):
     responses: int
     conversions: int
     revenue: Decimal
+    coupons: int = Field(0, description="Coupons (one-to-one offers) redeemed in the window.")
+    discount: Decimal = Field(Decimal(0), description="What those coupons took off.")
 
 
 class ResultsOut(Schema):
@@ -206,6 +208,9 @@ class ResultsOut(Schema):
     response_uplift: IntervalOut | None
     revenue_uplift: IntervalOut | None = Field(
         description="Revenue per customer, contacted minus hold-out, Welch 95% interval.")
+    sends: dict[str, int] = Field(
+        default_factory=dict, description="The campaign's e-mails by what became of them "
+        "when sent (sent, no_consent, refused, objected, no_address, failed).")
 
 
 class CampaignOut(Schema):
@@ -301,7 +306,8 @@ def campaign_out(c: Campaign, results: selectors.Results | None = None,
             "incremental_roi": results.incremental_roi,
             "conversion_uplift": _interval(results.conversion_uplift),
             "response_uplift": _interval(results.response_uplift),
-            "revenue_uplift": _interval(results.revenue_uplift)}
+            "revenue_uplift": _interval(results.revenue_uplift),
+            "sends": results.sends}
     return data
 
 

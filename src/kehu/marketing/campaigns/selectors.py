@@ -27,7 +27,12 @@ from kehu.marketing.campaigns.models import (
     TargetList,
     TargetListMember,
 )
+from kehu.marketing.consent.models import MarketingSend
+from kehu.marketing.offers.selectors import redemption_counts
 from kehu.sales.models import Activity, ActivityKind
+
+# What the campaigns' e-mails are recorded as in the send service (MarketingSend.origin).
+SEND_ORIGIN = "campaign"
 
 # Activities that are a conversation with the customer: a response to a campaign when it
 # falls in the attribution window (notes and to-dos are not).
@@ -178,6 +183,8 @@ class GroupFigures:
     responses: int
     conversions: int
     revenue: Decimal
+    coupons: int = 0  # coupons (kehu.marketing.offers) redeemed within the window
+    discount: Decimal = Decimal(0)  # what those coupons took off
 
     @property
     def response_rate(self) -> float | None:
@@ -206,6 +213,7 @@ class Results:
     conversion_uplift: uplift.Interval | None
     response_uplift: uplift.Interval | None
     revenue_uplift: uplift.Interval | None  # per customer
+    sends: dict[str, int]  # the campaign's e-mails by send status (consent.SendStatus)
 
     @property
     def cost_per_response(self) -> Decimal | None:
@@ -286,6 +294,7 @@ def results(user, campaign: Campaign, *, today: dt.date | None = None) -> Result
             customer_id__in=part, kind__in=CONVERSATIONS,
             occurred_at__gte=campaign.launched_at, occurred_at__lt=end_time)
             .values_list("customer_id", flat=True).distinct())
+    coupons = redemption_counts(user, ids, start, end)
     groups: dict[str, list[int]] = {ContactGroup.TREATED: [], ContactGroup.HOLDOUT: []}
     outcomes: dict[str, int] = {}
     for cid, group, outcome in rows:
@@ -297,7 +306,9 @@ def results(user, campaign: Campaign, *, today: dt.date | None = None) -> Result
             customers=len(members),
             responses=sum(1 for c in members if c in revenue or c in talked),
             conversions=sum(1 for c in members if c in bought),
-            revenue=sum((revenue.get(c, Decimal(0)) for c in members), Decimal(0)))
+            revenue=sum((revenue.get(c, Decimal(0)) for c in members), Decimal(0)),
+            coupons=sum(coupons[c][0] for c in members if c in coupons),
+            discount=sum((coupons[c][1] for c in members if c in coupons), Decimal(0)))
 
     treated = figures(groups[ContactGroup.TREATED])
     holdout = figures(groups[ContactGroup.HOLDOUT])
@@ -307,6 +318,7 @@ def results(user, campaign: Campaign, *, today: dt.date | None = None) -> Result
         campaign=campaign, window_start=start, window_end=end, window_open=today <= end,
         treated=treated, holdout=holdout,
         outcomes={o.value: outcomes.get(o.value, 0) for o in ContactOutcome},
+        sends=send_counts(user, campaign),
         cost=cost or Decimal(0),
         conversion_uplift=uplift.rate_difference(treated.conversions, treated.customers,
                                                  holdout.conversions, holdout.customers),
@@ -315,6 +327,15 @@ def results(user, campaign: Campaign, *, today: dt.date | None = None) -> Result
         revenue_uplift=uplift.mean_difference(
             [float(revenue.get(c, 0)) for c in groups[ContactGroup.TREATED]],
             [float(revenue.get(c, 0)) for c in groups[ContactGroup.HOLDOUT]]))
+
+
+def send_counts(user, campaign: Campaign) -> dict[str, int]:
+    """The campaign's e-mails by what became of them when the send service sent them
+    (sent, or held back and why): counts, never names, like the results."""
+    campaigns(user).get(pk=campaign.pk)  # the user must see the campaign
+    return dict(MarketingSend.objects.filter(origin=SEND_ORIGIN, origin_id=campaign.pk)
+                .values("status").order_by().annotate(n=Count("pk"))
+                .values_list("status", "n"))
 
 
 def running(user) -> QuerySet[Campaign]:

@@ -49,7 +49,7 @@ CAMPAIGN_FIELDS = ("name", "kind", "goal", "budget", "cost", "starts_on", "ends_
 AFTER_LAUNCH = frozenset({"name", "goal", "budget", "cost", "ends_on", "attribution_days"})
 CHUNK = 2000
 # What the send service records a campaign's e-mails under (MarketingSend.origin).
-SEND_ORIGIN = "campaign"
+SEND_ORIGIN = selectors.SEND_ORIGIN
 TASK_DUE_DAYS = 14
 
 

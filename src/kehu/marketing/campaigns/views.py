@@ -33,6 +33,7 @@ from kehu.marketing.campaigns.models import (
     ListKind,
     TargetList,
 )
+from kehu.marketing.consent.models import SendStatus as MailStatus
 
 PAGE = 50
 
@@ -329,6 +330,9 @@ def campaign_detail(request: HttpRequest, campaign_pk: int) -> HttpResponse:
     return render(request, "marketing/campaigns/campaign_detail.html", {
         "nav": "marketing", "subnav": "campaigns", "campaign": campaign, "results": results,
         "page": page, "audience": audience,
+        "send_rows": [(label, results.sends.get(value, 0)) for value, label in
+                      MailStatus.choices] if results and results.sends else [],
+        "sends_total": sum(results.sends.values()) if results else 0,
         "uplift_rows": _uplift_rows(results) if results else [],
         "roi": None if results is None or results.roi is None else f"{results.roi * 100:.0f}%",
         "incremental_roi": None if results is None or results.incremental_roi is None

@@ -36,3 +36,20 @@ def _columns(user) -> list[Column]:
 
 def register() -> None:
     add_columns(ExtraColumns("marketing.consent", "customers", _columns, _annotate))
+
+
+def export_group(user, field: str, key: str) -> tuple[str, str] | None:
+    """The value dashboard's download of a segment's (or quadrant's) customers: the
+    customer export, which carries the consent columns, filtered to the group."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    from kehu.core import policy
+
+    if not policy.may_export(user):
+        return None
+    query = urlencode({"what": "customers", "format": "csv", field: key})
+    return (gettext("Download its customers with their consent (CSV)"),
+            f"{reverse('dataio:export_download')}?{query}")

@@ -13,7 +13,10 @@ from decimal import Decimal
 
 from django.db.models import Count, Prefetch, QuerySet, Sum
 
+from kehu.core import jobs
+from kehu.core.models import Job
 from kehu.core.permissions import VIEW, restrict
+from kehu.marketing.offers.mailing import JOB as MAILING_JOB
 from kehu.marketing.offers.models import Coupon, OfferItem, OfferList, OfferSend
 
 
@@ -118,3 +121,27 @@ def redemptions(user, customer_ids: Iterable[int], start: dt.date, end: dt.date
         "customer_id", "redeemed_transaction_id", "redeemed_on", "code",
         "redeemed_transaction__amount", "discount_amount").order_by("redeemed_on", "id")
     return [Redemption(*row) for row in rows]
+
+
+def latest_mailing(user) -> Job | None:
+    """The user's latest e-mailing of offer lists (its progress, then its counts)."""
+    job = Job.objects.filter(kind=MAILING_JOB, user=user).order_by("-pk").first()
+    return jobs.overlay(job) if job else None
+
+
+def redemption_counts(user, customer_ids: Iterable[int], start: dt.date, end: dt.date
+                      ) -> dict[int, tuple[int, Decimal]]:
+    """Per customer, the coupons redeemed from `start` to `end` (inclusive) and the discount
+    they gave: counts and sums, never codes, for a campaign's results, which add up all its
+    contacts for everyone who may read the campaign (the caller checks that)."""
+    ids = list(customer_ids)
+    out: dict[int, tuple[int, Decimal]] = {}
+    for i in range(0, len(ids), 5000):
+        for customer_id, n, discount in (
+                Coupon.objects.filter(customer_id__in=ids[i:i + 5000],
+                                      redeemed_on__gte=start, redeemed_on__lte=end)
+                .values("customer_id").order_by().annotate(
+                    n=Count("pk"), discount=Sum("discount_amount"))
+                .values_list("customer_id", "n", "discount")):
+            out[customer_id] = (n, discount or Decimal(0))
+    return out

@@ -18,11 +18,15 @@ from django.utils.translation import gettext as _
 
 from kehu.accounts.models import User
 from kehu.audit.services import record
-from kehu.core import policy
-from kehu.core.errors import NotPermitted
+from kehu.core import jobs, policy
+from kehu.core.errors import NotPermitted, ServiceError
+from kehu.core.models import Job
 from kehu.core.permissions import VIEW, can, customer_filter
 from kehu.customers.models import Customer, Transaction, TransactionKind
-from kehu.marketing.offers import engine
+from kehu.marketing.consent.models import Channel, Consent, ConsentStatus
+from kehu.marketing.consent.selectors import refusing
+from kehu.marketing.consent.sending import send_marketing_email
+from kehu.marketing.offers import engine, mailing
 from kehu.marketing.offers.models import (
     Coupon,
     CouponTier,
@@ -31,7 +35,9 @@ from kehu.marketing.offers.models import (
     OfferSend,
     OfferSettings,
     SendChannel,
+    SendStatus,
 )
+from kehu.marketing.offers.texts import email_body, email_subject
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at a till
 SETTINGS_FIELDS = ("spend_threshold", "spend_weeks", "every_weeks", "due_items",
@@ -78,6 +84,16 @@ def _own_scope(user: User, customer: Customer) -> None:
         raise NotPermitted(_("You may not build offers for this customer."))
 
 
+def _refusing(user: User | None, customer_ids) -> set[int]:
+    """Of these customers, those who refused personalisation: they get no offer list."""
+    if user is not None:
+        return refusing(user, Channel.PERSONALISATION, customer_ids)
+    return set(Consent.objects.filter(
+        customer_id__in=list(customer_ids), contact__isnull=True,
+        channel=Channel.PERSONALISATION, status=ConsentStatus.REFUSED)
+        .values_list("customer_id", flat=True))
+
+
 def _write(user: User | None, plans: list[engine.Plan], as_of: dt.date,
            valid_until: dt.date) -> BuildResult:
     lists = OfferList.objects.bulk_create([
@@ -121,6 +137,8 @@ def build_offer_lists(user: User | None, *, as_of: dt.date | None = None,
         if condition is not None:
             customers = customers.filter(condition)
     due = engine.eligible(customers, settings, as_of)
+    for pk in _refusing(user, due):
+        del due[pk]
     plans = [p for p in engine.plan(due, settings, as_of) if p.items or p.tier]
     result = _write(user, plans, as_of, as_of + dt.timedelta(weeks=settings.every_weeks))
     record(user, "offers.build", ip=ip, via=via if user is not None else "system", detail={
@@ -136,6 +154,9 @@ def build_offer_list(user: User, customer: Customer, *, as_of: dt.date | None = 
     an empty one."""
     _require_manager(user)
     _own_scope(user, customer)
+    if _refusing(user, [customer.pk]):
+        raise ValidationError(_("The customer refused personalisation: kehu builds no "
+                                "personalised offer list for them."))
     as_of = as_of or timezone.localdate()
     settings = OfferSettings.current()
     since = as_of - dt.timedelta(weeks=settings.spend_weeks)
@@ -216,6 +237,47 @@ def record_offer_output(user: User, offer_list: OfferList, channel: str, *,
     record(user, f"offers.{channel}", obj=offer_list, ip=ip, via=via,
            detail={"offer_list": offer_list.pk})
     return send
+
+
+@transaction.atomic
+def send_offer_list(user: User, offer_list: OfferList, *, ip: str | None = None,
+                    via: str = "web") -> OfferSend:
+    """E-mail one list to its customer now, through the marketing send service: consent to
+    e-mail and a refusal of personalisation are checked as it is sent; the list records
+    whether it went out and, if not, why."""
+    _require_manager(user)
+    offer_list = mailing.lists_with_items().get(pk=offer_list.pk)
+    _own_scope(user, offer_list.customer)
+    mail = send_marketing_email(user, offer_list.customer, subject=email_subject(offer_list),
+                                body=email_body(offer_list), origin=mailing.ORIGIN,
+                                origin_id=offer_list.pk, personalised=True, ip=ip, via=via)
+    send = mailing.offer_send_for(offer_list.pk, mail, user)
+    send.save()
+    return send
+
+
+@transaction.atomic
+def start_offer_mailing(user: User, *, today: dt.date | None = None) -> Job:
+    """E-mail, as a background job, each customer's current list (still valid on `today`)
+    that has not been e-mailed yet, over the user's own scope. Consent and a refusal of
+    personalisation are checked for each one when its e-mail is sent."""
+    _require_manager(user)
+    today = today or timezone.localdate()
+    lists = OfferList.objects.filter(valid_until__gte=today)
+    condition = customer_filter(user, VIEW, loans=False)
+    if condition is not None:
+        lists = lists.filter(customer__in=Customer.objects.filter(condition).values("pk"))
+    latest: dict[int, int] = {}
+    for pk, customer_id in lists.order_by("as_of", "pk").values_list("pk", "customer_id"):
+        latest[customer_id] = pk
+    mailed = set(OfferSend.objects.filter(
+        offer_list_id__in=list(latest.values()), channel=SendChannel.EMAIL,
+        status=SendStatus.SENT).values_list("offer_list_id", flat=True))
+    ids = sorted(pk for pk in latest.values() if pk not in mailed)
+    if not ids:
+        raise ServiceError(_("Every current offer list has been e-mailed already."))
+    return jobs.start(mailing.JOB, mailing.run_offer_mailing, args=(user.pk, ids), user=user,
+                      title=_("E-mail %(n)s offer lists") % {"n": len(ids)})
 
 
 @transaction.atomic

@@ -10,6 +10,8 @@ from kehu.core import policy
 from kehu.core.permissions import EXPORT, VIEW, can, customer_filter
 from kehu.customers import card
 from kehu.customers.models import Customer
+from kehu.marketing.consent.models import Channel
+from kehu.marketing.consent.selectors import refusing
 from kehu.marketing.offers import selectors
 from kehu.marketing.offers.forms import RedeemForm
 from kehu.marketing.offers.texts import coupon_terms, item_reason
@@ -30,6 +32,10 @@ def offers_context(request: HttpRequest, customer) -> dict:
                latest, "coupon") else "",
            "may_manage_offers": policy.may_manage_offers(user) and _in_own_scope(user,
                                                                                  customer)}
+    ctx["may_email_offers"] = bool(latest) and ctx["may_manage_offers"] and \
+        policy.may_send_marketing(user)
+    ctx["refuses_personalisation"] = bool(refusing(user, Channel.PERSONALISATION,
+                                                   [customer.pk]))
     ctx["may_export_offers"] = bool(latest) and ctx["may_manage_offers"] and \
         policy.may_export(user) and can(user, EXPORT, customer)
     if policy.may_redeem_coupons(user) and any(not c.redeemed for c in offers.coupons) \

@@ -26,7 +26,7 @@ from kehu.customers.views import MAX_ID, card_url, customer_for, render_card
 from kehu.dataio.normalise import guard_formula
 from kehu.marketing.offers import selectors, services
 from kehu.marketing.offers.forms import CouponTierForm, OfferSettingsForm, RedeemForm
-from kehu.marketing.offers.models import CouponTier, OfferSettings, SendChannel
+from kehu.marketing.offers.models import CouponTier, OfferSettings, SendChannel, SendStatus
 from kehu.marketing.offers.tabs import offers_context
 from kehu.marketing.offers.texts import CSV_HEADER, coupon_terms, csv_rows, item_reason
 
@@ -116,6 +116,26 @@ def offer_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def offer_email(request: HttpRequest, pk: int) -> HttpResponse:
+    """E-mail the latest list to the customer now (consent is checked as it is sent)."""
+    customer = _manager_customer(request, pk)
+    offer_list = _latest(request, customer)
+    try:
+        send = services.send_offer_list(request.user, offer_list, **_audit(request))
+    except (ValidationError, ServiceError) as e:
+        messages.error(request, _error_text(e))
+    else:
+        if send.status == SendStatus.SENT:
+            messages.success(request, _("The offer list was e-mailed to %(to)s.")
+                             % {"to": send.recipient})
+        else:
+            messages.error(request, _("The offer list was not e-mailed: %(why)s")
+                           % {"why": send.note})
+    return redirect(card_url(customer, "offers"))
+
+
+@login_required
+@require_POST
 def coupon_redeem(request: HttpRequest, pk: int) -> HttpResponse:
     customer = customer_for(request, pk)
     if not policy.may_redeem_coupons(request.user):
@@ -157,8 +177,11 @@ def offer_lists(request: HttpRequest) -> HttpResponse:
     record_list(user, "offer_lists", [r.customer_id for r in rows], filters=filters,
                 **_audit(request))
     since = timezone.localdate() - dt.timedelta(days=90)
+    job = selectors.latest_mailing(user)
     return render(request, "marketing/offers/list.html", {
-        "nav": "marketing", "rows": rows, "filters": filters, "limit": LIST_ROWS,
+        "nav": "marketing", "subnav": "offers", "job": job,
+        "may_send": policy.may_send_marketing(user), "rows": rows, "filters": filters,
+        "limit": LIST_ROWS,
         "totals": selectors.offer_totals(user, since), "since": since,
         "settings": OfferSettings.current()})
 
@@ -171,6 +194,19 @@ def offer_build_due(request: HttpRequest) -> HttpResponse:
     result = services.build_offer_lists(request.user, **_audit(request))
     messages.success(request, _("%(lists)s offer lists built, %(coupons)s coupons issued.")
                      % {"lists": result.lists, "coupons": result.coupons})
+    return redirect("marketing:offers")
+
+
+@login_required
+@require_POST
+def offers_email_due(request: HttpRequest) -> HttpResponse:
+    """E-mail every current list not e-mailed yet, as a background job."""
+    if not policy.may_manage_offers(request.user):
+        raise Http404
+    try:
+        services.start_offer_mailing(request.user)
+    except ServiceError as e:
+        messages.error(request, _error_text(e))
     return redirect("marketing:offers")
 
 

@@ -34,3 +34,22 @@ def referrals_context(request: HttpRequest, customer) -> dict:
 def register() -> None:
     card.add_tab(card.Tab("referrals", _("Referrals"), 82,
                           "marketing/referrals/_referrals_tab.html", referrals_context))
+
+
+def referral_figure(user):
+    """The value dashboard's share of new customers who came by referral (seed 000 cites
+    60%), over the user's scope, for those who may see it."""
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    from kehu.analytics.hooks import Figure
+
+    if not policy.may_see_referral_share(user):
+        return None
+    share = selectors.referral_share(user)
+    if not share.new:
+        return None
+    return Figure("referral-share", f"{share.percent}%", gettext(
+        "of the new customers of the last twelve months came by referral (%(referred)s of "
+        "%(new)s).") % {"referred": share.referred, "new": share.new},
+        reverse("marketing:referrals"), gettext("Referrals by month"))

@@ -227,6 +227,9 @@ def _as_fresh_database() -> None:
 
 
 def test_the_english_demo_names_customers_in_english_and_the_same_seed_gives_the_same_firm():
+    from tests.marketing.conftest import ensure_coupon_tiers
+
+    ensure_coupon_tiers()
     _as_fresh_database()
     with pytest.raises(_Again), transaction.atomic():
         call_command("demo", "load", "--language", "en", "--sample", "800")
@@ -252,6 +255,8 @@ def test_the_english_demo_names_customers_in_english_and_the_same_seed_gives_the
                             - dt.timedelta(days=60)).exists()
     _the_demo_has_two_key_account_plans()
     _the_demo_owners_changed_more_often_for_those_who_left()
+    _the_demo_has_tickets_in_every_state_for_service1()
+    _the_demo_has_offer_lists_worth_reading_and_coupons_used()
     _the_demo_has_articles_in_both_languages_that_search_finds()
 
 
@@ -268,7 +273,11 @@ def _the_demo_owners_changed_more_often_for_those_who_left():
     assert not OwnerAssignment.objects.filter(ended_at__isnull=True).exclude(
         owner=models.F("customer__owner")).exists()
     periods = Counter(OwnerAssignment.objects.values_list("customer_id", flat=True))
-    states = dict(Customer.objects.values_list("pk", "lifecycle_state"))
+    # The states the loader gave (the value refresh has re-derived some since).
+    from kehu.customers.models import LifecycleTransition
+
+    states = dict(LifecycleTransition.objects.filter(from_state="")
+                  .values_list("customer_id", "to_state"))
     changed = {kind: [periods[pk] > 1 for pk, s in states.items() if (s == "churned") == kind]
                for kind in (True, False)}
     share = {kind: sum(v) / len(v) for kind, v in changed.items()}
@@ -350,3 +359,58 @@ def _the_demo_has_two_key_account_plans():
 def test_the_demo_refuses_a_language_it_does_not_speak():
     with pytest.raises(ValueError, match="zh-hans or en"):
         loader.load(language="fr", sample=10)
+
+
+def _the_demo_has_tickets_in_every_state_for_service1():
+    """Every status and every kind, conversations with time spent, the East team's for
+    service1 to work, histories in time order (the service clocks read them), and some past
+    their service-level targets, escalated."""
+    from django.db.models import Q
+
+    from kehu.service.chain.selectors import service_dashboard
+    from kehu.service.tickets.models import ACTIVE_STATUSES, Ticket, TicketKind, TicketStatus
+    from kehu.service.tickets.selectors import tickets
+
+    assert set(Ticket.objects.values_list("status", flat=True)) == set(TicketStatus.values)
+    assert set(Ticket.objects.values_list("kind", flat=True)) == set(TicketKind.values)
+    service1 = User.objects.get(username="service1")
+    mine = tickets(service1)
+    assert mine.count() >= 10 and mine.filter(assignee=service1).exists()
+    assert Ticket.objects.filter(minutes_spent__gt=0).exists()
+    assert Ticket.objects.filter(first_contact_resolution=True).exists()
+    assert Ticket.objects.filter(first_contact_resolution=False).exists()
+    for t in Ticket.objects.all():
+        at = [c.at for c in t.status_changes.order_by("id")]
+        assert at == sorted(at), t.number
+        assert t.status_changes.order_by("id").last().to_status == t.status
+    assert Ticket.objects.filter(subject="Order arrived two weeks late").exists()
+    # The load ends with the service-level sweep: the week-old tickets are past their
+    # targets and escalated to a manager, in English.
+    breached = Ticket.objects.filter(Q(sla__first_response_state="breached")
+                                     | Q(sla__resolution_state="breached"))
+    assert breached.filter(status__in=ACTIVE_STATUSES).count() >= 2
+    escalations = Task.objects.filter(origin__startswith="sla_breach_", status="open")
+    assert escalations.filter(assignee__role=Role.MANAGER).exists()
+    assert all(t.title.startswith("Escalated") for t in escalations)
+    assert service_dashboard(User.objects.get(username="admin")).breaching >= 2
+
+
+def _the_demo_has_offer_lists_worth_reading_and_coupons_used():
+    """Offer lists built after the firm was scored: products due again by the customers'
+    own rhythm, products bought together, coupons by loyalty tier (the more loyal, the
+    larger), and some of them used on the orders placed since."""
+    from django.db.models import Avg
+
+    from kehu.marketing.offers.models import Coupon, OfferItem, OfferList
+
+    assert OfferList.objects.count() >= 20
+    assert OfferItem.objects.filter(kind="due").count() >= 10
+    assert OfferItem.objects.filter(kind="suggested").count() >= 10
+    coupons = Coupon.objects.all()
+    assert coupons.count() >= 10 and all(c.loyalty_index is not None for c in coupons)
+    assert coupons.filter(redeemed_transaction__isnull=False).exists()
+    by_discount = (coupons.values("discount_percent").annotate(loyalty=Avg("loyalty_index"))
+                   .order_by("discount_percent"))
+    loyalty = [row["loyalty"] for row in by_discount]
+    assert loyalty == sorted(loyalty), by_discount
+

@@ -6,6 +6,7 @@ The dates are moved forward so that the 18 months of history end the day before 
 loaded: the demo is always current, and the value models score it as of today. Amounts are
 the real ones. Line items carry the number of CDs of each order, so an order's total is the
 sum of its lines (a few cents off the source where its unit price does not divide evenly).
+The firm is scored by a first value refresh before its personalised offer lists are built.
 
 Loading is idempotent: a second run only makes sure that the demo users exist with the
 demo password, and says so.
@@ -30,6 +31,7 @@ from simple_history.utils import bulk_create_with_history
 
 from kehu.accounts.models import Team, User
 from kehu.analytics.models import LoyaltyStatement, Referral
+from kehu.analytics.refresh import refresh_values
 from kehu.audit.services import record
 from kehu.core.roles import Role
 from kehu.customers import invariants
@@ -412,6 +414,12 @@ def _load(users: dict[str, User], progress: Progress, language: str,
     demo_campaigns.load(users, language, last_day)
     demo_tickets.load(customers, users, language)
     demo_knowledge.load(users)
+    # The offer lists want what the first value refresh knows (each customer's loyalty for
+    # their coupon, the products bought together), so the firm is scored before them; the
+    # demo's own `kehu value refresh --if-stale` then finds the scores current.
+    progress("Scoring the customers' value")
+    refresh_values(None, via="cli")
+    progress("Building the personalised offer lists")
     demo_offers.load(users, last_day)
     progress("Checking the tickets against their service-level targets")
     demo_tickets.check_service_levels(language)

@@ -54,10 +54,10 @@ SKIPPED = {"set_language", "login", "logout", "api_tokens", "api_token_revoke", 
            "dataio:duplicate_dismiss", "analytics:activity_cost", "analytics:segment_action",
            "analytics:list_tasks", "sales:stage", "sales:stage_delete", "sales:competitor",
            "sales:competitor_delete",
-           # Settings (a survey's questions, a holiday, a ticket category) and the public
-           # pages of signed links, which name nobody.
+           # Settings (a survey's questions, a holiday, a ticket category, a coupon tier)
+           # and the public pages of signed links, which name nobody.
            "service:survey_edit", "service:sla_holiday_delete", "service:category_delete",
-           "service:survey_answer", "marketing:unsubscribe"}
+           "service:survey_answer", "marketing:unsubscribe", "marketing:coupon_tier"}
 
 
 @pytest.fixture
@@ -86,14 +86,15 @@ def entangled(users, customers, children, loan_requests, plan_records) -> dict[s
         ContactPair.objects.create(a=ca, b=cb, score=80, found_at=now,
                                    reasons=[{"code": "same_customer"}])
     refresh_values(admin)
-    from tests.conftest import make_campaigns, make_consents, make_leads
+    from tests.conftest import make_campaigns, make_consents, make_leads, make_offer_lists
 
     leads = make_leads(users, customers)
     consents = make_consents(users, customers)
     campaigns = make_campaigns(users, customers)
+    offers = make_offer_lists(users, customers)
     return {key: {"customer": customers[key], **children[key], "loan": loan_requests[key],
                   **plan_records[key], "lead": leads[key], "consent": consents[key],
-                  **campaigns[key]}
+                  **campaigns[key], "offer_list": offers[key]}
             for key in customers}
 
 

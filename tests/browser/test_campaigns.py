@@ -40,7 +40,8 @@ def test_a_campaign_from_a_segment_with_its_exact_count(page, live_server, users
     texts = TEXTS["en"]
     sign_in(page, live_server, "marketing1")
     page.goto(f"{live_server.url}/value/")
-    link = page.locator("#group-actions li[data-group='segment-invest'] a")
+    link = page.locator("#group-actions li[data-group='segment-invest'] "
+                        "a[href^='/target-lists/new/']")
     assert link.inner_text() == texts["from_segment"]
     shot(page, "campaigns-en-1-dashboard")
     link.click()

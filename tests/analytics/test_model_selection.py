@@ -147,6 +147,7 @@ def test_the_settings_pin_a_model_or_leave_the_choice_to_the_holdout(users):
     assert "Chosen by its holdout forecast (recommended)" in page
 
 
+@pytest.mark.postgresql_only
 @pytest.mark.parametrize("stored, after", [("bgnbd", "auto"), ("pareto-nbd", "pareto-nbd")])
 def test_the_migration_lets_the_holdout_choose_unless_a_model_was_picked(stored, after,
                                                                          transactional_db):

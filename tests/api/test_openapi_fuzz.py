@@ -80,6 +80,17 @@ def schema_valid_input_passes_validation(ctx, response, case) -> None:
     assert not shape, f"A request valid by the schema was refused for its shape: {shape}"
 
 
+_LOADED: dict[str, Any] = {}
+
+
+def _schema(wsgi_app):
+    """The document, read through the application once per worker: reading and parsing it
+    costs more than the twenty calls of a test, and it is the same for every test."""
+    if "schema" not in _LOADED:
+        _LOADED["schema"] = schemathesis.openapi.from_wsgi(SCHEMA_URL, wsgi_app)
+    return _LOADED["schema"]
+
+
 @pytest.fixture
 def wsgi_app():
     """kehu's WSGI application, called in this thread so that it sees the test's
@@ -131,8 +142,7 @@ def test_every_answer_is_documented(role, method, path, mode, wsgi_app, tokens, 
         from kehu.analytics.refresh import refresh_values
 
         refresh_values(users["admin"])  # scores to read, a refresh to report on
-    schema = schemathesis.openapi.from_wsgi(SCHEMA_URL, wsgi_app)
-    operation = schema[path][method.lower()]
+    operation = _schema(wsgi_app)[path][method.lower()]
     names = [p.name for p in operation.path_parameters]
     unknown = set(names) - set(PATH_RECORDS)
     assert not unknown, f"{path}: add the path parameters {unknown} to PATH_RECORDS"

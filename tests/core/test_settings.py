@@ -32,6 +32,7 @@ def fresh_env(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.one_database  # the default, SQLite, whatever the suite runs on
 def test_the_default_database_is_sqlite_under_var_in_wal_mode_and_writers_wait(fresh_env,
                                                                                tmp_path):
     result = run_kehu(["migrate", "-v", "0"], fresh_env)

@@ -20,6 +20,7 @@ def _migrate(target):
 
 
 @pytest.mark.slow
+@pytest.mark.postgresql_only
 @pytest.mark.usefixtures("committed_db")
 def test_old_roles_map_to_the_seeds_chain_and_back():
     apps = _migrate(BEFORE)

@@ -13,6 +13,7 @@ AFTER = [("sales", "0003_tasks_moved_out"), ("tasks", "0002_move_activity_tasks"
 
 
 @pytest.mark.slow
+@pytest.mark.postgresql_only
 @pytest.mark.usefixtures("committed_db")
 def test_old_activity_tasks_become_tasks():
     executor = MigrationExecutor(connection)

@@ -11,7 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import OneRowSettings, TimeStampedModel
 
 
 class ValueSegment(models.TextChoices):
@@ -43,7 +43,7 @@ def _share(verbose: str, default: str):
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("0.99"))])
 
 
-class ValueSettings(models.Model):
+class ValueSettings(OneRowSettings):
     """The firm's choices for the value refresh; one row (pk=1), edited by admins."""
 
     # CLV is the profit of the whole remaining relationship: the purchase model lets it end
@@ -90,22 +90,11 @@ class ValueSettings(models.Model):
     # Warnings
     stale_after_days = models.PositiveSmallIntegerField(
         _("scores are stale after (days)"), default=31)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+",
-                                   verbose_name=_("last changed by"))
 
     class Meta:
         verbose_name = _("value settings")
         verbose_name_plural = _("value settings")
 
-    def __str__(self) -> str:
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def current(cls) -> ValueSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class ActivityCost(models.Model):

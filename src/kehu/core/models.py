@@ -1,5 +1,7 @@
 """Abstract bases every app shares."""
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +23,26 @@ class VersionedModel(TimeStampedModel):
 
     class Meta:
         abstract = True
+
+
+class OneRowSettings(models.Model):
+    """An app's settings: one row (pk=1) an admin edits, made with its defaults when first
+    read, and who changed it last."""
+
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("last changed by"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls) -> Self:
+        return cls.objects.get_or_create(pk=1)[0]
 
 
 class JobStatus(models.TextChoices):

@@ -13,13 +13,13 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kehu.analytics.models import ValueSegment
-from kehu.core.models import TimeStampedModel
+from kehu.core.models import OneRowSettings, TimeStampedModel
 
 __all__ = ["Coupon", "CouponTier", "ItemKind", "OfferItem", "OfferList", "OfferSend",
            "OfferSettings", "SendChannel", "SendStatus"]
 
 
-class OfferSettings(models.Model):
+class OfferSettings(OneRowSettings):
     """The firm's choices for one-to-one offers; one row (pk=1), edited by admins."""
 
     spend_threshold = models.DecimalField(
@@ -43,22 +43,11 @@ class OfferSettings(models.Model):
     min_purchase_days = models.PositiveSmallIntegerField(
         _("a rhythm needs this many purchase days"), default=3,
         validators=[MinValueValidator(2), MaxValueValidator(20)])
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+",
-                                   verbose_name=_("last changed by"))
 
     class Meta:
         verbose_name = _("offer settings")
         verbose_name_plural = _("offer settings")
 
-    def __str__(self) -> str:
-        return str(self._meta.verbose_name)
-
-    @classmethod
-    def current(cls) -> OfferSettings:
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
 
 
 class CouponTier(models.Model):

@@ -11,7 +11,18 @@ from kehu.core.errors import StaleVersion
 def check_version(obj, expected_version: int | None, what: str) -> None:
     """Raise StaleVersion if `obj` (the current row, locked) is no longer at the version the
     user loaded. `what` names the record in the message ("customer", "contact")."""
-    if expected_version is None or int(expected_version) == obj.version:
+    if expected_version is None:
+        return
+    try:
+        expected = int(expected_version)
+    except (TypeError, ValueError):
+        # A form or request whose version was tampered with or mangled: the copy cannot be
+        # told current, so it is refused like a stale one rather than failing.
+        raise StaleVersion(
+            _("This %(what)s form carries no version kehu can read. Reload it, then make "
+              "your changes again.") % {"what": what},
+            current_version=obj.version, changed_by=None) from None
+    if expected == obj.version:
         return
     changed_by = None
     history = getattr(obj, "history", None)

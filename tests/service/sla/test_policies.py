@@ -169,3 +169,12 @@ def test_the_pages_in_both_languages(client, users, customers):
                 {"service_group": "large", "reason": "集团采购"})
     card = client.get(reverse("customers:card", args=[customer.pk])).content.decode()
     assert "大型企业" in card and "集团采购" in card and "不按规则" in card
+
+
+def test_a_mangled_version_on_the_hours_page_is_refused_not_a_crash(client, users):
+    client.force_login(users["admin"])
+    response = client.post(reverse("service:sla_hours"), {
+        "time_zone": "Asia/Shanghai", "warn_percent": "25", "makeup_as": "0",
+        "d0_0_start": "09:00", "d0_0_end": "18:00", "version": "1x"})
+    assert response.status_code == 400
+    assert "carries no version kehu can read" in response.content.decode()

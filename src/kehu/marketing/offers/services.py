@@ -200,6 +200,8 @@ def redeem_coupon(user: User, code: str, txn: Transaction, *, ip: str | None = N
     if txn.kind == TransactionKind.RETURN or txn.amount <= 0:
         raise ValidationError({"transaction": _("A coupon is redeemed on an order or an "
                                                 "invoice, not on a return.")})
+    # Two clerks redeeming on the same order at once: the second waits here and is told.
+    list(Transaction.objects.select_for_update().filter(pk=txn.pk).values_list("pk"))
     if Coupon.objects.filter(redeemed_transaction=txn).exists():
         raise ValidationError({"transaction": _("Another coupon was already redeemed on "
                                                 "this transaction.")})

@@ -78,7 +78,7 @@ def article_list(request: HttpRequest) -> HttpResponse:
 def _ticket_named(request: HttpRequest, text: str) -> Ticket | None:
     """The ticket a user typed ("T-00042", "42") if they may work it, else None."""
     text = (text or "").strip()
-    pk = parse_number(text) if not text.isdigit() else int(text)
+    pk = parse_number(text) if not text.isdecimal() else int(text)
     if pk is None or pk > MAX_ID:
         return None
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import template
 
 from kehu.core import policy
+from kehu.core.permissions import CONTRIBUTE, can
 from kehu.service.knowledge import selectors
 from kehu.service.tickets.models import DONE_STATUSES
 
@@ -31,6 +32,9 @@ def ticket_articles(context, ticket) -> dict:
         "linked": linked,
         "suggestions": [] if linked else selectors.suggested_articles(
             user, f"{ticket.subject}\n{ticket.description}"),
+        # The one-step article reads the ticket as its worker does (CONTRIBUTE): a reader
+        # who may only view the customer is not offered a button that would refuse them.
         "may_write_from": policy.may_write_articles(user) and not written
+        and can(user, CONTRIBUTE, ticket.customer)
         and ticket.status in DONE_STATUSES and bool(ticket.resolution.strip()),
     }

@@ -108,17 +108,17 @@ def load(customers: list[Customer], users: dict[str, User], language: str) -> in
         ticket = services.open_ticket(
             agent, customer, subject=subject[zh], kind=kind, priority=priority,
             channel=channel, category=categories.get(category), contact=contact,
-            description=words[zh], at=opened, via="demo",
+            description=words[zh], at=opened, via="cli",
             sender=(contact.email if contact and channel == "email" else ""))
         made += 1
         if ending == TicketStatus.NEW:
             continue
         step = opened + dt.timedelta(minutes=rng.randrange(10, 90))
         services.assign_ticket(agent, ticket, agent, at=opened + dt.timedelta(minutes=5),
-                               via="demo")
+                               via="cli")
         services.add_entry(agent, ticket, kind=EntryKind.REPLY, body=reply[zh],
                            minutes=rng.choice([5, 10, 15, 20]), at=step,
-                           waiting=ending == TicketStatus.WAITING or i % 3 == 0, via="demo")
+                           waiting=ending == TicketStatus.WAITING or i % 3 == 0, via="cli")
         ticket.refresh_from_db()
         if ending in (TicketStatus.OPEN, TicketStatus.WAITING) and \
                 ticket.status == ending:
@@ -127,23 +127,23 @@ def load(customers: list[Customer], users: dict[str, User], language: str) -> in
             step += dt.timedelta(hours=rng.randrange(2, 30))
             answer = ("好的，谢谢。", "Thank you, that works.")[zh]
             services.add_entry(None, ticket, kind=EntryKind.CUSTOMER, body=answer, at=step,
-                               via="demo")
+                               via="cli")
         if ending == TicketStatus.WAITING:
             step += dt.timedelta(hours=1)
             services.add_entry(agent, ticket, kind=EntryKind.REPLY, body=reply[zh],
-                               waiting=True, at=step, via="demo")
+                               waiting=True, at=step, via="cli")
             continue
         if ending == TicketStatus.OPEN:
             continue
         step += dt.timedelta(hours=rng.randrange(1, 48))
         if kind in ("repair", "complaint"):
             services.add_entry(agent, ticket, body=resolution[zh],
-                               minutes=rng.choice([30, 45, 60, 90, 120]), at=step, via="demo")
+                               minutes=rng.choice([30, 45, 60, 90, 120]), at=step, via="cli")
         services.change_status(agent, ticket, TicketStatus.RESOLVED, resolution=resolution[zh],
-                               at=step, via="demo")
+                               at=step, via="cli")
         if ending == TicketStatus.CLOSED:
             closing = min(step + dt.timedelta(days=rng.randrange(1, 4)), now)
-            services.close_ticket(agent, ticket, at=closing, via="demo")
+            services.close_ticket(agent, ticket, at=closing, via="cli")
     return made
 
 

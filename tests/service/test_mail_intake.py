@@ -136,4 +136,34 @@ def test_an_imap_mailbox_is_read_and_marked(users, customers, monkeypatch):
     call_command("service", "fetch-mail", "--imap-host", "mail.example", "--imap-user",
                  "service", stdout=StringIO())
     assert Ticket.objects.get().subject == "Need a repair"
-    assert FakeImap.last.flags == {"11": {"(\\Seen)"}, "12": {"(\\Flagged)"}}
+    # The stranger's message is flagged for a person and marked read, not read every run.
+    assert FakeImap.last.flags == {"11": {"(\\Seen)"}, "12": {"(\\Seen \\Flagged)"}}
+
+
+def test_a_message_that_fails_does_not_stop_the_others(users, customers, tmp_path,
+                                                      monkeypatch):
+    from kehu.service.tickets import services
+
+    real = services.open_ticket
+
+    def open_ticket(user, customer, **fields):
+        if fields["subject"] == "Breaks the filing":
+            raise ValueError("the database went away")
+        return real(user, customer, **fields)
+
+    monkeypatch.setattr(services, "open_ticket", open_ticket)
+    (tmp_path / "1.eml").write_bytes(_eml("info@huadong.example", "Breaks the filing", "x",
+                                          "<f1@x>"))
+    (tmp_path / "2.eml").write_bytes(_eml("info@huadong.example", "Need a repair", "Broken",
+                                          "<f2@x>"))
+    out, err = StringIO(), StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("service", "fetch-mail", "--folder", str(tmp_path), stdout=out,
+                     stderr=err)
+    assert exit_.value.code == 1
+    assert "1.eml: could not be filed, left to be read again: the database went away" in \
+        err.getvalue()
+    assert "1 message could not be filed." in err.getvalue()
+    assert list(Ticket.objects.values_list("subject", flat=True)) == ["Need a repair"]
+    # The failed one stays in the folder for the next run; the filed one moved to done/.
+    assert (tmp_path / "1.eml").exists() and (tmp_path / "done" / "2.eml").exists()

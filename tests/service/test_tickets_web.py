@@ -179,3 +179,21 @@ def test_the_service_subnav_leads_managers_to_the_chain_pages(users):
     assert f'href="{reverse("service:sla_targets")}"' in agent
     chain = _client(users["manager1"]).get(reverse("service:chain_flags")).content.decode()
     assert f'href="{reverse("service:tickets")}"' in chain
+
+
+def test_an_edit_without_its_version_is_refused_and_keeps_what_was_typed(users, customers):
+    ticket = services.open_ticket(users["service1"], customers["east"], subject="打印机卡纸")
+    client = _client(users["service1"])
+    url = reverse("service:ticket_edit", args=[ticket.pk])
+    form = {"subject": "打印机卡纸（换轮）", "kind": "enquiry", "priority": "normal",
+            "channel": "phone", "description": ""}
+    refused = client.post(url, form)
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "carries no version" in page
+    assert "打印机卡纸（换轮）" in page
+    ticket.refresh_from_db()
+    assert ticket.subject == "打印机卡纸"
+    saved = client.post(url, {**form, "version": ticket.version})
+    assert saved.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.subject == "打印机卡纸（换轮）"

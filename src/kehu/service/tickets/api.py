@@ -260,6 +260,11 @@ def update_ticket(request: HttpRequest, ticket_id: IdPath, payload: TicketPatch)
             elif key == "contact":
                 value = _contact(t.customer, value)
             data[key] = value
+    if "status" not in sent:
+        for key in ("resolution", "first_contact_resolution"):
+            if key in sent:
+                raise ValidationError({key: _("Send it with the status it belongs to "
+                                              "(resolved or closed).")})
     version: int | None = payload.version
     with transaction.atomic():
         if data:

@@ -43,6 +43,25 @@ class TicketForm(forms.Form):
         name_blank_choices(self)
 
 
+class TicketEditForm(TicketForm):
+    """Editing a ticket: the version it was read at must come back, or the save could
+    overwrite someone else's without either of them knowing."""
+
+    def clean_version(self):
+        version = self.cleaned_data.get("version")
+        if version is None:
+            raise forms.ValidationError(_("This form carries no version kehu can read. "
+                                          "Reload it, then make your changes again."))
+        return version
+
+    def clean(self):
+        cleaned = super().clean()
+        # A hidden field's error would show nowhere: say it above the form.
+        if "version" in self.errors:
+            self.add_error(None, self.errors.pop("version"))
+        return cleaned
+
+
 class NewTicketForm(TicketForm):
     assign_to_me = forms.BooleanField(label=_("I take it myself"), required=False,
                                       initial=True)

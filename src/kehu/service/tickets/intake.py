@@ -2,7 +2,7 @@
 tickets. The sender is matched to a contact (or the customer's own address); a message
 whose subject names a ticket of that customer ("Re: [T-00042] …") goes onto that ticket's
 conversation, any other opens a new ticket. A message from an address kehu does not know
-opens nothing: it is set aside (moved to unmatched/, or left unread and flagged on the
+opens nothing: it is set aside (moved to unmatched/, or marked read and flagged on the
 server) for a person to look at, since guessing a customer would file one customer's
 words on another's card. A message read twice (the same Message-ID) is not filed twice."""
 
@@ -120,6 +120,9 @@ class Source:
     def set_aside(self, key: str) -> None:
         """Nobody could be matched: keep it for a person."""
 
+    def failed(self, key: str) -> None:
+        """Filing it failed: leave it to be read again on the next run."""
+
 
 class FolderSource(Source):
     """A folder of .eml files; filed ones move to done/, unmatched ones to unmatched/."""
@@ -146,8 +149,9 @@ class FolderSource(Source):
 
 
 class ImapSource(Source):
-    """The unread messages of an IMAP mailbox; filed ones are marked read, unmatched ones
-    stay unread and are flagged."""
+    """The unread messages of an IMAP mailbox; filed ones are marked read, unmatched ones are
+    marked read and flagged (so that each run does not read them again, and a person finds
+    them by the flag); those that failed are flagged and stay unread, to be tried again."""
 
     def __init__(self, host: str, user: str, password: str, *, mailbox: str = "INBOX",
                  port: int | None = None, ssl: bool = True):
@@ -170,6 +174,9 @@ class ImapSource(Source):
         self.imap.uid("store", key, "+FLAGS", "(\\Seen)")
 
     def set_aside(self, key: str) -> None:
+        self.imap.uid("store", key, "+FLAGS", "(\\Seen \\Flagged)")
+
+    def failed(self, key: str) -> None:
         self.imap.uid("store", key, "+FLAGS", "(\\Flagged)")
 
     def close(self) -> None:

@@ -31,7 +31,7 @@ from kehu.service.tickets.forms import (
     NewTicketForm,
     QueueForm,
     StatusForm,
-    TicketForm,
+    TicketEditForm,
 )
 from kehu.service.tickets.models import Ticket, TicketCategory, TicketStatus
 from kehu.service.tickets.selectors import TicketFilters
@@ -156,7 +156,7 @@ def ticket_edit(request: HttpRequest, ticket_pk: int) -> HttpResponse:
                "category": ticket.category_id, "channel": ticket.channel,
                "contact": ticket.contact_id, "description": ticket.description,
                "version": ticket.version}
-    form = TicketForm(request.POST or None, initial=initial, customer=ticket.customer)
+    form = TicketEditForm(request.POST or None, initial=initial, customer=ticket.customer)
     sent = submit(request, form, lambda d: services.update_ticket(
         request.user, ticket, {k: d[k] for k in services.EDITABLE},
         expected_version=d["version"], **_audit(request)))

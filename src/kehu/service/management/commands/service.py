@@ -12,6 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from kehu.service import sweeps
 
@@ -105,7 +106,14 @@ class Command(BaseCommand):
         counts: Counter[str] = Counter()
         try:
             for key, raw in source.messages():
-                outcome, ticket = receive_email(raw)
+                try:
+                    outcome, ticket = receive_email(raw)
+                except Exception as e:  # noqa: BLE001 — one bad message must not stop the rest
+                    counts["failed"] += 1
+                    source.failed(key)
+                    self.stderr.write(_("%(key)s: could not be filed, left to be read again: "
+                                        "%(error)s") % {"key": key, "error": e})
+                    continue
                 counts[outcome] += 1
                 if outcome == "unknown":
                     source.set_aside(key)
@@ -121,3 +129,8 @@ class Command(BaseCommand):
                             "%(duplicate)d, unknown senders %(unknown)d.")
                           % {k: counts[k] for k in ("opened", "threaded", "duplicate",
                                                     "unknown")})
+        if counts["failed"]:
+            self.stderr.write(ngettext("%(n)d message could not be filed.",
+                                       "%(n)d messages could not be filed.",
+                                       counts["failed"]) % {"n": counts["failed"]})
+            raise SystemExit(1)

@@ -98,8 +98,10 @@ def test_the_ticket_form_suggests_articles_as_it_is_typed_and_a_solved_ticket_be
 
     page.goto(f"{live_server.url}/service/tickets/{solved.pk}/")
     page.click("#article-from-ticket button")
-    page.wait_for_url(re.compile(r".*/service/kb/\d+/edit/$"))
+    page.wait_for_url(re.compile(r".*/service/kb/from-ticket/$"))
     assert page.input_value("input[name=title]") == "扫码枪无反应"
+    page.fill("textarea[name=problem]", "扫码枪接上后没有反应。")
+    shot(page, "kb-article-from-ticket-zh")
     page.click("main form button[type=submit]")
     page.wait_for_url(ARTICLE_URL)
     page.goto(f"{live_server.url}/service/tickets/{solved.pk}/")

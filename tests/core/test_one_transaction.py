@@ -527,6 +527,7 @@ def _pair(admin, east):
 # transaction by design, and why.
 NOT_WRITERS = {
     "service.knowledge.parse_tags": "reads tags from the text a user typed",
+    "service.knowledge.draft_from_ticket": "reads a solved ticket into an unsaved article",
     "analytics.running_refresh": "reads which refresh job is running",
     "analytics.start_refresh": "queues a background job; the refresh writes its scores in "
                                "its own transaction (tests/analytics/test_refresh.py)",

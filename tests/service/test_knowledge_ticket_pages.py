@@ -1,12 +1,14 @@
 """The knowledge base in the ticket pages: the ticket form asks for the articles that may
 solve what is being written; the ticket page shows the articles that solved it, else those
-that may, and once it is solved the button that makes it an article in one step."""
+that may, and once it is solved the button that turns it into an article, saved after its
+writer has edited it."""
 
 from __future__ import annotations
 
 import pytest
 from django.urls import reverse
 
+from kehu.audit.models import AuditEvent
 from kehu.service.knowledge import services as knowledge
 from kehu.service.knowledge.models import ArticleTicket
 from kehu.service.tickets import services as tickets
@@ -62,10 +64,23 @@ def test_a_solved_ticket_becomes_an_article_from_its_page_which_then_lists_it(
     client.force_login(users["service1"])
     page = client.get(url).content.decode()
     assert "Make an article from this solved ticket" in page
-    made = client.post(reverse("service:article_from_ticket"),
-                       {"ticket": ticket.pk, "next": url})
+    # The button shows the article the ticket suggests, unsaved: nobody reads the
+    # customer's words before the writer has taken out what concerned only them.
+    draft = client.post(reverse("service:article_from_ticket"),
+                        {"ticket": ticket.pk, "next": url})
+    form = draft.content.decode()
+    assert draft.status_code == 200 and not ArticleTicket.objects.filter(ticket=ticket)
+    assert "扫码枪接上后没有反应。" in form and "切换为 USB 键盘模式" in form
+    assert f'name="ticket" value="{ticket.pk}"' in form
+    assert AuditEvent.objects.filter(action="customer.view",
+                                     customer_id=customers["east"].pk).exists()
+    made = client.post(reverse("service:article_from_ticket"), {
+        "ticket": ticket.pk, "title": "扫码枪无反应", "language": "zh-hans",
+        "problem": "扫码枪接上后没有反应。", "cause": "",
+        "solution": "在设置里把扫码枪切换为 USB 键盘模式。", "tags": "扫码枪"})
     link = ArticleTicket.objects.get(ticket=ticket)
-    assert made["Location"] == reverse("service:article_edit", args=[link.article_id])
+    assert link.written_from
+    assert made["Location"] == reverse("service:article", args=[link.article_id])
     page = client.get(url).content.decode()
     linked = page[page.index('id="ticket-linked-articles"'):]
     assert "Articles that solved this ticket" in page

@@ -102,17 +102,24 @@ def test_the_link_form_takes_a_ticket_number_and_refuses_one_out_of_reach(
     assert not ArticleTicket.objects.exists()
 
 
-def test_the_one_step_button_writes_the_article_and_opens_it_for_editing(
+def test_the_ticket_button_shows_the_draft_and_saves_only_what_the_writer_kept(
         client, users, east_ticket):
     client.force_login(users["service1"])
-    response = client.post(reverse("service:article_from_ticket"),
-                           {"ticket": east_ticket.pk})
+    url = reverse("service:article_from_ticket")
+    draft = client.post(url, {"ticket": east_ticket.pk})
+    assert draft.status_code == 200 and not ArticleTicket.objects.exists()
+    assert east_ticket.subject in draft.content.decode()
+    edited = {"ticket": east_ticket.pk, "title": "", "language": "zh-hans",
+              "problem": "打印时卡纸。", "cause": "", "solution": "更换搓纸轮。", "tags": ""}
+    refused = client.post(url, edited)
+    assert refused.status_code == 400 and "打印时卡纸。" in refused.content.decode()
+    assert not ArticleTicket.objects.exists()
+    saved = client.post(url, {**edited, "title": "打印机卡纸"})
     link = ArticleTicket.objects.get(ticket=east_ticket)
-    assert response.status_code == 302
-    assert response["Location"] == reverse("service:article_edit", args=[link.article_id])
+    assert saved["Location"] == reverse("service:article", args=[link.article_id])
+    assert (link.written_from, link.article.problem) == (True, "打印时卡纸。")
     client.force_login(users["sales1"])
-    assert client.post(reverse("service:article_from_ticket"),
-                       {"ticket": east_ticket.pk}).status_code == 404
+    assert client.post(url, {"ticket": east_ticket.pk}).status_code == 404
 
 
 def test_the_api_links_tickets_and_shows_only_those_in_reach(api, users, east_ticket,
@@ -154,3 +161,14 @@ def test_the_article_page_costs_the_same_queries_however_many_tickets_it_solved(
         return len(queries)
 
     assert queries_after(2) == queries_after(6)
+
+
+def test_the_api_takes_the_writers_words_in_place_of_the_customers(api, east_ticket):
+    made = api("service1").post("/articles/from-ticket", {
+        "ticket": east_ticket.pk, "title": "打印机卡纸怎么办", "problem": "打印时卡纸。",
+        "tags": ["打印机"]})
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert (body["title"], body["problem"]) == ("打印机卡纸怎么办", "打印时卡纸。")
+    assert body["solution"] == east_ticket.resolution and body["tickets"] == [east_ticket.pk]
+    assert body["tags"] == ["打印机"]

@@ -60,6 +60,14 @@ class ArticleIn(InputSchema):
 class FromTicketIn(InputSchema):
     ticket: Id = Field(description="Id of a resolved or closed ticket with its resolution "
                                    "written down.")
+    title: bounded_text(200, 1) | None = Field(None, description="Default: the subject.")
+    problem: Text | None = Field(None, min_length=1,
+                                 description="Default: the ticket's description.")
+    cause: Text | None = None
+    solution: Text | None = Field(None, min_length=1,
+                                  description="Default: the ticket's resolution.")
+    language: Lang | None = None
+    tags: Tags | None = Field(None, description="Default: the ticket's category.")
 
 
 class ArticlePatch(InputSchema):
@@ -178,10 +186,15 @@ def create_article(request: HttpRequest, payload: ArticleIn):
 @router.post("/articles/from-ticket", response={201: ArticleOut, **errors(400, 403, 422)})
 def create_article_from_ticket(request: HttpRequest, payload: FromTicketIn):
     """A solved ticket becomes an article in one step: its subject the title, its
-    description the problem, its resolution the solution, its category a tag; the ticket
-    is linked to the article."""
+    description the problem, its resolution the solution, its category a tag — each unless
+    sent, so that what concerned only that customer can be left out; the ticket is linked
+    to the article."""
     ticket = _ticket(request.auth, payload.ticket)
-    article = services.write_article_from_ticket(request.auth, ticket, **_audit(request))
+    # The fields sent replace the ticket's own words (what concerned only that customer).
+    draft, _tags = services.draft_from_ticket(request.auth, ticket)
+    sent = {k: v for k, v in _data(payload).items() if v is not None}
+    article = services.write_article_from_ticket(request.auth, ticket, {**draft, **sent},
+                                                 tags=payload.tags, **_audit(request))
     return Status(201, article_out(_one(request.auth, article.pk)))
 
 

@@ -31,3 +31,10 @@ class ArticleForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return {f: self.cleaned_data[f] for f in ARTICLE_FIELDS if f in self.cleaned_data}
+
+
+class ArticleFromTicketForm(ArticleForm):
+    """The article a solved ticket suggests, for its writer to edit before it is saved;
+    the ticket rides along to be linked as the one it was written from."""
+
+    ticket = forms.IntegerField(widget=forms.HiddenInput)

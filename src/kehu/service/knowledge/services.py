@@ -180,13 +180,11 @@ def _language_of(text: str) -> str:
     return ArticleLanguage.CHINESE if segment.has_chinese(text) else ArticleLanguage.ENGLISH
 
 
-@transaction.atomic
-def write_article_from_ticket(user: User, ticket: Ticket, *, ip: str | None = None,
-                              via: str = "web") -> Article:
-    """A solved ticket becomes an article in one step: its subject the title, its
-    description the problem, its resolution the solution, its category a tag; the ticket
-    is linked as the one the article was written from. The writer then edits out what
-    only concerned that customer."""
+def draft_from_ticket(user: User, ticket: Ticket) -> tuple[dict[str, str], list[str]]:
+    """The article a solved ticket suggests — its subject the title, its description the
+    problem, its resolution the solution, its category a tag — for the writer to edit
+    before anyone else reads it. Refused for a ticket that is not solved or has no
+    resolution written down."""
     _may_link(user, ticket)
     ticket = Ticket.objects.select_related("customer", "category").get(pk=ticket.pk)
     if ticket.status not in DONE_STATUSES:
@@ -202,9 +200,21 @@ def write_article_from_ticket(user: User, ticket: Ticket, *, ip: str | None = No
     if ticket.category is not None:
         tags.append(ticket.category.name_zh if language == ArticleLanguage.CHINESE
                     else ticket.category.name_en)
-    article = create_article(user, {
-        "title": ticket.subject[:200], "problem": ticket.description.strip() or ticket.subject,
-        "cause": "", "solution": ticket.resolution, "language": language},
-        tags=[t for t in tags if t], ip=ip, via=via)
+    data = {"title": ticket.subject[:200],
+            "problem": ticket.description.strip() or ticket.subject,
+            "cause": "", "solution": ticket.resolution, "language": language}
+    return data, [t for t in tags if t]
+
+
+@transaction.atomic
+def write_article_from_ticket(user: User, ticket: Ticket, data: Mapping[str, Any] | None = None,
+                              *, tags: str | Iterable[str] | None = None,
+                              ip: str | None = None, via: str = "web") -> Article:
+    """A solved ticket becomes an article, linked as the ticket it was written from: with
+    `data` (and `tags`), as the writer edited the draft (draft_from_ticket); without, the
+    draft itself."""
+    draft, draft_tags = draft_from_ticket(user, ticket)
+    article = create_article(user, draft if data is None else data,
+                             tags=draft_tags if tags is None else tags, ip=ip, via=via)
     link_ticket(user, article, ticket, written_from=True, ip=ip, via=via)
     return article

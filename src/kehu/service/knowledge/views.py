@@ -23,9 +23,10 @@ from kehu.core.errors import ServiceError
 from kehu.core.permissions import CONTRIBUTE
 from kehu.core.requests import client_ip
 from kehu.customers.forms import submit
+from kehu.customers.services import record_customer_view
 from kehu.customers.views import MAX_ID
 from kehu.service.knowledge import segment, selectors, services
-from kehu.service.knowledge.forms import ArticleForm
+from kehu.service.knowledge.forms import ArticleForm, ArticleFromTicketForm
 from kehu.service.knowledge.models import Article, ArticleLanguage, ArticleTicket
 from kehu.service.tickets import selectors as ticket_selectors
 from kehu.service.tickets.models import Ticket, parse_number
@@ -144,28 +145,44 @@ def article_unlink_ticket(request: HttpRequest, article_pk: int) -> HttpResponse
 @login_required
 @require_POST
 def article_from_ticket(request: HttpRequest) -> HttpResponse:
-    """A solved ticket becomes an article in one step; the writer then edits it."""
+    """A solved ticket becomes an article: the first post (the ticket page's button) shows
+    the article it suggests, unsaved, so that the writer takes out what concerned only that
+    customer before anyone reads it; the second saves it and links the ticket."""
     _may_write(request)
     ticket = _ticket_named(request, request.POST.get("ticket", "")[:40])
     if ticket is None:
         raise Http404
+    if "title" in request.POST:
+        form = ArticleFromTicketForm(request.POST)
+        sent = submit(request, form, lambda data: services.write_article_from_ticket(
+            request.user, ticket, form.service_data(), tags=data["tags"], **_audit(request)))
+        if sent.saved:
+            messages.success(request, _("Article saved from ticket %(number)s.")
+                             % {"number": ticket.number})
+            return redirect(reverse("service:article", args=[sent.result.pk]))
+        return _form_page(request, form, None, status=sent.status, ticket=ticket)
     try:
-        article = services.write_article_from_ticket(request.user, ticket, **_audit(request))
+        data, tags = services.draft_from_ticket(request.user, ticket)
     except ServiceError as e:
         messages.error(request, e.message)
         back = request.POST.get("next", "")
         return redirect(back if url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}) and back else reverse("service:articles"))
-    messages.success(request, _("Article written from ticket %(number)s. Take out what "
-                                "concerned only that customer, then save.")
-                     % {"number": ticket.number})
-    return redirect(reverse("service:article_edit", args=[article.pk]))
+    # The draft shows the customer's own words: a read of their ticket.
+    record_customer_view(request.user, ticket.customer, part="tickets",
+                         detail={"ticket": ticket.pk}, **_audit(request))
+    form = ArticleFromTicketForm(initial={**data, "tags": ", ".join(tags), "ticket": ticket.pk})
+    messages.info(request, _("Take out what concerned only that customer, then save: "
+                             "nothing is saved before you do."))
+    return _form_page(request, form, None, ticket=ticket)
 
 
 def _form_page(request: HttpRequest, form: ArticleForm, article: Article | None, *,
-               status: int = 200, conflict: bool = False) -> HttpResponse:
+               status: int = 200, conflict: bool = False,
+               ticket: Ticket | None = None) -> HttpResponse:
     return render(request, "service/knowledge/form.html", {
-        "nav": NAV, "form": form, "article": article, "conflict": conflict}, status=status)
+        "nav": NAV, "form": form, "article": article, "conflict": conflict,
+        "from_ticket": ticket}, status=status)
 
 
 @login_required

@@ -29,16 +29,29 @@ def numeric_array(values: np.ndarray) -> pa.Array:
 
 
 def string_array(values: np.ndarray) -> pa.Array:
-    """A UTF-8 Arrow string array from a numpy array of str (or objects, made str)."""
-    text = values.astype(str) if values.dtype.kind != "U" else values
-    encoded = np.char.encode(text, "utf-8")
-    lengths = np.char.str_len(encoded).astype(np.int64)
-    width = max(encoded.itemsize, 1)
-    matrix = np.ascontiguousarray(encoded).view(np.uint8).reshape(encoded.size, -1) \
-        if encoded.size else np.zeros((0, width), np.uint8)
-    data = matrix[np.arange(matrix.shape[1])[None, :] < lengths[:, None]]
-    large = int(lengths.sum()) >= 2**31
-    offsets = np.zeros(encoded.size + 1, dtype=np.int64 if large else np.int32)
+    """A UTF-8 Arrow string array from a numpy array of str (or objects, made str).
+
+    Encoding each string and joining them is several times faster than numpy's fixed-width
+    string functions on a million ids, and needs no more memory than the text itself."""
+    items = values.tolist()
+    if values.dtype.kind != "U" and not all(type(v) is str for v in items):
+        items = [str(v) for v in items]
+    encoded = [v.encode("utf-8") for v in items]
+    del items
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    data = b"".join(encoded)
+    del encoded
+    large = len(data) >= 2**31
+    offsets = np.zeros(lengths.size + 1, dtype=np.int64 if large else np.int32)
     np.cumsum(lengths, out=offsets[1:])
-    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), encoded.size,
+    return pa.Array.from_buffers(pa.large_string() if large else pa.string(), lengths.size,
                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def needs_quotes(text: pa.Array) -> bool:
+    """Whether some value of a string array holds a comma, a quote or a line break."""
+    data = text.buffers()[2]
+    if data is None:
+        return False
+    raw = data.to_pybytes()
+    return any(c in raw for c in (b",", b'"', b"\n", b"\r"))

@@ -86,7 +86,7 @@ def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from kehu.value._arrow import numeric_array, string_array
+    from kehu.value._arrow import needs_quotes, numeric_array, string_array
 
     path = Path(path)
     ids = columns["customer_id"]
@@ -96,17 +96,14 @@ def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
                       **{name: numeric_array(columns[name]) for name in SCORE_COLUMNS[1:]}})
     # Arrow quotes every string when asked to quote "as needed"; quote only if some id
     # really contains a delimiter, quote or line break.
-    needs_quotes = text_ids and bool(np.char.count(ids.astype(str), ",").any()
-                                     or np.char.count(ids.astype(str), '"').any()
-                                     or np.char.count(ids.astype(str), "\n").any()
-                                     or np.char.count(ids.astype(str), "\r").any())
+    quote = text_ids and needs_quotes(id_array)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         with open(tmp, "wb") as f:
             f.write((",".join(SCORE_COLUMNS) + "\n").encode())
             pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(
-                include_header=False, quoting_style="needed" if needs_quotes else "none"))
+                include_header=False, quoting_style="needed" if quote else "none"))
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode

@@ -264,10 +264,11 @@ def _whitespace_to_commas(path: Path, encoding: str) -> bytes:
 def _guess_id_type(sample: list[list[str]], index: int) -> pa.DataType:
     values = [row[index].strip() for row in sample if len(row) > index]
     # Plain integers without leading zeros read fastest as int64; anything else ("00004",
-    # "C001") as text, converted later if it turns out to be numbers of one width.
+    # "C001") as text, coded as numbers later if they turn out to be numbers of one width.
     if values and all(re.fullmatch(r"[1-9][0-9]{0,17}", v) for v in values):
         return pa.int64()
-    return pa.string()
+    # Text ids are hashed by the reader's threads as they are read (see _codes).
+    return pa.dictionary(pa.int32(), pa.string())
 
 
 def _guess_date_type(sample: list[list[str]], index: int) -> pa.DataType:
@@ -324,7 +325,10 @@ def _read_parquet(path: Path, customer_col: str, date_col: str, amount_col: str
                               (amount_col, "amount"))]
     _distinct(path, cols)
     wanted = [names[c.index] for c in cols]
-    tables = [pq.read_table(path, columns=sorted(set(wanted)))]
+    id_type = schema.field(wanted[0]).type
+    text_ids = pa.types.is_string(id_type) or pa.types.is_large_string(id_type)
+    tables = [pq.read_table(path, columns=sorted(set(wanted)),
+                            read_dictionary=[wanted[0]] if text_ids else None)]
     return _to_arrays(path, tables, wanted, cols, None)
 
 
@@ -420,30 +424,79 @@ def _first(mask: pa.Array) -> int:
 
 
 def _codes(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, id per code), codes following the sorted order of the ids.
+
+    Text ids arrive dictionary-encoded (Arrow's CSV reader hashes them in its threads, and
+    Parquet stores them so), so that trimming, checking for numbers and sorting work on the
+    distinct ids only, never on every row."""
     if pa.types.is_integer(arr.type):
         return encode_ids(_numpy(arr))
+    if pa.types.is_dictionary(arr.type):
+        return _code_dictionaries(arr)
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
-    arr = pc.utf8_trim_whitespace(arr)
-    # Numbers of one width ("00004") or without leading zeros are coded as integers, which
-    # is several times faster than hashing strings; they are written back as they were.
-    if pc.all(pc.match_substring_regex(arr, r"^[0-9]{1,18}$")).as_py():
-        lengths = _numpy(pc.utf8_length(arr))
-        fixed = lengths.min() == lengths.max()
-        leading_zero = bool((_numpy(pc.starts_with(arr, "0")) & (lengths > 1)).any())
-        if fixed or not leading_zero:
-            codes, ids = encode_ids(_numpy(pc.cast(arr, pa.int64())))
-            if fixed and leading_zero:
-                ids = np.char.zfill(ids.astype(str), int(lengths.max()))
-            return codes, ids
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     encoded = pc.dictionary_encode(arr)
-    uniques = np.array(encoded.dictionary.to_pylist(), dtype=object)
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty(order.size, dtype=np.int64)
-    rank[order] = np.arange(order.size)
-    return rank[_numpy(encoded.indices)], uniques[order]
+    return _code_dictionary(encoded.dictionary, _numpy(encoded.indices))
+
+
+def _code_dictionaries(arr: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes from dictionary-encoded chunks, each with its own dictionary (one per block
+    the CSV reader read): the chunks' dictionaries are encoded together, once, and each
+    row's code is looked up from its chunk's index in one pass, straight into the result."""
+    chunks = [c for c in arr.chunks if len(c)] or [pa.array([], arr.type)]
+    value_type = chunks[0].dictionary.type
+    dictionaries = [c.dictionary if c.dictionary.type == value_type
+                    else pc.cast(c.dictionary, value_type) for c in chunks]
+    together = pa.concat_arrays(dictionaries)
+    if not (pa.types.is_string(together.type) or pa.types.is_large_string(together.type)):
+        together = pc.cast(together, pa.string())
+    sizes = np.array([len(d) for d in dictionaries], dtype=np.int64)
+    del dictionaries
+    encoded = pc.dictionary_encode(together)
+    del together
+    unique_codes, ids = _code_dictionary(encoded.dictionary, _numpy(encoded.indices))
+    del encoded
+    codes = np.empty(sum(len(c) for c in chunks), dtype=unique_codes.dtype)
+    first, row = np.cumsum(sizes) - sizes, 0
+    for chunk, offset, size in zip(chunks, first, sizes, strict=True):
+        lookup = unique_codes[offset:offset + size]
+        np.take(lookup, _numpy_chunk(chunk.indices), out=codes[row:row + len(chunk)],
+                mode="clip")
+        row += len(chunk)
+    return codes, ids
+
+
+def _code_dictionary(dictionary: pa.Array, indices: np.ndarray
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and ids from distinct raw ids (dictionary) and each row's index into it."""
+    text = pc.utf8_trim_whitespace(dictionary)
+    # Numbers of one width ("00004") or without leading zeros are coded as integers (the
+    # same customer whatever the padding around them); they are written back as they were.
+    if len(text) and pc.all(pc.match_substring_regex(text, r"^[0-9]{1,18}$")).as_py():
+        lengths = _numpy(pc.utf8_length(text))
+        fixed = lengths.min() == lengths.max()
+        leading_zero = bool((_numpy(pc.starts_with(text, "0")) & (lengths > 1)).any())
+        if fixed or not leading_zero:
+            number_codes, ids = encode_ids(_numpy(pc.cast(text, pa.int64())))
+            if fixed and leading_zero:
+                ids = np.char.zfill(ids.astype(str), int(lengths.max()))
+            return number_codes[indices], ids
+    # Ids equal once trimmed (" a" and "a") are one customer: encode the trimmed ids again.
+    encoded = pc.dictionary_encode(text)
+    uniques = encoded.dictionary
+    remap = _numpy(encoded.indices)
+    if len(uniques) > 1 and pc.any(pc.less(uniques[1:], uniques[:-1])).as_py():
+        order = _numpy(pc.array_sort_indices(uniques)).astype(np.int64)
+        uniques = uniques.take(pa.array(order))
+        rank = np.empty(order.size, dtype=np.int32)
+        rank[order] = np.arange(order.size, dtype=np.int32)
+        remap = rank[remap]
+    ids = np.array(uniques.to_pylist(), dtype=object)
+    if np.array_equal(remap, np.arange(remap.size, dtype=remap.dtype)):
+        return indices, ids  # already in order: the reader's own indices are the codes
+    return remap[indices], ids
 
 
 def _days(arr: pa.ChunkedArray, fail) -> np.ndarray:

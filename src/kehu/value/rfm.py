@@ -144,41 +144,21 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
         return _Aggregates(np.zeros(0, dtype=np.int64), empty, empty, empty, empty,
                            None if calibration_end_day is None else empty,
                            None if calibration_end_day is None else empty)
-    d0 = int(days.min())
-    span = end - d0 + 1
-    if n_codes * span >= 2**62:
-        raise ValueModelError("too many customers times days to summarise")
-    # One sort of (customer, day) keys gives each customer's distinct purchase days in order.
-    key = codes.astype(np.int64)
-    key *= span
-    key += days - d0
-    key.sort()
-    distinct = np.empty(key.size, dtype=bool)
-    distinct[0] = True
-    np.not_equal(key[1:], key[:-1], out=distinct[1:])
-    key = key[distinct]
-    del distinct
-    cust = key // span
-    key -= cust * span  # now the day, relative to d0
-    day = key.astype(np.int32) + np.int32(d0)
-    del key
-
-    n_days_all = np.bincount(cust, minlength=n_codes)
-    if calibration_end_day is None:
-        n_days_cal = n_days_all
+    runs = _grouped_runs(codes, days, n_codes)
+    if runs is None:
+        n_days_all, n_days_cal, first_of_code, last_of_code = _days_by_sorting(
+            codes, n_codes, days, end, cal_end, calibration_end_day is not None)
     else:
-        n_days_cal = np.bincount(cust[day <= cal_end], minlength=n_codes)
-    del cust
+        n_days_all, n_days_cal, first_of_code, last_of_code = _days_of_runs(
+            codes, n_codes, days, cal_end, calibration_end_day is not None, runs)
     present = np.flatnonzero(n_days_cal > 0)
-    start = np.cumsum(n_days_all) - n_days_all  # first distinct day of each customer
-    first_day = day[start[present]]
-    last_day = day[start[present] + n_days_cal[present] - 1]
+    first_day = first_of_code[present]
+    last_day = last_of_code[present]
     frequency = (n_days_cal[present] - 1).astype(np.float64)
+    first_of_code[n_days_cal == 0] = np.iinfo(np.int32).max
 
     # Money: total per customer minus the amount of the first purchase day, without sorting
     # the amounts (a gather of each row's first day is cheaper than an argsort).
-    first_of_code = np.full(n_codes, np.iinfo(np.int32).max, dtype=np.int32)
-    first_of_code[present] = first_day
     repeat = days != first_of_code[codes]
     row_cal = None if calibration_end_day is None else days <= cal_end
     if row_cal is not None:
@@ -199,6 +179,92 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
         money_h = np.where(freq_h > 0, amount_h / np.maximum(freq_h, 1), 0.0)
     return _Aggregates(present, frequency, (last_day - first_day).astype(np.float64),
                        (cal_end - first_day).astype(np.float64), monetary, freq_h, money_h)
+
+
+def _grouped_runs(codes: np.ndarray, days: np.ndarray, n_codes: int) -> np.ndarray | None:
+    """Where each customer's rows start, if the rows are grouped by customer (each
+    customer's rows together, customers in any order) with days in order within each
+    group, as in files exported customer by customer; None otherwise.
+
+    Checking takes two passes over the rows and saves sorting them."""
+    if codes.size == 0:
+        return None
+    change = np.empty(codes.size, dtype=bool)
+    change[0] = True
+    np.not_equal(codes[1:], codes[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    if starts.size > n_codes or np.bincount(codes[starts], minlength=n_codes).max() > 1:
+        return None  # some customer's rows are in more than one place
+    in_order = np.greater_equal(days[1:], days[:-1])
+    in_order |= change[1:]
+    if not in_order.all():
+        return None
+    return starts
+
+
+def _days_by_sorting(codes: np.ndarray, n_codes: int, days: np.ndarray, end: int,
+                     cal_end: int, holdout: bool):
+    """Per code: purchase days (distinct), those up to cal_end, first day, last day up to
+    cal_end; by one sort of (customer, day) keys."""
+    d0 = int(days.min())
+    span = end - d0 + 1
+    if n_codes * span >= 2**62:
+        raise ValueModelError("too many customers times days to summarise")
+    # One sort of (customer, day) keys gives each customer's distinct purchase days in order.
+    key = codes.astype(np.int64)
+    key *= span
+    key += days - d0
+    key.sort()
+    distinct = np.empty(key.size, dtype=bool)
+    distinct[0] = True
+    np.not_equal(key[1:], key[:-1], out=distinct[1:])
+    key = key[distinct]
+    del distinct
+    cust = key // span
+    key -= cust * span  # now the day, relative to d0
+    day = key.astype(np.int32) + np.int32(d0)
+    del key
+
+    n_days_all = np.bincount(cust, minlength=n_codes)
+    n_days_cal = np.bincount(cust[day <= cal_end], minlength=n_codes) if holdout else n_days_all
+    del cust
+    start = np.cumsum(n_days_all) - n_days_all  # first distinct day of each customer
+    bought = n_days_cal > 0
+    first_of_code = np.zeros(n_codes, dtype=np.int32)
+    last_of_code = np.zeros(n_codes, dtype=np.int32)
+    first_of_code[bought] = day[start[bought]]
+    last_of_code[bought] = day[start[bought] + n_days_cal[bought] - 1]
+    return n_days_all, n_days_cal, first_of_code, last_of_code
+
+
+def _days_of_runs(codes: np.ndarray, n_codes: int, days: np.ndarray, cal_end: int,
+                  holdout: bool, starts: np.ndarray):
+    """As _days_by_sorting, for rows grouped by customer with days in order (see
+    _grouped_runs): each group's first row has its first day, and a row starts a new
+    purchase day when its day differs from the row before."""
+    new_day = np.empty(days.size, dtype=bool)
+    new_day[0] = True
+    np.not_equal(days[1:], days[:-1], out=new_day[1:])
+    new_day[starts] = True
+    run_code = codes[starts]
+    n_days_all = np.zeros(n_codes, dtype=np.int64)
+    n_days_all[run_code] = np.add.reduceat(new_day, starts, dtype=np.int64)
+    first_of_code = np.zeros(n_codes, dtype=np.int32)
+    first_of_code[run_code] = days[starts]
+    last_of_code = np.zeros(n_codes, dtype=np.int32)
+    if holdout:
+        in_cal = days <= cal_end
+        new_day &= in_cal
+        n_days_cal = np.zeros(n_codes, dtype=np.int64)
+        n_days_cal[run_code] = np.add.reduceat(new_day, starts, dtype=np.int64)
+        # Days are in order within a group, so its last day up to cal_end is a maximum.
+        last_cal = np.maximum.reduceat(np.where(in_cal, days, np.iinfo(np.int32).min),
+                                       starts)
+        last_of_code[run_code] = last_cal
+    else:
+        n_days_cal = n_days_all
+        last_of_code[run_code] = days[np.append(starts[1:], days.size) - 1]
+    return n_days_all, n_days_cal, first_of_code, last_of_code
 
 
 def rfm_summary(customer_ids: object, dates: object, amounts: object, as_of: object,

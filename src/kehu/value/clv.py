@@ -51,9 +51,10 @@ def clv_details(model: TransactionModel, gg: GammaGammaModel, frequency: Any, re
     spend = gg.expected_average_value(x, monetary_value)
     steps = month_length(time_unit) * np.arange(0, int(months) + 1)
     cumulative = model.expected_purchases_curve(steps[1:], x, tx, t_cal)
-    per_month = np.diff(np.vstack([np.zeros(x.size), cumulative]), axis=0)
+    per_month = cumulative.copy()  # month by month: each month's total less the one before
+    np.subtract(per_month[1:], cumulative[:-1], out=per_month[1:])
     # Expected purchases only grow with the horizon; rounding must not make a month negative.
-    per_month = np.maximum(per_month, 0.0)
+    np.maximum(per_month, 0.0, out=per_month)
     discount = (1 + monthly_discount) ** -np.arange(1, int(months) + 1)
     with np.errstate(over="ignore", invalid="ignore"):
         clv = np.einsum("m,mn->n", discount, per_month) * spend  # no BLAS: see _arrays.dot

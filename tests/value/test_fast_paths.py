@@ -1,0 +1,125 @@
+"""The fast paths of `kehu value score` give the same summary as the general ones: files
+grouped by customer (no sort), text ids hashed per block as they are read."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kehu.value import rfm
+from kehu.value.pipeline import summarise
+from kehu.value.readers import read_transactions
+
+AS_OF = 19_000  # days since 1970-01-01 (2022-01-08)
+FIELDS = ("present", "frequency", "recency_days", "T_days", "monetary_value",
+          "frequency_holdout", "monetary_value_holdout")
+
+
+@st.composite
+def logs(draw):
+    """(codes, days, amounts, n_codes): a few customers, some buying twice on one day,
+    some only after the end, whole amounts (so that sums agree in any order)."""
+    n_codes = draw(st.integers(1, 8))
+    rows = draw(st.lists(st.tuples(st.integers(0, n_codes - 1),
+                                   st.integers(AS_OF - 30, AS_OF + 3),
+                                   st.integers(1, 500)), min_size=1, max_size=60))
+    codes, days, amounts = (np.array(c) for c in zip(*rows, strict=True))
+    return codes.astype(np.int64), days.astype(np.int32), amounts.astype(np.float64), n_codes
+
+
+def by_sorting(codes, n_codes, days, amounts, as_of, cal):
+    """The summary the general path (one sort of every row) makes."""
+    grouped_runs = rfm._grouped_runs
+    rfm._grouped_runs = lambda *args: None
+    try:
+        return rfm.summarise_codes(codes, n_codes, days, amounts, as_of, cal)
+    finally:
+        rfm._grouped_runs = grouped_runs
+
+
+def assert_same(a, b):
+    for name in FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None) == (y is None), name
+        if x is not None:
+            assert x.tolist() == y.tolist(), name
+
+
+@settings(max_examples=150)
+@given(logs(), st.sampled_from([None, AS_OF - 10]), st.randoms(use_true_random=False))
+def test_a_log_grouped_by_customer_is_summarised_as_when_sorted(log, cal, random):
+    codes, days, amounts, n_codes = log
+    # Grouped: each customer's rows together with days in order, customers in any order.
+    customer_order = list(range(n_codes))
+    random.shuffle(customer_order)
+    rank = np.argsort(customer_order)
+    grouped = np.lexsort((days, rank[codes]))
+    g_codes, g_days, g_amounts = codes[grouped], days[grouped], amounts[grouped]
+    assert rfm._grouped_runs(g_codes, g_days, n_codes) is not None
+    fast = rfm.summarise_codes(g_codes, n_codes, g_days, g_amounts, AS_OF, cal)
+    # Exactly the general path's answer, on the same rows and on the rows shuffled.
+    assert_same(fast, by_sorting(g_codes, n_codes, g_days, g_amounts, AS_OF, cal))
+    shuffled = np.array(random.sample(range(codes.size), codes.size))
+    assert_same(fast, rfm.summarise_codes(codes[shuffled], n_codes, days[shuffled],
+                                          amounts[shuffled], AS_OF, cal))
+
+
+def test_rows_that_are_not_grouped_or_not_in_date_order_take_the_general_path():
+    days = np.array([5, 6, 7, 8], dtype=np.int32)
+    assert rfm._grouped_runs(np.array([0, 0, 1, 1]), days, 2) is not None
+    assert rfm._grouped_runs(np.array([0, 1, 0, 1]), days, 2) is None  # split customer
+    late_first = np.array([6, 5, 7, 8], dtype=np.int32)
+    assert rfm._grouped_runs(np.array([0, 0, 1, 1]), late_first, 2) is None
+    # The same answer either way: c0 bought on days 5 and 6 (unordered), c1 on 7 and 8.
+    a = rfm.summarise_codes(np.array([0, 0, 1, 1]), 2, late_first, np.ones(4), 10)
+    assert a.frequency.tolist() == [1.0, 1.0] and a.recency_days.tolist() == [1.0, 1.0]
+
+
+def write_log(path, ids, days, amounts):
+    pacsv.write_csv(pa.table({"customer": ids, "date": pa.array(days, pa.date32()),
+                              "amount": amounts}), path,
+                    write_options=pacsv.WriteOptions(quoting_style="none"))
+
+
+@settings(max_examples=15)
+@given(logs(), st.booleans())
+def test_text_ids_and_integer_ids_give_the_same_summary(tmp_path_factory, log, grouped):
+    codes, days, amounts, _ = log
+    if grouped:
+        order = np.lexsort((days, codes))
+        codes, days, amounts = codes[order], days[order], amounts[order]
+    folder = tmp_path_factory.mktemp("ids")
+    numbers, words = folder / "numbers.csv", folder / "words.csv"
+    write_log(numbers, codes + 1, days, amounts)
+    write_log(words, [f"C{c:07d}" for c in codes], days, amounts)
+    as_of = str(np.datetime64(AS_OF + 3, "D"))  # after every purchase
+    a = summarise(read_transactions(numbers, "customer", "date", "amount"), as_of, "D")
+    b = summarise(read_transactions(words, "customer", "date", "amount"), as_of, "D")
+    assert [f"C{i - 1:07d}" for i in a.customer_id.tolist()] == b.customer_id.tolist()
+    for name in ("frequency", "recency", "T", "monetary_value"):
+        assert getattr(a, name).tolist() == getattr(b, name).tolist(), name
+
+
+def test_ids_hashed_block_by_block_are_one_customer_each(tmp_path):
+    """Each block (here a Parquet row group) has its own dictionary of ids, in any order
+    and with stray spaces: the codes still follow the sorted ids, one per customer."""
+    ids = ["b", "a", " a", "c", "b ", "d", "a", "e"]
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"customer": ids, "date": pa.array(range(8), pa.date32()),
+                             "amount": [1.0] * 8}), path, row_group_size=3)
+    t = read_transactions(path, "customer", "date", "amount")
+    assert t.customer_ids.tolist() == ["a", "b", "c", "d", "e"]
+    assert t.customer_ids[t.codes].tolist() == [i.strip() for i in ids]
+
+
+def test_text_ids_that_are_numbers_of_one_width_are_read_across_blocks(tmp_path):
+    ids = ["0042", "0007", "0042 ", "0100", "0007"]
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"customer": ids, "date": pa.array(range(5), pa.date32()),
+                             "amount": [1.0] * 5}), path, row_group_size=2)
+    t = read_transactions(path, "customer", "date", "amount")
+    assert t.customer_ids[t.codes].tolist() == ["0042", "0007", "0042", "0100", "0007"]

@@ -134,10 +134,14 @@ def loan_behind_view(user, customer):
         "-ends_at").first()
     if loan is None:
         return None
+    return None if in_own_scope(user, customer) else loan
+
+
+def in_own_scope(user, customer) -> bool:
+    """Whether `customer` is in the user's own scope, not only lent to them: a file on loan
+    is one to read, never one to build offers for or act on."""
     own = customer_filter(user, VIEW, loans=False)
-    if own is None or type(customer).objects.filter(own, pk=customer.pk).exists():
-        return None
-    return loan
+    return own is None or type(customer)._default_manager.filter(own, pk=customer.pk).exists()
 
 
 def _signed_in(user) -> bool:

@@ -427,14 +427,12 @@ def may_write_articles(user) -> bool:
 
 # One-to-one offers (kehu.marketing.offers) ---------------------------------------------------
 
-OFFER_ROLES = frozenset({Role.MANAGER, Role.MARKETING})
-
-
 def may_manage_offers(user) -> bool:
     """Building personalised offer lists, issuing coupons and sending, printing or exporting
-    a list: marketing and managers (over the customers their scope reaches), and admins.
-    Everyone who sees a customer sees its offers on the card."""
-    return is_admin(user) or (_signed_in(user) and user.role in OFFER_ROLES)
+    a list: the people who run campaigns (may_run_campaigns), over the customers their scope
+    reaches; one-to-one offers are marketing's work as campaigns are. Everyone who sees a
+    customer sees its offers on the card."""
+    return may_run_campaigns(user)
 
 
 def may_redeem_coupons(user) -> bool:

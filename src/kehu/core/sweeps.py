@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 
 @dataclass(frozen=True)
@@ -48,3 +50,23 @@ class Sweeps:
             else:
                 results.append(SweepResult(sweep.name, str(sweep.label), made))
         return results
+
+    def run_command(self, command: BaseCommand, at: Any, only: str | None) -> None:
+        """What an app's `sweep` command does: refuse an unknown --only with the names of
+        the checks, run them, print each one's count or failure, and exit with status 1
+        when one failed, so that cron reports it."""
+        if only and only not in self.checks:
+            raise CommandError(_("There is no check named %(name)s; the checks are: "
+                                 "%(names)s.") % {"name": only,
+                                                   "names": ", ".join(self.checks) or "—"})
+        failed = False
+        for result in self.run(at, only):
+            if result.error:
+                failed = True
+                command.stderr.write(_("%(label)s: failed: %(error)s")
+                                     % {"label": result.label, "error": result.error})
+            else:
+                command.stdout.write(_("%(label)s: %(n)d") % {"label": result.label,
+                                                             "n": result.made})
+        if failed:
+            raise SystemExit(1)

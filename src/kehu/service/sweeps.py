@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from kehu.core.sweeps import Sweep, SweepResult, Sweeps
 
-__all__ = ["SWEEPS", "Sweep", "SweepResult", "register", "run_sweeps"]
+__all__ = ["SWEEPS", "Sweep", "SweepResult", "register", "run_command", "run_sweeps"]
 
 _registry = Sweeps()
 SWEEPS = _registry.checks
 register = _registry.register
 run_sweeps = _registry.run
+run_command = _registry.run_command

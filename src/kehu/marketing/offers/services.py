@@ -21,7 +21,7 @@ from kehu.audit.services import record
 from kehu.core import jobs, policy
 from kehu.core.errors import NotPermitted, ServiceError
 from kehu.core.models import Job
-from kehu.core.permissions import VIEW, can, customer_filter
+from kehu.core.permissions import VIEW, can, customer_filter, in_own_scope
 from kehu.customers.models import Customer, Transaction, TransactionKind
 from kehu.marketing.consent.models import Channel, Consent, ConsentStatus
 from kehu.marketing.consent.selectors import refusing
@@ -78,9 +78,7 @@ def _require_manager(user: User) -> None:
 
 def _own_scope(user: User, customer: Customer) -> None:
     """The customer is in the user's own scope: a customer file on loan is read-only."""
-    condition = customer_filter(user, VIEW, loans=False)
-    if condition is not None and not Customer.objects.filter(condition,
-                                                             pk=customer.pk).exists():
+    if not in_own_scope(user, customer):
         raise NotPermitted(_("You may not build offers for this customer."))
 
 

@@ -7,19 +7,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from kehu.core import policy
-from kehu.core.permissions import EXPORT, VIEW, can, customer_filter
+from kehu.core.permissions import EXPORT, can, in_own_scope
 from kehu.customers import card
-from kehu.customers.models import Customer
 from kehu.marketing.consent.models import Channel
 from kehu.marketing.consent.selectors import refusing
 from kehu.marketing.offers import selectors
 from kehu.marketing.offers.forms import RedeemForm
 from kehu.marketing.offers.texts import coupon_terms, item_reason
-
-
-def _in_own_scope(user, customer) -> bool:
-    condition = customer_filter(user, VIEW, loans=False)
-    return condition is None or Customer.objects.filter(condition, pk=customer.pk).exists()
 
 
 def offers_context(request: HttpRequest, customer) -> dict:
@@ -30,7 +24,7 @@ def offers_context(request: HttpRequest, customer) -> dict:
            "offer_items": [(i, item_reason(i)) for i in latest.items.all()] if latest else [],
            "offer_coupon_terms": coupon_terms(latest.coupon) if latest and hasattr(
                latest, "coupon") else "",
-           "may_manage_offers": policy.may_manage_offers(user) and _in_own_scope(user,
+           "may_manage_offers": policy.may_manage_offers(user) and in_own_scope(user,
                                                                                  customer)}
     ctx["may_email_offers"] = bool(latest) and ctx["may_manage_offers"] and \
         policy.may_send_marketing(user)
@@ -39,7 +33,7 @@ def offers_context(request: HttpRequest, customer) -> dict:
     ctx["may_export_offers"] = bool(latest) and ctx["may_manage_offers"] and \
         policy.may_export(user) and can(user, EXPORT, customer)
     if policy.may_redeem_coupons(user) and any(not c.redeemed for c in offers.coupons) \
-            and _in_own_scope(user, customer):
+            and in_own_scope(user, customer):
         ctx.setdefault("redeem_form", RedeemForm(customer=customer))
     return ctx
 

@@ -30,19 +30,4 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(_("--today %(value)s is not a date like 2026-12-31.")
                                    % {"value": options["today"]}) from None
-        known = sweeps.SWEEPS  # read now: checks register when the apps are ready
-        if options["only"] and options["only"] not in known:
-            raise CommandError(_("There is no check named %(name)s; the checks are: "
-                                 "%(names)s.") % {"name": options["only"],
-                                                   "names": ", ".join(known) or "—"})
-        failed = False
-        for result in sweeps.run_sweeps(today, options["only"]):
-            if result.error:
-                failed = True
-                self.stderr.write(_("%(label)s: failed: %(error)s")
-                                  % {"label": result.label, "error": result.error})
-            else:
-                self.stdout.write(_("%(label)s: %(n)d") % {"label": result.label,
-                                                          "n": result.made})
-        if failed:
-            raise SystemExit(1)
+        sweeps.run_command(self, today, options["only"])

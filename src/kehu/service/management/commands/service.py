@@ -62,22 +62,7 @@ class Command(BaseCommand):
 
     def sweep(self, options: dict[str, Any]) -> None:
         now = parse_now(options["today"]) if options["today"] else timezone.now()
-        known = sweeps.SWEEPS  # read now: checks register when the apps are ready
-        if options["only"] and options["only"] not in known:
-            raise CommandError(_("There is no check named %(name)s; the checks are: "
-                                 "%(names)s.") % {"name": options["only"],
-                                                   "names": ", ".join(known) or "—"})
-        failed = False
-        for result in sweeps.run_sweeps(now, options["only"]):
-            if result.error:
-                failed = True
-                self.stderr.write(_("%(label)s: failed: %(error)s")
-                                  % {"label": result.label, "error": result.error})
-            else:
-                self.stdout.write(_("%(label)s: %(n)d") % {"label": result.label,
-                                                          "n": result.made})
-        if failed:
-            raise SystemExit(1)
+        sweeps.run_command(self, now, options["only"])
 
     def fetch_mail(self, options: dict[str, Any]) -> None:
         from kehu.service.tickets import intake

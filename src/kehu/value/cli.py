@@ -50,6 +50,11 @@ class TimeUnit(StrEnum):
     D = "D"
 
 
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 class ModelName(StrEnum):
     bgnbd = "bgnbd"
     mbgnbd = "mbgnbd"
@@ -214,18 +219,33 @@ def fit(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_col:
 
 
 @app.command()
-def score(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_col: AmountCol,
+def score(file: Annotated[str, typer.Argument(
+              help="Transactions: CSV (any delimiter, UTF-8/GBK) or Parquet; with --engine "
+              "spark also a folder of them or any URI Spark reads (hdfs://, s3a://, ...).",
+              show_default=False)],
+          customer_col: CustomerCol, date_col: DateCol, amount_col: AmountCol,
           as_of: AsOf,
-          out: Annotated[Path, typer.Option("--out", help="Scores CSV to write (one row per "
-                                            "customer).", show_default=False)],
+          out: Annotated[str, typer.Option("--out", help="Scores CSV to write (one row per "
+                                           "customer); with --engine spark, the folder of "
+                                           "Parquet files to write.", show_default=False)],
           time_unit: TimeUnitOpt = TimeUnit.W, model: ModelOpt = ModelName.bgnbd,
           months: Annotated[int, typer.Option("--months", min=1, max=1200,
                                               help="CLV horizon.")] = 12,
           monthly_discount: Annotated[float, typer.Option(
               "--monthly-discount", help="Discount rate per month.")] = 0.01,
           json_output: JsonOpt = False, no_header: NoHeader = False,
-          delimiter: DelimiterOpt = None) -> None:
+          delimiter: DelimiterOpt = None,
+          engine: Annotated[Engine, typer.Option(
+              "--engine", case_sensitive=False,
+              help="local: this machine, in memory; spark: Apache Spark (local mode, or the "
+              "cluster under spark-submit; see docs/value-on-spark.md).")] = Engine.local
+          ) -> None:
     """Write P(alive), expected purchases, expected spend and CLV per customer to --out."""
+    if engine == Engine.spark:
+        _score_on_spark(file, customer_col, date_col, amount_col, as_of, out, time_unit,
+                        model, months, monthly_discount, json_output, no_header, delimiter)
+        return
+    file, out = Path(file), Path(out)
     with _errors(), _steps(6) as steps:
         _check_out(out)
         summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
@@ -246,6 +266,36 @@ def score(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_co
     else:
         stdout.print(f"Wrote {len(summary):,} customers to {out} (total {months}-month CLV "
                         f"{columns['clv'].sum():,.2f}).", highlight=False)
+
+
+def _score_on_spark(file: str, customer_col: str, date_col: str, amount_col: str, as_of: str,
+                    out: str, time_unit: TimeUnit, model: ModelName, months: int,
+                    monthly_discount: float, json_output: bool, no_header: bool,
+                    delimiter: str | None) -> None:
+    """`score --engine spark`: the same options, the same scores, as Parquet (kehu.value.spark)."""
+    from kehu.value import spark
+    from kehu.value.rfm import to_day
+
+    with _errors(), _steps(2) as steps:
+        to_day(as_of, "--as-of")  # refuse a bad date before starting Spark
+        spark.check_out(out)
+        steps.step("Starting Spark")
+        try:
+            session = spark.session()
+        except spark.SparkUnavailable as exc:
+            stderr.print(f"kehu value: error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        steps.step("Scoring customers on Spark")
+        source = spark.Source(file, customer_col, date_col, amount_col, header=not no_header,
+                              delimiter=delimiter)
+        result = spark.score(session, source, out, as_of=as_of, time_unit=time_unit.value,
+                             model_name=model.value, months=months,
+                             monthly_discount=monthly_discount)
+    if json_output:
+        _print_json(result.report)
+    else:
+        stdout.print(f"Wrote {result.customers:,} customers to {out} (total {months}-month "
+                     f"CLV {result.clv_total:,.2f}).", highlight=False)
 
 
 @app.command()

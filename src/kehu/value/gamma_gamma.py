@@ -31,27 +31,52 @@ class GammaGammaModel:
     def __init__(self, *, min_customers: int = 10) -> None:
         self.min_customers = min_customers
 
-    def fit(self, frequency: Any, monetary_value: Any) -> Self:
+    def fit(self, frequency: Any, monetary_value: Any, weights: Any = None) -> Self:
         """Fit on the customers with frequency > 0 and a positive mean spend (customers
-        whose refunds outweigh their purchases are outside the model and left out)."""
+        whose refunds outweigh their purchases are outside the model and left out).
+
+        weights (optional) count the customers of each row, so that distinct (frequency,
+        monetary_value) pairs with their counts fit as the customers themselves would (what
+        the Spark engine collects instead of every customer)."""
         x, m = _check_pair(frequency, monetary_value)
+        w = None
+        if weights is not None:
+            w = np.asarray(weights, dtype=np.float64)
+            if w.shape != x.shape or not np.all(np.isfinite(w)) or (w < 0).any():
+                raise ValueModelError("Gamma-Gamma: weights must be non-negative, one per row")
         use = (x > 0) & (m > 0)
+        if w is not None:
+            use &= w > 0
+            w = w[use]
         x, m = x[use], m[use]
-        if x.size < self.min_customers:
+        n = float(x.size if w is None else w.sum())
+        if n < self.min_customers:
             raise ValueModelError(
-                f"Gamma-Gamma: {x.size} customers with repeat purchases and positive spend are "
+                f"Gamma-Gamma: {n:g} customers with repeat purchases and positive spend are "
                 f"too few; at least {self.min_customers} are needed")
         if np.ptp(m) == 0:
             raise ValueModelError("Gamma-Gamma: every repeat buyer has the same mean spend, so "
                                   "the spread of spend across customers cannot be estimated")
         # Everything that does not change with the parameters is summed once: the fit then
         # costs one log per customer and a few gamma functions per distinct x per step.
+        # Without weights the sums are over customers; with them, weighted (wx = w x).
         ux, ix = factorize(x)
-        count_x = np.bincount(ix, minlength=ux.size).astype(np.float64)
-        sum_xlogm = dot(x, np.log(m))
-        sum_logm = float(np.log(m).sum())
-        sum_xlogx = dot(x, np.log(x))
-        n = float(x.size)
+        log_m = np.log(m)
+        if w is None:
+            count_x = np.bincount(ix, minlength=ux.size).astype(np.float64)
+            wx = x
+
+            def total(values: np.ndarray) -> float:
+                return float(values.sum())
+        else:
+            count_x = np.bincount(ix, weights=w, minlength=ux.size)
+            wx = w * x
+
+            def total(values: np.ndarray) -> float:
+                return dot(w, values)
+        sum_xlogm = dot(wx, log_m)
+        sum_logm = total(log_m)
+        sum_xlogx = dot(wx, np.log(x))
 
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             p, q, v = np.exp(theta)
@@ -59,18 +84,22 @@ class GammaGammaModel:
             log_vxm = np.log(v + x * m)
             ll = (dot(count_x, gammaln(pxq) - gammaln(p * ux)) - n * gammaln(q)
                   + n * q * np.log(v) + p * sum_xlogm - sum_logm + p * sum_xlogx
-                  - p * dot(x, log_vxm) - q * log_vxm.sum())
+                  - p * dot(wx, log_vxm) - q * total(log_vxm))
             psi_pxq = digamma(pxq)
             d_p = (dot(count_x, ux * (psi_pxq - digamma(p * ux))) + sum_xlogm + sum_xlogx
-                   - dot(x, log_vxm))
-            d_q = dot(count_x, psi_pxq) - n * digamma(q) + n * np.log(v) - log_vxm.sum()
-            d_v = n * q / v - ((p * x + q) / (v + x * m)).sum()
+                   - dot(wx, log_vxm))
+            d_q = dot(count_x, psi_pxq) - n * digamma(q) + n * np.log(v) - total(log_vxm)
+            d_v = n * q / v - total((p * x + q) / (v + x * m))
             grad = np.array([d_p * p, d_q * q, d_v * v])
             if not np.isfinite(ll):
                 return np.inf, np.zeros(3)
             return -ll / n, -grad / n
 
-        mean, var = float(m.mean()), float(m.var())
+        if w is None:
+            mean, var = float(m.mean()), float(m.var())
+        else:
+            mean = dot(w, m) / n
+            var = dot(w, (m - mean) ** 2) / n
         # Method-of-moments flavoured start: p from the spread of mean spend, q = 3, v from
         # the mean (E[m] = p v / (q - 1)).
         p0 = max(mean**2 / max(var, 1e-12), 0.5)
@@ -89,7 +118,7 @@ class GammaGammaModel:
                 f"spends have too heavy a tail of big spenders for this model")
         self.params_ = params
         self.loglik_ = -mean_negll * n
-        self.n_customers_ = int(n)
+        self.n_customers_ = int(round(n))
         return self
 
     def expected_average_value(self, frequency: Any, monetary_value: Any) -> np.ndarray:

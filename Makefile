@@ -1,4 +1,4 @@
-.PHONY: setup setup-dev lock demo test lint format messages bench bench-list bench-value bench-import bench-refresh bench-dedup bench-send
+.PHONY: setup setup-dev lock demo test lint format messages bench bench-list bench-value bench-import bench-refresh bench-dedup bench-send bench-spark
 
 # The runtime set (requirements/runtime.txt) for the demo and production; the development
 # set (requirements/dev.txt) for everything else.
@@ -46,6 +46,10 @@ bench-dedup: setup-dev
 # 100k personalised marketing e-mails to the console backend as a background job.
 bench-send: setup-dev
 	.venv/bin/python bench/send_bench.py
+
+# kehu value score --engine spark on 10M customers in local mode: aggregation / fit / scoring.
+bench-spark: setup-dev
+	.venv/bin/python bench/spark_bench.py
 
 # kehu value score vs lifetimes at 100k customers, kehu alone at 1M (figures, never fails).
 bench-value: setup-dev

@@ -13,9 +13,10 @@ SET=${1:-runtime}
 case "$SET" in
   runtime) LOCK=requirements/runtime.txt; SYSTEM_PACKAGES=() ;;
   # Chromium and the CJK fonts for the browser tests, PostgreSQL for the second test run,
-  # gettext for make messages, systemd-analyze for the tests of deploy/.
+  # gettext for make messages, systemd-analyze for the tests of deploy/, Java 17 for the
+  # Spark engine (kehu value score --engine spark) and its tests.
   dev) LOCK=requirements/dev.txt
-       SYSTEM_PACKAGES=(chromium fonts-noto-cjk postgresql gettext systemd) ;;
+       SYSTEM_PACKAGES=(chromium fonts-noto-cjk postgresql gettext systemd openjdk-17-jre-headless) ;;
   *) echo "kehu setup: unknown set '$SET' (runtime or dev)" >&2; exit 2 ;;
 esac
 

@@ -290,7 +290,7 @@ def _score_on_spark(file: str, customer_col: str, date_col: str, amount_col: str
                               delimiter=delimiter)
         result = spark.score(session, source, out, as_of=as_of, time_unit=time_unit.value,
                              model_name=model.value, months=months,
-                             monthly_discount=monthly_discount)
+                             monthly_discount=monthly_discount, total=not json_output)
     if json_output:
         _print_json(result.report)
     else:

@@ -98,7 +98,9 @@ def session(master: str | None = None, config: dict[str, str] | None = None
     for key, value in {**settings, **(config or {})}.items():
         builder = builder.config(key, value)
     try:
-        spark = builder.getOrCreate()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # pandas newer than PySpark knows
+            spark = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: Java missing, too old, or broken
         if "JAVA_GATEWAY_EXITED" in str(exc) or "Java gateway" in str(exc):
             raise SparkUnavailable(INSTALL_JAVA) from None
@@ -472,23 +474,25 @@ def fit(summary: Summary, model_name: str):
     from kehu.value.pipeline import MODELS
 
     frame = summary.frame
-    triples = _numpy_columns(frame.groupBy("frequency", "recency", "T").count(),
-                             ("frequency", "recency", "T", "count"))
-    pairs = _numpy_columns(
-        frame.where((F.col("frequency") > 0) & (F.col("monetary_value") > 0))
-        .groupBy("frequency", "monetary_value").count(),
-        ("frequency", "monetary_value", "count"))
+    # Both aggregates in one job: kind 0 the triples, kind 1 the repeat buyers' pairs.
+    triples = frame.groupBy("frequency", "recency", "T").count().select(
+        F.lit(0).alias("kind"), "frequency", "recency", "T",
+        F.lit(0.0).alias("monetary_value"), "count")
+    pairs = (frame.where((F.col("frequency") > 0) & (F.col("monetary_value") > 0))
+             .groupBy("frequency", "monetary_value").count()
+             .select(F.lit(1).alias("kind"), "frequency", F.lit(0.0).alias("recency"),
+                     F.lit(0.0).alias("T"), "monetary_value", "count"))
+    table = triples.unionByName(pairs).toArrow()
+    kind = table.column("kind").to_numpy()
+    columns = {name: table.column(name).to_numpy().astype(np.float64)
+               for name in ("frequency", "recency", "T", "monetary_value", "count")}
+    triples = {name: values[kind == 0] for name, values in columns.items()}
+    pairs = {name: values[kind == 1] for name, values in columns.items()}
     model = MODELS[model_name]().fit(triples["frequency"], triples["recency"], triples["T"],
                                      weights=triples["count"])
     gg = GammaGammaModel().fit(pairs["frequency"], pairs["monetary_value"],
                                weights=pairs["count"])
     return model, gg
-
-
-def _numpy_columns(frame: DataFrame, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """A small aggregate, collected to the driver through Arrow."""
-    table = frame.toArrow()
-    return {name: table.column(name).to_numpy().astype(np.float64) for name in names}
 
 
 def score_frame(summary: Summary, model_name: str, model, gg, months: int,
@@ -552,9 +556,11 @@ def check_out(out: str) -> None:
 
 
 def score(spark: SparkSession, source: Source, out: str, *, as_of: str, time_unit: str,
-          model_name: str, months: int, monthly_discount: float) -> Result:
+          model_name: str, months: int, monthly_discount: float, total: bool = True
+          ) -> Result:
     """`kehu value score --engine spark`: summarise, fit, score and write the Parquet
-    folder `out`; the seconds each step took are in the result."""
+    folder `out`; the seconds each step took are in the result, and with `total` the sum
+    of the CLV written (read back from `out`)."""
 
 
     check_out(out)
@@ -563,11 +569,12 @@ def score(spark: SparkSession, source: Source, out: str, *, as_of: str, time_uni
         # are compared with the local engine's (tests/value/test_spark.py).
         warnings.simplefilter("ignore", FutureWarning)
         return _score(spark, source, out, as_of=as_of, time_unit=time_unit,
-                      model_name=model_name, months=months, monthly_discount=monthly_discount)
+                      model_name=model_name, months=months, monthly_discount=monthly_discount,
+                      total=total)
 
 
 def _score(spark: SparkSession, source: Source, out: str, *, as_of: str, time_unit: str,
-           model_name: str, months: int, monthly_discount: float) -> Result:
+           model_name: str, months: int, monthly_discount: float, total: bool) -> Result:
     from pyspark.sql import functions as F
 
     from kehu.value.pipeline import fit_report
@@ -593,10 +600,12 @@ def _score(spark: SparkSession, source: Source, out: str, *, as_of: str, time_un
         seconds["scoring"] = time.perf_counter() - start
     finally:
         summary.cached.unpersist()
-    total = spark.read.parquet(out).agg(F.sum("clv")).collect()[0][0]
+    clv_total = float("nan")
+    if total:
+        clv_total = float(spark.read.parquet(out).agg(F.sum("clv")).collect()[0][0] or 0.0)
     return Result(customers=summary.customers,
                   report=fit_report(model_name, summary, model, gg),
-                  clv_total=float(total or 0.0), seconds=seconds)
+                  clv_total=clv_total, seconds=seconds)
 
 
 def _first_line(exc: BaseException) -> str:

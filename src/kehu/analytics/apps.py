@@ -13,6 +13,9 @@ class AnalyticsConfig(AppConfig):
         from kehu.tasks.models import register_rule
 
         card.register()
+        from kehu.analytics import columns
+
+        columns.register()
         # Sales' account plans are for key accounts: the value scores say which.
         from kehu.analytics.key_accounts import key_customers
         from kehu.sales.plans import keys

@@ -34,9 +34,10 @@ def string_array(values: np.ndarray) -> pa.Array:
     Encoding each string and joining them is several times faster than numpy's fixed-width
     string functions on a million ids, and needs no more memory than the text itself."""
     items = values.tolist()
-    if values.dtype.kind != "U" and not all(type(v) is str for v in items):
-        items = [str(v) for v in items]
-    encoded = [v.encode("utf-8") for v in items]
+    try:
+        encoded = [v.encode("utf-8") for v in items]
+    except AttributeError:  # not all str
+        encoded = [str(v).encode("utf-8") for v in items]
     del items
     lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
     data = b"".join(encoded)

@@ -327,8 +327,13 @@ def _read_parquet(path: Path, customer_col: str, date_col: str, amount_col: str
     wanted = [names[c.index] for c in cols]
     id_type = schema.field(wanted[0]).type
     text_ids = pa.types.is_string(id_type) or pa.types.is_large_string(id_type)
-    tables = [pq.read_table(path, columns=sorted(set(wanted)),
-                            read_dictionary=[wanted[0]] if text_ids else None)]
+    # ParquetFile rather than read_table, which imports pyarrow.dataset (a second or so on
+    # a busy machine) to read one file.
+    try:
+        tables = [pq.ParquetFile(path, read_dictionary=[wanted[0]] if text_ids else None
+                                 ).read(columns=sorted(set(wanted)), use_threads=True)]
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(path, f"cannot read the Parquet file: {exc}") from None
     return _to_arrays(path, tables, wanted, cols, None)
 
 

@@ -248,7 +248,7 @@ def _days_of_runs(codes: np.ndarray, n_codes: int, days: np.ndarray, cal_end: in
     new_day[starts] = True
     run_code = codes[starts]
     n_days_all = np.zeros(n_codes, dtype=np.int64)
-    n_days_all[run_code] = np.add.reduceat(new_day, starts, dtype=np.int64)
+    n_days_all[run_code] = np.add.reduceat(new_day, starts)
     first_of_code = np.zeros(n_codes, dtype=np.int32)
     first_of_code[run_code] = days[starts]
     last_of_code = np.zeros(n_codes, dtype=np.int32)
@@ -256,7 +256,7 @@ def _days_of_runs(codes: np.ndarray, n_codes: int, days: np.ndarray, cal_end: in
         in_cal = days <= cal_end
         new_day &= in_cal
         n_days_cal = np.zeros(n_codes, dtype=np.int64)
-        n_days_cal[run_code] = np.add.reduceat(new_day, starts, dtype=np.int64)
+        n_days_cal[run_code] = np.add.reduceat(new_day, starts)
         # Days are in order within a group, so its last day up to cal_end is a maximum.
         last_cal = np.maximum.reduceat(np.where(in_cal, days, np.iinfo(np.int32).min),
                                        starts)

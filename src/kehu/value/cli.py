@@ -288,9 +288,20 @@ def _score_on_spark(file: str, customer_col: str, date_col: str, amount_col: str
         steps.step("Scoring customers on Spark")
         source = spark.Source(file, customer_col, date_col, amount_col, header=not no_header,
                               delimiter=delimiter)
-        result = spark.score(session, source, out, as_of=as_of, time_unit=time_unit.value,
-                             model_name=model.value, months=months,
-                             monthly_discount=monthly_discount, total=not json_output)
+        try:
+            result = spark.score(session, source, out, as_of=as_of,
+                                 time_unit=time_unit.value, model_name=model.value,
+                                 months=months, monthly_discount=monthly_discount,
+                                 total=not json_output)
+        except (InputError, ValueModelError, OSError):
+            raise
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("pyspark", "py4j")):
+                raise
+            # A job that failed on the cluster: its first line, not a JVM stack trace.
+            stderr.print(f"kehu value: error: Spark failed: {spark.first_line(exc)}",
+                         markup=False, highlight=False)
+            raise typer.Exit(1) from None
     if json_output:
         _print_json(result.report)
     else:

@@ -189,7 +189,7 @@ def _check_exists(spark: SparkSession, path: str) -> None:
         fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
         exists = fs.exists(hadoop_path)
     except Exception as exc:  # no file system for the scheme, no credentials, ...
-        raise InputError(path, f"Spark cannot open it: {_first_line(exc)}") from None
+        raise InputError(path, f"Spark cannot open it: {first_line(exc)}") from None
     if not exists:
         raise InputError(path, "no such file")
 
@@ -243,7 +243,7 @@ def _read(spark: SparkSession, source: Source) -> tuple[DataFrame, list[str]]:
         try:
             frame = spark.read.parquet(path)
         except Exception as exc:
-            raise InputError(path, f"cannot read the Parquet data: {_first_line(exc)}"
+            raise InputError(path, f"cannot read the Parquet data: {first_line(exc)}"
                              ) from None
         names = frame.columns
         cols = _columns(path, names, source, header=True)
@@ -424,15 +424,13 @@ def summarise(spark: SparkSession, source: Source, as_of: str, time_unit: str) -
     if string_ids:
         numeric = cid.rlike(r"^[0-9]{1,18}$")
         checks += [F.count(F.when(cid.isNotNull() & ~numeric, 1)).alias("words"),
-                   F.min(F.length(cid)).alias("shortest"),
-                   F.max(F.length(cid)).alias("longest"),
                    F.count(F.when(cid.startswith("0") & (F.length(cid) > 1), 1)
                            ).alias("leading_zeros")]
     try:
         stats = summary.agg(*checks).collect()[0].asDict()
     except Exception as exc:
         summary.unpersist()
-        raise InputError(source.path, f"Spark cannot read it: {_first_line(exc)}") from None
+        raise InputError(source.path, f"Spark cannot read it: {first_line(exc)}") from None
     problem = None
     if stats["missing_ids"]:
         problem = InputError(source.path, f"the customer id is missing in "
@@ -446,8 +444,6 @@ def summarise(spark: SparkSession, source: Source, as_of: str, time_unit: str) -
         value = stats["bad_amount"]
         problem = InputError(source.path, "the amount is missing" if value == "" else
                              f"{value!r} is not a finite number", column=labels[2])
-    elif not stats["rows"]:
-        problem = InputError(source.path, "the file has no transactions")
     elif not stats["customers"]:
         problem = ValueModelError(f"no customer made a purchase on or before {as_of}")
     if problem is not None:
@@ -455,13 +451,11 @@ def summarise(spark: SparkSession, source: Source, as_of: str, time_unit: str) -
         raise problem
     frame = summary.select("customer_id", "frequency", "recency", "T", "monetary_value")
     id_type = "string" if string_ids else "long"
-    if string_ids and not stats["words"]:
-        # Numbers as ids are written back as numbers, as the local engine does, unless
-        # they are of one width with leading zeros ("00004"), which stay as they were.
-        fixed = stats["shortest"] == stats["longest"]
-        if not (fixed and stats["leading_zeros"]) and (fixed or not stats["leading_zeros"]):
-            frame = frame.withColumn("customer_id", cid.cast("long"))
-            id_type = "long"
+    if string_ids and not stats["words"] and not stats["leading_zeros"]:
+        # Numbers as ids are written back as numbers, as the local engine does; with
+        # leading zeros ("00004") they stay as they were.
+        frame = frame.withColumn("customer_id", cid.cast("long"))
+        id_type = "long"
     return Summary(frame=frame, customers=int(stats["customers"]), time_unit=time_unit,
                    id_type=id_type, cached=summary)
 
@@ -608,6 +602,10 @@ def _score(spark: SparkSession, source: Source, out: str, *, as_of: str, time_un
                   clv_total=clv_total, seconds=seconds)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def first_line(exc: BaseException) -> str:
+    """The line of a Spark error that says what went wrong (not the JVM's stack trace)."""
+    for line in str(exc).strip().splitlines():
+        line = line.strip().removeprefix(": ")
+        if line and not line.startswith(("An error occurred while calling", "at ")):
+            return line
+    return type(exc).__name__

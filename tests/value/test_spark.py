@@ -171,18 +171,24 @@ def test_bad_input_is_refused_before_spark_runs(tmp_path):
     assert (tmp_path / "mine" / "notes.txt").exists()
 
 
-def test_columns_and_paths_are_checked_without_a_job(tmp_path):
+def test_columns_and_paths_are_checked_before_spark_starts(tmp_path):
     from kehu.value import spark
 
     header = tmp_path / "t.csv"
     header.write_text("客户,日期,金额\nA,2021-01-02,3.5\n", encoding="utf-8")
     with pytest.raises(InputError, match="no amount column 'amount' in the header; the "
                                          "columns are: 客户, 日期, 金额"):
-        spark._read(None, spark.Source(str(header), "客户", "日期", "amount"))
+        spark.check_source(spark.Source(str(header), "客户", "日期", "amount"))
     with pytest.raises(InputError, match="no such file"):
-        spark._read(None, spark.Source(str(tmp_path / "missing.csv"), "1", "2", "3"))
+        spark.check_source(spark.Source(str(tmp_path / "missing.csv"), "1", "2", "3"))
     with pytest.raises(InputError, match="--customer-col and --amount-col name the same"):
-        spark._read(None, spark.Source(str(header), "1", "2", "1"))
+        spark.check_source(spark.Source(str(header), "1", "2", "1"))
+    parquet = tmp_path / "log.parquet"
+    pq.write_table(pa.table({"id": [1], "day": ["2021-01-02"], "amount": [3.5]}), parquet)
+    with pytest.raises(InputError, match="no date column 'date' in the header; the columns "
+                                         "are: id, day, amount"):
+        spark.check_source(spark.Source(str(parquet), "id", "date", "amount"))
+    spark.check_source(spark.Source(str(parquet), "id", "day", "3"))  # numbers count too
 
 
 def test_missing_java_is_one_line_saying_how_to_install(monkeypatch, tmp_path):

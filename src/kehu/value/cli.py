@@ -279,6 +279,9 @@ def _score_on_spark(file: str, customer_col: str, date_col: str, amount_col: str
     with _errors(), _steps(2) as steps:
         to_day(as_of, "--as-of")  # refuse a bad date before starting Spark
         spark.check_out(out)
+        source = spark.Source(file, customer_col, date_col, amount_col, header=not no_header,
+                              delimiter=delimiter)
+        spark.check_source(source)
         steps.step("Starting Spark")
         try:
             session = spark.session()
@@ -286,8 +289,6 @@ def _score_on_spark(file: str, customer_col: str, date_col: str, amount_col: str
             stderr.print(f"kehu value: error: {exc}", markup=False, highlight=False)
             raise typer.Exit(2) from None
         steps.step("Scoring customers on Spark")
-        source = spark.Source(file, customer_col, date_col, amount_col, header=not no_header,
-                              delimiter=delimiter)
         try:
             result = spark.score(session, source, out, as_of=as_of,
                                  time_unit=time_unit.value, model_name=model.value,

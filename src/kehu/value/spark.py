@@ -95,6 +95,10 @@ def session(master: str | None = None, config: dict[str, str] | None = None
         builder = builder.master(master or "local[*]")
         # A few partitions per core: the cluster default (200) only adds overhead here.
         settings["spark.sql.shuffle.partitions"] = str(4 * (os.cpu_count() or 1))
+        # Spark's start-up chatter (log4j's default profile, host name warnings) would bury
+        # the one line kehu prints: errors only.
+        log_config = Path(__file__).parent / "data" / "spark-log4j2.properties"
+        settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile={log_config}"
     for key, value in {**settings, **(config or {})}.items():
         builder = builder.config(key, value)
     try:
@@ -177,7 +181,43 @@ def _sample_file(path: str) -> Path | None:
     return local
 
 
-def _check_exists(spark: SparkSession, path: str) -> None:
+def check_source(source: Source) -> None:
+    """For a local file or folder, the checks that need no Spark: that it exists and has
+    the columns asked for (so that a typo costs no JVM start). URIs are checked by Spark."""
+    local = _local(source.path)
+    if local is None:
+        return
+    _check_exists(None, source.path)
+    if not _is_parquet(source.path):
+        encoding, delimiter, first_rows = _sniff(None, source)
+        _names(source, first_rows)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted(local.glob("*.parquet")) if local.is_dir() else [local]
+    try:
+        names = pq.read_schema(files[0]).names if files else None
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(local, f"cannot read the Parquet data: {exc}") from None
+    if names is not None:
+        _columns(source.path, names, source, header=True)
+
+
+def _names(source: Source, first_rows: list[list[str]]) -> list[tuple[int, str]]:
+    """The columns asked for, resolved against the CSV file's first line."""
+    if source.header:
+        names = [name.strip() for name in first_rows[0]]
+        if all(re.fullmatch(r"[-+0-9.:/ ]+", name) for name in names):
+            raise InputError(source.path, "the first line holds only numbers and dates, not "
+                             "column names; for a file without a header use --no-header and "
+                             "give columns by number", line=1)
+    else:
+        names = [str(i + 1) for i in range(len(first_rows[0]))]
+    return _columns(source.path, names, source, source.header)
+
+
+def _check_exists(spark: SparkSession | None, path: str) -> None:
     local = _local(path)
     if local is not None:
         if not local.exists():
@@ -250,15 +290,7 @@ def _read(spark: SparkSession, source: Source) -> tuple[DataFrame, list[str]]:
         return (frame.select(*(F.col(f"`{names[i]}`") for i, _ in cols)).toDF(
             "customer", "date", "amount"), [label for _, label in cols])
     encoding, delimiter, first_rows = _sniff(spark, source)
-    if source.header:
-        names = [name.strip() for name in first_rows[0]]
-        if all(re.fullmatch(r"[-+0-9.:/ ]+", name) for name in names):
-            raise InputError(path, "the first line holds only numbers and dates, not column "
-                             "names; for a file without a header use --no-header and give "
-                             "columns by number", line=1)
-    else:
-        names = [str(i + 1) for i in range(len(first_rows[0]))]
-    cols = _columns(path, names, source, source.header)
+    cols = _names(source, first_rows)
     labels = [label for _, label in cols]
     from kehu.textfiles import WHITESPACE
 

@@ -2,7 +2,9 @@
 kehu.textfiles tells them) and Parquet.
 
 The fast path hands the file to Arrow's multithreaded CSV reader with the column types
-guessed from a sample, so 17 million rows read in about a second. Anything unexpected
+guessed from a sample, so 17 million rows read in about a second: dates become day numbers
+and text ids dictionary codes in the reader's threads, so that only the distinct ids are
+ever handled one by one. Anything unexpected
 (a bad date, a word in the amount column) makes Arrow fail without saying where; the slow
 path then reads the three columns as text and finds the first bad value and its line,
 so that the message can name the file, line and column.
@@ -65,7 +67,7 @@ class TransactionTable:
     """Transactions as integer-coded arrays, ready for kehu.value.rfm.summarise_codes."""
 
     customer_ids: np.ndarray  # the id of each code, for output (str or int)
-    codes: np.ndarray  # int64 per row
+    codes: np.ndarray  # integer (int32 or int64) per row
     days: np.ndarray  # int32 days since 1970-01-01 per row
     amounts: np.ndarray  # float64 per row
 

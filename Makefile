@@ -1,4 +1,4 @@
-.PHONY: setup setup-dev lock demo test lint format messages bench bench-list bench-value bench-import bench-refresh bench-dedup bench-send bench-spark
+.PHONY: setup setup-dev lock demo test lint format messages bench bench-list bench-value bench-import bench-refresh bench-dedup bench-send bench-spark bench-dashboard bench-load
 
 # The runtime set (requirements/runtime.txt) for the demo and production; the development
 # set (requirements/dev.txt) for everything else.
@@ -28,7 +28,7 @@ messages: setup-dev
 	cd src/kehu && ../../.venv/bin/kehu makemessages -l zh_Hans --no-obsolete && ../../.venv/bin/kehu compilemessages
 
 # Benchmarks print figures (never pass/fail on time); each takes minutes at full size.
-bench: bench-value bench-import bench-refresh bench-list bench-dedup bench-send
+bench: bench-value bench-import bench-refresh bench-list bench-dedup bench-send bench-dashboard bench-load
 
 bench-list: setup-dev
 	.venv/bin/python bench/list_bench.py
@@ -54,3 +54,11 @@ bench-spark: setup-dev
 # kehu value score vs lifetimes at 100k customers, kehu alone at 1M (figures, never fails).
 bench-value: setup-dev
 	.venv/bin/python bench/value_bench.py
+
+# /value/ at the demo's size and at 1M: p50/p95 for an admin, a manager and a sales user.
+bench-dashboard: setup-dev
+	.venv/bin/python bench/dashboard_bench.py
+
+# gunicorn + PostgreSQL under locust: the request rate held with p99 ≤ 250 ms, no error.
+bench-load: setup-dev
+	.venv/bin/python bench/load_bench.py

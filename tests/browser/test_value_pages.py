@@ -73,6 +73,12 @@ def test_the_dashboard_draws_its_charts_and_the_matrix_opens_a_card(page, live_s
         const point = last[last.length - 1];
         return chart.convertToPixel({seriesIndex: series.length - 1}, [point[0], point[1]]);
     }""")
+    # Hovering the dot shows its customer's name as text drawn in the chart (the trimmed
+    # ECharts build has the tooltip), never as HTML.
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.wait_for_function("""() => [...document.querySelectorAll('[data-chart=matrix] svg text')]
+        .some(t => t.textContent.startsWith('华东客户'))""")
+    assert page.locator("[data-chart=matrix] div[style*='position: absolute'] b").count() == 0
     page.mouse.click(box["x"] + x, box["y"] + y)
     page.wait_for_url(re.compile(r".*/customers/\d+/$"), timeout=30_000)
     page.wait_for_selector(".value-panel")

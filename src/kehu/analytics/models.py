@@ -428,3 +428,24 @@ class ProductAffinity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} → {self.related_id}"
+
+
+class DashboardSnapshot(models.Model):
+    """The value dashboard's aggregates over one scope (the firm, a team, a sales user's own
+    customers), computed at the end of a refresh (kehu.analytics.dashboard) so that the page
+    reads one row instead of adding up the base. Sums and counts only, with the ids of the
+    value matrix's sample: names and lists are read live, within the reader's scope."""
+
+    refresh = models.ForeignKey(ValueRefresh, on_delete=models.CASCADE,
+                                related_name="dashboard_snapshots")
+    scope = models.CharField(max_length=8)  # "firm", "team" or "owner"
+    scope_id = models.PositiveIntegerField(default=0)  # the team's or the owner's id; 0: firm
+    figures = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["refresh", "scope", "scope_id"],
+                                               name="analytics_dashboard_snapshot_scope")]
+
+    def __str__(self) -> str:
+        return f"{self.refresh_id} {self.scope} {self.scope_id}"

@@ -133,7 +133,16 @@ def refresh_values(user: User | None, progress=None, *, as_of: dt.date | None = 
     if refresh.skipped:
         detail["skipped"] = refresh.skipped
     record(user, "value.refresh", via=via, detail=detail)
+    store_dashboard(run)
     return run
+
+
+def store_dashboard(run: ValueRefresh) -> None:
+    """The refresh's last step: the value dashboard's figures of every scope, stored so
+    that /value/ reads them instead of adding up the base (kehu.analytics.dashboard)."""
+    from kehu.analytics import dashboard
+
+    dashboard.store_after_refresh(run)
 
 
 def check_as_of(as_of: dt.date) -> None:

@@ -17,6 +17,7 @@ from django.db.models.functions import Mod, RowNumber
 from django.utils import timezone
 
 from kehu.analytics import affinity, rules
+from kehu.analytics import dashboard as figures_store
 from kehu.analytics.models import (
     SEGMENT_SHORT,
     CustomerValue,
@@ -35,8 +36,8 @@ from kehu.customers.models import Customer
 from kehu.value.markov import MarkovChain
 
 FORECAST_MONTHS = 12
-WHALE_POINTS = 101
-SCATTER_POINTS = 1500
+WHALE_POINTS = figures_store.WHALE_POINTS
+SCATTER_POINTS = figures_store.SCATTER_POINTS
 
 
 def latest_refresh() -> ValueRefresh | None:
@@ -163,24 +164,9 @@ def value_matrix(user) -> list[dict]:
 def whale_curve(user) -> dict:
     """Cumulative share of current value (net contribution of the last 12 months) by
     customers ranked from most to least profitable (80/20/30), with the unprofitable tail."""
-    profits = np.asarray(values(user).order_by("-net_contribution_12m")
-                         .values_list("net_contribution_12m", flat=True), dtype=float)
-    n = profits.size
-    if not n:
-        return {"points": [], "customers": 0, "total": 0.0, "peak": 0.0, "top20": 0.0,
-                "unprofitable": 0, "unprofitable_share": 0.0, "loss": 0.0}
-    total = float(profits.sum())
-    cumulative = np.concatenate([[0.0], np.cumsum(profits)])
-    at = np.linspace(0, n, WHALE_POINTS).round().astype(int)
-    scale = total if total > 0 else float(np.abs(profits).sum() or 1)
-    loss = float(profits[profits < 0].sum())
-    return {
-        "points": [{"customers_pct": round(100 * i / n, 1),
-                    "profit_pct": round(100 * cumulative[i] / scale, 1)} for i in at],
-        "customers": n, "total": total, "peak": float(cumulative.max()),
-        "top20": float(cumulative[int(np.ceil(0.2 * n))] / scale * 100),
-        "unprofitable": int((profits < 0).sum()),
-        "unprofitable_share": float((profits < 0).mean() * 100), "loss": loss}
+    return figures_store.whale_of(np.asarray(
+        values(user).order_by("-net_contribution_12m")
+        .values_list("net_contribution_12m", flat=True), dtype=float))
 
 
 def unprofitable_tail(user, limit: int | None = 50) -> list[CustomerValue]:
@@ -206,8 +192,13 @@ class Migration:
 
 
 def migration(user, run: ValueRefresh) -> Migration | None:
-    rows = list(_equity_rows(user, run).filter(as_of=run.as_of)
-                .values_list("segment", "moves", "states"))
+    return _migration_of(_equity_rows(user, run).filter(as_of=run.as_of)
+                         .values_list("segment", "moves", "states"))
+
+
+def _migration_of(rows) -> Migration | None:
+    """The Markov migration from equity rows (segment, moves, states), one per owner and
+    segment or already summed by segment."""
     states = rules.STATES
     k = len(states)
     total = np.zeros((k, k))
@@ -248,6 +239,103 @@ def _chain(counts: np.ndarray, states) -> MarkovChain:
     matrix = np.eye(len(states))
     matrix[observed] = counts[observed] / totals[observed, None]
     return MarkovChain(tuple(states), counts.astype(np.int64), matrix, observed)
+
+
+@dataclass
+class DashboardFigures:
+    """The value dashboard's aggregates over the user's own scope."""
+
+    trend: list[dict]  # equity_trend
+    by: dict[str, list[dict]]  # equity_by, by "segment", "team" and "owner"
+    segments: list[dict]  # segment_mix
+    quadrants: list[dict]  # quadrant_mix
+    matrix: list[dict]  # value_matrix
+    whale: dict  # whale_curve
+    migration: Migration | None
+    intention: dict[str, int]  # customers in each cell of the intention grid
+    intention_ids: dict[str, list[int]] | None  # the first of each cell, when stored
+    stored: bool  # read from the refresh's snapshot (else computed now)
+
+
+def dashboard_figures(user, run: ValueRefresh) -> DashboardFigures:
+    """The dashboard's figures over the user's own scope: the refresh's stored snapshot of
+    that scope when there is one (kehu.analytics.dashboard), else computed now. Either way
+    the same figures; the value matrix names only customers the user may see now."""
+    scope = figures_store.scope_of(user)
+    figures = figures_store.stored(run, scope) if scope is not None else None
+    stored = figures is not None
+    if figures is None:
+        figures = _live_figures(user, run)
+    return _present(user, figures, stored)
+
+
+def _live_figures(user, run: ValueRefresh) -> dict:
+    """The figures in the stored snapshot's form, computed now."""
+    said = values(user).filter(loyalty_attitude__isnull=False)
+    high_i = Q(loyalty_attitude__gte=INTENTION_HIGH * 10)
+    high_b = Q(loyalty_behaviour__gte=BEHAVIOUR_HIGH)
+    conditions = {"convert": high_i & ~high_b, "loyal": high_i & high_b,
+                  "hidden_risk": ~high_i & high_b, "detached": ~high_i & ~high_b}
+    return {
+        "trend": [[r["month"].isoformat(), r["equity"], r["customers"]]
+                  for r in equity_trend(user, run)],
+        "by": {field: [[r["key"], r["equity"], r["customers"]]
+                       for r in equity_by(user, run, field)]
+               for field in ("segment", "team", "owner")},
+        "segments": {r["key"]: r["customers"] for r in segment_mix(user) if r["customers"]},
+        "quadrants": {r["key"]: r["customers"] for r in quadrant_mix(user) if r["customers"]},
+        "matrix": [[p["id"], p["current"], p["potential"], p["segment"], p["name"]]
+                   for p in value_matrix(user)],
+        "whale": whale_curve(user),
+        "markov": list(_equity_rows(user, run).filter(as_of=run.as_of)
+                       .values_list("segment", "moves", "states")),
+        "intention": {key: said.filter(condition).count()
+                      for key, condition in conditions.items()},
+    }
+
+
+def _present(user, figures: dict, stored: bool) -> DashboardFigures:
+    by = {}
+    owners = [key for key, _equity, _n in figures["by"]["owner"] if key is not None]
+    if owners:
+        from kehu.accounts.models import User
+
+        names = {u.pk: str(u) for u in User.objects.filter(pk__in=owners)}
+    for field, rows in figures["by"].items():
+        out = []
+        for key, equity, customers in rows:
+            if field == "segment":
+                label = str(SEGMENT_SHORT[key]) if key else "—"
+            elif field == "owner":
+                label = names.get(key, "—")
+            else:
+                label = key or "—"
+            out.append({"key": key, "label": label, "equity": equity, "customers": customers})
+        by[field] = out
+    points = figures["matrix"]
+    if points and len(points[0]) < 5:
+        # A snapshot keeps ids: the names are read now, of the customers the user may
+        # still see in their own scope.
+        condition = customer_filter(user, VIEW, loans=False)
+        scope = Customer.objects.all() if condition is None else Customer.objects.filter(
+            condition)
+        names = dict(scope.filter(pk__in=[p[0] for p in points]).values_list("pk", "name"))
+        points = [[*p, names[p[0]]] for p in points if p[0] in names]
+    return DashboardFigures(
+        trend=[{"month": dt.date.fromisoformat(day), "equity": equity, "customers": n}
+               for day, equity, n in figures["trend"]],
+        by=by,
+        segments=[{"key": s.value, "label": str(s.label),
+                   "customers": figures["segments"].get(s.value, 0)} for s in ValueSegment],
+        quadrants=[{"key": q.value, "label": str(q.label),
+                    "customers": figures["quadrants"].get(q.value, 0)} for q in Quadrant],
+        matrix=[{"id": cid, "name": name, "current": current, "potential": potential,
+                 "segment": segment} for cid, current, potential, segment, name in points],
+        whale=figures["whale"],
+        migration=_migration_of(figures["markov"]),
+        intention=figures["intention"],
+        intention_ids=figures.get("intention_ids"),
+        stored=stored)
 
 
 @dataclass
@@ -316,8 +404,8 @@ def offers_for(user, customer: Customer) -> affinity.Offers | None:
     return affinity.candidates_for(customer.pk)
 
 
-INTENTION_HIGH = 7  # of 10: "will buy again / recommend" (the top of the scale)
-BEHAVIOUR_HIGH = 50.0  # of 100: loyal behaviour index
+INTENTION_HIGH = figures_store.INTENTION_HIGH
+BEHAVIOUR_HIGH = figures_store.BEHAVIOUR_HIGH
 
 
 @dataclass
@@ -329,12 +417,16 @@ class GridCell:
     items: list[CustomerValue]
 
 
-def intention_grid(user, limit: int | None = 10) -> list[GridCell]:
+def intention_grid(user, limit: int | None = 10, counts: dict[str, int] | None = None,
+                   first: dict[str, list[int]] | None = None) -> list[GridCell]:
     """Stated intention × loyal behaviour (seed 001: move customers from intention to
     purchase), over the customers the user may see who said something. High intention is
     a stated intention to buy again or to recommend of INTENTION_HIGH or more out of 10
     (attitude ≥ 70); high behaviour a behaviour index of BEHAVIOUR_HIGH or more. Each cell
-    counts its customers and lists the first `limit` (all with None), by value rank."""
+    counts its customers and lists the first `limit` (all with None), by value rank; with
+    `counts` (a snapshot's, by cell) it does not count them again, and with `first` (the
+    snapshot's first customers of each cell) it reads those instead of searching the cell;
+    either way only customers in the user's scope."""
     said = values(user).filter(loyalty_attitude__isnull=False)
     high_i = Q(loyalty_attitude__gte=INTENTION_HIGH * 10)
     high_b = Q(loyalty_behaviour__gte=BEHAVIOUR_HIGH)
@@ -346,8 +438,13 @@ def intention_grid(user, limit: int | None = 10) -> list[GridCell]:
             ("detached", "low", "low", ~high_i & ~high_b)):
         qs = said.filter(condition).select_related("customer", "customer__owner").order_by(
             "value_rank", "customer_id")
-        cells.append(GridCell(key, intention, behaviour, qs.count(),
-                              list(qs[:limit] if limit else qs)))
+        count = counts.get(key, 0) if counts is not None else qs.count()
+        if first is not None and limit is not None and limit <= figures_store.GRID_ITEMS:
+            items = list(qs.filter(customer_id__in=first.get(key, []))[:limit]) \
+                if first.get(key) else []
+        else:
+            items = list(qs[:limit] if limit else qs)
+        cells.append(GridCell(key, intention, behaviour, count, items))
     return cells
 
 

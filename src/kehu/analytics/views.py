@@ -35,6 +35,7 @@ from kehu.analytics.models import (
     SEGMENT_SHORT,
     ActivityCost,
     SegmentAction,
+    ValueSegment,
     ValueSettings,
 )
 from kehu.audit.services import customer_set, record, record_list
@@ -76,8 +77,8 @@ def _in_money(table: dict, *columns: int) -> dict:
     return table
 
 
-def _equity(user, run) -> dict:
-    trend = selectors.equity_trend(user, run)
+def _equity(user, run, figs) -> dict:
+    trend = figs.trend
     return _in_money({"title": _("Customer equity by month"),
                       "headings": [_("Month"), _("Customer equity"), _("Customers")],
                       "rows": [[r["month"].isoformat(), round(r["equity"], 2), r["customers"]]
@@ -85,8 +86,8 @@ def _equity(user, run) -> dict:
 
 
 def _equity_by(key: str, title: str):
-    def build(user, run) -> dict:
-        rows = selectors.equity_by(user, run, key)
+    def build(user, run, figs) -> dict:
+        rows = figs.by[key]
         table = {"title": str(title), "headings": [_("Name"), _("Customer equity"),
                                                     _("Customers")],
                  "rows": [[r["label"], round(r["equity"], 2), r["customers"]] for r in rows]}
@@ -95,33 +96,37 @@ def _equity_by(key: str, title: str):
     return build
 
 
-def _mix(function, title: str, heading: str):
-    def build(user, run) -> dict:
+def _mix(field: str, title: str, heading: str):
+    def build(user, run, figs) -> dict:
+        rows = getattr(figs, field)
         return {"title": str(title), "headings": [str(heading), _("Customers")],
-                "rows": [[r["label"], r["customers"]] for r in function(user)]}
+                "rows": [[r["label"], r["customers"]] for r in rows],
+                "keys": [r["key"] for r in rows]}
     return build
 
 
-def _matrix(user, run) -> dict:
-    points = selectors.value_matrix(user)
+def _matrix(user, run, figs) -> dict:
+    points = figs.matrix
+    labels = {s.value: str(s.label) for s in ValueSegment}
     return _in_money({
         "title": _("Value matrix"),
         "headings": [_("Customer"), _("Current value (12 months)"), _("Potential value"),
                      _("Segment")],
         "rows": [[p["name"], round(p["current"], 2), round(p["potential"], 2),
-                  _segment_label(p["segment"])] for p in points], "points": points}, 1, 2)
+                  labels.get(p["segment"], p["segment"])] for p in points], "points": points},
+                     1, 2)
 
 
-def _whale(user, run) -> dict:
-    whale = selectors.whale_curve(user)
+def _whale(user, run, figs) -> dict:
+    whale = figs.whale
     return {"title": _("Whale curve (80/20/30)"),
             "headings": [_("Share of customers (%)"), _("Share of current value (%)")],
             "rows": [[p["customers_pct"], p["profit_pct"]] for p in whale["points"]],
             "summary": whale}
 
 
-def _migration_tables(user, run) -> dict:
-    migration = selectors.migration(user, run)
+def _migration_tables(user, run, figs) -> dict:
+    migration = figs.migration
     if migration is None:
         return {}
     labels = _state_labels()
@@ -143,7 +148,7 @@ def _migration_tables(user, run) -> dict:
     }
 
 
-def _at_risk(user, run, limit: int | None = 20) -> dict:
+def _at_risk(user, run, figs, limit: int | None = 20) -> dict:
     risky = selectors.at_risk(user, limit)
     return _in_money({
         "title": _("Valuable customers at risk"),
@@ -154,7 +159,7 @@ def _at_risk(user, run, limit: int | None = 20) -> dict:
         "items": risky}, 4, 5)
 
 
-def _unprofitable(user, run, limit: int | None = 20) -> dict:
+def _unprofitable(user, run, figs, limit: int | None = 20) -> dict:
     tail = selectors.unprofitable_tail(user, limit)
     return _in_money({
         "title": _("Unprofitable customers (last 12 months)"),
@@ -172,8 +177,9 @@ GRID_CELLS = {
 }
 
 
-def _intention(user, run, limit: int | None = 10) -> dict:
-    cells = selectors.intention_grid(user, limit)
+def _intention(user, run, figs, limit: int | None = 10) -> dict:
+    cells = selectors.intention_grid(user, limit, counts=figs.intention,
+                                     first=figs.intention_ids)
     items = [v for cell in cells for v in cell.items]
     return {"title": _("Intention × behaviour"),
             "headings": [_("Cell"), _("Customer"), _("Owner"), _("Attitude"),
@@ -192,9 +198,8 @@ TABLES = {
     "equity_segment": _equity_by("segment", gettext_lazy("Customer equity by segment")),
     "equity_team": _equity_by("team", gettext_lazy("Customer equity by team")),
     "equity_owner": _equity_by("owner", gettext_lazy("Customer equity by owner")),
-    "segments": _mix(selectors.segment_mix, gettext_lazy("Value segments"),
-                     gettext_lazy("Segment")),
-    "quadrants": _mix(selectors.quadrant_mix, gettext_lazy("Volume × loyalty"),
+    "segments": _mix("segments", gettext_lazy("Value segments"), gettext_lazy("Segment")),
+    "quadrants": _mix("quadrants", gettext_lazy("Volume × loyalty"),
                       gettext_lazy("Quadrant")),
     "matrix": _matrix,
     "whale": _whale,
@@ -262,23 +267,36 @@ def customers_named(table: dict) -> list[int]:
             *(v.customer_id for v in table.get("items", []))]
 
 
-def tables(user, run) -> dict[str, dict]:
+def tables(user, run, figs) -> dict[str, dict]:
     """Every chart's data as a table: headings and rows (what the CSV downloads carry)."""
-    out = {key: build(user, run) for key, build in TABLES.items()}
-    out.update(_migration_tables(user, run))
+    out = {key: build(user, run, figs) for key, build in TABLES.items()}
+    out.update(_migration_tables(user, run, figs))
     return out
 
 
 def one_table(user, run, key: str) -> dict | None:
     """One table in full, for its CSV download (lists are not cut to a page's length)."""
-    if key in MIGRATION_TABLES:
-        return _migration_tables(user, run).get(key)
     if key in MODEL_TABLES:
         return MODEL_TABLES[key](user, run) if _selection(run) else None
+    if key not in MIGRATION_TABLES and key not in TABLES:
+        return None
+    figs = selectors.dashboard_figures(user, run)
+    if key in MIGRATION_TABLES:
+        return _migration_tables(user, run, figs).get(key)
     if key in {"at_risk", "unprofitable", "intention"}:
-        return TABLES[key](user, run, limit=None)
-    build = TABLES.get(key)
-    return build(user, run) if build else None
+        return TABLES[key](user, run, figs, limit=None)
+    return TABLES[key](user, run, figs)
+
+
+def _matrix_series(points: list[dict]) -> dict[str, dict]:
+    series: dict[str, dict] = {}
+    for p in points:
+        one = series.setdefault(p["segment"], {"x": [], "y": [], "name": [], "id": []})
+        one["x"].append(round(p["current"]))
+        one["y"].append(round(p["potential"]))
+        one["name"].append(p["name"])
+        one["id"].append(p["id"])
+    return series
 
 
 @login_required
@@ -294,14 +312,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                "stale": selectors.is_stale(run), "settings": ValueSettings.current(),
                "figures": hooks.dashboard_figures(user)}
     if run is not None:
-        data = tables(user, run)
+        figs = selectors.dashboard_figures(user, run)
+        data = tables(user, run, figs)
         context["tables"] = data
         context["group_actions"] = [
             {"field": field, "key": row["key"], "label": row["label"],
              "customers": row["customers"],
              "actions": hooks.group_actions(user, field, row["key"])}
-            for field, rows in (("segment", selectors.segment_mix(user)),
-                                ("quadrant", selectors.quadrant_mix(user)))
+            for field, rows in (("segment", figs.segments), ("quadrant", figs.quadrants))
             for row in rows]
         context["group_actions"] = [g for g in context["group_actions"] if g["actions"]]
         for cell in data["intention"]["cells"]:
@@ -314,11 +332,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                        "values": [r[1] for r in data["equity"]["rows"]]},
             "segments": {"labels": [r[0] for r in data["equity_segment"]["rows"]],
                          "keys": data["equity_segment"]["keys"],
-                         "values": [r[1] for r in data["equity_segment"]["rows"]],
-                         "customers": [r[1] for r in data["segments"]["rows"]],
-                         "customer_labels": [r[0] for r in data["segments"]["rows"]]},
-            "matrix": {"points": [[p["current"], p["potential"], p["name"], p["segment"], p["id"]]
-                                  for p in data["matrix"]["points"]],
+                         "values": [r[1] for r in data["equity_segment"]["rows"]]},
+            # The scatter's points by segment, as columns (the amounts in whole units of
+            # the currency, as the axes and tooltips show them), not one object per point.
+            "matrix": {"series": _matrix_series(data["matrix"]["points"]),
                        "names": {k: str(v) for k, v in SEGMENT_SHORT.items()},
                        "x": money_heading(_("Current value (net contribution, 12 months)")),
                        "y": money_heading(_("Potential value"))},

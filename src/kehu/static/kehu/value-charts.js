@@ -43,9 +43,14 @@
         series: [{ type: "pie", radius: ["35%", "65%"], top: -20,
           data: d.labels.map(function (l, i) { return { name: l, value: d.values[i] }; }) }] };
     },
+    // The points come as columns by segment (x, y, name, id); each point carries its
+    // customer's name and id for the tooltip and the click.
     matrix: function (d) {
       var bySegment = {};
-      d.points.forEach(function (p) { (bySegment[p[3]] = bySegment[p[3]] || []).push(p); });
+      Object.keys(d.series).forEach(function (s) {
+        var c = d.series[s];
+        bySegment[s] = c.x.map(function (x, i) { return [x, c.y[i], c.name[i], s, c.id[i]]; });
+      });
       return { textStyle: { fontFamily: font }, grid: grid(),
         tooltip: tooltip({ formatter: function (p) { return p.data[2] + "\n" + money(p.data[0]) + " / " + money(p.data[1]); } }),
         legend: { bottom: 0 },

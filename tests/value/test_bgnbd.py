@@ -144,3 +144,13 @@ def test_it_reports_a_parameter_the_data_cannot_identify():
 def test_it_names_the_bad_input(bgnbd, x, tx, T, message):
     with pytest.raises(ValueModelError, match=message):
         bgnbd.p_alive(x, tx, T)
+
+
+def test_many_purchases_in_a_short_time_still_get_a_finite_forecast():
+    # scipy's 2F1 returns inf close to z = 1 with a large c; the Gauss series does not.
+    model = BetaGeoModel.from_dict({"params": {"r": 1.0, "alpha": 1.0, "a": 2.0, "b": 16.0}})
+    curve = model.expected_purchases_curve(np.array([4.345, 8.69, 13.035]),
+                                           np.array([91.0, 0.0]), np.array([0.0, 0.0]),
+                                           np.array([0.25, 0.0]))
+    assert np.all(np.isfinite(curve)) and np.all(curve >= 0)
+    assert np.all(np.diff(curve, axis=0) >= 0)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kehu.value import BetaGeoModel, ModifiedBetaGeoModel
@@ -105,9 +105,15 @@ positive = st.floats(min_value=0.05, max_value=30.0)
 scale = st.floats(min_value=0.1, max_value=300.0)
 
 
+# Many purchases over a short time, where scipy's 2F1 gives up near z = 1.
+_BURST = (np.array([100.0, 5000.0, 0, 1, 20, 0]), np.array([0.0, 0.0, 0, 0.1, 0.07, 0]),
+          np.array([0.14, 1e-300, 5.0, 0.14, 0.14, 0.0]))
+
+
 @settings(max_examples=60, deadline=None)
 @given(positive, scale, positive, positive, histories(),
        st.lists(st.floats(0.0, 200.0), min_size=2, max_size=4))
+@example(0.5, 0.125, 0.5, 1.0, _BURST, [0.0, 200.0])
 def test_probabilities_and_growth_hold_for_any_parameters(r, alpha, a, b, history, horizons):
     model = ModifiedBetaGeoModel.from_dict({"params": {"r": r, "alpha": alpha, "a": a,
                                                        "b": b}})

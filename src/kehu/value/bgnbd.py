@@ -22,6 +22,29 @@ from kehu.value._base import TransactionModel, check_counts, check_horizons
 from kehu.value.errors import ValueModelError
 
 
+def _hyp2f1(a: float, b: float, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """2F1(a, b; c; z), taking Gauss's series where scipy gives up: close to z = 1 with a
+    large c (many purchases over a short time) scipy returns inf although the series
+    converges there (c - a - b > 0) and its terms fall fast."""
+    f = np.asarray(hyp2f1(a, b, c, z), dtype=float)
+    bad = ~np.isfinite(f)
+    if not bad.any():
+        return f
+    f = f.copy()
+    cb = np.broadcast_to(c, f.shape)[bad]
+    zb = np.broadcast_to(z, f.shape)[bad]
+    term, total = np.ones_like(cb), np.ones_like(cb)
+    # Where the series diverges too (c - a - b <= 0 at z = 1) it overflows to inf, as the
+    # function does, and the caller says so.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(100_000):
+            term = term * ((a + k) * (b + k) / ((cb + k) * (k + 1)) * zb)
+            total += term
+            if np.all((np.abs(term) <= 1e-17 * np.abs(total)) | ~np.isfinite(total)):
+                break
+    f[bad] = total
+    return f
+
 class BetaGeoModel(TransactionModel):
     """BG/NBD transaction model; params_ = {"r", "alpha", "a", "b"}."""
 
@@ -121,7 +144,7 @@ class BetaGeoModel(TransactionModel):
         c = a + b + px - 1 + self._flips_extra  # 2F1(r+x, b+x+extra; c; z), Euler-transformed
         for k, t in enumerate(ts):
             z = t / (alpha + pT + t)
-            f = hyp2f1(a + b - 1 + self._flips_extra - r, a - 1, c, z)
+            f = _hyp2f1(a + b - 1 + self._flips_extra - r, a - 1, c, z)
             with np.errstate(invalid="ignore", divide="ignore"):
                 bracket = np.where(f > 0, -np.expm1((a - 1) * np.log1p(-z) + np.log(f)),
                                    1 - np.exp((a - 1) * np.log1p(-z)) * f)

@@ -530,15 +530,16 @@ NOT_WRITERS = {
     "service.knowledge.draft_from_ticket": "reads a solved ticket into an unsaved article",
     "analytics.running_refresh": "reads which refresh job is running",
     "analytics.start_refresh": "queues a background job; the refresh writes its scores in "
-                               "its own transaction (tests/analytics/test_refresh.py)",
+                               "short transactions, a batch of customers each "
+                               "(tests/analytics/test_refresh_concurrency.py)",
     "customers.check_external_id": "a check, reads only",
     "loans.matching_customers": "finds where a request to borrow goes; reads only",
     "tasks.may_close": "a check, reads only",
     "service.surveys.is_low": "says whether scores are low; reads nothing",
     "tasks.open_tasks": "a rule's step, inside the transaction of the job that runs the rule "
                         "(the value refresh, the stale-data job)",
-    "tasks.open_capped_tasks": "a rule's step, inside the transaction of the value refresh's "
-                               "write",
+    "tasks.open_capped_tasks": "a rule's step, inside the last transaction of the value "
+                               "refresh's write",
     "tasks.close_rule_tasks": "a rule's step, inside the transaction of the service that "
                               "closes it (confirm_customer_data)",
     "tasks.revise_rule_task": "a record's step, inside the transaction of the service that "

@@ -8,9 +8,10 @@ Pareto/NBD, the one with the best holdout forecast unless pinned) and Gamma-Gamm
 score every customer (realised, current, potential, influence value, profit CLV, P(alive),
 RFM, rank);
 derive lifecycle states, segments and quadrants (analytics.rules); replay month ends for the
-equity trend and the Markov migration (analytics.replay); write it all in one transaction;
-turn segment moves into tasks. A model that cannot be fitted is a warning, not a failure:
-realised value, RFM and the rest are still computed, and potential value stays empty.
+equity trend and the Markov migration (analytics.replay); write it in short transactions, a
+batch of customers each; turn segment moves into tasks. A model that cannot be fitted is a
+warning, not a failure: realised value, RFM and the rest are still computed, and potential
+value stays empty.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,13 +123,22 @@ def refresh_values(user: User | None, progress=None, *, as_of: dt.date | None = 
     try:
         refresh.run()
     except Exception as exc:
+        error = str(exc)
+        if refresh.written:
+            # The batches written before the failure stand (each one whole): those customers
+            # show this refresh's scores, the others the last one's, until the next refresh.
+            error = _("%(error)s (the scores of %(done)s customers were written before it "
+                      "failed; the next refresh rewrites them all)") % {
+                "error": error, "done": f"{refresh.written:,}"}
         ValueRefresh.objects.filter(pk=run.pk).update(
-            status=RefreshStatus.FAILED, error=str(exc)[:2000], finished_at=timezone.now(),
+            status=RefreshStatus.FAILED, error=error[:2000], finished_at=timezone.now(),
             seconds=time.monotonic() - started)
         raise
     run.refresh_from_db()
     ValueRefresh.objects.filter(pk=run.pk).update(seconds=time.monotonic() - started)
     run.seconds = time.monotonic() - started
+    # How long the longest of the write's transactions held the database (bench/).
+    run.longest_write = max(refresh.write_seconds, default=0.0)
     detail = {"refresh": run.pk, "as_of": as_of.isoformat(), "customers": run.customers,
               "seconds": round(run.seconds, 1), "warnings": [w["code"] for w in run.warnings]}
     if refresh.skipped:
@@ -171,6 +182,8 @@ def _within(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
 class _Refresh:
     steps = 8
     skipped = 0  # customers scored but gone (deleted, merged) by the time of the write
+    written = 0  # customers whose scores are written (batch by batch)
+    write_seconds: tuple[float, ...] = ()  # each write transaction's duration
     schedules: ActiveSchedules | None = None
 
     def __init__(self, run: ValueRefresh, settings: ValueSettings, report: Report):
@@ -222,39 +235,44 @@ class _Refresh:
         equity_rows, migration = self.replay(base, history, models, scores)
         affinity.rebuild(self.as_of)  # what products go together, for the cards' offers
         self.step(4, _("Writing scores"))
-        with transaction.atomic():
-            base, scores = self.still_present(base, scores)
-            self.write(base, scores, models, equity_rows, migration)
+        base, scores = self.present(base, scores)
+        self.write(base, scores, models, equity_rows, migration)
         self.step(8, _("Done"))
 
-    def still_present(self, base, s) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """The customers of `base` as the write begins, in the write transaction.
+    def present(self, base, s) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """The customers of `base` that still exist as the write begins, ranked afresh.
 
         Reading and scoring a large base takes minutes, and customers are deleted, merged
         and erased meanwhile. A customer that is gone (deleted, or merged into another) is
         left out: no scores are written for it. One created meanwhile is scored by the next
-        refresh. The owner is taken as it is now, so that a task goes to today's owner; a
-        state set meanwhile (by hand, or by a merge) is kept by apply_states, which moves
-        only customers still in the state it read. data.present_customers says why nothing
-        can vanish between this read and the commit."""
-        now = data.present_customers()
+        refresh. The write itself goes in batches (write_batch), each of which checks its
+        customers again in its own transaction (still_present)."""
+        now = data.present_customers(lock=False)
         ids = base["id"]
         keep = _within(ids, now.id)
-        at = np.searchsorted(now.id, ids[keep])
         if not keep.all():
             n = ids.size
             assert all(v.shape[:1] == (n,) for v in (*base.values(), *s.values()))
             base = {key: values[keep] for key, values in base.items()}
             s = {key: values[keep] for key, values in s.items()}
-            order = np.argsort(-s["value"], kind="stable")  # ranks stay 1..n
-            s["rank"] = np.empty(order.size, dtype=np.int64)
-            s["rank"][order] = np.arange(1, order.size + 1)
-            s["percentile"] = 100.0 * (1 - (s["rank"] - 1) / max(order.size, 1))
+            self.rank(s)  # ranks stay 1..n
             self.skipped = n - int(keep.sum())
-            logger.info("value refresh: %d customers were deleted or merged while it ran and "
-                        "are left out", self.skipped)
-        base["owner"] = now.owner[at]
         return base, s
+
+    @staticmethod
+    def rank(s) -> None:
+        order = np.argsort(-s["value"], kind="stable")
+        s["rank"] = np.empty(order.size, dtype=np.int64)
+        s["rank"][order] = np.arange(1, order.size + 1)
+        s["percentile"] = 100.0 * (1 - (s["rank"] - 1) / max(order.size, 1))
+
+    def still_present(self, ids: np.ndarray) -> data.Present:
+        """Those of `ids` (sorted) that exist now, with their owner, read in a batch's write
+        transaction: the owner as it is now, so that a task goes to today's owner; a state
+        set meanwhile (by hand, or by a merge) is kept by apply_states, which moves only
+        customers still in the state it read. data.present_customers says why nothing can
+        vanish between this read and the batch's commit."""
+        return data.present_customers(int(ids[0]), int(ids[-1]))
 
     def read_base(self) -> dict[str, np.ndarray]:
         rows = list(Customer.objects.order_by("pk").values_list(
@@ -762,9 +780,10 @@ class _Refresh:
             out[np.asarray(values) == 0] = None
             return out.tolist()
 
-        def columns(sl: slice) -> dict[str, list]:
-            """One slice of customers as database columns (built a slice at a time, so
-            that a million customers never become 25 million Python objects at once)."""
+        def columns(sl: np.ndarray) -> dict[str, list]:
+            """One batch of customers (their places in `ids`) as database columns (built a
+            batch at a time, so that a million customers never become 25 million Python
+            objects at once)."""
             n = len(ids[sl])
             return {
                 "customer_id": ids[sl].tolist(), "refresh_id": [run.pk] * n,
@@ -799,61 +818,100 @@ class _Refresh:
                    for key in ("index", "behaviour", "attitude", "repeat", "regularity",
                                "tenure", "wallet", "referrals")},
                 "overdue": nullable(s["overdue"][sl], 2),
-                "as_of": [as_of] * n, "lifecycle_state": states[sl],
+                "as_of": [as_of] * n, "lifecycle_state": states[sl].tolist(),
             }
-
-        def rows(names: list[str]):
-            for lo in range(0, ids.size, ROW_CHUNK):
-                built = columns(slice(lo, lo + ROW_CHUNK))
-                yield from zip(*(built[name] for name in names), strict=True)
 
         value_names = ["customer_id", "refresh_id", *(
             f.column for f in CustomerValue._meta.concrete_fields
             if f.column not in {"customer_id", "refresh_id"})]
         snapshot_names = ["refresh_id", "customer_id", "as_of", "clv", "p_alive",
                           "net_contribution", "segment", "quadrant", "lifecycle_state"]
-        states = self.apply_states(base, s)
         self.step(5, _("Writing scores"))
-        # Every customer is scored afresh: replacing the table in id order is far cheaper
-        # than updating a million rows and their indexes one by one.
-        CustomerValue.objects.all()._raw_delete(CustomerValue.objects.db)
-        write_rows(CustomerValue._meta.db_table, value_names, rows(value_names), plain=True)
+        # Each batch of customers is written in a transaction of its own (on SQLite, the one
+        # write lock is held a batch at a time, so that people keep saving their cards): a
+        # customer's scores, state and history change together, and a reader sees either
+        # the last refresh's scores of a customer or this one's. The batches replace every
+        # score row between their first and last customer (the first batch from the lowest
+        # id, the last to the highest), so rows of customers no longer scored go too.
+        states = np.asarray(base["state"], dtype=object).copy()
+        batch = max(int(django_settings.KEHU_REFRESH_WRITE_BATCH), 1)
+        self.written = 0
+        self.write_seconds = []
+        table, qn = CustomerValue._meta.db_table, connection.ops.quote_name
+        for lo in range(0, ids.size, batch):
+            at = np.arange(lo, min(lo + batch, ids.size))
+            first = lo == 0
+            last = lo + batch >= ids.size
+            started = time.monotonic()
+            with transaction.atomic():
+                now = self.still_present(ids[at])
+                keep = _within(ids[at], now.id)
+                gone = int(keep.size - keep.sum())
+                at = at[keep]
+                base["owner"][at] = now.owner[np.searchsorted(now.id, ids[at])]
+                states[at] = self.apply_states(base, s, at)
+                where = " AND ".join(
+                    ([] if first else [f"customer_id >= {int(ids[lo])}"])
+                    + ([] if last else [f"customer_id < {int(ids[lo + batch])}"])) or "1 = 1"
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DELETE FROM {qn(table)} WHERE {where}")  # noqa: S608 - integers
+                if at.size:
+                    built = columns(at)
+                    write_rows(table, value_names,
+                               zip(*(built[k] for k in value_names), strict=True), plain=True)
+                    write_rows(CustomerValueSnapshot._meta.db_table, snapshot_names,
+                               zip(*(built[k] for k in snapshot_names), strict=True),
+                               plain=True)
+            self.write_seconds.append(time.monotonic() - started)  # type: ignore[union-attr]
+            self.written += int(at.size)
+            if gone:
+                self.skipped += gone
+                logger.info("value refresh: %d customers were deleted or merged while it "
+                            "wrote and are left out", gone)
+            self.report(5, self.steps, _("Writing scores: %(done)s of %(total)s customers")
+                        % {"done": f"{self.written:,}", "total": f"{ids.size:,}"})
         self.step(6, _("Keeping the history"))
-        write_rows(CustomerValueSnapshot._meta.db_table, snapshot_names, rows(snapshot_names),
-                   plain=True)
-        if equity_rows:
-            names = ["refresh_id", *equity_rows[0]]
-            write_rows(EquitySnapshot._meta.db_table, names, [
-                (run.pk, *(json.dumps(v) if k in {"moves", "states"} else
-                           v.isoformat() if sqlite and isinstance(v, dt.date) else v
-                           for k, v in row.items())) for row in equity_rows], plain=True)
-        self.step(7, _("Creating tasks for owners"))
-        self.create_tasks(base, s, segment, quadrant, before, states)
-        run.customers = int(ids.size)
-        run.fit = {
-            "time_unit": TIME_UNIT,
-            "purchases": models.purchases.to_dict() if models.purchases else None,
-            "gamma_gamma": models.gamma_gamma.to_dict() if models.gamma_gamma else None}
-        run.warnings = self.warnings
-        run.migration = migration
-        run.status = RefreshStatus.DONE
-        run.finished_at = timezone.now()
-        run.save()
+        with transaction.atomic():
+            # Tasks only for customers still here (deleted since their batch: none).
+            kept = _within(ids, data.present_customers(lock=False).id)
+            if equity_rows:
+                names = ["refresh_id", *equity_rows[0]]
+                write_rows(EquitySnapshot._meta.db_table, names, [
+                    (run.pk, *(json.dumps(v) if k in {"moves", "states"} else
+                               v.isoformat() if sqlite and isinstance(v, dt.date) else v
+                               for k, v in row.items())) for row in equity_rows], plain=True)
+            self.step(7, _("Creating tasks for owners"))
+            self.create_tasks(base, s, segment, quadrant, before, states, kept)
+            run.customers = self.written
+            run.fit = {
+                "time_unit": TIME_UNIT,
+                "purchases": models.purchases.to_dict() if models.purchases else None,
+                "gamma_gamma": models.gamma_gamma.to_dict() if models.gamma_gamma else None}
+            run.warnings = self.warnings
+            run.migration = migration
+            run.status = RefreshStatus.DONE
+            run.finished_at = timezone.now()
+            run.save()
 
-    def apply_states(self, base, s) -> list[str]:
-        """Set the states behaviour decides, each change with its transition, reason, new
-        version and history row (kehu.customers.invariants). Returns every customer's state
-        after the refresh; one changed by hand since the base was read keeps that state."""
-        current = base["state"]
-        out = list(current)
+    def apply_states(self, base, s, at: np.ndarray) -> np.ndarray:
+        """Set the states behaviour decides for the customers at places `at` of the base,
+        each change with its transition, reason, new version and history row
+        (kehu.customers.invariants). Returns their states after the refresh; one changed by
+        hand since the base was read keeps that state."""
+        current = base["state"][at]
+        out = np.asarray(current, dtype=object).copy()
+        derived = s["derived"][at]
+        # Only customers whose state behaviour decides and differs are looked at one by one.
+        codes = np.asarray([STATE_VALUES[name] for name in rules.STATES], dtype=object)[
+            np.clip(derived, 0, len(STATE_VALUES) - 1)]
+        sticky = np.isin(current, list(MANUAL_STICKY))
+        differs = (derived != rules.NO_PURCHASE) & ~sticky & (codes != current)
+        ids = base["id"][at]
         changes = []
-        for i, pk in enumerate(base["id"].tolist()):
-            code = int(s["derived"][i])
-            if code == rules.NO_PURCHASE or current[i] in MANUAL_STICKY:
-                continue
-            new = STATE_VALUES[rules.STATES[code]]
-            if new != current[i]:
-                changes.append((pk, current[i], new, self.reason(rules.STATES[code], s, i)))
+        for j in np.flatnonzero(differs).tolist():
+            i, code = int(at[j]), int(derived[j])
+            changes.append((int(ids[j]), current[j], STATE_VALUES[rules.STATES[code]],
+                            self.reason(rules.STATES[code], s, i)))
         moved = set(invariants.set_states(
             changes, source=TransitionSource.DERIVED,
             history_reason=_("Lifecycle state derived by the value refresh of %(date)s")
@@ -868,29 +926,40 @@ class _Refresh:
                          "%(why)s") % {"lock": locks[pk].reason, "state": labels[new],
                                       "why": why})
              for pk, old, new, why in changes if pk in locks), source=TransitionSource.DERIVED)
-        place = {pk: i for i, pk in enumerate(base["id"].tolist())} if moved else {}
+        place = {pk: j for j, pk in enumerate(ids.tolist())} if moved else {}
         for pk, _old, new, _why in changes:
             if pk in moved:
                 out[place[pk]] = new
         return out
 
+    def texts(self) -> dict[str, str]:
+        """The reasons' wording, translated once per refresh (a first refresh of a million
+        customers gives most of them a reason)."""
+        if not hasattr(self, "_texts"):
+            self._texts = {
+                "idle": _("No purchase for %(days)d days"),
+                "churned": _("P(alive) fell to %(p).2f, below %(limit).2f"),
+                "loyal": _("Loyalty index %(index).0f (at least %(limit)d), bought on "
+                           "%(days)d days, customer for %(tenure)d days"),
+                "repeat": _("Bought on %(days)d days"),
+                "first": _("First purchase on %(date)s")}
+        return self._texts
+
     def reason(self, state: str, s, i: int) -> str:
-        cfg = self.settings
+        cfg, text = self.settings, self.texts()
         if state == "churned":
             idle = self.as_of_day - int(s["last_day"][i])
             if not np.isfinite(s["p_alive"][i]):
-                return _("No purchase for %(days)d days") % {"days": idle}
-            return _("P(alive) fell to %(p).2f, below %(limit).2f") % {
-                "p": s["p_alive"][i], "limit": cfg.churn_p_alive}
+                return text["idle"] % {"days": idle}
+            return text["churned"] % {"p": s["p_alive"][i], "limit": cfg.churn_p_alive}
         if state == "loyal":
-            return _("Loyalty index %(index).0f (at least %(limit)d), bought on %(days)d days, "
-                     "customer for %(tenure)d days") % {
+            return text["loyal"] % {
                 "index": s["loyalty_index"][i], "limit": cfg.loyal_min_index,
                 "days": s["purchase_days"][i],
                 "tenure": self.as_of_day - s["first_day"][i]}
         if state == "repeat":
-            return _("Bought on %(days)d days") % {"days": s["purchase_days"][i]}
-        return _("First purchase on %(date)s") % {
+            return text["repeat"] % {"days": s["purchase_days"][i]}
+        return text["first"] % {
             "date": (data.EPOCH + dt.timedelta(days=int(s["first_day"][i]))).isoformat()}
 
     def previous_states(self, ids: np.ndarray) -> np.ndarray:
@@ -912,7 +981,7 @@ class _Refresh:
             out[np.searchsorted(ids, pk[keep])] = state[keep]
         return out
 
-    def create_tasks(self, base, s, segment, quadrant, before, states) -> None:
+    def create_tasks(self, base, s, segment, quadrant, before, states, kept) -> None:
         """Tasks for the owners: for each customer that entered a segment, quadrant or the
         at-risk list whose treatment is set to become work, or a lifecycle state whose
         playbook is on (kehu.tasks.Playbook). The first refresh finds every customer new,
@@ -920,8 +989,6 @@ class _Refresh:
         KEHU_TASKS_PER_REFRESH new tasks per owner per refresh; the rest are counted on the
         owner's workbench with a link to the customer list that shows them. Only the tasks
         given are built: a first refresh of a million customers holds most of them back."""
-        from django.conf import settings as django_settings
-
         from kehu.tasks.models import Playbook
 
         actions = {a.segment: a for a in SegmentAction.objects.filter(create_task=True)}
@@ -975,7 +1042,7 @@ class _Refresh:
         which: list[np.ndarray] = []
 
         def candidates_of(mask: np.ndarray, origin: str, key: str, title: str, build) -> None:
-            found = np.flatnonzero(mask)
+            found = np.flatnonzero(mask & kept)
             if found.size:
                 who.append(found)
                 which.append(np.full(found.size, len(rule_list), dtype=np.int64))
@@ -1003,12 +1070,24 @@ class _Refresh:
         else:
             customer = rule = order = np.empty(0, dtype=np.int64)
 
+        built: list[int] = []
+
+        def build_task(i: int, key: str, build) -> NewTask:
+            built.append(int(ids[i]))
+            return build(i, key)
+
         def candidates():
             for k in order:
                 i, (origin, key, title, build) = int(customer[k]), rule_list[rule[k]]
                 yield Candidate(customer_id=int(ids[i]), assignee_id=int(owners[i]),
                                 origin=origin, title=title,
-                                build=lambda i=i, key=key, build=build: build(i, key))
+                                build=lambda i=i, key=key, build=build: build_task(i, key,
+                                                                                   build))
+            # Before the tasks are written: their customers (only theirs, not the whole
+            # base) are held until the commit, so that none can be deleted under them.
+            for lo in range(0, len(built), ROW_CHUNK):
+                chunk = sorted(built[lo:lo + ROW_CHUNK])
+                data.present_customers(chunk[0], chunk[-1], among=chunk)
 
         queries = {f"segment:{k}": f"segment={k}" for k in rules.SEGMENTS}
         queries.update({f"segment:{k}": f"quadrant={k}" for k in rules.QUADRANTS})

@@ -253,8 +253,9 @@ def set_states(changes: Iterable[tuple[int, str, str, str]], *, source: str, by=
     unlocked, unlocked_params = _active_locks_sql(table, timezone.localtime(at).date())
     by_id = _user_id(by)
     groups: dict[tuple[str, str], list[tuple[int, str]]] = defaultdict(list)
+    states = set(LifecycleState.values)  # computed afresh at every access
     for pk, old, new, why in changes:
-        if new not in LifecycleState.values:
+        if new not in states:
             raise ValueError(f"unknown lifecycle state {new!r}")
         if old != new:
             groups[(old, new)].append((int(pk), why))

@@ -68,10 +68,15 @@ class Realised:
     gross_profit_recent: np.ndarray
 
 
-def _transaction_rows(as_of: dt.date) -> np.ndarray:
-    """Every transaction up to `as_of` as a float64 array of (customer, day, amount, gross
-    profit, is return), read as plainly as the database allows: grouping and sorting are
-    cheaper in numpy than in SQL."""
+def _columns(rows: np.ndarray) -> list[np.ndarray]:
+    return [rows[:, 0].astype(np.int64), rows[:, 1].astype(np.int64), rows[:, 2].copy(),
+            rows[:, 3].copy(), rows[:, 4].astype(np.int8)]
+
+
+def _transaction_rows(as_of: dt.date) -> list[np.ndarray]:
+    """Every transaction up to `as_of` as arrays: customer, day, amount, gross profit, is
+    return; read as plainly as the database allows: grouping and sorting are cheaper in
+    numpy than in SQL."""
     params = [TransactionKind.RETURN, as_of]
     if connection.vendor == "postgresql":
         return _packed_rows(params)
@@ -91,10 +96,10 @@ def _transaction_rows(as_of: dt.date) -> np.ndarray:
                 out = np.concatenate([out[:filled], np.empty((len(block), 5))])
             out[filled:filled + len(block)] = block
             filled += len(block)
-    return out[:filled]
+    return _columns(out[:filled])
 
 
-def _packed_rows(params: list) -> np.ndarray:
+def _packed_rows(params: list) -> list[np.ndarray]:
     """PostgreSQL: the rows packed into CSV text by the server, a few thousand customers'
     transactions per result row, and parsed by Arrow. A driver handles each row it
     receives in Python (COPY included): ten million of them cost far more than the few
@@ -114,21 +119,22 @@ def _packed_rows(params: list) -> np.ndarray:
                 spool.write(b"\n")
         spool.flush()
         if not spool.tell():
-            return np.empty((0, 5))
+            return _columns(np.empty((0, 5)))
         table = csv.read_csv(spool.name, read_options=csv.ReadOptions(
-            column_names=["c", "d", "a", "p", "r"]))
-    return np.column_stack([table.column(i).to_numpy().astype(np.float64)
-                            for i in range(5)])
+            column_names=["c", "d", "a", "p", "r"]), convert_options=csv.ConvertOptions(
+            column_types={"c": "int64", "d": "int64", "a": "float64", "p": "float64",
+                          "r": "int8"}))
+    # Column by column, without a float64 copy of the whole table at once.
+    columns = [table.column(i).to_numpy() for i in range(5)]
+    del table
+    return columns
 
 
 def transactions(as_of: dt.date, since: dt.date) -> tuple[PurchaseDays, Realised]:
     """The purchase days of every buyer and every customer's realised sales and profit
     (lifetime, and after `since`), from one read of the transactions."""
-    rows = _transaction_rows(as_of)
-    customer = rows[:, 0].astype(np.int64)
-    day = rows[:, 1].astype(np.int64)
-    amount, profit, is_return = rows[:, 2], rows[:, 3], rows[:, 4] > 0
-    del rows
+    customer, day, amount, profit, is_return = _transaction_rows(as_of)
+    is_return = is_return > 0
     # Realised: every row, returns included.
     ids, inverse = np.unique(customer, return_inverse=True)
     recent = day > day_number(since)
@@ -194,6 +200,22 @@ def spread(ids: np.ndarray, values: np.ndarray, onto: np.ndarray) -> np.ndarray:
         found = onto[pos] == ids
         out[pos[found]] = np.asarray(values)[found]
     return out
+
+
+def customer_base() -> list[np.ndarray]:
+    """Every customer, by id: id, owner, team (0 for none), lifecycle state, nature, service
+    group, industry, size and province (the last six as objects)."""
+    return _fetch("SELECT id, owner_id, COALESCE(team_id, 0), lifecycle_state, nature, "
+                  "service_group, industry, size, province FROM customers_customer "
+                  "ORDER BY id", [], [np.int64, np.int64, np.int64, *[object] * 6])
+
+
+def previous_scores() -> list[np.ndarray]:
+    """What the scores say now, by customer id: customer, segment, quadrant, P(alive) (NaN
+    for none) and at risk."""
+    return _fetch("SELECT customer_id, segment, quadrant, p_alive, at_risk FROM "
+                  "analytics_customervalue ORDER BY customer_id", [],
+                  [np.int64, object, object, np.float64, bool])
 
 
 @dataclass

@@ -49,7 +49,6 @@ from kehu.core.bulk import write_rows
 from kehu.core.errors import ServiceError
 from kehu.customers import invariants
 from kehu.customers.models import (
-    Customer,
     LifecycleState,
     Transaction,
     TransitionSource,
@@ -275,19 +274,13 @@ class _Refresh:
         return data.present_customers(int(ids[0]), int(ids[-1]))
 
     def read_base(self) -> dict[str, np.ndarray]:
-        rows = list(Customer.objects.order_by("pk").values_list(
-            "pk", "owner_id", "team_id", "lifecycle_state", "nature", "service_group",
-            "industry", "size", "province"))
-        columns = list(zip(*rows, strict=True)) if rows else [[]] * 9
-        base = {"id": np.asarray(columns[0], dtype=np.int64),
-                "owner": np.asarray(columns[1], dtype=np.int64),
-                "team": np.asarray([t or 0 for t in columns[2]], dtype=np.int64),
-                "state": np.asarray(columns[3], dtype=object)}
+        columns = data.customer_base()
+        base = {"id": columns[0], "owner": columns[1], "team": columns[2],
+                "state": columns[3]}
         for i, name in enumerate(("nature", "service_group", "industry", "size", "province"),
                                  start=4):
-            base[name] = np.unique(np.asarray(columns[i], dtype=object).astype(str),
-                                   return_inverse=True)[1].astype(np.int64) \
-                if rows else np.empty(0, dtype=np.int64)
+            base[name] = np.unique(columns[i].astype(str), return_inverse=True)[1].astype(
+                np.int64).ravel() if columns[0].size else np.empty(0, dtype=np.int64)
         return base
 
     # -- models ------------------------------------------------------------------------------
@@ -723,23 +716,19 @@ class _Refresh:
 
     def previous(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         """What the last refresh said of each customer: segment, quadrant, P(alive), risk."""
-        rows = list(CustomerValue.objects.order_by("customer_id").values_list(
-            "customer_id", "segment", "quadrant", "p_alive", "at_risk"))
+        pk, segment, quadrant, p_alive, at_risk = data.previous_scores()
         out = {"seen": np.zeros(ids.size, dtype=bool),
                "segment": np.full(ids.size, "", dtype=object),
                "quadrant": np.full(ids.size, "", dtype=object),
                "p_alive": np.full(ids.size, np.nan),
                "at_risk": np.zeros(ids.size, dtype=bool)}
-        if rows:
-            pk, segment, quadrant, p_alive, at_risk = (np.asarray(c, dtype=object)
-                                                       for c in zip(*rows, strict=True))
-            pos = np.searchsorted(ids, pk.astype(np.int64))
-            keep = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == pk.astype(np.int64))
-            pos = pos[keep]
+        if pk.size:
+            keep = _within(pk, ids)
+            pos = np.searchsorted(ids, pk[keep])
             out["seen"][pos] = True
             out["segment"][pos], out["quadrant"][pos] = segment[keep], quadrant[keep]
-            out["p_alive"][pos] = np.array([np.nan if p is None else p for p in p_alive[keep]])
-            out["at_risk"][pos] = at_risk[keep].astype(bool)
+            out["p_alive"][pos] = p_alive[keep]
+            out["at_risk"][pos] = at_risk[keep]
         return out
 
     def write(self, base, s, models: Models, equity_rows, migration) -> None:

@@ -153,6 +153,14 @@ def _sign_in_ms(port: int, plan: dict) -> float:
     return statistics.median(timings)
 
 
+def _endpoints(rows: list[dict]) -> None:
+    print(f"{'endpoint':24} {'requests':>8} {'p50 ms':>7} {'p99 ms':>7} {'failures':>8}")
+    for r in rows:
+        if r["Name"] != "Aggregated":
+            print(f"{r['Name']:24} {int(r['Request Count']):8} {float(r['50%']):7.0f} "
+                  f"{float(r['99%']):7.0f} {int(r['Failure Count']):8}")
+
+
 def _stats(prefix: Path) -> list[dict]:
     with open(f"{prefix}_stats.csv", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -196,21 +204,19 @@ def run(args) -> int:
             p99, failures = float(total["99%"]), int(total["Failure Count"])
             print(f"{users:6} {float(total['Requests/s']):7.1f} {float(total['50%']):7.0f} "
                   f"{p99:7.0f} {failures:8}", flush=True)
+            last = (users, rows)
             if p99 > P99_GOAL or failures:
                 break
-            held = (users, rows)
+            held = last
         if held is None:
-            print("no step held p99 ≤ 250 ms with no failure")
+            print("no step held p99 ≤ 250 ms with no failure; the first step, per endpoint:")
+            _endpoints(last[1])
             return 0
         users, rows = held
         total = next(r for r in rows if r["Name"] == "Aggregated")
         print(f"\nheld: {float(total['Requests/s']):.1f} requests/s with {users} people "
               f"(p99 {float(total['99%']):.0f} ms, no failure); per endpoint:")
-        print(f"{'endpoint':24} {'requests':>8} {'p50 ms':>7} {'p99 ms':>7}")
-        for r in rows:
-            if r["Name"] != "Aggregated":
-                print(f"{r['Name']:24} {int(r['Request Count']):8} {float(r['50%']):7.0f} "
-                      f"{float(r['99%']):7.0f}")
+        _endpoints(rows)
     finally:
         server.terminate()
         server.wait(timeout=30)

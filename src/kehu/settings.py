@@ -288,8 +288,8 @@ KEHU_SITE_URL = os.environ.get("KEHU_SITE_URL", "http://127.0.0.1:8000")
 KEHU_TASKS_PER_REFRESH = int(os.environ.get("KEHU_TASKS_PER_REFRESH", "20"))
 # The value refresh writes its scores this many customers at a time, each batch in a
 # transaction of its own: on SQLite a transaction holds the one write lock, and people saving
-# a card wait for it (a batch of 10,000 customers takes well under two seconds).
-KEHU_REFRESH_WRITE_BATCH = int(os.environ.get("KEHU_REFRESH_WRITE_BATCH", "10000"))
+# a card wait for it (a batch of 2,000 customers takes well under two seconds).
+KEHU_REFRESH_WRITE_BATCH = int(os.environ.get("KEHU_REFRESH_WRITE_BATCH", "2000"))
 
 # A customer data card whose key facts nobody confirmed for this many days is stale data
 # (过期数据): flagged on the card and the list, and its owner gets a refresh task.

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from kehu.analytics.models import Referral
 from kehu.core.permissions import VIEW, restrict
-from kehu.customers.models import Customer, TransactionKind
+from kehu.customers.models import Customer, Transaction, TransactionKind
 from kehu.marketing.referrals.models import ReferralCode, ReferralReward
 
 
@@ -65,12 +65,18 @@ def referral_share(user, *, months: int = 12, today: dt.date | None = None) -> R
     customers the user may see. Two queries."""
     today = today or timezone.localdate()
     span = _months_back(today, months)
-    first = (restrict(Customer.objects.all(), user, VIEW)
-             .filter(transactions__kind__in=[TransactionKind.ORDER, TransactionKind.INVOICE])
-             .annotate(first=Min("transactions__date"),
-                       referred=Exists(Referral.objects.filter(referred=OuterRef("pk"))))
+    buying = [TransactionKind.ORDER, TransactionKind.INVOICE]
+    # Only customers who bought in the window can be new in it: their purchases alone are
+    # grouped, not every purchase ever made (the value dashboard shows this figure).
+    in_window = restrict(Transaction.objects.filter(kind__in=buying, date__gte=span[0],
+                                                    date__lte=today), user, VIEW)
+    first = (Transaction.objects.filter(kind__in=buying,
+                                        customer_id__in=in_window.values("customer_id"))
+             .values("customer")
+             .annotate(first=Min("date"))
              .filter(first__gte=span[0], first__lte=today)
-             .values_list("pk", "first", "referred"))
+             .annotate(referred=Exists(Referral.objects.filter(referred=OuterRef("customer"))))
+             .values_list("customer", "first", "referred"))
     new, referred, ids = Counter(), Counter(), []
     for pk, day, came_by_referral in first:
         new[_month(day)] += 1

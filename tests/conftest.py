@@ -179,19 +179,6 @@ def loan_requests(users, customers) -> dict:
             for key, customer in customers.items()}
 
 
-def pytest_collection_modifyitems(config, items):
-    """A test whose writes are committed (committed_db, live_server) ends with a flush that
-    empties every table, the rows the data migrations seed included (coupon tiers, ticket
-    categories, playbooks): restore them before each such test, as Django's serialized
-    rollback does, so that no test depends on running before one of those."""
-    for item in items:
-        names = getattr(item, "fixturenames", None)
-        if names is None or "django_db_serialized_rollback" in names:
-            continue
-        if "transactional_db" in names or "live_server" in names:
-            names.append("django_db_serialized_rollback")
-
-
 def pytest_configure(config):
     """SQLite tests use a database file, as kehu does in production, instead of Django's
     shared in-memory database: background jobs run in threads with their own connections,

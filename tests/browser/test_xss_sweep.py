@@ -283,6 +283,9 @@ def poisoned(users, customers):
         for i, row in enumerate(model.objects.all()):
             model.objects.filter(pk=row.pk).update(
                 **{f.name: _payload_for(f, i + 1) for f in _free_text_fields(model)})
+    from tests.marketing.conftest import ensure_coupon_tiers
+
+    ensure_coupon_tiers()
     CouponTier.objects.filter(pk=CouponTier.objects.first().pk).update(
         name_en=PAYLOADS[0], name_zh=PAYLOADS[1])
     filled = {}

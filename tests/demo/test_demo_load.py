@@ -227,6 +227,9 @@ def _as_fresh_database() -> None:
 
 
 def test_the_english_demo_names_customers_in_english_and_the_same_seed_gives_the_same_firm():
+    from tests.marketing.conftest import ensure_coupon_tiers
+
+    ensure_coupon_tiers()
     _as_fresh_database()
     with pytest.raises(_Again), transaction.atomic():
         call_command("demo", "load", "--language", "en", "--sample", "800")

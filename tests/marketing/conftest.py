@@ -52,10 +52,24 @@ def set_loyalty(customer, loyalty: float | None, segment: str = "") -> None:
         "refresh": refresh, "loyalty_index": loyalty, "segment": segment})
 
 
+def ensure_coupon_tiers() -> None:
+    """The coupon tiers a new firm starts with (a data migration writes them; a test whose
+    data is committed ends with a flush that removes them for the tests after it)."""
+    from kehu.marketing.offers.models import DEFAULT_TIERS, CouponTier
+
+    if CouponTier.objects.exists():
+        return
+    CouponTier.objects.bulk_create([
+        CouponTier(name_en=en, name_zh=zh, min_loyalty=loyalty, segments=segments,
+                   discount_percent=pct, min_order=Decimal(min_order), valid_days=days)
+        for en, zh, loyalty, segments, pct, min_order, days in DEFAULT_TIERS])
+
+
 @pytest.fixture
 def shop(users, customers) -> Shop:
     from kehu.customers.services import create_customer
 
+    ensure_coupon_tiers()
     admin = users["admin"]
     today = timezone.localdate()
     p = {

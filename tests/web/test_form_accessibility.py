@@ -319,6 +319,9 @@ def _holiday():
 
 def _coupon_tier():
     from kehu.marketing.offers.models import CouponTier
+    from tests.marketing.conftest import ensure_coupon_tiers
+
+    ensure_coupon_tiers()
     return CouponTier.objects.order_by("pk").first()
 
 

@@ -102,14 +102,23 @@ def read_transactions(path: str | Path, customer_col: str, date_col: str, amount
     if magic == b"PAR1":
         return _read_parquet(path, customer_col, date_col, amount_col)
     layout = _sniff(path, header, delimiter)
-    cols = [_resolve(path, layout.names, ref, role, header)
-            for ref, role in ((customer_col, "customer"), (date_col, "date"),
-                              (amount_col, "amount"))]
-    _distinct(path, cols)
+    cols = resolve_columns(path, layout.names, customer_col, date_col, amount_col, header)
     return _read_csv(path, layout, cols)
 
 
-def _distinct(path: Path, cols: list[_Column]) -> None:
+def resolve_columns(path: Path | str, names: list[str], customer_col: str, date_col: str,
+                    amount_col: str, header: bool) -> list[_Column]:
+    """The customer, date and amount columns, each given by header name or number from 1,
+    as positions in `names` with a label for messages; a column named for two of them is
+    refused. Also the Spark engine's, so that both engines read the same columns."""
+    cols = [_resolve(path, names, ref, role, header)
+            for ref, role in ((customer_col, "customer"), (date_col, "date"),
+                              (amount_col, "amount"))]
+    _distinct(path, cols)
+    return cols
+
+
+def _distinct(path: Path | str, cols: list[_Column]) -> None:
     """One column cannot be two of customer, date and amount."""
     roles = ("--customer-col", "--date-col", "--amount-col")
     for i in range(3):
@@ -170,7 +179,7 @@ def _split(line: str, sep: str) -> list[str]:
     return next(csv.reader([line], delimiter=sep))
 
 
-def _resolve(path: Path, names: list[str], ref: str, role: str, header: bool) -> _Column:
+def _resolve(path: Path | str, names: list[str], ref: str, role: str, header: bool) -> _Column:
     ref = str(ref).strip()
     if header:
         if ref in names:
@@ -322,10 +331,7 @@ def _read_parquet(path: Path, customer_col: str, date_col: str, amount_col: str
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(path, f"cannot read the Parquet file: {exc}") from None
     names = list(schema.names)
-    cols = [_resolve(path, names, ref, role, header=True)
-            for ref, role in ((customer_col, "customer"), (date_col, "date"),
-                              (amount_col, "amount"))]
-    _distinct(path, cols)
+    cols = resolve_columns(path, names, customer_col, date_col, amount_col, header=True)
     wanted = [names[c.index] for c in cols]
     id_type = schema.field(wanted[0]).type
     text_ids = pa.types.is_string(id_type) or pa.types.is_large_string(id_type)

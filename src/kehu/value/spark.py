@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kehu.value.errors import ValueModelError
-from kehu.value.readers import DATE_HELP, InputError
+from kehu.value.readers import DATE_HELP, InputError, resolve_columns
 from kehu.value.rfm import to_day, unit_days
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -234,42 +234,11 @@ def _check_exists(spark: SparkSession | None, path: str) -> None:
         raise InputError(path, "no such file")
 
 
-def _resolve(path: str, names: list[str], ref: str, role: str, header: bool) -> tuple[int, str]:
-    """(index, label) of a column given by header name or number from 1 (as the local
-    reader resolves them)."""
-    ref = str(ref).strip()
-    if header:
-        if ref in names:
-            i = names.index(ref)
-            return i, f"'{ref}' ({i + 1})"
-        folded = [n.casefold() for n in names]
-        if ref.casefold() in folded:
-            i = folded.index(ref.casefold())
-            return i, f"'{names[i]}' ({i + 1})"
-    if ref.isdigit() and 1 <= int(ref) <= len(names):
-        i = int(ref) - 1
-        return i, f"'{names[i]}' ({i + 1})" if header else str(i + 1)
-    if header:
-        hint = "" if not ref.isdigit() else " (numbers count columns from 1)"
-        raise InputError(path, f"no {role} column {ref!r} in the header; the columns are: "
-                         f"{', '.join(names)}{hint}. For a file without a header use "
-                         f"--no-header and column numbers", line=1)
-    raise InputError(path, f"{role} column {ref!r}: a file without a header has columns "
-                     f"1 to {len(names)}; give the column number")
-
-
 def _columns(path: str, names: list[str], source: Source, header: bool
              ) -> list[tuple[int, str]]:
-    cols = [_resolve(path, names, ref, role, header)
-            for ref, role in ((source.customer_col, "customer"), (source.date_col, "date"),
-                              (source.amount_col, "amount"))]
-    roles = ("--customer-col", "--date-col", "--amount-col")
-    for i in range(3):
-        for j in range(i + 1, 3):
-            if cols[i][0] == cols[j][0]:
-                raise InputError(path, f"{roles[i]} and {roles[j]} name the same column, "
-                                       f"{cols[i][1]}")
-    return cols
+    cols = resolve_columns(path, names, source.customer_col, source.date_col,
+                           source.amount_col, header)
+    return [(c.index, c.label) for c in cols]
 
 
 def _read(spark: SparkSession, source: Source) -> tuple[DataFrame, list[str]]:

@@ -18,11 +18,9 @@ demo's size and ≤ 500 ms at 1M. It prints figures; it never fails on time.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -45,23 +43,16 @@ def main() -> int:
     if args.db == "current":
         run(args)
         return 0
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(KEHU_DEBUG="0", KEHU_HTTPS="0", DJANGO_SETTINGS_MODULE="kehu.settings")
+    from databases import run_per_database
+
     status = 0
-    sizes = ["demo", "1m"] if args.size == "both" else [args.size]
-    for size in sizes:
+    for size in ["demo", "1m"] if args.size == "both" else [args.size]:
         kind = "demo" if size == "demo" else "fill"
         me = [sys.executable, __file__, "--customers", str(args.customers), "--transactions",
               str(args.transactions), "--requests", str(args.requests), "--db", "current",
               "--kind", kind]
-        print(f"== {size}, {'SQLite' if args.db == 'sqlite' else 'PostgreSQL'} ==", flush=True)
-        if args.db == "postgres":
-            me = [sys.executable, str(ROOT / "scripts/with_postgres.py"), *me]
-        if args.sqlite_dir and args.db == "sqlite":
-            status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": args.sqlite_dir}).returncode
-            continue
-        with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
-            status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": var}).returncode
+        status |= run_per_database(me, args.db, sqlite_dir=args.sqlite_dir,
+                                   heading=f"{size}, ")
     return status
 
 

@@ -18,12 +18,9 @@ prints figures; it never fails on time.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -61,24 +58,9 @@ def main() -> int:
         "--db",
         "current",
     ]
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(KEHU_DEBUG="0", KEHU_HTTPS="0", DJANGO_SETTINGS_MODULE="kehu.settings")
-    status = 0
-    if args.db in {"sqlite", "both"}:
-        print("== SQLite ==", flush=True)
-        if args.sqlite_dir:
-            status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": args.sqlite_dir}).returncode
-        else:
-            with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
-                status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": var}).returncode
-    if args.db in {"postgres", "both"}:
-        with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
-            print("== PostgreSQL ==", flush=True)
-            status |= subprocess.run(
-                [sys.executable, str(ROOT / "scripts/with_postgres.py"), *me],
-                env={**env, "KEHU_VAR_DIR": var},
-            ).returncode
-    return status
+    from databases import run_per_database
+
+    return run_per_database(me, args.db, sqlite_dir=args.sqlite_dir)
 
 
 def run(args) -> None:

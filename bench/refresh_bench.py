@@ -48,22 +48,9 @@ def main() -> int:
         return 0
     me = [sys.executable, __file__, "--customers", str(args.customers), "--transactions",
           str(args.transactions), "--activities", str(args.activities), "--db", "current"]
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(KEHU_DEBUG="0", KEHU_HTTPS="0", DJANGO_SETTINGS_MODULE="kehu.settings")
-    status = 0
-    if args.db in {"sqlite", "both"}:
-        print("== SQLite ==", flush=True)
-        if args.sqlite_dir:
-            status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": args.sqlite_dir}).returncode
-        else:
-            with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
-                status |= subprocess.run(me, env={**env, "KEHU_VAR_DIR": var}).returncode
-    if args.db in {"postgres", "both"}:
-        print("== PostgreSQL ==", flush=True)
-        with tempfile.TemporaryDirectory(prefix="kehu-bench-") as var:
-            status |= subprocess.run([sys.executable, str(ROOT / "scripts/with_postgres.py"), *me],
-                                     env={**env, "KEHU_VAR_DIR": var}).returncode
-    return status
+    from databases import run_per_database
+
+    return run_per_database(me, args.db, sqlite_dir=args.sqlite_dir)
 
 
 def run(args) -> None:

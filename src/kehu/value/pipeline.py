@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from kehu.value._base import TransactionModel
+from kehu.value._threads import in_order, map_slices, slices
 from kehu.value.bgnbd import BetaGeoModel, ModifiedBetaGeoModel
 from kehu.value.clv import clv_details
 from kehu.value.errors import ValueModelError
@@ -28,6 +29,8 @@ MODELS: dict[str, type[TransactionModel]] = {"bgnbd": BetaGeoModel,
                                              "pareto-nbd": ParetoNBDModel}
 SCORE_COLUMNS = ("customer_id", "frequency", "recency", "T", "monetary_value", "p_alive",
                  "predicted_purchases", "predicted_avg_value", "clv")
+# Customers per slice of the scores CSV formatted at once: a few MB of text in memory each.
+WRITE_SLICE = 100_000
 
 
 def summarise(table: TransactionTable, as_of: str, time_unit: str,
@@ -68,16 +71,29 @@ def fit_report(name: str, summary: RFMSummary, model: TransactionModel,
 
 def score(model: TransactionModel, gg: GammaGammaModel, summary: RFMSummary, months: int,
           monthly_discount: float) -> dict[str, np.ndarray]:
-    """One value per customer for each of SCORE_COLUMNS."""
+    """One value per customer for each of SCORE_COLUMNS, slices of customers scored on
+    the machine's cores at once (kehu.value._threads)."""
     s = summary
-    details = clv_details(model, gg, s.frequency, s.recency, s.T, s.monetary_value,
-                          months=months, monthly_discount=monthly_discount,
-                          time_unit=s.time_unit)
+
+    def part(sl: slice) -> dict[str, np.ndarray]:
+        details = clv_details(model, gg, s.frequency[sl], s.recency[sl], s.T[sl],
+                              s.monetary_value[sl], months=months,
+                              monthly_discount=monthly_discount, time_unit=s.time_unit)
+        details["p_alive"] = model.p_alive(s.frequency[sl], s.recency[sl], s.T[sl])
+        return details
+
+    try:
+        parts = map_slices(part, len(s))
+    except ValueModelError:
+        # Say how many customers of the whole base it concerns, not of one slice.
+        parts = [part(slice(0, len(s)))]
+    joined = {key: np.concatenate([p[key] for p in parts]) if len(parts) > 1 else parts[0][key]
+              for key in parts[0]}
     return {"customer_id": s.customer_id, "frequency": s.frequency.astype(np.int64),
             "recency": s.recency, "T": s.T, "monetary_value": s.monetary_value,
-            "p_alive": model.p_alive(s.frequency, s.recency, s.T),
-            "predicted_purchases": details["predicted_purchases"],
-            "predicted_avg_value": details["predicted_avg_value"], "clv": details["clv"]}
+            "p_alive": joined["p_alive"],
+            "predicted_purchases": joined["predicted_purchases"],
+            "predicted_avg_value": joined["predicted_avg_value"], "clv": joined["clv"]}
 
 
 def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
@@ -100,10 +116,22 @@ def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        options = pacsv.WriteOptions(include_header=False,
+                                     quoting_style="needed" if quote else "none")
+
+        def text(sl: slice) -> bytes:
+            # Formatting the numbers is most of the writing: slices formatted on every
+            # core, written in order.
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(table.slice(sl.start, sl.stop - sl.start), sink,
+                            write_options=options)
+            return sink.getvalue()
+
         with open(tmp, "wb") as f:
             f.write((",".join(SCORE_COLUMNS) + "\n").encode())
-            pacsv.write_csv(table, f, write_options=pacsv.WriteOptions(
-                include_header=False, quoting_style="needed" if quote else "none"))
+            for chunk in in_order(text, slices(table.num_rows, WRITE_SLICE,
+                                               parts=table.num_rows // WRITE_SLICE + 1)):
+                f.write(chunk)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it the usual mode

@@ -1,0 +1,75 @@
+"""Scores computed and written in slices on several cores are the scores of one pass:
+the same values, for the same customers, in the same order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kehu.value import _threads, pipeline
+from kehu.value.datasets import simulate_transactions
+from kehu.value.errors import ValueModelError
+from kehu.value.rfm import rfm_summary
+
+
+@given(n=st.integers(0, 5000), min_size=st.integers(1, 2000), parts=st.integers(1, 9))
+def test_slices_cover_every_row_once_in_order(n, min_size, parts):
+    cut = _threads.slices(n, min_size, parts)
+    assert 1 <= len(cut) <= parts
+    assert [i for s in cut for i in range(s.start, s.stop)] == list(range(n))
+    if len(cut) > 1:
+        assert min(s.stop - s.start for s in cut) >= min_size
+
+
+@settings(deadline=None)
+@given(items=st.lists(st.integers(), max_size=40), workers=st.integers(1, 4))
+def test_in_order_keeps_the_order(items, workers):
+    def slow_for_early(x):  # later items finish first
+        import time
+
+        time.sleep(0.001 * (len(items) % 3))
+        return x * 2
+
+    assert list(_threads.in_order(slow_for_early, items, workers)) == [x * 2 for x in items]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    log = simulate_transactions(3000, as_of="2021-12-31", seed=7)
+    ids = np.char.add("C", log.customer_id.astype(str))
+    summary = rfm_summary(ids, log.date, log.amount, "2021-12-31")
+    model = pipeline.fit_transaction_model("bgnbd", summary)
+    return model, pipeline.fit_spend_model(summary), summary
+
+
+def test_scores_in_slices_equal_one_pass(fitted, monkeypatch, tmp_path):
+    model, gg, summary = fitted
+    one = pipeline.score(model, gg, summary, 12, 0.01)
+    pipeline.write_scores(tmp_path / "one.csv", one)
+    monkeypatch.setattr(_threads, "MIN_SLICE", 1)
+    monkeypatch.setattr(_threads, "cores", lambda: 4)
+    monkeypatch.setattr(pipeline, "WRITE_SLICE", 7)
+    sliced = pipeline.score(model, gg, summary, 12, 0.01)
+    for key in pipeline.SCORE_COLUMNS:
+        np.testing.assert_array_equal(sliced[key], one[key])
+    pipeline.write_scores(tmp_path / "sliced.csv", sliced)
+    assert (tmp_path / "sliced.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    lines = (tmp_path / "sliced.csv").read_text().splitlines()
+    assert len(lines) == len(summary) + 1 and lines[0].startswith("customer_id,")
+
+
+def test_an_overflow_names_the_customers_of_the_whole_base(fitted, monkeypatch):
+    model, gg, summary = fitted
+    import dataclasses
+
+    monkeypatch.setattr(_threads, "MIN_SLICE", 1)
+    monkeypatch.setattr(_threads, "cores", lambda: 4)
+
+    # Every repeat buyer's CLV overflows; customers in every slice.
+    rich = dataclasses.replace(summary, monetary_value=np.full(len(summary), 1e308))
+    with pytest.raises(ValueModelError) as raised:
+        pipeline.score(model, gg, rich, 12, 0.01)
+    overflowing = int(raised.value.args[0].split("for ")[1].split(" customers")[0].replace(",", ""))
+    assert overflowing > len(summary) // 2

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from kehu.accounts.models import Team, User
 from kehu.core import policy
 from kehu.core.errors import ServiceError, StaleVersion
+from kehu.core.widgets import QuickSelect
 from kehu.customers.models import (
     CONTACT_FIELDS,
     CUSTOMER_FIELDS,
@@ -286,15 +287,16 @@ class CustomerFilterForm(forms.Form):
                         error_messages={"max_length": _(
                             "The search is too long: at most %(limit_value)d characters (it "
                             "has %(show_value)d).")})
-    state = forms.ChoiceField(label=_("Lifecycle state"), required=False)
+    state = forms.ChoiceField(label=_("Lifecycle state"), required=False, widget=QuickSelect)
     owner = forms.TypedChoiceField(label=_("Owner"), required=False, coerce=int,
-                                   empty_value=None)
-    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
-    nature = forms.ChoiceField(label=_("Customer nature"), required=False)
-    service_group = forms.ChoiceField(label=_("Service group"), required=False)
+                                   empty_value=None, widget=QuickSelect)
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None,
+                                  widget=QuickSelect)
+    nature = forms.ChoiceField(label=_("Customer nature"), required=False, widget=QuickSelect)
+    service_group = forms.ChoiceField(label=_("Service group"), required=False, widget=QuickSelect)
     stale = forms.BooleanField(label=_("Stale data only"), required=False)
-    segment = forms.ChoiceField(label=_("Value segment"), required=False)
-    quadrant = forms.ChoiceField(label=_("Volume × loyalty"), required=False)
+    segment = forms.ChoiceField(label=_("Value segment"), required=False, widget=QuickSelect)
+    quadrant = forms.ChoiceField(label=_("Volume × loyalty"), required=False, widget=QuickSelect)
     p_alive_min = forms.FloatField(label=_("P(alive) from"), required=False, min_value=0,
                                    max_value=1)
     p_alive_max = forms.FloatField(label=_("P(alive) to"), required=False, min_value=0,

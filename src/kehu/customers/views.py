@@ -94,6 +94,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
                 **_audit(request))
     for c in page.items:
         c.stale = selectors.is_stale(c)
+        c.scores = selectors.value_scores(c)
     order = {"sort": sort, "dir": "desc" if descending else "asc"}
     columns = []
     for key, label in (("name", _("Name")), ("state", _("Lifecycle state")),

@@ -163,3 +163,76 @@ def test_the_migration_lets_the_holdout_choose_unless_a_model_was_picked(stored,
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert ValueSettings.objects.get(pk=1).model == after
+
+
+def _spy_compare(monkeypatch) -> list:
+    """Counts the comparisons the refreshes make from now on."""
+    from kehu.analytics import refresh
+
+    calls, original = [], refresh.compare
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(refresh, "compare", counted)
+    return calls
+
+
+def _p_alive() -> dict[int, float]:
+    return dict(CustomerValue.objects.filter(p_alive__isnull=False)
+                .values_list("customer_id", "p_alive"))
+
+
+def test_a_repeat_refresh_keeps_the_choice_and_scores_the_same(firm, users, monkeypatch):  # noqa: F811
+    first = refresh_values(users["admin"], as_of=AS_OF)
+    before = _p_alive()
+    calls = _spy_compare(monkeypatch)
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert calls == []  # the three models were not fitted again
+    sel = run.model_selection
+    assert sel["kept_from"] == first.pk and first.model_selection["kept_from"] is None
+    assert sel["chosen"] == sel["used"] == first.model_selection["chosen"]
+    assert sel["candidates"] == first.model_selection["candidates"]
+    assert run.fit["purchases"]["model"] == first.fit["purchases"]["model"]
+    for name, value in first.fit["purchases"]["params"].items():
+        assert run.fit["purchases"]["params"][name] == pytest.approx(value, rel=1e-4)
+    after = _p_alive()
+    assert after.keys() == before.keys()
+    assert all(after[pk] == pytest.approx(p, abs=1e-4) for pk, p in before.items())
+    # A third refresh still names the refresh that compared.
+    assert refresh_values(users["admin"], as_of=AS_OF).model_selection["kept_from"] == first.pk
+    page = _client(users, "analyst1").get(reverse("analytics:models")).content.decode()
+    assert f"This comparison was made by the refresh as of {AS_OF.isoformat()}" in page
+
+
+def test_the_models_are_compared_again_a_month_later(firm, users, monkeypatch):  # noqa: F811
+    import datetime as dt
+
+    refresh_values(users["admin"], as_of=AS_OF)
+    calls = _spy_compare(monkeypatch)
+    refresh_values(users["admin"], as_of=AS_OF + dt.timedelta(days=28))
+    assert calls == []
+    run = refresh_values(users["admin"], as_of=AS_OF + dt.timedelta(days=29))
+    assert calls == [1] and run.model_selection["kept_from"] is None
+    assert run.model_selection["basis"]["as_of"] == (AS_OF + dt.timedelta(days=29)).isoformat()
+
+
+def test_the_models_are_compared_again_when_the_purchases_change(firm, users, monkeypatch):  # noqa: F811
+    import datetime as dt
+    from decimal import Decimal
+
+    from kehu.customers.models import Transaction
+
+    first = refresh_values(users["admin"], as_of=AS_OF)
+    days = first.model_selection["basis"]["purchase_days"]
+    calls = _spy_compare(monkeypatch)
+    # More than 5% new purchase days (an import of last month's orders, say).
+    new = int(days * 0.06) + 1
+    Transaction.objects.bulk_create([
+        Transaction(customer=firm["sims"][i % len(firm["sims"])],
+                    date=dt.date(2021, 11, 1) + dt.timedelta(days=i // len(firm["sims"])),
+                    amount=Decimal("10.00"), cost=Decimal("6.00")) for i in range(new)])
+    run = refresh_values(users["admin"], as_of=AS_OF)
+    assert calls == [1] and run.model_selection["kept_from"] is None
+    assert run.model_selection["basis"]["purchase_days"] > days

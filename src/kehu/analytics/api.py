@@ -143,7 +143,9 @@ def _model_selection(run) -> dict[str, Any] | None:
     """The purchase models compared on the holdout: chosen (smallest holdout_error unless
     pinned), pinned, and per candidate its holdout_error, the two errors it combines,
     parameters, log-likelihood, fit time and predicted cumulative repeat purchases per
-    period; None for a refresh made before models were compared."""
+    period; basis: the day, buyers and purchase days the comparison was made on;
+    kept_from: the refresh that made it, when this refresh kept its choice (null when this
+    refresh compared); None for a refresh made before models were compared."""
     return run.model_selection or None
 
 

@@ -68,7 +68,7 @@ from kehu.value import (
     profit_clv_details,
 )
 from kehu.value.markov import ABSENT
-from kehu.value.selection import compare, fit_chosen
+from kehu.value.selection import compare, fit_chosen, fit_in_order
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +78,10 @@ AT_RISK_TOP_SHARE = 0.2
 AT_RISK_DROP = 0.1
 WRITE_CHUNK = 5000
 ROW_CHUNK = 50_000
+# A purchase model chosen by a comparison is kept by the refreshes after it for this many
+# days, while the buyers and purchase days change by at most this share (kept_choice).
+KEEP_CHOICE_DAYS = 28
+KEEP_CHOICE_CHANGE = 0.05
 # States a person sets by hand that behaviour does not override: a non-customer stays one.
 MANUAL_STICKY = {LifecycleState.NON_CUSTOMER}
 # Without purchases, behaviour says nothing: potential and target stay as set by hand.
@@ -312,10 +316,17 @@ class _Refresh:
         """The purchase model: BG/NBD, MBG/NBD and Pareto/NBD fitted on the history up to a
         calibration end and compared on what happened after it (kehu.value.selection); the
         best, or the one the settings pin, is fitted again on the whole history. The
-        comparison is kept on the refresh. Raises ValueModelError if no model fits."""
+        comparison is kept on the refresh, and its choice is kept by the next refreshes
+        while the purchases change little (kept_choice). Raises ValueModelError if no model
+        fits."""
         pinned_class = PURCHASE_MODELS.get(self.settings.model)
         pinned = pinned_class.model_name if pinned_class is not None else None
         fallback = pinned or BetaGeoModel.model_name
+        basis = {"as_of": self.as_of.isoformat(), "buyers": int(history.buyer.size),
+                 "purchase_days": int(history.day.size)}
+        kept = self.kept_choice(basis, pinned)
+        if kept is not None:
+            return self.fit_kept(kept, now)
         selection, why = None, None
         try:
             first = history.day[history.start]
@@ -336,11 +347,71 @@ class _Refresh:
                 **(selection.to_dict() if selection is not None else
                    {"chosen": None, "pinned": pinned is not None, "error": why,
                     "candidates": {}}),
-                "used": None}
+                "basis": basis, "kept_from": None, "used": None}
         if why is not None:  # when no model fits at all, the caller says so instead
             self.warn("model_selection_failed", _(
                 "The purchase models could not be compared on a holdout, so %(model)s is "
                 "used: %(why)s") % {"model": model.label, "why": why})
+        if failures:
+            self.warn("chosen_model_failed", _(
+                "%(chosen)s could not be fitted on the whole history, so %(used)s is used: "
+                "%(why)s") % {"chosen": PURCHASE_MODELS_BY_NAME[failures[0][0]].label,
+                              "used": model.label, "why": failures[0][1]})
+        self.run_row.model_selection["used"] = model.model_name
+        return model
+
+    def kept_choice(self, basis: dict, pinned: str | None) -> tuple[dict, dict, int] | None:
+        """The comparison of the last finished refresh, its purchase model's fit and its id,
+        when this refresh may keep its choice instead of comparing the models again.
+
+        Comparing fits Pareto/NBD on a sample of up to 25,000 customers, most of a repeat
+        refresh's time, and on purchases that changed little it chooses what it chose
+        before (it samples with a fixed seed). So the choice stands while the setting that
+        pins a model is unchanged, the comparison is at most KEEP_CHOICE_DAYS old, and the
+        buyers and purchase days it was made on have changed by at most KEEP_CHOICE_CHANGE
+        (an import, a merge of many customers, a month of new purchases: compared again).
+        The drift is measured against the refresh that compared, not the last one, so that
+        small changes add up."""
+        last = (ValueRefresh.objects.filter(status=RefreshStatus.DONE)
+                .exclude(pk=self.run_row.pk).order_by("-started_at", "-id")
+                .only("model_selection", "fit").first())
+        selection = (last.model_selection or {}) if last is not None else {}
+        then = selection.get("basis")
+        if not then or selection.get("chosen") is None or selection.get("error"):
+            return None
+        if bool(selection.get("pinned")) != (pinned is not None) \
+                or (pinned is not None and selection["chosen"] != pinned):
+            return None
+        age = (self.as_of - dt.date.fromisoformat(then["as_of"])).days
+        if not 0 <= age <= KEEP_CHOICE_DAYS:
+            return None
+        for key in ("buyers", "purchase_days"):
+            if abs(basis[key] - then[key]) > KEEP_CHOICE_CHANGE * max(then[key], 1):
+                return None
+        return selection, (last.fit or {}).get("purchases") or {}, last.pk
+
+    def fit_kept(self, kept: tuple[dict, dict, int], now) -> TransactionModel:
+        """The model a former comparison chose (kept_choice), fitted on the whole history
+        from where the last refresh's fit ended; the next best of that comparison if it
+        cannot be fitted."""
+        selection, last_fit, last_pk = kept
+        candidates = selection.get("candidates") or {}
+        order = [selection["chosen"]]
+        if not selection.get("pinned"):
+            ranked = sorted((c["holdout_error"], name) for name, c in candidates.items()
+                            if c.get("holdout_error") is not None)
+            order += [name for _err, name in ranked if name != selection["chosen"]]
+        starts = {name: c["params"] for name, c in candidates.items() if c.get("params")}
+        if last_fit.get("model") in order and last_fit.get("params"):
+            starts[last_fit["model"]] = last_fit["params"]
+        buyers = now.present
+        try:
+            model, failures = fit_in_order(order, starts, now.frequency[buyers],
+                                           now.recency[buyers], now.T[buyers])
+        finally:
+            self.run_row.model_selection = {
+                **selection, "kept_from": selection.get("kept_from") or last_pk,
+                "used": None}
         if failures:
             self.warn("chosen_model_failed", _(
                 "%(chosen)s could not be fitted on the whole history, so %(used)s is used: "

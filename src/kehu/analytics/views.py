@@ -366,6 +366,9 @@ def model_comparison(request: HttpRequest) -> HttpResponse:
     context = {"nav": "value", "run": run, "selection": selection,
                "stale": selectors.is_stale(run)}
     if selection:
+        from kehu.analytics.refresh import KEEP_CHOICE_CHANGE, KEEP_CHOICE_DAYS
+
+        context.update(keep_days=KEEP_CHOICE_DAYS, keep_share=round(100 * KEEP_CHOICE_CHANGE))
         models, curve = _model_table(request.user, run), _curve_table(request.user, run)
         labels = dict((name, c.get("label", name)) for name, c in _candidates(selection))
         context.update({

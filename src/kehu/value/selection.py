@@ -321,12 +321,24 @@ def fit_chosen(selection: Selection | None, frequency: Any, recency: Any, T: Any
             order += [m for m in selection.ranking() if m != selection.chosen]
     else:
         order = [selection.pinned if selection is not None and selection.pinned else default]
-    failures: list[tuple[str, str]] = []
+    starts = {}
     for name in order:
         cand = selection.candidates.get(name) if selection is not None else None
-        start = cand.fitted.params_ if cand is not None and cand.fitted is not None else None
+        if cand is not None and cand.fitted is not None:
+            starts[name] = cand.fitted.params_
+    return fit_in_order(order, starts, frequency, recency, T)
+
+
+def fit_in_order(order: list[str], starts: dict[str, dict[str, float]], frequency: Any,
+                 recency: Any, T: Any) -> tuple[TransactionModel, list[tuple[str, str]]]:
+    """Fit the models named in `order` (model_name) on the whole history, each from its
+    parameters in `starts` where given, until one fits. Returns the fitted model and the
+    (model_name, error) of every model that failed before it. Raises ValueModelError if
+    none fits."""
+    failures: list[tuple[str, str]] = []
+    for name in order:
         try:
-            return BY_NAME[name]().fit(frequency, recency, T, start=start), failures
+            return BY_NAME[name]().fit(frequency, recency, T, start=starts.get(name)), failures
         except FIT_FAILURES as exc:
             failures.append((name, str(exc)))
     raise ValueModelError("; ".join(why for _name, why in failures))

@@ -1,0 +1,27 @@
+"""The customer table keeps one index per lookup: each index costs every write of a
+customer an entry (the value refresh rewrites the state of up to every customer), so a
+column the first column of a composite index already serves has no index of its own."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def _indexes(table: str) -> list[list[str]]:
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table)
+    return [c["columns"] for c in found.values() if c["index"] and not c["primary_key"]]
+
+
+@pytest.mark.parametrize("column", ["lifecycle_state", "owner_id", "team_id"])
+def test_state_owner_and_team_are_looked_up_through_composite_indexes_only(column):
+    indexes = _indexes("customers_customer")
+    assert [column] not in indexes
+    assert any(columns[0] == column and len(columns) > 1 for columns in indexes)
+
+
+def test_the_history_does_not_index_the_state():
+    assert ["lifecycle_state"] not in _indexes("customers_historicalcustomer")

@@ -163,6 +163,25 @@ def test_a_frozen_list_keeps_its_members(users, scored):
     assert _names(selectors.members(m, dyn)) == []  # c moved to invest above; e came later
 
 
+def test_a_page_of_lists_is_counted_in_one_query_as_each_list_alone(
+        users, scored, django_assert_num_queries):
+    m = users["marketing1"]
+    lists = [services.create_target_list(m, {"name": "Investors"},
+                                         criteria={"segment": "invest"}),
+             services.create_target_list(m, {"name": "Zhejiang"}, criteria={"province": "浙江"},
+                                         kind="frozen"),
+             services.create_target_list(m, {"name": "Everyone"}, criteria={}),
+             services.create_target_list(m, {"name": "Nobody"}, criteria={"state": "target"})]
+    with django_assert_num_queries(1):
+        counted = selectors.counts(m, lists)
+    assert list(counted.values()) == [3, 2, 6, 0]  # team East: a b d; a c; a–f; none
+    for user in (users["sales1"], users["admin"]):
+        with django_assert_num_queries(1):
+            counted = selectors.counts(user, lists)
+        assert counted == {tl.pk: selectors.count(user, tl) for tl in lists}
+    assert selectors.counts(m, []) == {}
+
+
 def test_who_may_make_lists_and_change_them(users, scored):
     with pytest.raises(NotPermitted):
         services.create_target_list(users["sales1"], {"name": "x"}, criteria={})

@@ -277,10 +277,12 @@ def _list(request: HttpRequest, pk: int | None) -> TargetList | None:
     return found
 
 
-def list_out(user, tl: TargetList) -> dict[str, Any]:
+def list_out(user, tl: TargetList, count: int | None = None) -> dict[str, Any]:
+    """The list as the API shows it; `count` when the caller counted a page of lists."""
     return {"id": tl.pk, "name": tl.name, "description": tl.description, "kind": tl.kind,
             "criteria": tl.criteria, "frozen_at": tl.frozen_at,
-            "count": selectors.count(user, tl), "owner": tl.owner_id, "team": tl.team_id,
+            "count": selectors.count(user, tl) if count is None else count,
+            "owner": tl.owner_id, "team": tl.team_id,
             "version": tl.version, "created_at": tl.created_at, "updated_at": tl.updated_at}
 
 
@@ -323,7 +325,8 @@ def list_target_lists(request: HttpRequest, params: Query[TargetListParams]):
         cursor=params.cursor or None, limit=params.limit)
     record(request.auth, "target_list.list", detail={"target_lists": [x.pk for x in page.items]},
            **_audit(request))
-    return {"items": [list_out(request.auth, x) for x in page.items],
+    counts = selectors.counts(request.auth, page.items)
+    return {"items": [list_out(request.auth, x, counts[x.pk]) for x in page.items],
             "next_cursor": page.next_cursor, "count": page.count,
             "count_is_exact": page.count_is_exact}
 

@@ -77,7 +77,7 @@ def _may_change(user, obj) -> bool:
 def target_list_list(request: HttpRequest) -> HttpResponse:
     page = selectors.target_list_page(request.user, selectors.ListFilters(),
                                       cursor=request.GET.get("cursor") or None, limit=PAGE)
-    counts = {tl.pk: selectors.count(request.user, tl) for tl in page.items}
+    counts = selectors.counts(request.user, page.items)
     record(request.user, "target_list.list", detail={"target_lists": [x.pk for x in page.items]},
            **_audit(request))
     return render(request, "marketing/campaigns/target_lists.html", {

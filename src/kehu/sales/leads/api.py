@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema, Status
@@ -245,6 +246,7 @@ def list_leads(request: HttpRequest, params: Query[LeadListParams]):
     page = selectors.lead_page(request.auth, filters, sort=params.sort,
                                descending=params.desc, cursor=params.cursor or None,
                                limit=params.limit)
+    prefetch_related_objects(page.items, "contacts")  # each lead lists its contact persons
     record_list(request.auth, "leads", sorted(
         {x.referrer_id for x in page.items if x.referrer_id}
         | {x.customer_id for x in page.items if x.customer_id}), filters=filters,

@@ -100,3 +100,38 @@ def test_the_referrals_page_and_tab(users, customers):
     service = Client()
     service.force_login(users["service1"])
     assert service.get("/marketing/referrals/").status_code == 404
+
+
+def test_the_share_after_a_refresh_reads_first_purchases_from_it(users, customers):
+    """After a value refresh, first purchases up to its day come from its scores and later
+    ones from the purchases after it: the same figures as grouping every purchase."""
+    from kehu.analytics.refresh import refresh_values
+
+    admin, owner = users["admin"], users["sales1"]
+    for i, (first, referred) in enumerate([(dt.date(2026, 5, 3), True),
+                                           (dt.date(2026, 5, 20), False),
+                                           (dt.date(2026, 6, 2), True),
+                                           (dt.date(2024, 1, 1), True)]):
+        c = create_customer(admin, {"name": f"买家{i}"}, owner=owner)
+        create_transaction(admin, c, date=first, amount="10")
+        if referred:
+            Referral.objects.create(referrer=customers["east"], referred=c, referred_on=first)
+    refresh_values(admin, as_of=dt.date(2026, 5, 25))
+    # After the refresh: a customer new in June, and an old one buying again (not new).
+    late = create_customer(admin, {"name": "六月新客"}, owner=owner)
+    create_transaction(admin, late, date=dt.date(2026, 6, 5), amount="10")
+    Referral.objects.create(referrer=customers["east"], referred=late,
+                            referred_on=dt.date(2026, 6, 5))
+    old = create_customer(admin, {"name": "老客户"}, owner=owner)
+    create_transaction(admin, old, date=dt.date(2025, 1, 9), amount="10")
+    refresh_values(admin, as_of=dt.date(2026, 5, 25))
+    create_transaction(admin, old, date=dt.date(2026, 6, 9), amount="10")
+
+    share = selectors.referral_share(users["manager1"], today=TODAY)
+    by_month = {m.month: (m.new, m.referred) for m in share.months if m.new}
+    assert by_month == {dt.date(2026, 5, 1): (2, 1), dt.date(2026, 6, 1): (2, 2)}
+    assert late.pk in share.customer_ids and old.pk not in share.customer_ids
+    for who in ("admin", "manager1", "manager2", "sales1"):
+        grouped = selectors._first_purchases_grouped(users[who], dt.date(2025, 7, 1), TODAY)
+        assert sorted(selectors.referral_share(users[who], today=TODAY).customer_ids) == \
+            sorted(pk for pk, _first, _referred in grouped)

@@ -342,9 +342,11 @@ class CustomerValue(models.Model):
         verbose_name = _("customer value")
         verbose_name_plural = _("customer values")
         # Few indexes: the refresh rewrites every row. Lists are found through the customer,
-        # the dashboard's tails by current value and rank.
+        # the dashboard's tails by current value and rank, its new customers (the referral
+        # share) by first purchase.
         indexes = [models.Index(fields=["net_contribution_12m"]),
-                   models.Index(fields=["value_rank"])]
+                   models.Index(fields=["value_rank"]),
+                   models.Index(fields=["first_purchase"])]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.clv}"

@@ -10,7 +10,8 @@ manager, a sales user and a sales user with a customer of another team on loan: 
 in every sort order, following pages, filters, and searches by Chinese name, pinyin,
 initials, phone digits, e-mail and a term that matches nothing. Prints p50/p95 per kind of
 request and overall, and the time of the list's exact count (all customers, a team, a sales
-user's own, by state) on its own. Goal: p95 ≤ 150 ms on SQLite and on PostgreSQL. SQLite lives in a
+user's own, by state, common search fragments) on its own: counted afresh, and remembered
+(kehu.customers.list_counts). Goal: p95 ≤ 150 ms on SQLite and on PostgreSQL. SQLite lives in a
 temporary folder; PostgreSQL is a throwaway cluster started by scripts/with_postgres.py. It
 prints figures; it never fails on time.
 """
@@ -89,9 +90,15 @@ def run(args) -> None:
 
 
 def measure_counts(repeat: int = 7) -> None:
-    """The exact count a list page shows, timed alone (median of `repeat`, after one run
-    that warms the caches), for the scopes and filters lists are opened with."""
+    """The exact count a list page shows, timed alone for the scopes, filters and searches
+    lists are opened with: counted afresh (median of `repeat`, each right after a customer
+    changed, as after any edit) and remembered (kehu.customers.list_counts: the same list
+    asked again while no customer changed)."""
+    from django.db.models import F
+
     from kehu.accounts.models import User
+    from kehu.customers.list_counts import exact_count
+    from kehu.customers.models import Customer
     from kehu.customers.selectors import CustomerFilters, filter_customers
 
     cases = [("all customers", "admin", CustomerFilters()),
@@ -99,18 +106,31 @@ def measure_counts(repeat: int = 7) -> None:
              ("a sales user's own", "sales3_4", CustomerFilters()),
              ("state = churned", "admin", CustomerFilters(state="churned")),
              ("state = loyal", "admin", CustomerFilters(state="loyal")),
-             ("team, state = churned", "manager3", CustomerFilters(state="churned"))]
-    print(f"{'exact count':28} {'user':10} {'rows':>9} {'median ms':>10}")
+             ("team, state = churned", "manager3", CustomerFilters(state="churned")),
+             ("search 上海", "admin", CustomerFilters(q="上海")),
+             ("search shangh", "admin", CustomerFilters(q="shangh")),
+             ("team, search shangh", "manager3", CustomerFilters(q="shangh"))]
+    touched = Customer.objects.order_by("pk").values_list("pk", flat=True).first()
+
+    def change_a_customer():
+        Customer.objects.filter(pk=touched).update(version=F("version") + 1)
+
+    print(f"{'exact count':28} {'user':10} {'rows':>9} {'afresh ms':>10} {'cached ms':>10}")
     for label, username, filters in cases:
         user = User.objects.get(username=username)
-        timings, count = [], 0
+        fresh, cached, count = [], [], 0
         for i in range(repeat + 1):
+            change_a_customer()
             started = time.perf_counter()
-            count = filter_customers(user, filters).count()
+            count = exact_count(filter_customers(user, filters))
             if i:
-                timings.append((time.perf_counter() - started) * 1000)
-        print(f"{label:28} {username:10} {count:9,} {statistics.median(timings):10.1f}",
-              flush=True)
+                fresh.append((time.perf_counter() - started) * 1000)
+        for _ in range(repeat):
+            started = time.perf_counter()
+            exact_count(filter_customers(user, filters))
+            cached.append((time.perf_counter() - started) * 1000)
+        print(f"{label:28} {username:10} {count:9,} {statistics.median(fresh):10.1f} "
+              f"{statistics.median(cached):10.1f}", flush=True)
 
 
 # Measuring -----------------------------------------------------------------------------------

@@ -7,12 +7,14 @@ def _ensure_search_index(sender, using, **kwargs):
     from django.db import connections
     from django.db.migrations.recorder import MigrationRecorder
 
-    from kehu.customers import search_index
+    from kehu.customers import list_counts, search_index
 
     # post_migrate also fires after a migrate that stopped short of the search migration.
     applied = MigrationRecorder(connections[using]).applied_migrations()
     if ("customers", "0002_search_index") in applied:
         search_index.install(connections[using])
+    if ("customers", "0014_list_counts") in applied:
+        list_counts.install(connections[using])
 
 
 def _follow_owner(sender, user, actor, **kwargs) -> int:

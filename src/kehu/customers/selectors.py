@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kehu.core.pagination import Page, keyset_page
 from kehu.core.permissions import VIEW, restrict
+from kehu.customers import list_counts
 from kehu.customers.models import (
     SENSITIVE_CONTACT_FIELDS,
     SENSITIVE_CUSTOMER_FIELDS,
@@ -144,11 +145,12 @@ def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
     # Owners and teams come in a second, tiny query: joined into the page query, they can
     # lead the planner to read customers by owner and sort them all instead of walking the
     # sort column's index for one page.
-    qs = filter_customers(user, filters, action=action).prefetch_related("owner", "team",
-                                                                          "value")
+    filtered = filter_customers(user, filters, action=action)
+    qs = filtered.prefetch_related("owner", "team", "value")
     key = SORTS.get(sort, SORTS["name"])
     return keyset_page(sort_key(qs, key).annotate(state_locked_now=Exists(_open_locks())),
-                       sort=key, descending=descending, cursor=cursor, limit=limit)
+                       sort=key, descending=descending, cursor=cursor, limit=limit,
+                       counter=lambda _page: list_counts.exact_count(filtered))
 
 
 def sort_key(queryset: QuerySet[Customer], key: str) -> QuerySet[Customer]:

@@ -250,7 +250,17 @@ def test_a_refresh_that_fails_while_writing_leaves_each_customer_whole(firm, use
                 raise RuntimeError("disk full")
         return original(table, *args, **kwargs)
 
+    copy = refresh_module.copy_columns
+
+    def failing_copy(model, *args, **kwargs):  # PostgreSQL's path for the scores
+        if model is CustomerValue:
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise RuntimeError("disk full")
+        return copy(model, *args, **kwargs)
+
     monkeypatch.setattr(refresh_module, "write_rows", failing)
+    monkeypatch.setattr(refresh_module, "copy_columns", failing_copy)
     with pytest.raises(RuntimeError):
         refresh_values(admin, as_of=AS_OF)
 

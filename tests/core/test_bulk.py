@@ -82,3 +82,29 @@ def test_a_row_matching_on_the_conflict_column_is_replaced(customers):
                      Decimal(0), "", now, now)], conflict="id")
     existing.refresh_from_db()
     assert (existing.number, existing.amount) == ("NEW", Decimal("9.99"))
+
+
+def test_columns_copied_through_arrow_read_back_as_written(customers):
+    """PostgreSQL's column-wise path (the value refresh's scores): money rounded to cents
+    comes back to the cent, an empty string stays empty and None is NULL."""
+    from django.db import connection
+
+    from kehu.core.bulk import copy_columns
+
+    if connection.vendor != "postgresql":
+        pytest.skip("copy_columns is PostgreSQL's")
+    east, west = customers["east"], customers["north"]
+    now = timezone.now()
+    with transaction.atomic():
+        copy_columns(Transaction, {
+            "customer_id": [east.pk, west.pk], "number": ["", "N,\"1\""],
+            "kind": ["order", "return"], "date": [dt.date(2024, 2, 29), dt.date(2024, 3, 1)],
+            "amount": [round(0.1 + 0.2, 2), 123456789012.35], "cost": [-0.0, 1e-2],
+            "notes": ["上海", ""], "created_at": [now, now], "updated_at": [now, now]})
+    rows = {t.customer_id: t for t in Transaction.objects.filter(number__in=["", "N,\"1\""])}
+    assert (rows[east.pk].number, rows[east.pk].date, rows[east.pk].amount,
+            rows[east.pk].cost, rows[east.pk].notes) == (
+        "", dt.date(2024, 2, 29), Decimal("0.30"), Decimal("0.00"), "上海")
+    assert (rows[west.pk].number, rows[west.pk].kind, rows[west.pk].amount,
+            rows[west.pk].cost) == ("N,\"1\"", "return", Decimal("123456789012.35"),
+                                    Decimal("0.01"))

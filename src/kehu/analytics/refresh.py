@@ -45,7 +45,7 @@ from kehu.analytics.models import (
 )
 from kehu.analytics.replay import History, month_ends
 from kehu.audit.services import record
-from kehu.core.bulk import write_rows
+from kehu.core.bulk import copy_columns, write_rows
 from kehu.core.errors import ServiceError
 from kehu.customers import invariants
 from kehu.customers.models import (
@@ -915,13 +915,17 @@ class _Refresh:
                     + ([] if last else [f"customer_id < {int(ids[lo + batch])}"])) or "1 = 1"
                 with connection.cursor() as cursor:
                     cursor.execute(f"DELETE FROM {qn(table)} WHERE {where}")  # noqa: S608 - integers
-                if at.size:
+                if at.size and sqlite:
                     built = columns(at)
                     write_rows(table, value_names,
                                zip(*(built[k] for k in value_names), strict=True), plain=True)
                     write_rows(CustomerValueSnapshot._meta.db_table, snapshot_names,
                                zip(*(built[k] for k in snapshot_names), strict=True),
                                plain=True)
+                elif at.size:
+                    built = columns(at)
+                    copy_columns(CustomerValue, {k: built[k] for k in value_names})
+                    copy_columns(CustomerValueSnapshot, {k: built[k] for k in snapshot_names})
             self.write_seconds.append(time.monotonic() - started)  # type: ignore[union-attr]
             self.written += int(at.size)
             if gone:

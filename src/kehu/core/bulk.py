@@ -159,3 +159,51 @@ def _sqlite(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def copy_columns(model, columns: Mapping[str, Sequence]) -> None:
+    """PostgreSQL only: insert rows of `model`'s table given column by column ({column:
+    values}, values of the Python types write_rows takes, None for NULL), through Arrow
+    into CSV text and one COPY. write_rows hands each row to the driver, which turns every
+    value into text in Python: at a million rows of forty columns that is most of the
+    writing, and Arrow does it in C."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    fields = {f.column: f for f in model._meta.concrete_fields}
+    names = list(columns)
+    data = pa.table({name: pa.array(columns[name], type=_arrow_type(fields[name]))
+                     for name in names})
+    sink = io.BytesIO()
+    # Strings are always quoted, so that an empty string stays one; NULL is left empty.
+    pacsv.write_csv(data, sink, pacsv.WriteOptions(include_header=False))
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {qn(model._meta.db_table)} ({', '.join(qn(n) for n in names)}) "
+            "FROM STDIN (FORMAT csv)") as copy:
+        copy.write(sink.getbuffer())
+
+
+def _arrow_type(field):
+    """The Arrow type that writes `field`'s values as PostgreSQL reads them: decimals as
+    floats (already rounded to the field's places), since Arrow writes the shortest text
+    that reads back as the same number."""
+    import pyarrow as pa
+
+    field = field.target_field if field.is_relation else field
+    kind = field.get_internal_type()
+    if kind in {"DecimalField", "FloatField"}:
+        return pa.float64()
+    if kind == "DateField":
+        return pa.date32()
+    if kind == "DateTimeField":  # aware datetimes, written in UTC
+        return pa.timestamp("us", tz="UTC")
+    if kind == "BooleanField":
+        return pa.bool_()
+    if kind in {"CharField", "TextField", "SlugField", "EmailField"}:
+        return pa.string()
+    if "Integer" in kind or kind in {"AutoField", "BigAutoField", "SmallAutoField"}:
+        return pa.int64()
+    raise NotSupportedError(f"copy_columns does not write {kind} ({field.name})")

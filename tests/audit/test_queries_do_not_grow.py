@@ -362,6 +362,9 @@ def _walk_counts(sign_in, requests, before: dict | None = None) -> dict:
 
 
 def _grown(before: dict, after: dict) -> dict:
+    # A page that answers reads at least its session: a count of none is a count that
+    # failed (the query log full), which would hide any growth.
+    assert all(n for status, n in (*before.values(), *after.values()) if status == 200)
     return {key: (before[key][1], n) for key, (status, n) in after.items()
             if status == 200 and before[key][0] == 200
             and n > before[key][1] + SLACK and key[1] not in MAY_GROW}

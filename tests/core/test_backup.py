@@ -112,11 +112,20 @@ def test_a_restored_backup_holds_the_same_rows_value_for_value(firm, tmp_path, e
     assert manifest["database"] == connection.vendor
     assert manifest["tables"]["customers_customer"] == 3
 
+    generation = "SELECT SUM(n) FROM customers_customer_generation"
+    with connection.cursor() as cursor:
+        cursor.execute(generation)
+        backed_up_at = cursor.fetchone()[0]
+
     out = run("restore", tmp_path / "kehu.backup", database=empty_database)
 
     assert "every table has the rows of the backup" in out
     after = table_hashes(empty_database)
     assert after == before
+    # Counts remembered at the original's generations are not taken for the restored ones.
+    with connections[empty_database].cursor() as cursor:
+        cursor.execute(generation)
+        assert cursor.fetchone()[0] != backed_up_at
     assert after["customers_transaction"][0] == 6
     # The restored database goes on numbering where the original stopped.
     from kehu.accounts.models import Team

@@ -350,8 +350,29 @@ def restore(path: str | os.PathLike, *, alias: str = "default", force: bool = Fa
         _restore_postgresql(path, manifest, alias, progress)
     progress("Checking the restored rows", 0, None)
     _check_counts(manifest, alias)
+    _new_generation(alias)
     return RestoreResult(manifest=manifest, seconds=time.monotonic() - started,
                          replaced=in_use, pending_migrations=_pending_migrations(alias))
+
+
+# The customer table's generation (kehu.customers.list_counts): counts are remembered with
+# it and trusted while it is unchanged.
+GENERATION_TABLE = "customers_customer_generation"
+
+
+def _new_generation(alias: str) -> None:
+    """Move the restored customer table to a generation of its own. The backup brings back
+    the generation it was taken at, which the original database went on from with other
+    changes; a kehu that kept running would take counts it remembered at those generations
+    for the restored customers'."""
+    import secrets
+
+    conn = connections[alias]
+    if GENERATION_TABLE not in conn.introspection.table_names():
+        return
+    with conn.cursor() as cursor:
+        cursor.execute(f"UPDATE {GENERATION_TABLE} SET n = n + %s",  # noqa: S608 - a constant
+                       [secrets.randbits(40) + 1])
 
 
 def _restore_sqlite(path: Path, manifest: Manifest, alias: str, progress: Progress) -> None:

@@ -20,8 +20,9 @@ PostgreSQL spreads the generation over a few rows (each connection raises its ow
 that concurrent writers do not queue on one row; the generation is their sum. SQLite, with
 its one writer at a time, has one row. Like the search index (kehu.customers.search_index),
 `install` is idempotent and runs after every migration, because SQLite drops a table's
-triggers when a migration remakes the table. A restored backup brings its own generation
-back: restart kehu after a restore, as the caches of running processes are their own.
+triggers when a migration remakes the table. A restored backup would bring back the
+generation it was taken at, which the original went on from with other changes: `kehu
+restore` moves it to a random generation of its own (kehu.core.backup).
 """
 
 from __future__ import annotations

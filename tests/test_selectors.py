@@ -39,6 +39,8 @@ NOT_CUSTOMER_READS = {
         "builds a query condition for querysets the selectors scope; reads nothing",
     "kehu.customers.selectors.is_stale":
         "compares the dates of a customer the caller already holds; reads nothing",
+    "kehu.customers.selectors.value_scores":
+        "the scores of a customer the caller already holds (from a scoped list or card)",
 }
 
 

@@ -352,6 +352,12 @@ class _Refresh:
             self.warn("model_selection_failed", _(
                 "The purchase models could not be compared on a holdout, so %(model)s is "
                 "used: %(why)s") % {"model": model.label, "why": why})
+        return self.used(model, failures)
+
+    def used(self, model: TransactionModel, failures: list[tuple[str, str]]
+             ) -> TransactionModel:
+        """Record the purchase model fitted on the whole history, and warn when the one
+        chosen first could not be."""
         if failures:
             self.warn("chosen_model_failed", _(
                 "%(chosen)s could not be fitted on the whole history, so %(used)s is used: "
@@ -412,13 +418,7 @@ class _Refresh:
             self.run_row.model_selection = {
                 **selection, "kept_from": selection.get("kept_from") or last_pk,
                 "used": None}
-        if failures:
-            self.warn("chosen_model_failed", _(
-                "%(chosen)s could not be fitted on the whole history, so %(used)s is used: "
-                "%(why)s") % {"chosen": PURCHASE_MODELS_BY_NAME[failures[0][0]].label,
-                              "used": model.label, "why": failures[0][1]})
-        self.run_row.model_selection["used"] = model.model_name
-        return model
+        return self.used(model, failures)
 
     def check_fit(self, bg: TransactionModel, now) -> None:
         """In-sample check: the repeat purchases the model expects over each buyer's own

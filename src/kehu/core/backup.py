@@ -52,6 +52,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
+from django.dispatch import Signal
 
 import kehu
 
@@ -66,6 +67,9 @@ CHUNK = 1 << 20
 
 # progress(description, done, total): total None for a step of unknown length.
 Progress = Callable[[str, int, int | None], None]
+# Sent with `alias` once a restore's rows are checked: apps that keep something derived
+# from the data outside it (counts remembered by a table's generation) make it new.
+restored = Signal()
 
 
 class BackupError(Exception):
@@ -350,29 +354,9 @@ def restore(path: str | os.PathLike, *, alias: str = "default", force: bool = Fa
         _restore_postgresql(path, manifest, alias, progress)
     progress("Checking the restored rows", 0, None)
     _check_counts(manifest, alias)
-    _new_generation(alias)
+    restored.send(sender=None, alias=alias)
     return RestoreResult(manifest=manifest, seconds=time.monotonic() - started,
                          replaced=in_use, pending_migrations=_pending_migrations(alias))
-
-
-# The customer table's generation (kehu.customers.list_counts): counts are remembered with
-# it and trusted while it is unchanged.
-GENERATION_TABLE = "customers_customer_generation"
-
-
-def _new_generation(alias: str) -> None:
-    """Move the restored customer table to a generation of its own. The backup brings back
-    the generation it was taken at, which the original database went on from with other
-    changes; a kehu that kept running would take counts it remembered at those generations
-    for the restored customers'."""
-    import secrets
-
-    conn = connections[alias]
-    if GENERATION_TABLE not in conn.introspection.table_names():
-        return
-    with conn.cursor() as cursor:
-        cursor.execute(f"UPDATE {GENERATION_TABLE} SET n = n + %s",  # noqa: S608 - a constant
-                       [secrets.randbits(40) + 1])
 
 
 def _restore_sqlite(path: Path, manifest: Manifest, alias: str, progress: Progress) -> None:

@@ -17,6 +17,14 @@ def _ensure_search_index(sender, using, **kwargs):
         list_counts.install(connections[using])
 
 
+def _renew_generation(sender, alias, **kwargs) -> None:
+    from django.db import connections
+
+    from kehu.customers import list_counts
+
+    list_counts.renew(connections[alias])
+
+
 def _follow_owner(sender, user, actor, **kwargs) -> int:
     from django.utils.translation import gettext as _
 
@@ -35,6 +43,9 @@ class CustomersConfig(AppConfig):
         post_migrate.connect(
             _ensure_search_index, sender=self, dispatch_uid="kehu.customers.search_index"
         )
+        from kehu.core.backup import restored
+
+        restored.connect(_renew_generation, dispatch_uid="kehu.customers.list_counts")
         from kehu.accounts.signals import user_moved_team
 
         user_moved_team.connect(_follow_owner, dispatch_uid="kehu.customers.follow_owner")

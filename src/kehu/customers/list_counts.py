@@ -22,7 +22,7 @@ its one writer at a time, has one row. Like the search index (kehu.customers.sea
 `install` is idempotent and runs after every migration, because SQLite drops a table's
 triggers when a migration remakes the table. A restored backup would bring back the
 generation it was taken at, which the original went on from with other changes: `kehu
-restore` moves it to a random generation of its own (kehu.core.backup).
+restore` moves it to a random generation of its own (renew, on kehu.core.backup.restored).
 """
 
 from __future__ import annotations
@@ -88,6 +88,20 @@ def install(connection) -> None:
             cursor.execute(statement)
         # Customers may have changed while the triggers were missing.
         cursor.execute("UPDATE customers_customer_generation SET n = n + 1")
+
+
+def renew(connection) -> None:
+    """Move the customer table to a generation its history never had: a restored backup
+    brings back the generation it was taken at, which the original database went on from
+    with other changes, and a kehu that kept running would take the counts it remembered at
+    those generations for the restored customers'."""
+    import secrets
+
+    if "customers_customer_generation" not in connection.introspection.table_names():
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE customers_customer_generation SET n = n + %s",
+                       [secrets.randbits(40) + 1])
 
 
 def uninstall(connection) -> None:

@@ -143,6 +143,17 @@ def test_the_model_comparison_draws_each_models_forecast_against_the_actual(
     shot(page, f"{language}-value-models")
     page.locator("details.chart-table summary").first.click()
     assert page.locator("details.chart-table[open] table tbody tr").count() > 10
+    assert page.locator("#model-kept").count() == 0  # this refresh compared the models
+    # A week later, on the same purchases, the refresh keeps the choice and says so.
+    import datetime as dt
+
+    refresh_values(users["admin"], as_of=dt.date(2026, 7, 7))
+    page.reload()
+    kept = page.inner_text("#model-kept")
+    assert "2026-06-30" in kept and "28" in kept and "5%" in kept
+    assert ("比较" if language == "zh-hans" else "compared again") in kept
+    assert page.locator("#model-table tbody tr").count() == 3
+    shot(page, f"{language}-value-models-kept")
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])

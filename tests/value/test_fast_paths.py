@@ -123,3 +123,18 @@ def test_text_ids_that_are_numbers_of_one_width_are_read_across_blocks(tmp_path)
                              "amount": [1.0] * 5}), path, row_group_size=2)
     t = read_transactions(path, "customer", "date", "amount")
     assert t.customer_ids[t.codes].tolist() == ["0042", "0007", "0042", "0100", "0007"]
+
+
+def test_ids_in_order_across_blocks_are_one_customer_each(tmp_path):
+    """A file exported customer by customer in id order: each block's dictionary continues
+    the one before, repeating the id that straddles the boundary, and an id with a stray
+    space is still the same customer."""
+    ids = ["a", "a", "b", "b", "b ", "c", "d", "d", "d", "e"]
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"customer": ids, "date": pa.array(range(10), pa.date32()),
+                             "amount": [1.0] * 10}), path, row_group_size=3)
+    t = read_transactions(path, "customer", "date", "amount")
+    assert t.customer_ids.tolist() == ["a", "b", "c", "d", "e"]
+    assert t.customer_ids[t.codes].tolist() == [i.strip() for i in ids]
+    s = summarise(t, str(np.datetime64(12, "D")), "D")
+    assert s.frequency.tolist() == [1, 2, 0, 2, 0]

@@ -68,6 +68,53 @@ def test_a_log_grouped_by_customer_is_summarised_as_when_sorted(log, cal, random
                                           amounts[shuffled], AS_OF, cal))
 
 
+@settings(max_examples=150)
+@given(logs(), st.sampled_from([None, AS_OF - 10]), st.lists(st.integers(0, 60), max_size=3),
+       st.randoms(use_true_random=False))
+def test_a_grouped_log_summarised_in_slices_is_summarised_as_in_one_piece(log, cal, cuts,
+                                                                           random):
+    """Slices cut anywhere, even inside a customer's rows (the cut moves on to the next
+    customer), give the same numbers to the last bit, amounts with fractions included."""
+    codes, days, amounts, n_codes = log
+    keep = days <= AS_OF  # summarise_codes cuts at as_of before slicing
+    codes, days, amounts = codes[keep], days[keep], amounts[keep] / 7
+    if codes.size == 0:
+        return
+    customer_order = list(range(n_codes))
+    random.shuffle(customer_order)
+    grouped = np.lexsort((days, np.argsort(customer_order)[codes]))
+    codes, days, amounts = codes[grouped], days[grouped], amounts[grouped]
+    end_cal = AS_OF if cal is None else cal
+    sliced = rfm.summarise_grouped_slices(codes, n_codes, days, amounts, AS_OF, end_cal,
+                                          cal is not None, sorted(cuts))
+    one = rfm._summarise(codes, n_codes, days, amounts, AS_OF, end_cal, cal is not None,
+                         True)[0]
+    if sliced is None:  # every cut fell at the start, the end or inside the last customer
+        assert all(rfm._next_customer(codes, c) in (0, codes.size) for c in cuts)
+    else:
+        assert_same(sliced, one)
+
+
+def test_slices_of_a_log_that_is_not_grouped_are_not_summarised_apart():
+    """A customer whose rows are in two slices must not become two customers."""
+    codes = np.array([0, 0, 1, 1, 0, 2])
+    days = np.arange(6, dtype=np.int32)
+    assert rfm.summarise_grouped_slices(codes, 3, days, np.ones(6), 10, 10, False, [3]) is None
+    a = rfm.summarise_codes(codes, 3, days, np.ones(6), 10)
+    assert a.frequency.tolist() == [2.0, 1.0, 0.0]
+
+
+def test_a_customer_straddling_the_cut_is_summarised_whole():
+    codes = np.array([0, 0, 1, 1, 1, 1, 2, 2])
+    days = np.array([1, 2, 1, 3, 3, 5, 4, 6], dtype=np.int32)
+    amounts = np.array([1.0, 2.0, 0.1, 0.2, 0.3, 0.4, 5.0, 6.0])
+    sliced = rfm.summarise_grouped_slices(codes, 3, days, amounts, 10, 10, False, [3])
+    assert sliced is not None
+    assert sliced.frequency.tolist() == [1.0, 2.0, 1.0]
+    assert sliced.monetary_value.tolist() == [2.0, (0.2 + 0.3 + 0.4) / 2, 6.0]
+    assert sliced.recency_days.tolist() == [1.0, 4.0, 2.0]
+
+
 def test_rows_that_are_not_grouped_or_not_in_date_order_take_the_general_path():
     days = np.array([5, 6, 7, 8], dtype=np.int32)
     assert rfm._grouped_runs(np.array([0, 0, 1, 1]), days, 2) is not None

@@ -17,11 +17,13 @@ Both give the same numbers, bincounts and all.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
 import numpy as np
 
 from kehu.value._arrays import factorize
+from kehu.value._threads import slices
 from kehu.value.errors import ValueModelError
 
 UNIT_DAYS = {"D": 1.0, "W": 7.0}
@@ -135,8 +137,10 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
     """The RFM aggregates from integer-coded rows (the fast path the CLI reader feeds).
 
     codes: 0 <= code < n_codes per row; days: days since 1970-01-01; amounts: float64.
+    A big log grouped by customer is summarised in slices on the machine's cores at once.
     """
     end = as_of_day
+    holdout = calibration_end_day is not None
     cal_end = end if calibration_end_day is None else calibration_end_day
     if days.size and days.max() > end:
         keep = days <= end
@@ -144,15 +148,90 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
     if days.size == 0:
         empty = np.zeros(0)
         return _Aggregates(np.zeros(0, dtype=np.int64), empty, empty, empty, empty,
-                           None if calibration_end_day is None else empty,
-                           None if calibration_end_day is None else empty)
+                           None if not holdout else empty, None if not holdout else empty)
+    parts = slices(codes.size)
+    if len(parts) > 1:
+        agg = summarise_grouped_slices(codes, n_codes, days, amounts, end, cal_end, holdout,
+                                       [p.stop for p in parts[:-1]])
+        if agg is not None:
+            return agg
+    return _summarise(codes, n_codes, days, amounts, end, cal_end, holdout, False)[0]
+
+
+def summarise_grouped_slices(codes: np.ndarray, n_codes: int, days: np.ndarray,
+                             amounts: np.ndarray, end: int, cal_end: int, holdout: bool,
+                             cuts: list[int]) -> _Aggregates | None:
+    """summarise_codes of rows grouped by customer, cut near `cuts` (moved on to where a
+    customer starts) into slices summarised on a thread each: numpy releases the GIL, and
+    a customer's rows all in one slice are summed in the same order as in one piece, so
+    the numbers are the same to the last bit. None when the rows are not grouped."""
+    bounds = [0]
+    for cut in cuts:
+        cut = _next_customer(codes, max(cut, bounds[-1]))
+        if bounds[-1] < cut < codes.size:
+            bounds.append(cut)
+    bounds.append(codes.size)
+    if len(bounds) == 2:
+        return None
+    parts = [slice(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+    def work(sl: slice):
+        return _summarise(codes[sl], n_codes, days[sl], amounts[sl], end, cal_end, holdout,
+                          True)
+
+    with ThreadPoolExecutor(len(parts)) as pool:
+        done = list(pool.map(work, parts))
+    if any(d is None for d in done):
+        return None
+    run_codes = np.concatenate([d[1] for d in done])
+    if np.bincount(run_codes, minlength=n_codes).max() > 1:
+        return None  # a customer's rows are in two slices: not grouped after all
+    aggs = [d[0] for d in done]
+    del done, run_codes
+    present = np.concatenate([a.present for a in aggs])
+    order = None
+    if present.size > 1 and not (present[1:] > present[:-1]).all():
+        order = np.argsort(present, kind="stable")
+
+    def join(name: str) -> np.ndarray | None:
+        if getattr(aggs[0], name) is None:
+            return None
+        joined = np.concatenate([getattr(a, name) for a in aggs])
+        return joined if order is None else joined[order]
+
+    return _Aggregates(*(join(f.name) for f in fields(_Aggregates)))
+
+
+def _next_customer(codes: np.ndarray, i: int) -> int:
+    """The first row at or after i where a customer starts (codes.size if none does)."""
+    if i <= 0 or i >= codes.size:
+        return min(max(i, 0), codes.size)
+    current, window = codes[i - 1], 1024
+    while i < codes.size:
+        differs = np.flatnonzero(codes[i:i + window] != current)
+        if differs.size:
+            return i + int(differs[0])
+        i += window
+        window *= 4
+    return codes.size
+
+
+def _summarise(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: np.ndarray,
+               end: int, cal_end: int, holdout: bool, grouped_only: bool
+               ) -> tuple[_Aggregates, np.ndarray] | None:
+    """(aggregates, codes of the customers seen) of rows already cut at as_of; None when
+    grouped_only and the rows are not grouped by customer."""
     runs = _grouped_runs(codes, days, n_codes)
     if runs is None:
+        if grouped_only:
+            return None
         n_days_all, n_days_cal, first_of_code, last_of_code = _days_by_sorting(
-            codes, n_codes, days, end, cal_end, calibration_end_day is not None)
+            codes, n_codes, days, end, cal_end, holdout)
+        seen = np.zeros(0, dtype=codes.dtype)
     else:
         n_days_all, n_days_cal, first_of_code, last_of_code = _days_of_runs(
-            codes, n_codes, days, cal_end, calibration_end_day is not None, runs)
+            codes, n_codes, days, cal_end, holdout, runs)
+        seen = codes[runs]
     present = np.flatnonzero(n_days_cal > 0)
     first_day = first_of_code[present]
     last_day = last_of_code[present]
@@ -162,7 +241,7 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
     # Money: total per customer minus the amount of the first purchase day, without sorting
     # the amounts (a gather of each row's first day is cheaper than an argsort).
     repeat = days != first_of_code[codes]
-    row_cal = None if calibration_end_day is None else days <= cal_end
+    row_cal = days <= cal_end if holdout else None
     if row_cal is not None:
         repeat &= row_cal
     # Summing only the repeat rows (rather than all minus the first day) keeps the mean
@@ -174,13 +253,14 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
         monetary = np.where(frequency > 0, repeat_amount / np.maximum(frequency, 1), 0.0)
 
     freq_h = money_h = None
-    if calibration_end_day is not None:
+    if holdout:
         freq_h = (n_days_all[present] - n_days_cal[present]).astype(np.float64)
         late = ~row_cal
         amount_h = np.bincount(codes[late], weights=amounts[late], minlength=n_codes)[present]
         money_h = np.where(freq_h > 0, amount_h / np.maximum(freq_h, 1), 0.0)
     return _Aggregates(present, frequency, (last_day - first_day).astype(np.float64),
-                       (cal_end - first_day).astype(np.float64), monetary, freq_h, money_h)
+                       (cal_end - first_day).astype(np.float64), monetary, freq_h,
+                       money_h), seen
 
 
 def _grouped_runs(codes: np.ndarray, days: np.ndarray, n_codes: int) -> np.ndarray | None:

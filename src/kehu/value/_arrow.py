@@ -35,13 +35,24 @@ def string_array(values: np.ndarray) -> pa.Array:
     string functions on a million ids, and needs no more memory than the text itself."""
     items = values.tolist()
     try:
+        joined = "".join(items)
+    except TypeError:  # not all str
+        items = [str(v) for v in items]
+        joined = "".join(items)
+    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    try:
+        data = joined.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: let the id that holds it say so
+        data = b""
+    del joined
+    if len(data) != int(lengths.sum()):
+        # Not all ASCII: characters and bytes differ, so encode the ids one by one. ASCII
+        # ids (the usual C0000123) are encoded all at once, five times faster.
         encoded = [v.encode("utf-8") for v in items]
-    except AttributeError:  # not all str
-        encoded = [str(v).encode("utf-8") for v in items]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        data = b"".join(encoded)
+        del encoded
     del items
-    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    data = b"".join(encoded)
-    del encoded
     large = len(data) >= 2**31
     offsets = np.zeros(lengths.size + 1, dtype=np.int64 if large else np.int32)
     np.cumsum(lengths, out=offsets[1:])

@@ -46,6 +46,7 @@ from kehu.core.permissions import CHANGE, VIEW
 from kehu.core.requests import client_ip
 from kehu.customers import selectors as customer_selectors
 from kehu.customers.models import Customer
+from kehu.customers.search_index import first_by_name
 from kehu.dataio.normalise import guard_formula
 from kehu.tasks.services import open_list_tasks
 
@@ -641,8 +642,8 @@ def referrer_options(request: HttpRequest, pk: int) -> HttpResponse:
     q = request.GET.get("referrer", "").strip()
     found = []
     if len(q) >= 1:
-        found = list(customer_selectors.search_customers(request.user, q)
-                     .exclude(pk=customer.pk).order_by("name_sort", "pk")[:8])
+        found = first_by_name(
+            customer_selectors.search_customers(request.user, q).exclude(pk=customer.pk), 8)
         record_list(request.user, "referrers", [c.pk for c in found], filters={"q": q},
                     about=customer.pk, ip=client_ip(request), via="web")
     return render(request, "analytics/_referrer_options.html", {"found": found, "q": q})

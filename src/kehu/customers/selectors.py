@@ -3,6 +3,7 @@ may see."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,7 +26,12 @@ from kehu.customers.models import (
     StateLock,
     Transaction,
 )
-from kehu.customers.search_index import matching
+from kehu.customers.search_index import (
+    READ_AND_SORT_CLUSTERED,
+    READ_AND_SORT_SCATTERED,
+    matches_read_first,
+    matching,
+)
 
 SORTS = {
     "name": "name_sort",  # pinyin order for Chinese names (customers.search.sort_key)
@@ -37,6 +43,8 @@ SORTS = {
     "p_alive": "sort_p_alive",
     "loyalty": "sort_loyalty",
 }
+# Sorts in which the matches of a search cluster: names, and cities (in companies' names).
+CLUSTERED_SORTS = {"name_sort", "city"}
 # Sorts by a figure of the customer's value scores (the `value` relation kehu.analytics
 # adds). Keyset pagination needs a sort key that is never null: a customer without the
 # figure (not yet scored, never bought, no model) sorts as -1, below every real value
@@ -148,9 +156,17 @@ def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
     filtered = filter_customers(user, filters, action=action)
     qs = filtered.prefetch_related("owner", "team", "value")
     key = SORTS.get(sort, SORTS["name"])
-    return keyset_page(sort_key(qs, key).annotate(state_locked_now=Exists(_open_locks())),
-                       sort=key, descending=descending, cursor=cursor, limit=limit,
-                       counter=lambda _page: list_counts.exact_count(filtered))
+    page = functools.partial(
+        keyset_page, sort_key(qs, key).annotate(state_locked_now=Exists(_open_locks())),
+        sort=key, descending=descending, cursor=cursor, limit=limit)
+    if not filters.q.strip() or key in VALUE_SORTS:
+        return page(counter=lambda _page: list_counts.exact_count(filtered))
+    # A search: its exact count, which the page shows anyway, tells how to read the page.
+    # (Sorts by a value figure join the scores and are left to the planner.)
+    count = list_counts.exact_count(filtered)
+    with matches_read_first(filtered, count, at_most=READ_AND_SORT_CLUSTERED
+                            if key in CLUSTERED_SORTS else READ_AND_SORT_SCATTERED):
+        return page(counter=lambda _page: count)
 
 
 def sort_key(queryset: QuerySet[Customer], key: str) -> QuerySet[Customer]:

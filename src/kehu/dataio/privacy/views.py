@@ -19,6 +19,7 @@ from kehu.core.errors import ServiceError
 from kehu.core.requests import client_ip
 from kehu.customers.models import Contact
 from kehu.customers.search import normalise, query_key
+from kehu.customers.search_index import first_by_name
 from kehu.dataio.privacy import selectors
 from kehu.dataio.privacy import services as privacy
 
@@ -57,8 +58,8 @@ def privacy_search(request: HttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()[:100]
     found_customers, found_contacts = [], []
     if q:
-        found_customers = list(selectors.subjects(request.user).filter(
-            search_text__contains=query_key(q)).order_by("name_sort", "pk")[:50])
+        found_customers = first_by_name(selectors.subjects(request.user).filter(
+            search_text__contains=query_key(q)), 50)
         text = normalise(q)
         found_contacts = list(Contact.objects.filter(
             customer__in=selectors.subjects(request.user)).filter(

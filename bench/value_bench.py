@@ -80,8 +80,7 @@ if engine == "kehu":
     def once():
         table = read_transactions(source, "customer_id", "date", "amount")
         summary = pipeline.summarise(table, as_of, "W")
-        model = pipeline.fit_transaction_model("bgnbd", summary)
-        gg = pipeline.fit_spend_model(summary)
+        model, gg = pipeline.fit_models("bgnbd", summary)
         pipeline.write_scores(out, pipeline.score(model, gg, summary, 12, 0.01))
 else:
     LIFETIMES_BODY = open(sys.argv[6]).read()

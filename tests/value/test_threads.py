@@ -3,6 +3,8 @@ the same values, for the same customers, in the same order."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -75,3 +77,22 @@ def test_an_overflow_names_the_customers_of_the_whole_base(fitted, monkeypatch):
         pipeline.score(model, gg, rich, 12, 0.01)
     overflowing = int(raised.value.args[0].split("for ")[1].split(" customers")[0].replace(",", ""))
     assert overflowing > len(summary) // 2
+
+
+
+def test_both_models_fitted_at_once_equal_those_fitted_in_turn(cdnow, monkeypatch):
+    monkeypatch.setattr(pipeline, "MIN_SLICE", 1)  # CDNOW is small: take the threads anyway
+    monkeypatch.setattr(pipeline, "cores", lambda: 2)
+    transactions, gg = pipeline.fit_models("bgnbd", cdnow)
+    assert transactions.params_ == pipeline.fit_transaction_model("bgnbd", cdnow).params_
+    assert gg.params_ == pipeline.fit_spend_model(cdnow).params_
+
+
+def test_when_both_models_fail_the_transaction_models_reason_is_given(cdnow, monkeypatch):
+    """As when fitted in turn, where Gamma-Gamma never ran."""
+    monkeypatch.setattr(pipeline, "MIN_SLICE", 1)
+    monkeypatch.setattr(pipeline, "cores", lambda: 2)
+    nobody_returns = replace(cdnow, frequency=np.zeros(len(cdnow)),
+                             recency=np.zeros(len(cdnow)))
+    with pytest.raises(ValueModelError, match="nobody made a repeat purchase"):
+        pipeline.fit_models("bgnbd", nobody_returns)

@@ -205,15 +205,13 @@ def fit(file: FileArg, customer_col: CustomerCol, date_col: DateCol, amount_col:
         json_output: JsonOpt = False, no_header: NoHeader = False,
         delimiter: DelimiterOpt = None) -> None:
     """Fit the transaction model and Gamma-Gamma; print their parameters."""
-    with _errors(), _steps(4) as steps:
+    with _errors(), _steps(3) as steps:
         summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
                         no_header, delimiter)
-        from kehu.value.pipeline import fit_report, fit_spend_model, fit_transaction_model
+        from kehu.value.pipeline import fit_models, fit_report
 
-        steps.step(f"Fitting {model.value}")
-        transactions = fit_transaction_model(model.value, summary)
-        steps.step("Fitting Gamma-Gamma")
-        gg = fit_spend_model(summary)
+        steps.step(f"Fitting {model.value} and Gamma-Gamma")
+        transactions, gg = fit_models(model.value, summary)
         report = fit_report(model.value, summary, transactions, gg)
     _print_json(report) if json_output else _print_fit(report)
 
@@ -246,16 +244,14 @@ def score(file: Annotated[str, typer.Argument(
                         model, months, monthly_discount, json_output, no_header, delimiter)
         return
     file, out = Path(file), Path(out)
-    with _errors(), _steps(6) as steps:
+    with _errors(), _steps(5) as steps:
         _check_out(out)
         summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
                         no_header, delimiter)
         from kehu.value import pipeline
 
-        steps.step(f"Fitting {model.value}")
-        transactions = pipeline.fit_transaction_model(model.value, summary)
-        steps.step("Fitting Gamma-Gamma")
-        gg = pipeline.fit_spend_model(summary)
+        steps.step(f"Fitting {model.value} and Gamma-Gamma")
+        transactions, gg = pipeline.fit_models(model.value, summary)
         steps.step("Scoring customers")
         columns = pipeline.score(transactions, gg, summary, months, monthly_discount)
         steps.step(f"Writing {out.name}")

@@ -19,6 +19,7 @@ import codecs
 import csv
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -368,18 +369,22 @@ def _to_arrays(path: Path, tables: list[pa.Table], names: list[str], cols: list[
             raise fail(_first(pc.is_null(table.column(name))), col, f"the {what} is missing")
     if table.num_rows == 0:
         raise InputError(path, "the file has no transactions")
-    amounts = _amounts(table.column(amount_name), lambda i, why: fail(i, amount_col, why))
-    if amount_name not in (id_name, date_name):
-        table = table.drop_columns([amount_name])
-        release_memory()
-    days = _days(table.column(date_name), lambda i, why: fail(i, date_col, why))
-    if date_name != id_name:
-        table = table.drop_columns([date_name])
-        release_memory()
+    amount_arr, date_arr = table.column(amount_name), table.column(date_name)
     ids = table.column(id_name)
     del table
-    codes, customer_ids = _codes(ids)
-    del ids
+    # Coding the ids (mostly Arrow's compute functions) and converting the numbers (numpy
+    # copies) both release the GIL: on two threads at once. The numbers are checked on
+    # this thread, so that their errors come first, as when they were checked before.
+    with ThreadPoolExecutor(1) as pool:
+        coding = pool.submit(_codes, ids)
+        del ids
+        amounts = _amounts(amount_arr, lambda i, why: fail(i, amount_col, why))
+        del amount_arr
+        release_memory()
+        days = _days(date_arr, lambda i, why: fail(i, date_col, why))
+        del date_arr
+        codes, customer_ids = coding.result()
+        del coding
     release_memory()
     return TransactionTable(customer_ids=customer_ids, codes=codes, days=days, amounts=amounts)
 

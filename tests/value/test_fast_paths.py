@@ -185,3 +185,17 @@ def test_ids_in_order_across_blocks_are_one_customer_each(tmp_path):
     assert t.customer_ids[t.codes].tolist() == [i.strip() for i in ids]
     s = summarise(t, str(np.datetime64(12, "D")), "D")
     assert s.frequency.tolist() == [1, 2, 0, 2, 0]
+
+
+def test_slices_whose_customers_are_far_apart_or_close_together_agree():
+    """Codes far apart in a slice (grouped, not in id order) or close together (shifted
+    to a window of their own) give one summary."""
+    codes = np.array([90, 90, 3, 3, 3, 60, 61, 61])
+    days = np.array([1, 4, 2, 2, 5, 3, 1, 2], dtype=np.int32)
+    amounts = np.array([1.5, 2.25, 0.1, 0.2, 0.3, 4.0, 5.0, 6.5])
+    one = rfm._summarise(codes, 91, days, amounts, 10, 10, False, True)[0]
+    for cuts in ([2], [5], [2, 5], [1, 6]):
+        sliced = rfm.summarise_grouped_slices(codes, 91, days, amounts, 10, 10, False, cuts)
+        assert_same(sliced, one)
+    assert one.present.tolist() == [3, 60, 61, 90]
+    assert one.monetary_value.tolist() == [0.3, 0.0, 6.5, 2.25]

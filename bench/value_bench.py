@@ -81,7 +81,7 @@ if engine == "kehu":
         table = read_transactions(source, "customer_id", "date", "amount")
         summary = pipeline.summarise(table, as_of, "W")
         model, gg = pipeline.fit_models("bgnbd", summary)
-        pipeline.write_scores(out, pipeline.score(model, gg, summary, 12, 0.01))
+        pipeline.score_and_write(out, model, gg, summary, 12, 0.01)
 else:
     LIFETIMES_BODY = open(sys.argv[6]).read()
 

@@ -79,6 +79,37 @@ def test_an_overflow_names_the_customers_of_the_whole_base(fitted, monkeypatch):
     assert overflowing > len(summary) // 2
 
 
+def test_scoring_while_writing_writes_the_file_of_scoring_then_writing(fitted, monkeypatch,
+                                                                        tmp_path):
+    model, gg, summary = fitted
+    pipeline.write_scores(tmp_path / "apart.csv", pipeline.score(model, gg, summary, 12, 0.01))
+    whole = pipeline.score_and_write(tmp_path / "whole.csv", model, gg, summary, 12, 0.01)
+    monkeypatch.setattr(_threads, "cores", lambda: 4)
+    monkeypatch.setattr(pipeline, "WRITE_SLICE", 7)  # slices finishing out of order
+    clv = pipeline.score_and_write(tmp_path / "fused.csv", model, gg, summary, 12, 0.01)
+    apart = (tmp_path / "apart.csv").read_bytes()
+    assert (tmp_path / "fused.csv").read_bytes() == apart
+    assert (tmp_path / "whole.csv").read_bytes() == apart
+    np.testing.assert_array_equal(clv, whole)
+    np.testing.assert_array_equal(clv, pipeline.score(model, gg, summary, 12, 0.01)["clv"])
+
+
+def test_scoring_while_writing_names_the_overflowing_customers_of_the_whole_base(
+        fitted, monkeypatch, tmp_path):
+    model, gg, summary = fitted
+    import dataclasses
+
+    monkeypatch.setattr(_threads, "MIN_SLICE", 1)
+    monkeypatch.setattr(_threads, "cores", lambda: 4)
+    monkeypatch.setattr(pipeline, "WRITE_SLICE", 100)
+    rich = dataclasses.replace(summary, monetary_value=np.full(len(summary), 1e308))
+    out = tmp_path / "scores.csv"
+    with pytest.raises(ValueModelError) as raised:
+        pipeline.score_and_write(out, model, gg, rich, 12, 0.01)
+    overflowing = int(raised.value.args[0].split("for ")[1].split(" customers")[0].replace(",", ""))
+    assert overflowing > len(summary) // 2
+    assert list(tmp_path.iterdir()) == []  # no scores file, no temporary left behind
+
 
 def test_both_models_fitted_at_once_equal_those_fitted_in_turn(cdnow, monkeypatch):
     monkeypatch.setattr(pipeline, "MIN_SLICE", 1)  # CDNOW is small: take the threads anyway

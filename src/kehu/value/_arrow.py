@@ -59,11 +59,3 @@ def string_array(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.large_string() if large else pa.string(), lengths.size,
                                  [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
-
-def needs_quotes(text: pa.Array) -> bool:
-    """Whether some value of a string array holds a comma, a quote or a line break."""
-    data = text.buffers()[2]
-    if data is None:
-        return False
-    raw = data.to_pybytes()
-    return any(c in raw for c in (b",", b'"', b"\n", b"\r"))

@@ -244,7 +244,7 @@ def score(file: Annotated[str, typer.Argument(
                         model, months, monthly_discount, json_output, no_header, delimiter)
         return
     file, out = Path(file), Path(out)
-    with _errors(), _steps(5) as steps:
+    with _errors(), _steps(4) as steps:
         _check_out(out)
         summary = _load(steps, file, customer_col, date_col, amount_col, as_of, time_unit,
                         no_header, delimiter)
@@ -252,16 +252,15 @@ def score(file: Annotated[str, typer.Argument(
 
         steps.step(f"Fitting {model.value} and Gamma-Gamma")
         transactions, gg = pipeline.fit_models(model.value, summary)
-        steps.step("Scoring customers")
-        columns = pipeline.score(transactions, gg, summary, months, monthly_discount)
-        steps.step(f"Writing {out.name}")
-        pipeline.write_scores(out, columns)
+        steps.step(f"Scoring customers into {out.name}")
+        clv = pipeline.score_and_write(out, transactions, gg, summary, months,
+                                       monthly_discount)
         report = pipeline.fit_report(model.value, summary, transactions, gg)
     if json_output:
         _print_json(report)
     else:
         stdout.print(f"Wrote {len(summary):,} customers to {out} (total {months}-month CLV "
-                        f"{columns['clv'].sum():,.2f}).", highlight=False)
+                        f"{clv.sum():,.2f}).", highlight=False)
 
 
 def _score_on_spark(file: str, customer_col: str, date_col: str, amount_col: str, as_of: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,21 @@ def fit_report(name: str, summary: RFMSummary, model: TransactionModel,
     return report
 
 
+def _score_part(model: TransactionModel, gg: GammaGammaModel, s: RFMSummary, months: int,
+                monthly_discount: float, sl: slice) -> dict[str, np.ndarray]:
+    """The scores of the customers in one slice (elementwise: the same values as when
+    scored with any others)."""
+    details = clv_details(model, gg, s.frequency[sl], s.recency[sl], s.T[sl],
+                          s.monetary_value[sl], months=months,
+                          monthly_discount=monthly_discount, time_unit=s.time_unit)
+    details["p_alive"] = model.p_alive(s.frequency[sl], s.recency[sl], s.T[sl])
+    return {"frequency": s.frequency[sl].astype(np.int64), "recency": s.recency[sl],
+            "T": s.T[sl], "monetary_value": s.monetary_value[sl],
+            "p_alive": details["p_alive"],
+            "predicted_purchases": details["predicted_purchases"],
+            "predicted_avg_value": details["predicted_avg_value"], "clv": details["clv"]}
+
+
 def score(model: TransactionModel, gg: GammaGammaModel, summary: RFMSummary, months: int,
           monthly_discount: float) -> dict[str, np.ndarray]:
     """One value per customer for each of SCORE_COLUMNS, slices of customers scored on
@@ -90,11 +106,7 @@ def score(model: TransactionModel, gg: GammaGammaModel, summary: RFMSummary, mon
     s = summary
 
     def part(sl: slice) -> dict[str, np.ndarray]:
-        details = clv_details(model, gg, s.frequency[sl], s.recency[sl], s.T[sl],
-                              s.monetary_value[sl], months=months,
-                              monthly_discount=monthly_discount, time_unit=s.time_unit)
-        details["p_alive"] = model.p_alive(s.frequency[sl], s.recency[sl], s.T[sl])
-        return details
+        return _score_part(model, gg, s, months, monthly_discount, sl)
 
     try:
         parts = map_slices(part, len(s))
@@ -103,30 +115,51 @@ def score(model: TransactionModel, gg: GammaGammaModel, summary: RFMSummary, mon
         parts = [part(slice(0, len(s)))]
     joined = {key: np.concatenate([p[key] for p in parts]) if len(parts) > 1 else parts[0][key]
               for key in parts[0]}
-    return {"customer_id": s.customer_id, "frequency": s.frequency.astype(np.int64),
-            "recency": s.recency, "T": s.T, "monetary_value": s.monetary_value,
-            "p_alive": joined["p_alive"],
-            "predicted_purchases": joined["predicted_purchases"],
-            "predicted_avg_value": joined["predicted_avg_value"], "clv": joined["clv"]}
+    return {"customer_id": s.customer_id, **joined}
+
+
+def score_and_write(path: str | Path, model: TransactionModel, gg: GammaGammaModel,
+                    summary: RFMSummary, months: int, monthly_discount: float) -> np.ndarray:
+    """write_scores(path, score(...)) with each slice of customers scored and written by
+    one thread (the cores score some slices while they write others); returns the CLV of
+    every customer."""
+    clv: dict[int, np.ndarray] = {}  # by the slice's first customer
+
+    def part(sl: slice) -> dict[str, np.ndarray]:
+        scores = _score_part(model, gg, summary, months, monthly_discount, sl)
+        clv[sl.start] = scores["clv"]
+        return scores
+
+    try:
+        _write(path, summary.customer_id, part)
+    except ValueModelError:
+        # Say how many customers of the whole base it concerns, not of one slice.
+        score(model, gg, summary, months, monthly_discount)
+        raise
+    return np.concatenate([clv[start] for start in sorted(clv)]) if clv else np.zeros(0)
 
 
 def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
     """Write the scores CSV atomically: a temporary file next to it, renamed when complete,
     so a failure never leaves a half-written file (or touches an existing one)."""
+    _write(path, columns["customer_id"],
+           lambda sl: {name: columns[name][sl] for name in SCORE_COLUMNS[1:]})
+
+
+def _write(path: str | Path, ids: np.ndarray,
+           part: Callable[[slice], dict[str, np.ndarray]]) -> None:
+    """The scores CSV of the customers `ids`, part(slice) giving the other SCORE_COLUMNS
+    of a slice of them; written as write_scores says."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from kehu.value._arrow import needs_quotes, numeric_array, string_array
+    from kehu.value._arrow import numeric_array, string_array
 
     path = Path(path)
-    ids = columns["customer_id"]
     text_ids = ids.dtype.kind not in "iu"
-    id_array = string_array(ids) if text_ids else numeric_array(ids)
-    table = pa.table({"customer_id": id_array,
-                      **{name: numeric_array(columns[name]) for name in SCORE_COLUMNS[1:]}})
     # Arrow quotes every string when asked to quote "as needed"; quote only if some id
     # really contains a delimiter, quote or line break.
-    quote = text_ids and needs_quotes(id_array)
+    quote = text_ids and _ids_need_quotes(ids)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -136,15 +169,19 @@ def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
         def text(sl: slice) -> bytes:
             # Formatting the numbers is most of the writing: slices formatted on every
             # core, written in order.
+            columns = part(sl)
+            table = pa.table({"customer_id": string_array(ids[sl]) if text_ids
+                              else numeric_array(ids[sl]),
+                              **{name: numeric_array(columns[name])
+                                 for name in SCORE_COLUMNS[1:]}})
             sink = pa.BufferOutputStream()
-            pacsv.write_csv(table.slice(sl.start, sl.stop - sl.start), sink,
-                            write_options=options)
+            pacsv.write_csv(table, sink, write_options=options)
             return sink.getvalue()
 
         with open(tmp, "wb") as f:
             f.write((",".join(SCORE_COLUMNS) + "\n").encode())
-            for chunk in in_order(text, slices(table.num_rows, WRITE_SLICE,
-                                               parts=table.num_rows // WRITE_SLICE + 1)):
+            for chunk in in_order(text, slices(ids.size, WRITE_SLICE,
+                                               parts=ids.size // WRITE_SLICE + 1)):
                 f.write(chunk)
         umask = os.umask(0)
         os.umask(umask)
@@ -153,3 +190,13 @@ def write_scores(path: str | Path, columns: dict[str, np.ndarray]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _ids_need_quotes(ids: np.ndarray) -> bool:
+    """Whether some text id holds a comma, a quote or a line break."""
+    items = ids.tolist()
+    try:
+        joined = "".join(items)
+    except TypeError:  # not all str
+        joined = "".join(map(str, items))
+    return any(c in joined for c in (",", '"', "\n", "\r"))

@@ -199,3 +199,25 @@ def test_slices_whose_customers_are_far_apart_or_close_together_agree():
         assert_same(sliced, one)
     assert one.present.tolist() == [3, 60, 61, 90]
     assert one.monetary_value.tolist() == [0.3, 0.0, 6.5, 2.25]
+
+
+@settings(max_examples=100)
+@given(logs(), st.sampled_from([None, AS_OF - 10]), st.booleans(),
+       st.randoms(use_true_random=False))
+def test_a_big_log_is_summarised_as_when_sorted_whether_grouped_or_not(log, cal, grouped,
+                                                                       random):
+    """summarise_codes as it runs on millions of rows (slices of CHUNK_ROWS, grouping
+    probed on the first PROBE_ROWS), here on a few dozen."""
+    from unittest import mock
+
+    from kehu.value import _threads
+
+    codes, days, amounts, n_codes = log
+    if grouped:  # the first rows may still be grouped when later ones are not
+        order = np.lexsort((days, codes))
+        codes, days, amounts = codes[order], days[order], amounts[order]
+    amounts = amounts / 7
+    expected = by_sorting(codes, n_codes, days, amounts, AS_OF, cal)
+    with mock.patch.object(_threads, "MIN_SLICE", 1), mock.patch.object(rfm, "CHUNK_ROWS", 5), \
+            mock.patch.object(rfm, "PROBE_ROWS", 8), mock.patch.object(rfm, "cores", lambda: 2):
+        assert_same(rfm.summarise_codes(codes, n_codes, days, amounts, AS_OF, cal), expected)

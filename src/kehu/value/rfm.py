@@ -30,6 +30,7 @@ UNIT_DAYS = {"D": 1.0, "W": 7.0}
 # Rows per slice of a log grouped by customer summarised at once (see
 # summarise_grouped_slices): 8 MB of amounts.
 CHUNK_ROWS = 1 << 20
+PROBE_ROWS = 1 << 16
 
 
 def unit_days(time_unit: str) -> float:
@@ -153,7 +154,10 @@ def summarise_codes(codes: np.ndarray, n_codes: int, days: np.ndarray, amounts: 
         return _Aggregates(np.zeros(0, dtype=np.int64), empty, empty, empty, empty,
                            None if not holdout else empty, None if not holdout else empty)
     parts = slices(codes.size, parts=max(cores(), -(-codes.size // CHUNK_ROWS)))
-    if len(parts) > 1:
+    # A log whose first rows are not grouped (shuffled, or in date order) is not tried in
+    # slices: it would only be found out slice by slice.
+    if len(parts) > 1 and _grouped_runs(codes[:PROBE_ROWS], days[:PROBE_ROWS],
+                                        n_codes) is not None:
         agg = summarise_grouped_slices(codes, n_codes, days, amounts, end, cal_end, holdout,
                                        [p.stop for p in parts[:-1]])
         if agg is not None:

@@ -224,6 +224,30 @@ def test_each_refresh_keeps_a_snapshot_and_is_audited(firm, users):
     assert ValueRefresh.objects.filter(status="done").count() == 2
 
 
+def test_deleting_a_customer_or_a_refresh_takes_its_scores_and_snapshots(firm, users):
+    # The scores have no foreign-key constraints in the database: Django's CASCADE and
+    # PROTECT are what keep them whole.
+    from django.db.models import ProtectedError
+
+    from kehu.customers.services import delete_customer
+
+    first = refresh_values(users["admin"], as_of=AS_OF)
+    second = refresh_values(users["admin"], as_of=AS_OF + dt.timedelta(days=7))
+    pk = firm["prospect"].pk  # no transactions: it may be deleted
+    assert CustomerValue.objects.filter(customer_id=pk).exists()
+    assert CustomerValueSnapshot.objects.filter(customer_id=pk).count() == 2
+    delete_customer(users["admin"], Customer.objects.get(pk=pk))
+    assert not CustomerValue.objects.filter(customer_id=pk).exists()
+    assert not CustomerValueSnapshot.objects.filter(customer_id=pk).exists()
+    # The latest scores are the second refresh's: it cannot go while they stand.
+    with pytest.raises(ProtectedError):
+        second.delete()
+    first_pk = first.pk
+    first.delete()
+    assert not CustomerValueSnapshot.objects.filter(refresh_id=first_pk).exists()
+    assert CustomerValueSnapshot.objects.filter(refresh=second).exists()
+
+
 def test_the_migration_counts_give_a_stochastic_matrix(firm, users):
     from kehu.value.markov import MarkovChain
 

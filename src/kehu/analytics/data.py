@@ -232,8 +232,9 @@ def present_customers(first: int | None = None, last: int | None = None, *,
     inside one of the refresh's write transactions.
 
     With `lock`, on PostgreSQL each row is locked FOR KEY SHARE until the transaction ends:
-    the weakest lock there is, and what the foreign keys of the scores written next take row
-    by row at commit anyway. Taken first, it makes a concurrent deletion (which locks its
+    the weakest lock there is. The scores have no foreign-key constraint in the database
+    (kehu.analytics.models.CustomerValue): this lock is what keeps them from naming a
+    customer that is gone. Taken first, it makes a concurrent deletion (which locks its
     customer FOR UPDATE before it deletes anything, see customers.services.delete_customer)
     either finish before this read, so that the customer is not here, or wait for the
     transaction to commit and then remove its fresh scores with the rest. Edits that lock a

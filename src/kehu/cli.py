@@ -16,11 +16,6 @@ PURE_VALUE_COMMANDS = {"fit", "score", "evaluate", "--help", "-h"}
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "value" and (len(argv) < 2 or argv[1] in PURE_VALUE_COMMANDS):
-        # numpy asks the kernel for huge pages for every big array; where the kernel then
-        # compacts memory to find them (THP "madvise", as on Ubuntu), the value engine's
-        # short-lived arrays of 17M rows spend more time waiting for it than the huge pages
-        # save: a seventh of a 1M-customer run. numpy reads this once, when imported.
-        os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
         from kehu.value.cli import app
 
         app(args=argv[1:], prog_name="kehu value")

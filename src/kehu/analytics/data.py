@@ -106,12 +106,15 @@ def _packed_rows(params: list) -> list[np.ndarray]:
     thousand packed ones (2.8 million rows: 26 s by COPY, 11 s packed, on a busy machine)."""
     import tempfile
 
+    import pyarrow as pa
     from pyarrow import csv
 
     sql = ("SELECT string_agg(concat_ws(',', customer_id, date - DATE '1970-01-01', amount, "
            "amount - cost, CASE WHEN kind = %s THEN 1 ELSE 0 END), E'\\n') "
            "FROM customers_transaction WHERE date <= %s GROUP BY customer_id / 2000")
-    with connection.cursor() as cursor, tempfile.NamedTemporaryFile(suffix=".csv") as spool:
+    # A server-side cursor: the client would otherwise hold the whole result at once.
+    with connection.chunked_cursor() as cursor, \
+            tempfile.NamedTemporaryFile(suffix=".csv") as spool:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(20):
             for (text,) in rows:
@@ -120,13 +123,22 @@ def _packed_rows(params: list) -> list[np.ndarray]:
         spool.flush()
         if not spool.tell():
             return _columns(np.empty((0, 5)))
-        table = csv.read_csv(spool.name, read_options=csv.ReadOptions(
+        # The system's allocator hands freed memory back at once, for the arrays that
+        # follow; Arrow's own pool would keep the table's pages for Arrow alone.
+        table = csv.read_csv(spool.name, memory_pool=pa.system_memory_pool(),
+                             read_options=csv.ReadOptions(
             column_names=["c", "d", "a", "p", "r"]), convert_options=csv.ConvertOptions(
             column_types={"c": "int64", "d": "int64", "a": "float64", "p": "float64",
                           "r": "int8"}))
-    # Column by column, without a float64 copy of the whole table at once.
-    columns = [table.column(i).to_numpy() for i in range(5)]
-    del table
+    # Column by column, each column's Arrow memory let go once it is an array: a million
+    # customers' transactions hold about 500 MB in either form.
+    # Chunks are joined by numpy, not Arrow, whose default pool would keep the pages.
+    columns = []
+    while table.num_columns:
+        chunks = [chunk.to_numpy(zero_copy_only=False) for chunk in table.column(0).chunks]
+        columns.append(np.concatenate(chunks) if len(chunks) > 1 else chunks[0].copy())
+        del chunks
+        table = table.remove_column(0)
     return columns
 
 
@@ -134,19 +146,35 @@ def transactions(as_of: dt.date, since: dt.date) -> tuple[PurchaseDays, Realised
     """The purchase days of every buyer and every customer's realised sales and profit
     (lifetime, and after `since`), from one read of the transactions."""
     customer, day, amount, profit, is_return = _transaction_rows(as_of)
-    is_return = is_return > 0
+    # One sort by customer and day serves both; each array is put in order and the
+    # unordered one let go before the next (ten million rows: about 100 MB an array).
+    order = np.lexsort((day, customer))
+    customer = customer[order]
+    day = day[order]
+    amount = amount[order]
+    profit = profit[order]
+    is_return = is_return[order] > 0
+    del order
     # Realised: every row, returns included.
-    ids, inverse = np.unique(customer, return_inverse=True)
-    recent = day > day_number(since)
-    realised = Realised(
-        ids, np.bincount(inverse, amount, ids.size), np.bincount(inverse, profit, ids.size),
-        np.bincount(inverse, amount * recent, ids.size),
-        np.bincount(inverse, profit * recent, ids.size))
+    if customer.size:
+        first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+        recent = day > day_number(since)
+        realised = Realised(
+            customer[first], np.add.reduceat(amount, first), np.add.reduceat(profit, first),
+            np.add.reduceat(np.where(recent, amount, 0.0), first),
+            np.add.reduceat(np.where(recent, profit, 0.0), first))
+        del first, recent
+    else:
+        empty = np.empty(0)
+        realised = Realised(np.empty(0, dtype=np.int64), empty, empty, empty, empty)
     # Purchase days: orders only, same-day orders added up.
     keep = ~is_return
-    customer, day, amount, profit = customer[keep], day[keep], amount[keep], profit[keep]
-    order = np.lexsort((day, customer))
-    customer, day, amount, profit = customer[order], day[order], amount[order], profit[order]
+    del is_return
+    customer = customer[keep]
+    day = day[keep]
+    amount = amount[keep]
+    profit = profit[keep]
+    del keep
     if customer.size:
         starts = np.flatnonzero(np.r_[True, (customer[1:] != customer[:-1])
                                       | (day[1:] != day[:-1])])
@@ -202,12 +230,42 @@ def spread(ids: np.ndarray, values: np.ndarray, onto: np.ndarray) -> np.ndarray:
     return out
 
 
-def customer_base() -> list[np.ndarray]:
-    """Every customer, by id: id, owner, team (0 for none), lifecycle state, nature, service
-    group, industry, size and province (the last six as objects)."""
-    return _fetch("SELECT id, owner_id, COALESCE(team_id, 0), lifecycle_state, nature, "
-                  "service_group, industry, size, province FROM customers_customer "
-                  "ORDER BY id", [], [np.int64, np.int64, np.int64, *[object] * 6])
+_CODED = ("nature", "service_group", "industry", "size", "province")
+
+
+def customer_base() -> dict[str, np.ndarray]:
+    """Every customer, by id: id, owner, team (0 for none), lifecycle state (objects), and
+    nature, service group, industry, size and province as integer codes (each value's
+    place among the column's distinct values, sorted).
+
+    The text columns are coded a chunk of rows at a time: a million customers' six text
+    columns as Python strings would be six million strings (about 400 MB) for a few dozen
+    distinct values. Equal states share one string."""
+    ints: list[list[np.ndarray]] = [[], [], []]
+    texts = ("state", *_CODED)
+    coded: dict[str, tuple[list[np.ndarray], dict[str, int]]] = {k: ([], {}) for k in texts}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, owner_id, COALESCE(team_id, 0), lifecycle_state, nature, "
+                       "service_group, industry, size, province FROM customers_customer "
+                       "ORDER BY id")
+        while rows := cursor.fetchmany(CHUNK):
+            columns = list(zip(*rows, strict=True))
+            del rows
+            for i in range(3):
+                ints[i].append(np.asarray(columns[i], dtype=np.int64))
+            for name, values in zip(texts, columns[3:], strict=True):
+                parts, seen = coded[name]
+                parts.append(np.fromiter((seen.setdefault(v, len(seen)) for v in values),
+                                         dtype=np.int64, count=len(values)))
+    out = {name: np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+           for name, parts in zip(("id", "owner", "team"), ints, strict=True)}
+    for name, (parts, seen) in coded.items():
+        ordered = sorted(seen)
+        rank = np.empty(len(seen), dtype=np.int64)
+        rank[[seen[v] for v in ordered]] = np.arange(len(ordered))
+        codes = rank[np.concatenate(parts)] if parts else np.empty(0, dtype=np.int64)
+        out[name] = np.asarray(ordered, dtype=object)[codes] if name == "state" else codes
+    return out
 
 
 def previous_scores() -> list[np.ndarray]:

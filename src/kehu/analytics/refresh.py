@@ -278,14 +278,7 @@ class _Refresh:
         return data.present_customers(int(ids[0]), int(ids[-1]))
 
     def read_base(self) -> dict[str, np.ndarray]:
-        columns = data.customer_base()
-        base = {"id": columns[0], "owner": columns[1], "team": columns[2],
-                "state": columns[3]}
-        for i, name in enumerate(("nature", "service_group", "industry", "size", "province"),
-                                 start=4):
-            base[name] = np.unique(columns[i].astype(str), return_inverse=True)[1].astype(
-                np.int64).ravel() if columns[0].size else np.empty(0, dtype=np.int64)
-        return base
+        return data.customer_base()
 
     # -- models ------------------------------------------------------------------------------
 

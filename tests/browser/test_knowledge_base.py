@@ -45,7 +45,10 @@ def test_service_staff_write_find_and_edit_an_article_in_both_languages(page, li
 
     page.goto(f"{live_server.url}/service/kb/")
     page.fill("input[name=q]", "卡纸")
-    page.click("form[role=search] button[type=submit]")
+    # Counted once the results have loaded: a count taken while the page still loads sees
+    # no article at all.
+    with page.expect_navigation():
+        page.click("form[role=search] button[type=submit]")
     items = page.locator(".kb-item")
     assert items.count() == 1 and "打印机卡纸" in items.first.inner_text()
     assert "1 article found" in page.inner_text("#kb-count")

@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from kehu.customers import card
 
-# Django issues the same queries on every database: counted once, on SQLite.
+# Counted once, on SQLite: Django issues the same queries on both databases, but for a
+# search, which PostgreSQL reads with a few more (kehu.customers.search_index).
 pytestmark = [pytest.mark.django_db, pytest.mark.one_database]
 
 # The most queries the list and a tab of the card may make at all, whatever the data.
@@ -119,22 +120,30 @@ def test_a_page_of_fifty_customers_costs_what_a_page_of_three_costs(
     from kehu.customers.services import create_contact, create_customer, create_transaction
 
     admin = users["admin"]
-    refresh_values(admin)
+    owners = [users["sales1"], users["sales1b"]]
+
+    def add(numbers: range) -> None:
+        for i in numbers:
+            customer = create_customer(admin, {"name": f"Customer {i:02d}", "city": "上海",
+                                               "industry": "Textiles"}, owner=owners[i % 2])
+            create_contact(admin, customer, {"name": f"Person {i}"})
+            create_transaction(admin, customer, date=dt.date(2024, 3, 1 + i % 28),
+                               amount="100.00", cost="60.00")
+        refresh_values(admin)
+
+    add(range(3))  # a page of three, also for the search (a page of none reads less)
     client = _client(users[role])
     url = reverse("customers:list")
-    client.get(url)  # the first request fills caches
-    with django_assert_max_num_queries(LIST_MAX) as few:
-        client.get(url)
-    owners = [users["sales1"], users["sales1b"]]
-    for i in range(60):
-        customer = create_customer(admin, {"name": f"Customer {i:02d}", "city": "上海",
-                                           "industry": "Textiles"}, owner=owners[i % 2])
-        create_contact(admin, customer, {"name": f"Person {i}"})
-        create_transaction(admin, customer, date=dt.date(2024, 3, 1 + i % 28),
-                           amount="100.00", cost="60.00")
-    refresh_values(admin)
-    for query in ({}, {"sort": "clv", "dir": "desc"}, {"q": "Customer"}):
-        with django_assert_max_num_queries(len(few) + SLACK):
+    queries = ({}, {"sort": "clv", "dir": "desc"}, {"q": "Customer"})
+    few = {}
+    for query in queries:
+        client.get(url, query)  # the first request fills caches
+        with django_assert_max_num_queries(LIST_MAX) as counted:
+            client.get(url, query)
+        few[str(query)] = len(counted)
+    add(range(3, 60))
+    for query in queries:
+        with django_assert_max_num_queries(few[str(query)] + SLACK):
             response = client.get(url, query)
         assert response.status_code == 200
         shown = response.content.decode().count("Customer ")

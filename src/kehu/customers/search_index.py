@@ -176,12 +176,16 @@ def matches_read_first(qs: QuerySet, matches: int | None = None, *,
             cursor.execute("SELECT " + ", ".join(
                 f"current_setting('{name}')" for name in _PLAN_SETTINGS))
             before = cursor.fetchone()
-            for name in _PLAN_SETTINGS:
-                cursor.execute("SELECT set_config(%s, 'off', true)", [name])
+            _set(cursor, ["off"] * len(_PLAN_SETTINGS))
         yield
         with connection.cursor() as cursor:
-            for name, value in zip(_PLAN_SETTINGS, before, strict=True):
-                cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+            _set(cursor, before)
+
+
+def _set(cursor, values) -> None:
+    """Give the planner settings these values until the transaction ends (one statement)."""
+    cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(_PLAN_SETTINGS)),
+                   [v for pair in zip(_PLAN_SETTINGS, values, strict=True) for v in pair])
 
 
 def first_by_name(searched: QuerySet, limit: int) -> list:

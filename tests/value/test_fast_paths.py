@@ -151,24 +151,27 @@ def test_text_ids_and_integer_ids_give_the_same_summary(tmp_path_factory, log, g
         assert getattr(a, name).tolist() == getattr(b, name).tolist(), name
 
 
+def _read_ids(tmp_path, ids: list[str], block: int):
+    """The transactions of a Parquet file holding `ids`, one purchase a day, in row groups
+    (blocks) of `block` rows."""
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"customer": ids, "date": pa.array(range(len(ids)), pa.date32()),
+                             "amount": [1.0] * len(ids)}), path, row_group_size=block)
+    return read_transactions(path, "customer", "date", "amount")
+
+
 def test_ids_hashed_block_by_block_are_one_customer_each(tmp_path):
     """Each block (here a Parquet row group) has its own dictionary of ids, in any order
     and with stray spaces: the codes still follow the sorted ids, one per customer."""
     ids = ["b", "a", " a", "c", "b ", "d", "a", "e"]
-    path = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"customer": ids, "date": pa.array(range(8), pa.date32()),
-                             "amount": [1.0] * 8}), path, row_group_size=3)
-    t = read_transactions(path, "customer", "date", "amount")
+    t = _read_ids(tmp_path, ids, 3)
     assert t.customer_ids.tolist() == ["a", "b", "c", "d", "e"]
     assert t.customer_ids[t.codes].tolist() == [i.strip() for i in ids]
 
 
 def test_text_ids_that_are_numbers_of_one_width_are_read_across_blocks(tmp_path):
     ids = ["0042", "0007", "0042 ", "0100", "0007"]
-    path = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"customer": ids, "date": pa.array(range(5), pa.date32()),
-                             "amount": [1.0] * 5}), path, row_group_size=2)
-    t = read_transactions(path, "customer", "date", "amount")
+    t = _read_ids(tmp_path, ids, 2)
     assert t.customer_ids[t.codes].tolist() == ["0042", "0007", "0042", "0100", "0007"]
 
 
@@ -177,10 +180,7 @@ def test_ids_in_order_across_blocks_are_one_customer_each(tmp_path):
     the one before, repeating the id that straddles the boundary, and an id with a stray
     space is still the same customer."""
     ids = ["a", "a", "b", "b", "b ", "c", "d", "d", "d", "e"]
-    path = tmp_path / "t.parquet"
-    pq.write_table(pa.table({"customer": ids, "date": pa.array(range(10), pa.date32()),
-                             "amount": [1.0] * 10}), path, row_group_size=3)
-    t = read_transactions(path, "customer", "date", "amount")
+    t = _read_ids(tmp_path, ids, 3)
     assert t.customer_ids.tolist() == ["a", "b", "c", "d", "e"]
     assert t.customer_ids[t.codes].tolist() == [i.strip() for i in ids]
     s = summarise(t, str(np.datetime64(12, "D")), "D")

@@ -28,17 +28,28 @@ def numeric_array(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(arrow_type, values.size, [None, pa.py_buffer(values)])
 
 
+def texts(values: np.ndarray) -> tuple[list[str], str]:
+    """The values as a list of str (objects made str) and all of them joined."""
+    items = values.tolist()
+    try:
+        return items, "".join(items)
+    except TypeError:  # not all str
+        items = [str(v) for v in items]
+        return items, "".join(items)
+
+
+def needs_quotes(values: np.ndarray) -> bool:
+    """Whether some of the values, as text, holds a comma, a quote or a line break."""
+    joined = texts(values)[1]
+    return any(c in joined for c in (",", '"', "\n", "\r"))
+
+
 def string_array(values: np.ndarray) -> pa.Array:
     """A UTF-8 Arrow string array from a numpy array of str (or objects, made str).
 
     Encoding each string and joining them is several times faster than numpy's fixed-width
     string functions on a million ids, and needs no more memory than the text itself."""
-    items = values.tolist()
-    try:
-        joined = "".join(items)
-    except TypeError:  # not all str
-        items = [str(v) for v in items]
-        joined = "".join(items)
+    items, joined = texts(values)
     lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
     try:
         data = joined.encode("utf-8")

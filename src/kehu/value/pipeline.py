@@ -153,13 +153,13 @@ def _write(path: str | Path, ids: np.ndarray,
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from kehu.value._arrow import numeric_array, string_array
+    from kehu.value._arrow import needs_quotes, numeric_array, string_array
 
     path = Path(path)
     text_ids = ids.dtype.kind not in "iu"
     # Arrow quotes every string when asked to quote "as needed"; quote only if some id
     # really contains a delimiter, quote or line break.
-    quote = text_ids and _ids_need_quotes(ids)
+    quote = text_ids and needs_quotes(ids)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
@@ -191,12 +191,3 @@ def _write(path: str | Path, ids: np.ndarray,
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-def _ids_need_quotes(ids: np.ndarray) -> bool:
-    """Whether some text id holds a comma, a quote or a line break."""
-    items = ids.tolist()
-    try:
-        joined = "".join(items)
-    except TypeError:  # not all str
-        joined = "".join(map(str, items))
-    return any(c in joined for c in (",", '"', "\n", "\r"))

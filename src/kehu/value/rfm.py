@@ -17,13 +17,12 @@ Both give the same numbers, bincounts and all.
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from kehu.value._arrays import factorize
-from kehu.value._threads import cores, slices
+from kehu.value._threads import cores, in_order, slices
 from kehu.value.errors import ValueModelError
 
 UNIT_DAYS = {"D": 1.0, "W": 7.0}
@@ -199,8 +198,7 @@ def summarise_grouped_slices(codes: np.ndarray, n_codes: int, days: np.ndarray,
         agg, seen = done
         return replace(agg, present=agg.present + low), seen + low
 
-    with ThreadPoolExecutor(min(cores(), len(parts))) as pool:
-        done = list(pool.map(work, parts))
+    done = list(in_order(work, parts, min(cores(), len(parts))))
     if any(d is None for d in done):
         return None
     run_codes = np.concatenate([d[1] for d in done])
@@ -297,9 +295,9 @@ def _grouped_runs(codes: np.ndarray, days: np.ndarray, n_codes: int) -> np.ndarr
     starts = np.flatnonzero(change)
     if starts.size > n_codes or np.bincount(codes[starts], minlength=n_codes).max() > 1:
         return None  # some customer's rows are in more than one place
-    in_order = np.greater_equal(days[1:], days[:-1])
-    in_order |= change[1:]
-    if not in_order.all():
+    days_rise = np.greater_equal(days[1:], days[:-1])
+    days_rise |= change[1:]
+    if not days_rise.all():
         return None
     return starts
 

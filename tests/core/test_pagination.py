@@ -162,3 +162,54 @@ def test_an_aware_time_far_from_utc_is_still_a_position(teams, users):
     page = keyset_page(Customer.objects.all(), sort="created_at",
                        cursor=cursor_of([{"dt": late}, 1]))
     assert not page.cursor_refused and page.items == []
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("sort", ["name_sort", "created_at", "city"])
+def test_a_page_found_by_its_keys_is_the_page_read_whole(records, sort, descending):
+    """keys_within finds a page's keys inside the context it is given, then reads the rows
+    after it: the same rows, in the same order, with the same cursors and annotations."""
+    from contextlib import contextmanager
+
+    from django.db.models import Exists, OuterRef
+
+    entered = []
+
+    @contextmanager
+    def inside():
+        entered.append(True)
+        yield
+
+    qs = Customer.objects.select_related("owner").annotate(
+        has_transactions=Exists(Transaction.objects.filter(customer=OuterRef("pk"))))
+    whole, keys, cursor = [], [], None
+    while True:
+        a = keyset_page(qs, sort=sort, descending=descending, cursor=cursor, limit=2)
+        b = keyset_page(qs, sort=sort, descending=descending, cursor=cursor, limit=2,
+                        keys_within=inside)
+        whole.append([(c.pk, c.owner, c.has_transactions) for c in a.items])
+        keys.append([(c.pk, c.owner, c.has_transactions) for c in b.items])
+        assert (a.next_cursor, a.count, a.has_previous) == (b.next_cursor, b.count,
+                                                             b.has_previous)
+        cursor = a.next_cursor
+        if not cursor:
+            break
+    assert whole == keys and len(entered) == len(keys) >= 2
+    assert any(has for page in keys for _pk, _owner, has in page)
+
+
+def test_a_row_gone_between_its_key_and_its_read_is_left_out(records):
+    from contextlib import contextmanager
+
+    listed = Customer.objects.exclude(name="(merged)")
+    first = keyset_page(listed, sort="name_sort", limit=3)
+    gone = first.items[1]
+
+    @contextmanager
+    def then_merged_away():
+        yield
+        Customer.objects.filter(pk=gone.pk).update(name="(merged)")
+
+    page = keyset_page(listed, sort="name_sort", limit=3, keys_within=then_merged_away)
+    assert [c.pk for c in page.items] == [first.items[0].pk, first.items[2].pk]
+    assert page.next_cursor == first.next_cursor

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -99,11 +100,18 @@ def _typed(queryset: QuerySet, sort: str, position: tuple[Any, int]) -> tuple[An
 def keyset_page(queryset: QuerySet, *, sort: str, descending: bool = False,
                 cursor: str | None = None, limit: int = 50,
                 with_count: bool = True,
-                counter: Callable[[QuerySet], int] | None = None) -> Page:
+                counter: Callable[[QuerySet], int] | None = None,
+                keys_within: Callable[[], AbstractContextManager] | None = None) -> Page:
     """One page of `queryset` ordered by (`sort`, pk). `sort` is a field or an annotation
     of the queryset, and must not be nullable: coalesce a nullable figure to a value below
     any real one in an annotation (kehu.customers.selectors.VALUE_SORTS). `counter`, when
-    given, counts the rows instead of a COUNT of `queryset` (e.g. from a cache)."""
+    given, counts the rows instead of a COUNT of `queryset` (e.g. from a cache).
+
+    `keys_within`: find the page by its sort keys alone, inside the context this gives
+    (e.g. planner settings for the search), then read its rows by primary key after it.
+    For a page the database picks out of many rows it reads and sorts (a search), the sort
+    then carries two columns instead of whole rows with their annotations; a row gone in
+    between is left out."""
     order = (f"-{sort}", "-pk") if descending else (sort, "pk")
     qs = queryset.order_by(*order)
     position = _decode(cursor) if cursor else None
@@ -117,10 +125,17 @@ def keyset_page(queryset: QuerySet, *, sort: str, descending: bool = False,
         # the cursor; the OR alone would make it scan from the beginning on every page.
         qs = qs.filter(Q(**{f"{sort}__{op}e": value}),
                        Q(**{f"{sort}__{op}": value}) | Q(**{sort: value, f"pk__{op}": pk}))
-    rows = list(qs[: limit + 1])
-    more = len(rows) > limit
+    if keys_within is not None:
+        with keys_within():
+            keys = list(qs.values_list(sort, "pk")[: limit + 1])
+        found = queryset.filter(pk__in=[pk for _value, pk in keys[:limit]]).in_bulk()
+        rows = [found[pk] for _value, pk in keys[:limit] if pk in found]
+    else:
+        rows = list(qs[: limit + 1])
+        keys = [(getattr(row, sort), row.pk) for row in rows]
+    more = len(keys) > limit
     rows = rows[:limit]
-    next_cursor = _encode(getattr(rows[-1], sort), rows[-1].pk) if more and rows else None
+    next_cursor = _encode(*keys[limit - 1]) if more and limit > 0 else None
     count, exact = 0, True
     if with_count:
         count = counter(queryset) if counter else queryset.order_by().count()

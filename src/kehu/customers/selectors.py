@@ -163,10 +163,11 @@ def customer_page(user, filters: CustomerFilters, *, sort: str = "name",
         return page(counter=lambda _page: list_counts.exact_count(filtered))
     # A search: its exact count, which the page shows anyway, tells how to read the page.
     # (Sorts by a value figure join the scores and are left to the planner.)
+    # Only the page's keys are found that way; its rows are then read by primary key.
     count = list_counts.exact_count(filtered)
-    with matches_read_first(filtered, count, at_most=READ_AND_SORT_CLUSTERED
-                            if key in CLUSTERED_SORTS else READ_AND_SORT_SCATTERED):
-        return page(counter=lambda _page: count)
+    return page(counter=lambda _page: count, keys_within=functools.partial(
+        matches_read_first, filtered, count, at_most=READ_AND_SORT_CLUSTERED
+        if key in CLUSTERED_SORTS else READ_AND_SORT_SCATTERED))
 
 
 def sort_key(queryset: QuerySet[Customer], key: str) -> QuerySet[Customer]:

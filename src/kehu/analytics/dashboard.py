@@ -162,52 +162,73 @@ def matrix_sample(ranked: np.ndarray) -> np.ndarray:
     return np.concatenate([top, ranked[half::stride][:half]])
 
 
-def _counts(values: np.ndarray) -> dict[str, int]:
-    keys, counts = np.unique(values[values != ""].astype(str), return_counts=True)
-    return {str(k): int(n) for k, n in zip(keys, counts, strict=True)}
+def _coded(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct texts of `values` (sorted) and each value's place among them, so that
+    each scope counts small integers instead of sorting its texts."""
+    labels, codes = np.unique(values.astype(str), return_inverse=True)
+    return labels, codes
+
+
+def _counts(labels: np.ndarray, codes: np.ndarray) -> dict[str, int]:
+    """How many of each text but the empty one (a customer not segmented), by text."""
+    counts = np.bincount(codes, minlength=labels.size)
+    return {str(k): int(n) for k, n in zip(labels, counts, strict=True) if n and k != ""}
 
 
 def whole_base(base: Base) -> dict[str, np.ndarray]:
     """What customer_figures asks of every customer, worked out once for all the scopes:
-    who is segmented, and the intention grid's cells."""
+    who is segmented, segments and quadrants as codes, and the intention grid's cells."""
     said = ~np.isnan(base.attitude)
     with np.errstate(invalid="ignore"):
         high_i = base.attitude >= INTENTION_HIGH * 10
         high_b = base.behaviour >= BEHAVIOUR_HIGH
+    segments, segment_codes = _coded(base.segment)
+    quadrants, quadrant_codes = _coded(base.quadrant)
     return {"segmented": base.segment != "",
+            "segments": segments, "segment_codes": segment_codes,
+            "quadrants": quadrants, "quadrant_codes": quadrant_codes,
             "convert": said & high_i & ~high_b, "loyal": said & high_i & high_b,
             "hidden_risk": said & ~high_i & high_b, "detached": said & ~high_i & ~high_b}
 
 
-def customer_figures(base: Base, mask: np.ndarray,
+def customer_figures(base: Base, at: np.ndarray,
                      whole: dict[str, np.ndarray] | None = None) -> dict:
-    """The figures over the customers of `mask` that come from their scores (`whole`:
-    whole_base(base), when several scopes are added up)."""
+    """The figures over the customers at positions `at` of the base (ascending) that come
+    from their scores (`whole`: whole_base(base), when several scopes are added up)."""
     whole = whole if whole is not None else whole_base(base)
-    segment = base.segment[mask]
-    profits = np.sort(base.profit[mask])[::-1]
-    segmented = np.flatnonzero(mask & whole["segmented"])
+    profits = np.sort(base.profit[at])[::-1]
+    segmented = at[whole["segmented"][at]]
     ranked = segmented[np.lexsort((base.id[segmented], base.rank[segmented]))]
     sample = matrix_sample(ranked)
-    cells = {key: mask & whole[key] for key in ("convert", "loyal", "hidden_risk",
-                                                "detached")}
+    cells = {key: at[whole[key][at]] for key in ("convert", "loyal", "hidden_risk",
+                                                 "detached")}
     return {
-        "segments": _counts(segment),
-        "quadrants": _counts(base.quadrant[mask]),
+        "segments": _counts(whole["segments"], whole["segment_codes"][at]),
+        "quadrants": _counts(whole["quadrants"], whole["quadrant_codes"][at]),
         "whale": whale_of(profits),
         "matrix": [[int(base.id[i]), float(base.profit[i]), float(base.potential[i]),
                     str(base.segment[i])] for i in sample],
-        "intention": {key: int(cell.sum()) for key, cell in cells.items()},
+        "intention": {key: int(cell.size) for key, cell in cells.items()},
         # The first customers of each cell by value rank, as the page lists them: who said
         # what only changes with a refresh.
         "intention_ids": {key: _first(base, cell, GRID_ITEMS) for key, cell in cells.items()},
     }
 
 
-def _first(base: Base, mask: np.ndarray, n: int) -> list[int]:
-    positions = np.flatnonzero(mask)
+def _first(base: Base, positions: np.ndarray, n: int) -> list[int]:
     ranked = positions[np.lexsort((base.id[positions], base.rank[positions]))]
     return [int(base.id[i]) for i in ranked[:n]]
+
+
+def positions_by(keys: np.ndarray) -> dict[int, np.ndarray]:
+    """The positions of each key's customers in the base, ascending: one sort for all the
+    owners (or teams), instead of a pass over the whole base for each."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if keys.size else \
+        np.empty(0, dtype=np.int64)
+    return {int(ordered[start]): part
+            for start, part in zip(starts, np.split(order, starts[1:]), strict=True)}
 
 
 # -- the figures of one scope, from the refresh's equity rows --------------------------------
@@ -282,22 +303,29 @@ def store(run: ValueRefresh) -> int:
     base = read_base()
     equity = _equity_rows(run)
     whole = whole_base(base)
+    by_owner, by_team = positions_by(base.owner), positions_by(base.team)
+    none = np.empty(0, dtype=np.int64)
+    # A team's equity is that of the owners with a customer in the team, as the live
+    # figures read it: the owners of every team in one query.
+    team_owners: dict[int, set] = defaultdict(set)
+    teams = [scope.key for scope in scopes if scope.kind == TEAM]
+    if teams:
+        for team, owner in (Customer.objects.filter(team_id__in=teams).order_by()
+                            .values_list("team_id", "owner_id").distinct()):
+            team_owners[team].add(owner)
     snapshots = []
     for scope in scopes:
         if scope.kind == FIRM:
-            mask = np.ones(base.id.size, dtype=bool)
+            at = np.arange(base.id.size)
             rows = equity
         elif scope.kind == OWNER:
-            mask = base.owner == scope.key
+            at = by_owner.get(scope.key, none)
             rows = [r for r in equity if r[1] == scope.key]
         else:
-            mask = base.team == scope.key
-            # The team's equity is that of the owners with a customer in the team, as the
-            # live figures read it.
-            owners = set(Customer.objects.filter(team_id=scope.key)
-                         .values_list("owner_id", flat=True).distinct())
+            at = by_team.get(scope.key, none)
+            owners = team_owners[scope.key]
             rows = [r for r in equity if r[1] is not None and r[1] in owners]
-        figures = {**customer_figures(base, mask, whole), **equity_figures(rows, run.as_of)}
+        figures = {**customer_figures(base, at, whole), **equity_figures(rows, run.as_of)}
         snapshots.append(DashboardSnapshot(refresh=run, scope=scope.kind, scope_id=scope.key,
                                            figures=figures))
     with transaction.atomic():

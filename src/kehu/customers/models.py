@@ -161,7 +161,13 @@ class Customer(VersionedModel):
                                    on_delete=models.SET_NULL, related_name="+",
                                    verbose_name=_("last changed by"))
 
-    history = HistoricalRecords(excluded_fields=["search_text", "name_sort", "updated_at"])
+    # The history is read by customer (its id) and time only: the indexes the card's own
+    # fields have would be written with every history row (a first value refresh writes a
+    # million) and never read.
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "name_sort", "updated_at"],
+        no_db_index=["external_id", "owner", "team", "confirmed_at", "confirmed_by",
+                     "created_by", "updated_by"])
 
     class Meta:
         verbose_name = _("customer")

@@ -398,3 +398,33 @@ def test_rank_segment_and_whale_curve_use_one_current_value(firm, users):
     # "Gone" bought only in 2020: nothing in the last 12 months, whatever it did before.
     gone = _value(firm["gone"])
     assert gone.net_contribution == Decimal("30.00") and gone.net_contribution_12m == 0
+
+
+def test_month_ends_scored_two_at_a_time_add_up_to_the_same_history(firm, users, monkeypatch):
+    """A big base's replay scores two month ends at once on threads (the ActiveSchedules
+    cache shared between them): the equity history and the moves are those of one thread."""
+    from kehu.analytics import refresh as refresh_module
+    from kehu.analytics.models import EquitySnapshot
+
+    def history(run):
+        rows = sorted(EquitySnapshot.objects.filter(refresh=run).values_list(
+            "as_of", "owner_id", "segment", "customers", "equity", "moves", "states"),
+            key=lambda r: (r[0], r[1], r[2]))
+        return rows, run.migration
+
+    one = history(refresh_values(users["admin"], as_of=AS_OF))
+    CustomerValue.objects.all().delete()
+    CustomerValueSnapshot.objects.all().delete()
+    ValueRefresh.objects.all().delete()  # so that the next one compares models afresh
+    monkeypatch.setattr(refresh_module, "REPLAY_THREADS_FROM", 0)
+    started = []
+    real = refresh_module.ThreadPoolExecutor
+
+    def counted(*args, **kwargs):
+        started.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(refresh_module, "ThreadPoolExecutor", counted)
+    two = history(refresh_values(users["admin"], as_of=AS_OF))
+    assert started and len(one[0]) > 10
+    assert one == two

@@ -12,6 +12,7 @@ with its first twelve months beside it. A month is 4.345 weeks (52.14 / 12), or
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -193,23 +194,28 @@ class ActiveSchedules:
         self.steps = month_length(time_unit) * np.arange(1, self.months + 1)
         self._index: dict[tuple[float, float], int] = {}
         self._values = np.empty((0, 4))
+        self._adding = threading.Lock()
 
     def lookup(self, x: np.ndarray, T: np.ndarray) -> np.ndarray:
-        """(far, near, purchases, purchases near) of an active customer, one row each."""
+        """(far, near, purchases, purchases near) of an active customer, one row each. Safe
+        to call from several threads at once (the value refresh scores month ends two at a
+        time): schedules are looked up and added one caller at a time."""
         ux, ix = factorize(x)
         uT, iT = factorize(T)
         pairs, inverse = factorize(ix.astype(np.int64) * uT.size + iT)
         px, pT = ux[pairs // uT.size], uT[pairs % uT.size]
-        where = np.fromiter((self._index.get(key, -1) for key in zip(px.tolist(), pT.tolist(),
-                                                                     strict=True)),
-                            dtype=np.int64, count=px.size)
-        new = np.flatnonzero(where < 0)
-        if new.size:
-            where[new] = self._values.shape[0] + np.arange(new.size)
-            self._values = np.concatenate([self._values, self._compute(px[new], pT[new])])
-            self._index.update(zip(zip(px[new].tolist(), pT[new].tolist(), strict=True),
-                                   where[new].tolist(), strict=True))
-        return self._values[where[inverse]]
+        with self._adding:
+            where = np.fromiter((self._index.get(key, -1)
+                                 for key in zip(px.tolist(), pT.tolist(), strict=True)),
+                                dtype=np.int64, count=px.size)
+            new = np.flatnonzero(where < 0)
+            if new.size:
+                where[new] = self._values.shape[0] + np.arange(new.size)
+                self._values = np.concatenate([self._values, self._compute(px[new], pT[new])])
+                self._index.update(zip(zip(px[new].tolist(), pT[new].tolist(), strict=True),
+                                       where[new].tolist(), strict=True))
+            values = self._values
+        return values[where[inverse]]
 
     def _compute(self, px: np.ndarray, pT: np.ndarray) -> np.ndarray:
         model, near = self.model, min(self.near, self.months)

@@ -780,6 +780,7 @@ class _Refresh:
         previous = None
         moves = np.zeros((len(groups), k * k), dtype=np.int64)
         for date, (state, clv, present, profit_now) in zip(dates, standings, strict=True):
+            memory.give_back()  # each month end's temporaries, from the threads' own arenas
             if previous is not None:
                 both = (previous != ABSENT) & (state != ABSENT)
                 code = group_index[both] * k * k + previous[both] * k + state[both]

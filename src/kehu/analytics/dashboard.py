@@ -162,13 +162,6 @@ def matrix_sample(ranked: np.ndarray) -> np.ndarray:
     return np.concatenate([top, ranked[half::stride][:half]])
 
 
-def _coded(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct texts of `values` (sorted) and each value's place among them, so that
-    each scope counts small integers instead of sorting its texts."""
-    labels, codes = np.unique(values.astype(str), return_inverse=True)
-    return labels, codes
-
-
 def _counts(labels: np.ndarray, codes: np.ndarray) -> dict[str, int]:
     """How many of each text but the empty one (a customer not segmented), by text."""
     counts = np.bincount(codes, minlength=labels.size)
@@ -182,8 +175,10 @@ def whole_base(base: Base) -> dict[str, np.ndarray]:
     with np.errstate(invalid="ignore"):
         high_i = base.attitude >= INTENTION_HIGH * 10
         high_b = base.behaviour >= BEHAVIOUR_HIGH
-    segments, segment_codes = _coded(base.segment)
-    quadrants, quadrant_codes = _coded(base.quadrant)
+    # As codes (each text's place among the distinct ones), so that each scope counts
+    # small integers instead of sorting its texts.
+    segments, segment_codes = np.unique(base.segment.astype(str), return_inverse=True)
+    quadrants, quadrant_codes = np.unique(base.quadrant.astype(str), return_inverse=True)
     return {"segmented": base.segment != "",
             "segments": segments, "segment_codes": segment_codes,
             "quadrants": quadrants, "quadrant_codes": quadrant_codes,
@@ -223,10 +218,11 @@ def _first(base: Base, positions: np.ndarray, n: int) -> list[int]:
 def positions_by(keys: np.ndarray) -> dict[int, np.ndarray]:
     """The positions of each key's customers in the base, ascending: one sort for all the
     owners (or teams), instead of a pass over the whole base for each."""
+    if not keys.size:
+        return {}
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if keys.size else \
-        np.empty(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     return {int(ordered[start]): part
             for start, part in zip(starts, np.split(order, starts[1:]), strict=True)}
 

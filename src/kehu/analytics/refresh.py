@@ -77,7 +77,8 @@ logger = logging.getLogger(__name__)
 
 TIME_UNIT = "W"
 HISTORY_MONTHS = 24
-# Buyers from which the replay scores two month ends at once (kehu.value._threads).
+# Buyers from which the replay scores two month ends at once: on a smaller base the threads
+# would cost more than they save.
 REPLAY_THREADS_FROM = 200_000
 AT_RISK_TOP_SHARE = 0.2
 AT_RISK_DROP = 0.1

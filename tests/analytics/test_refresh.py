@@ -400,6 +400,38 @@ def test_rank_segment_and_whale_curve_use_one_current_value(firm, users):
     assert gone.net_contribution == Decimal("30.00") and gone.net_contribution_12m == 0
 
 
+def test_month_ends_scored_a_part_of_the_buyers_at_a_time_give_the_same_history(
+        firm, users, monkeypatch):
+    """A month end's buyers are scored a part at a time (to bound the replay's memory),
+    with the firm's margin of all of them: the equity history and the moves are those of
+    all buyers at once."""
+    from kehu.analytics import refresh as refresh_module
+    from kehu.analytics.models import EquitySnapshot
+    from kehu.analytics.replay import Snapshot
+
+    def history(run):
+        return sorted(EquitySnapshot.objects.filter(refresh=run).values_list(
+            "as_of", "owner_id", "segment", "customers", "equity", "net_contribution",
+            "moves", "states"), key=lambda r: (r[0], r[1], r[2])), run.migration
+
+    whole = history(refresh_values(users["admin"], as_of=AS_OF))
+    CustomerValue.objects.all().delete()
+    CustomerValueSnapshot.objects.all().delete()
+    ValueRefresh.objects.all().delete()
+    parts = []
+    real = Snapshot.part
+
+    def counted(snap, at):
+        parts.append(at)
+        return real(snap, at)
+
+    monkeypatch.setattr(refresh_module, "REPLAY_PART", 2)
+    monkeypatch.setattr(Snapshot, "part", counted)
+    sliced = history(refresh_values(users["admin"], as_of=AS_OF))
+    assert len(parts) > 2 * len(whole[1]["months"]) and any(r[4] for r in whole[0])
+    assert whole == sliced
+
+
 def test_month_ends_scored_two_at_a_time_add_up_to_the_same_history(firm, users, monkeypatch):
     """A big base's replay scores two month ends at once on threads (the ActiveSchedules
     cache shared between them): the equity history and the moves are those of one thread."""

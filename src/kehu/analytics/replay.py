@@ -6,7 +6,7 @@ Markov migration and to value the base month by month (the equity trend), all in
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -25,13 +25,15 @@ class History:
     day: np.ndarray
     amount_sum: np.ndarray  # running totals along the rows
     profit_sum: np.ndarray
-    amount: np.ndarray
+    first_amount: np.ndarray  # each buyer's first purchase day's spend
 
     @classmethod
     def of(cls, pd: PurchaseDays) -> History:
         buyer, start, n = np.unique(pd.customer, return_index=True, return_counts=True)
+        # Only the first day's spend is kept of the amounts (monetary value leaves it out):
+        # all of them would be 8 bytes a purchase day for as long as the refresh runs.
         return cls(buyer, start, n, pd.day, np.cumsum(pd.amount), np.cumsum(pd.profit),
-                   pd.amount)
+                   pd.amount[start])
 
     def _total(self, running: np.ndarray, count: np.ndarray) -> np.ndarray:
         out = np.zeros(count.shape)
@@ -53,7 +55,7 @@ class History:
         last = np.where(has, self.day[np.minimum(self.start + np.maximum(count - 1, 0),
                                                  self.day.size - 1)], day)
         revenue = self._total(self.amount_sum, count)
-        repeat_spend = revenue - np.where(has, self.amount[self.start], 0.0)
+        repeat_spend = revenue - np.where(has, self.first_amount, 0.0)
         frequency = np.maximum(count - 1, 0)
         monetary = np.divide(repeat_spend, frequency, out=np.zeros(count.shape),
                              where=frequency > 0)
@@ -76,6 +78,16 @@ class Snapshot:
     profit: np.ndarray
     first_day: np.ndarray
     last_day: np.ndarray
+
+    def part(self, at: slice) -> Snapshot:
+        """The buyers at `at` alone (views, not copies)."""
+        return Snapshot(**{f.name: getattr(self, f.name)[at] for f in fields(self)})
+
+    def firm_margin(self) -> float:
+        """Gross profit over sales of all buyers with positive sales (0 without any)."""
+        revenue, profit = self.revenue[self.present], self.profit[self.present]
+        sold = float(revenue[revenue > 0].sum())
+        return float(np.clip(profit[revenue > 0].sum() / sold, -1, 1)) if sold else 0.0
 
 
 def month_ends(first_day: int, as_of: dt.date, months: int) -> list[dt.date]:

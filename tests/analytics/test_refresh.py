@@ -407,7 +407,7 @@ def test_month_ends_scored_a_part_of_the_buyers_at_a_time_give_the_same_history(
     all buyers at once."""
     from kehu.analytics import refresh as refresh_module
     from kehu.analytics.models import EquitySnapshot
-    from kehu.analytics.replay import Snapshot
+    from kehu.analytics.replay import History
 
     def history(run):
         return sorted(EquitySnapshot.objects.filter(refresh=run).values_list(
@@ -419,14 +419,14 @@ def test_month_ends_scored_a_part_of_the_buyers_at_a_time_give_the_same_history(
     CustomerValueSnapshot.objects.all().delete()
     ValueRefresh.objects.all().delete()
     parts = []
-    real = Snapshot.part
+    real = History.at
 
-    def counted(snap, at):
-        parts.append(at)
-        return real(snap, at)
+    def counted(history, day, buyers=slice(None), count=None, totals=None):
+        parts.append(buyers)
+        return real(history, day, buyers, count, totals)
 
     monkeypatch.setattr(refresh_module, "REPLAY_PART", 2)
-    monkeypatch.setattr(Snapshot, "part", counted)
+    monkeypatch.setattr(History, "at", counted)
     sliced = history(refresh_values(users["admin"], as_of=AS_OF))
     assert len(parts) > 2 * len(whole[1]["months"]) and any(r[4] for r in whole[0])
     assert whole == sliced

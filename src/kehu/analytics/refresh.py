@@ -45,7 +45,7 @@ from kehu.analytics.models import (
     ValueRefresh,
     ValueSettings,
 )
-from kehu.analytics.replay import History, month_ends
+from kehu.analytics.replay import History, firm_margin_of, month_ends
 from kehu.audit.services import record
 from kehu.core import memory
 from kehu.core.bulk import copy_columns, write_rows
@@ -513,7 +513,7 @@ class _Refresh:
         clv_error = None
         if models.gamma_gamma is not None:
             if firm_margin is None:
-                firm_margin = snap.firm_margin()
+                firm_margin = firm_margin_of(snap.revenue[buyers], snap.profit[buyers])
             margin = credible_margin(snap.profit[buyers], snap.revenue[buyers],
                                      snap.purchase_days[buyers], firm_margin)
             try:
@@ -757,17 +757,19 @@ class _Refresh:
             """Each buyer's state, CLV, presence and profit at the month end `date`."""
             with translation.override(language):  # the warnings it may give
                 day = data.day_number(date)
-                whole = history.at(day)
-                firm_margin = whole.firm_margin()
-                state = np.empty(whole.present.size, dtype=np.int64)
-                clv = np.empty(whole.present.size)
-                # A part of the buyers at a time: each figure is a buyer's own (but for the
-                # firm's margin), and the temporaries of a million at once, two month ends
-                # in flight, would raise the refresh's peak by about 0.3 GiB.
-                for lo in range(0, whole.present.size, REPLAY_PART):
+                # The month end is counted for all buyers, then valued a part of them at a
+                # time: each figure is a buyer's own (but for the firm's margin), and the
+                # temporaries of a million at once, two month ends in flight, would raise
+                # the refresh's peak by about 0.3 GiB.
+                count = history.counts_at(day)
+                revenue, profit = history.totals_at(count)
+                margin = firm_margin_of(revenue, profit)
+                state = np.empty(count.size, dtype=np.int64)
+                clv = np.empty(count.size)
+                for lo in range(0, count.size, REPLAY_PART):
                     at = slice(lo, lo + REPLAY_PART)
-                    snap = whole.part(at)
-                    pot = self.potential(models, snap, self.cost_per_purchase[at], firm_margin)
+                    snap = history.at(day, at, count[at], (revenue[at], profit[at]))
+                    pot = self.potential(models, snap, self.cost_per_purchase[at], margin)
                     tenure = (day - snap.first_day) * snap.present
                     since = (day - snap.last_day) * snap.present
                     index = rules.loyalty(snap.purchase_days, tenure, since, referred[at],
@@ -779,7 +781,7 @@ class _Refresh:
                     clv[at] = np.nan_to_num(pot["clv"])
                     del snap, pot, tenure, since, index
                 state[state == rules.NO_PURCHASE] = ABSENT
-                return state, clv, whole.present, whole.profit
+                return state, clv, count > 0, profit
 
         # Month ends are worked out two at a time on a big base (each is array work that
         # lets go of the GIL) and added up in order, as each is ready.

@@ -6,7 +6,7 @@ Markov migration and to value the base month by month (the equity trend), all in
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -35,35 +35,58 @@ class History:
         return cls(buyer, start, n, pd.day, np.cumsum(pd.amount), np.cumsum(pd.profit),
                    pd.amount[start])
 
-    def _total(self, running: np.ndarray, count: np.ndarray) -> np.ndarray:
+    def _total(self, running: np.ndarray, start: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """Each buyer's sum of the first `count` of its rows (from row `start`)."""
         out = np.zeros(count.shape)
         has = count > 0
-        last = self.start[has] + count[has] - 1
-        before = self.start[has] - 1
+        last = start[has] + count[has] - 1
+        before = start[has] - 1
         out[has] = running[last] - np.where(before >= 0, running[np.maximum(before, 0)], 0.0)
         return out
 
-    def at(self, day: int) -> Snapshot:
-        """Each buyer's standing at the end of `day` (days since 1970-01-01)."""
+    def counts_at(self, day: int) -> np.ndarray:
+        """Each buyer's purchase days up to the end of `day` (days since 1970-01-01)."""
         # Counted from the booleans as they are: a copy as integers would be 8 bytes a
         # purchase day (about 100 MB at a million customers) for each month end.
-        within = self.day <= day
-        count = (np.add.reduceat(within, self.start, dtype=np.int64) if self.start.size
-                 else np.zeros(0, dtype=np.int64))
+        if not self.start.size:
+            return np.zeros(0, dtype=np.int64)
+        return np.add.reduceat(self.day <= day, self.start, dtype=np.int64)
+
+    def totals_at(self, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each buyer's sales and gross profit over its first `count` purchase days."""
+        return (self._total(self.amount_sum, self.start, count),
+                self._total(self.profit_sum, self.start, count))
+
+    def at(self, day: int, buyers: slice = slice(None), count: np.ndarray | None = None,
+           totals: tuple[np.ndarray, np.ndarray] | None = None) -> Snapshot:
+        """The standing at the end of `day` (days since 1970-01-01) of the buyers at
+        `buyers`, whose purchase days up to then are `count` and sales and profit `totals`
+        when already worked out (counts_at, totals_at)."""
+        start = self.start[buyers]
+        if count is None:
+            count = self.counts_at(day)[buyers]
+        if totals is None:
+            totals = (self._total(self.amount_sum, start, count),
+                      self._total(self.profit_sum, start, count))
+        revenue, profit = totals
         has = count > 0
-        first = np.where(has, self.day[self.start], day)
-        last = np.where(has, self.day[np.minimum(self.start + np.maximum(count - 1, 0),
+        first = np.where(has, self.day[start], day)
+        last = np.where(has, self.day[np.minimum(start + np.maximum(count - 1, 0),
                                                  self.day.size - 1)], day)
-        revenue = self._total(self.amount_sum, count)
-        repeat_spend = revenue - np.where(has, self.first_amount, 0.0)
+        repeat_spend = revenue - np.where(has, self.first_amount[buyers], 0.0)
         frequency = np.maximum(count - 1, 0)
         monetary = np.divide(repeat_spend, frequency, out=np.zeros(count.shape),
                              where=frequency > 0)
         return Snapshot(
             present=has, purchase_days=count, frequency=frequency.astype(float),
             recency=(last - first) / DAYS_PER_WEEK, T=(day - first) / DAYS_PER_WEEK,
-            monetary=monetary, revenue=revenue, profit=self._total(self.profit_sum, count),
-            first_day=first, last_day=last)
+            monetary=monetary, revenue=revenue, profit=profit, first_day=first, last_day=last)
+
+
+def firm_margin_of(revenue: np.ndarray, profit: np.ndarray) -> float:
+    """Gross profit over sales of the buyers with positive sales (0 without any)."""
+    sold = float(revenue[revenue > 0].sum())
+    return float(np.clip(profit[revenue > 0].sum() / sold, -1, 1)) if sold else 0.0
 
 
 @dataclass
@@ -78,16 +101,6 @@ class Snapshot:
     profit: np.ndarray
     first_day: np.ndarray
     last_day: np.ndarray
-
-    def part(self, at: slice) -> Snapshot:
-        """The buyers at `at` alone (views, not copies)."""
-        return Snapshot(**{f.name: getattr(self, f.name)[at] for f in fields(self)})
-
-    def firm_margin(self) -> float:
-        """Gross profit over sales of all buyers with positive sales (0 without any)."""
-        revenue, profit = self.revenue[self.present], self.profit[self.present]
-        sold = float(revenue[revenue > 0].sum())
-        return float(np.clip(profit[revenue > 0].sum() / sold, -1, 1)) if sold else 0.0
 
 
 def month_ends(first_day: int, as_of: dt.date, months: int) -> list[dt.date]:

@@ -460,3 +460,31 @@ def test_month_ends_scored_two_at_a_time_add_up_to_the_same_history(firm, users,
     two = history(refresh_values(users["admin"], as_of=AS_OF))
     assert started and len(one[0]) > 10
     assert one == two
+
+
+def test_the_refresh_reads_the_scores_and_customers_as_they_are_row_by_row(firm, users):
+    """On PostgreSQL the whole-table reads of the write come packed into text by the server
+    (kehu.analytics.data._packed): they hold what reading the rows one by one holds, in id
+    order, empty P(alive) and segments included."""
+    from kehu.analytics import data
+
+    refresh_values(users["admin"], as_of=AS_OF)
+    some = list(CustomerValue.objects.order_by("customer_id").values_list(
+        "customer_id", flat=True)[:3])
+    CustomerValue.objects.filter(customer_id__in=some[:2]).update(
+        p_alive=None, segment="", at_risk=True)
+    read = data.previous_scores()
+    rows = data._fetch("SELECT customer_id, segment, quadrant, p_alive, at_risk FROM "
+                       "analytics_customervalue ORDER BY customer_id", [],
+                       [np.int64, object, object, np.float64, bool])
+    assert read[0].size == len(firm["sims"]) + 5 and read[0].dtype == np.int64
+    assert [v.tolist() for v in read[:3]] == [v.tolist() for v in rows[:3]]
+    np.testing.assert_array_equal(read[3], rows[3])  # NaN where empty
+    assert np.isnan(read[3][:2]).all() and read[1][:2].tolist() == ["", ""]
+    assert read[4].tolist() == rows[4].tolist() and read[4][:2].all()
+    present = data.present_customers(lock=False)
+    ids, owners = data._fetch("SELECT id, owner_id FROM customers_customer ORDER BY id", [],
+                              [np.int64, np.int64])
+    assert present.id.tolist() == ids.tolist() and present.owner.tolist() == owners.tolist()
+    CustomerValue.objects.all().delete()
+    assert [v.size for v in data.previous_scores()] == [0] * 5

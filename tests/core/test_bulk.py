@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -108,3 +109,54 @@ def test_columns_copied_through_arrow_read_back_as_written(customers):
     assert (rows[west.pk].number, rows[west.pk].kind, rows[west.pk].amount,
             rows[west.pk].cost) == ("N,\"1\"", "return", Decimal("123456789012.35"),
                                     Decimal("0.01"))
+
+
+def test_numpy_columns_copied_through_arrow_are_null_where_a_value_is_missing(customers):
+    """copy_columns takes numpy arrays as they come out of the value refresh: a float that
+    is not finite and a NaT date are NULL; the rest reads back as it was."""
+    from django.db import connection
+
+    from kehu.analytics.models import CustomerValueSnapshot, ValueRefresh
+    from kehu.core.bulk import copy_columns
+
+    if connection.vendor != "postgresql":
+        pytest.skip("copy_columns is PostgreSQL's")
+    east, other, north = (customers[k] for k in ("east", "east_b", "north"))
+    run = ValueRefresh.objects.create(as_of=dt.date(2024, 3, 1))
+    with transaction.atomic():
+        copy_columns(CustomerValueSnapshot, {
+            "customer_id": np.array([east.pk, other.pk, north.pk]),
+            "refresh_id": np.full(3, run.pk),
+            "as_of": np.array(["2024-02-29", "2024-03-01", "2023-01-01"],
+                              dtype="datetime64[D]"),
+            "net_contribution": np.round(np.array([0.1 + 0.2, 12.3, -7.0]), 2),
+            "clv": np.array([1e6, np.nan, -np.inf]),
+            "p_alive": np.array([0.25, np.inf, np.nan]),
+            "segment": np.array(["invest", "", "maintain"], dtype=object),
+            "quadrant": np.array(["", "", ""], dtype=object),
+            "lifecycle_state": np.array(["loyal", "churned", "first"], dtype=object)})
+    got = {v.customer_id: (v.as_of, v.net_contribution, v.clv, v.p_alive, v.segment,
+                           v.lifecycle_state)
+           for v in CustomerValueSnapshot.objects.filter(refresh=run)}
+    assert got == {
+        east.pk: (dt.date(2024, 2, 29), Decimal("0.30"), Decimal("1000000.00"), 0.25,
+                  "invest", "loyal"),
+        other.pk: (dt.date(2024, 3, 1), Decimal("12.30"), None, None, "", "churned"),
+        north.pk: (dt.date(2023, 1, 1), Decimal("-7.00"), None, None, "maintain", "first")}
+
+
+def test_a_masked_value_is_null_and_a_missing_date_too():
+    """The Arrow columns copy_columns writes, without a database."""
+    import pyarrow as pa
+
+    from kehu.core.bulk import _arrow_column
+
+    assert _arrow_column(np.ma.masked_equal(np.array([5, 0, 1]), 0), pa.int64()
+                         ).to_pylist() == [5, None, 1]
+    assert _arrow_column(np.ma.masked_equal(np.array([5, 2]), 0), pa.int64()
+                         ).to_pylist() == [5, 2]
+    assert _arrow_column(np.array(["2024-02-29", "NaT"], dtype="datetime64[D]"),
+                         pa.date32()).to_pylist() == [dt.date(2024, 2, 29), None]
+    assert _arrow_column(np.array([np.nan, -np.inf, 1.5]), pa.float64()
+                         ).to_pylist() == [None, None, 1.5]
+    assert _arrow_column([1.5, None], pa.float64()).to_pylist() == [1.5, None]

@@ -280,8 +280,9 @@ class CustomerValue(models.Model):
     customer = models.OneToOneField("customers.Customer", on_delete=models.CASCADE,
                                     primary_key=True, related_name="value",
                                     verbose_name=_("customer"), db_constraint=False)
+    # Not indexed: every row names the latest refresh, and nothing looks rows up by it.
     refresh = models.ForeignKey(ValueRefresh, on_delete=models.PROTECT, related_name="+",
-                                db_constraint=False)
+                                db_constraint=False, db_index=False)
     # Realised value (既成价值), lifetime and in the last twelve months
     revenue = models.DecimalField(_("revenue"), max_digits=16, decimal_places=2, default=0)
     gross_profit = models.DecimalField(_("gross profit"), max_digits=16, decimal_places=2,
@@ -332,7 +333,7 @@ class CustomerValue(models.Model):
     quadrant = models.CharField(_("volume × loyalty"), max_length=10, choices=Quadrant.choices,
                                 blank=True)
     lookalike = models.FloatField(_("look-alike score"), null=True, blank=True)
-    at_risk = models.BooleanField(_("at risk"), default=False, db_index=True)
+    at_risk = models.BooleanField(_("at risk"), default=False)
     # Loyalty (忠诚度), 0-100: behaviour and attitude, and each of their parts (null: unknown)
     loyalty_index = models.FloatField(_("loyalty index"), null=True, blank=True)
     loyalty_behaviour = models.FloatField(_("loyal behaviour"), null=True, blank=True)
@@ -350,10 +351,12 @@ class CustomerValue(models.Model):
         verbose_name_plural = _("customer values")
         # Few indexes: the refresh rewrites every row. Lists are found through the customer,
         # the dashboard's tails by current value and rank, its new customers (the referral
-        # share) by first purchase.
+        # share) by first purchase, the few at risk by a partial index (only they enter it).
         indexes = [models.Index(fields=["net_contribution_12m"]),
                    models.Index(fields=["value_rank"]),
-                   models.Index(fields=["first_purchase"])]
+                   models.Index(fields=["first_purchase"]),
+                   models.Index(fields=["customer"], condition=models.Q(at_risk=True),
+                                name="analytics_value_at_risk")]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.clv}"

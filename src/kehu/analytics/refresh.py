@@ -183,6 +183,24 @@ def check_as_of(as_of: dt.date) -> None:
                                               "first": first.isoformat()})
 
 
+def _plain(values: np.ndarray) -> list:
+    """A column of the write (see _Refresh.write) as SQLite's rows take it: None for NULL,
+    dates as ISO text."""
+    if np.ma.isMaskedArray(values):
+        missing = np.ma.getmaskarray(values)
+        out = np.ma.getdata(values).astype(object)
+    elif values.dtype.kind == "f":
+        missing = ~np.isfinite(values)
+        out = values.astype(object)
+    elif values.dtype.kind == "M":
+        missing = np.isnat(values)
+        out = np.datetime_as_string(values).astype(object)
+    else:
+        return values.tolist()
+    out[missing] = None
+    return out.tolist()
+
+
 def _within(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
     """Which of `ids` are among `sorted_ids`."""
     if not sorted_ids.size:
@@ -872,33 +890,30 @@ class _Refresh:
         quadrant = np.array(["", *rules.QUADRANTS], dtype=object)[s["quadrant"] + 1]
 
         sqlite = connection.vendor == "sqlite"
-        as_of = self.as_of.isoformat() if sqlite else self.as_of
+        as_of = np.datetime64(self.as_of.isoformat(), "D")
 
+        # Columns are numpy arrays, NULL where a float is not finite, a date is NaT or a
+        # score is masked (as copy_columns reads them); SQLite's rows get them as Python
+        # values (plain).
         def nullable(values, digits=None):
             values = np.asarray(values, dtype=float)
-            out = (np.round(values, digits) if digits is not None else values).astype(object)
-            out[~np.isfinite(values)] = None
-            return out.tolist()
+            return np.round(values, digits) if digits is not None else values
 
         def dates(days, sl):
-            days = np.asarray(days[sl], dtype="int64").astype("datetime64[D]")
-            # SQLite keeps dates as ISO text; PostgreSQL's COPY takes date objects.
-            out = (np.datetime_as_string(days) if sqlite else days).astype(object)
-            out[~bought[sl]] = None
-            return out.tolist()
+            out = np.asarray(days[sl], dtype="int64").astype("datetime64[D]")
+            out[~bought[sl]] = np.datetime64("NaT")
+            return out
 
         def scores(values):
-            out = np.asarray(values).astype(object)
-            out[np.asarray(values) == 0] = None
-            return out.tolist()
+            return np.ma.masked_equal(np.asarray(values), 0)
 
-        def columns(sl: np.ndarray) -> dict[str, list]:
+        def columns(sl: np.ndarray) -> dict[str, np.ndarray]:
             """One batch of customers (their places in `ids`) as database columns (built a
             batch at a time, so that a million customers never become 25 million Python
             objects at once)."""
             n = len(ids[sl])
             return {
-                "customer_id": ids[sl].tolist(), "refresh_id": [run.pk] * n,
+                "customer_id": ids[sl], "refresh_id": np.full(n, run.pk),
                 "revenue": nullable(s["revenue"][sl], 2),
                 "gross_profit": nullable(s["gross_profit"][sl], 2),
                 "cost_to_serve": nullable(s["cost_to_serve"][sl], 2),
@@ -910,7 +925,7 @@ class _Refresh:
                 "relationship_investment_12m": nullable(
                     s["relationship_investment_12m"][sl], 2),
                 "net_contribution_12m": nullable(s["net_contribution_12m"][sl], 2),
-                "purchase_days": s["purchase_days"][sl].tolist(),
+                "purchase_days": s["purchase_days"][sl],
                 "first_purchase": dates(s["first_day"], sl),
                 "last_purchase": dates(s["last_day"], sl),
                 "p_alive": nullable(s["p_alive"][sl]),
@@ -921,16 +936,16 @@ class _Refresh:
                 "potential_value": nullable(s["potential_value"][sl], 2),
                 "influence_value": nullable(s["influence_value"][sl], 2),
                 "rfm_r": scores(s["rfm_r"][sl]), "rfm_f": scores(s["rfm_f"][sl]),
-                "rfm_m": scores(s["rfm_m"][sl]), "value_rank": s["rank"][sl].tolist(),
-                "value_percentile": s["percentile"][sl].tolist(),
-                "segment": segment[sl].tolist(), "quadrant": quadrant[sl].tolist(),
+                "rfm_m": scores(s["rfm_m"][sl]), "value_rank": s["rank"][sl],
+                "value_percentile": s["percentile"][sl],
+                "segment": segment[sl], "quadrant": quadrant[sl],
                 "lookalike": nullable(s["lookalike"][sl], 1),
-                "at_risk": s["at_risk"][sl].tolist(),
+                "at_risk": s["at_risk"][sl],
                 **{f"loyalty_{key}": nullable(s[f"loyalty_{key}"][sl], 1)
                    for key in ("index", "behaviour", "attitude", "repeat", "regularity",
                                "tenure", "wallet", "referrals")},
                 "overdue": nullable(s["overdue"][sl], 2),
-                "as_of": [as_of] * n, "lifecycle_state": states[sl].tolist(),
+                "as_of": np.full(n, as_of), "lifecycle_state": states[sl],
             }
 
         value_names = ["customer_id", "refresh_id", *(
@@ -969,11 +984,11 @@ class _Refresh:
                     cursor.execute(f"DELETE FROM {qn(table)} WHERE {where}")  # noqa: S608 - integers
                 if at.size and sqlite:
                     built = columns(at)
-                    write_rows(table, value_names,
-                               zip(*(built[k] for k in value_names), strict=True), plain=True)
-                    write_rows(CustomerValueSnapshot._meta.db_table, snapshot_names,
-                               zip(*(built[k] for k in snapshot_names), strict=True),
-                               plain=True)
+                    write_rows(table, value_names, zip(
+                        *(_plain(built[k]) for k in value_names), strict=True), plain=True)
+                    write_rows(CustomerValueSnapshot._meta.db_table, snapshot_names, zip(
+                        *(_plain(built[k]) for k in snapshot_names), strict=True),
+                        plain=True)
                 elif at.size:
                     built = columns(at)
                     copy_columns(CustomerValue, {k: built[k] for k in value_names})

@@ -163,10 +163,11 @@ def _sqlite(value: Any) -> Any:
 
 def copy_columns(model, columns: Mapping[str, Sequence]) -> None:
     """PostgreSQL only: insert rows of `model`'s table given column by column ({column:
-    values}, values of the Python types write_rows takes, None for NULL), through Arrow
-    into CSV text and one COPY. write_rows hands each row to the driver, which turns every
-    value into text in Python: at a million rows of forty columns that is most of the
-    writing, and Arrow does it in C."""
+    values}), through Arrow into CSV text and one COPY. The values of a column are a list
+    of the Python types write_rows takes, None for NULL, or a numpy array: NULL where a
+    float is not finite, a datetime64 is NaT, or a masked array is masked. write_rows hands
+    each row to the driver, which turns every value into text in Python: at a million rows
+    of forty columns that is most of the writing, and Arrow does it in C."""
     import io
 
     import pyarrow as pa
@@ -174,7 +175,7 @@ def copy_columns(model, columns: Mapping[str, Sequence]) -> None:
 
     fields = {f.column: f for f in model._meta.concrete_fields}
     names = list(columns)
-    data = pa.table({name: pa.array(columns[name], type=_arrow_type(fields[name]))
+    data = pa.table({name: _arrow_column(columns[name], _arrow_type(fields[name]))
                      for name in names})
     sink = io.BytesIO()
     # Strings are always quoted, so that an empty string stays one; NULL is left empty.
@@ -184,6 +185,27 @@ def copy_columns(model, columns: Mapping[str, Sequence]) -> None:
             f"COPY {qn(model._meta.db_table)} ({', '.join(qn(n) for n in names)}) "
             "FROM STDIN (FORMAT csv)") as copy:
         copy.write(sink.getbuffer())
+
+
+def _arrow_column(values, kind):
+    """`values` (see copy_columns) as an Arrow array of type `kind`."""
+    import numpy as np
+    import pyarrow as pa
+
+    if not isinstance(values, np.ndarray):
+        return pa.array(values, type=kind)
+    if np.ma.isMaskedArray(values):
+        missing = np.ma.getmaskarray(values)
+        values = np.ma.getdata(values)
+    elif values.dtype.kind == "f":
+        missing = ~np.isfinite(values)
+    elif values.dtype.kind == "M":
+        missing = np.isnat(values)
+    else:
+        missing = None
+    if missing is not None and not missing.any():
+        missing = None
+    return pa.array(values, type=kind, mask=missing)
 
 
 def _arrow_type(field):

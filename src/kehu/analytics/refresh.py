@@ -272,7 +272,7 @@ class _Refresh:
         del now, realised
         self.step(3, _("Replaying the history month by month"))
         equity_rows, migration = self.replay(base, history, models, scores)
-        # The purchase days (about 400 MB at a million customers) are not needed to write.
+        # The purchase days (about 350 MB at a million customers) are not needed to write.
         del history
         affinity.rebuild(self.as_of)  # what products go together, for the cards' offers
         self.step(4, _("Writing scores"))

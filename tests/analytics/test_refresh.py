@@ -432,6 +432,48 @@ def test_month_ends_scored_a_part_of_the_buyers_at_a_time_give_the_same_history(
     assert whole == sliced
 
 
+def test_a_model_failing_for_some_buyers_empties_the_whole_month_end_as_before(
+        firm, users, monkeypatch):
+    """CLV that cannot be computed for one buyer is left empty for every buyer of that
+    month end, whether the buyers are valued all at once or a part at a time."""
+    from django.db.models import Count
+
+    from kehu.analytics import refresh as refresh_module
+    from kehu.analytics.models import EquitySnapshot
+    from kehu.value.errors import ValueModelError
+
+    most = max(Transaction.objects.filter(kind=TransactionKind.ORDER).values(
+        "customer").annotate(days=Count("date", distinct=True)).values_list("days", flat=True))
+    real = refresh_module.profit_clv_details
+    refused = []
+
+    def failing(model, gg, f, *args, **kwargs):
+        if (np.asarray(f) >= most - 1).any():  # the most frequent buyer, late on
+            refused.append(len(f))
+            raise ValueModelError("an overflow")
+        return real(model, gg, f, *args, **kwargs)
+
+    monkeypatch.setattr(refresh_module, "profit_clv_details", failing)
+
+    def history(run):
+        return sorted(EquitySnapshot.objects.filter(refresh=run).values_list(
+            "as_of", "owner_id", "segment", "customers", "equity", "moves", "states"),
+            key=lambda r: (r[0], r[1], r[2])), run.migration
+
+    whole = history(refresh_values(users["admin"], as_of=AS_OF))
+    CustomerValue.objects.all().delete()
+    CustomerValueSnapshot.objects.all().delete()
+    ValueRefresh.objects.all().delete()
+    monkeypatch.setattr(refresh_module, "REPLAY_PART", 2)
+    parts = history(refresh_values(users["admin"], as_of=AS_OF))
+    assert refused and min(refused) <= 2
+    by_month = {}
+    for row in whole[0]:
+        by_month[row[0]] = by_month.get(row[0], 0) + row[4]
+    assert 0 in by_month.values() and any(by_month.values())
+    assert whole == parts
+
+
 def test_month_ends_scored_two_at_a_time_add_up_to_the_same_history(firm, users, monkeypatch):
     """A big base's replay scores two month ends at once on threads (the ActiveSchedules
     cache shared between them): the equity history and the moves are those of one thread."""

@@ -490,7 +490,8 @@ class _Refresh:
             return None
 
     def potential(self, models: Models, snap, cost_per_purchase: np.ndarray,
-                  firm_margin: float | None = None) -> dict[str, np.ndarray]:
+                  firm_margin: float | None = None, failed: list[str] | None = None
+                  ) -> dict[str, np.ndarray]:
         """P(alive), expected purchases over the horizon, CLV (lifetime and next 12 months)
         and the margin it used, of the buyers in `snap`, whose cost to serve per purchase is
         `cost_per_purchase`. Margins are shrunk towards `firm_margin` (by default the
@@ -501,7 +502,14 @@ class _Refresh:
         less the expected cost to serve (cost to serve per purchase so far × expected
         purchases). Each figure is computed on its own: the purchase model's figures never
         depend on the spend model, so a spend model that fails (or a CLV that overflows)
-        leaves P(alive) and expected purchases in place and only CLV empty."""
+        leaves P(alive) and expected purchases in place and only CLV empty. The figures
+        left empty are named in `failed`, when given."""
+
+        def fail(code: str, message: str) -> None:
+            if failed is not None:
+                failed.append(code)
+            self.warn_once(code, message)
+
         n = snap.present.size
         out = {"p_alive": np.full(n, np.nan), "purchases": np.full(n, np.nan),
                "clv": np.full(n, np.nan), "clv_12m": np.full(n, np.nan),
@@ -513,9 +521,8 @@ class _Refresh:
         try:
             out["p_alive"][buyers] = models.purchases.p_alive(f, r, t)
         except ValueModelError as exc:
-            self.warn_once("p_alive_failed", _("The purchase model gives no usable P(alive), "
-                                               "so P(alive) is left empty: %(why)s")
-                           % {"why": exc})
+            fail("p_alive_failed", _("The purchase model gives no usable P(alive), "
+                                     "so P(alive) is left empty: %(why)s") % {"why": exc})
         if type(models.purchases) is BetaGeoModel:
             once = np.flatnonzero(buyers)[f == 0]
             out["p_alive"][once] = np.nan
@@ -524,7 +531,7 @@ class _Refresh:
                     out["p_alive"][once] = models.one_time.p_alive(
                         np.zeros(once.size), np.zeros(once.size), snap.T[once])
                 except ValueModelError as exc:
-                    self.warn_once("one_time_failed", _(
+                    fail("one_time_failed", _(
                         "P(alive) of customers who bought once could not be estimated, so "
                         "theirs is left empty and their state follows the days without a "
                         "purchase: %(why)s") % {"why": exc})
@@ -561,12 +568,12 @@ class _Refresh:
             horizon = self.settings.horizon_months * month_length(TIME_UNIT)
             out["purchases"][buyers] = models.purchases.expected_purchases(horizon, f, r, t)
         except ValueModelError as exc:
-            self.warn_once("purchases_failed", _(
+            fail("purchases_failed", _(
                 "The purchase model gives no usable expected purchases, so expected "
                 "purchases, CLV and potential value are left empty: %(why)s") % {"why": exc})
             return out
         if clv_error is not None:
-            self.warn_once("clv_failed", _(
+            fail("clv_failed", _(
                 "CLV could not be computed, so CLV and potential value are left empty; "
                 "P(alive) and expected purchases come from the purchase model alone and are "
                 "kept: %(why)s") % {"why": clv_error})
@@ -782,22 +789,32 @@ class _Refresh:
                 count = history.counts_at(day)
                 revenue, profit = history.totals_at(count)
                 margin = firm_margin_of(revenue, profit)
-                state = np.empty(count.size, dtype=np.int64)
-                clv = np.empty(count.size)
-                for lo in range(0, count.size, REPLAY_PART):
-                    at = slice(lo, lo + REPLAY_PART)
-                    snap = history.at(day, at, count[at], (revenue[at], profit[at]))
-                    pot = self.potential(models, snap, self.cost_per_purchase[at], margin)
-                    tenure = (day - snap.first_day) * snap.present
-                    since = (day - snap.last_day) * snap.present
-                    index = rules.loyalty(snap.purchase_days, tenure, since, referred[at],
-                                          said["wallet"][at], said["buy_again"][at],
-                                          said["recommend"][at])["index"]
-                    state[at] = rules.derive_states(
-                        snap.purchase_days, tenure, pot["p_alive"], index, self.state_rules,
-                        days_since_last=since)
-                    clv[at] = np.nan_to_num(pot["clv"])
-                    del snap, pot, tenure, since, index
+                def value(part: int, failed: list[str]) -> tuple[np.ndarray, np.ndarray]:
+                    state = np.empty(count.size, dtype=np.int64)
+                    clv = np.empty(count.size)
+                    for lo in range(0, count.size, part):
+                        at = slice(lo, lo + part)
+                        snap = history.at(day, at, count[at], (revenue[at], profit[at]))
+                        pot = self.potential(models, snap, self.cost_per_purchase[at], margin,
+                                             failed)
+                        tenure = (day - snap.first_day) * snap.present
+                        since = (day - snap.last_day) * snap.present
+                        index = rules.loyalty(snap.purchase_days, tenure, since, referred[at],
+                                              said["wallet"][at], said["buy_again"][at],
+                                              said["recommend"][at])["index"]
+                        state[at] = rules.derive_states(
+                            snap.purchase_days, tenure, pot["p_alive"], index,
+                            self.state_rules, days_since_last=since)
+                        clv[at] = np.nan_to_num(pot["clv"])
+                        del snap, pot, tenure, since, index
+                    return state, clv
+
+                failed: list[str] = []
+                state, clv = value(REPLAY_PART, failed)
+                if failed and count.size > REPLAY_PART:
+                    # A model that fails for some buyers leaves its figure empty for the
+                    # whole month end, as for today's scores: all buyers at once, then.
+                    state, clv = value(count.size, [])
                 state[state == rules.NO_PURCHASE] = ABSENT
                 return state, clv, count > 0, profit
 

@@ -160,3 +160,17 @@ def test_a_masked_value_is_null_and_a_missing_date_too():
     assert _arrow_column(np.array([np.nan, -np.inf, 1.5]), pa.float64()
                          ).to_pylist() == [None, None, 1.5]
     assert _arrow_column([1.5, None], pa.float64()).to_pylist() == [1.5, None]
+
+
+def test_sqlite_rows_take_the_same_nulls_as_python_values():
+    """The same columns as SQLite's plain rows take them: None where copy_columns writes
+    NULL, dates as ISO text, the rest as Python values."""
+    from kehu.core.bulk import plain_values
+
+    assert plain_values(np.ma.masked_equal(np.array([5, 0, 1]), 0)) == [5, None, 1]
+    assert plain_values(np.array(["2024-02-29", "NaT"], dtype="datetime64[D]")) == [
+        "2024-02-29", None]
+    assert plain_values(np.array([np.nan, -np.inf, 1.5])) == [None, None, 1.5]
+    assert plain_values(np.array([True, False])) == [True, False]
+    assert plain_values(np.array(["invest", ""], dtype=object)) == ["invest", ""]
+    assert all(type(v) is int for v in plain_values(np.array([3, 4])))

@@ -48,7 +48,7 @@ from kehu.analytics.models import (
 from kehu.analytics.replay import History, firm_margin_of, month_ends
 from kehu.audit.services import record
 from kehu.core import memory
-from kehu.core.bulk import copy_columns, write_rows
+from kehu.core.bulk import copy_columns, plain_values, write_rows
 from kehu.core.errors import ServiceError
 from kehu.customers import invariants
 from kehu.customers.models import (
@@ -181,24 +181,6 @@ def check_as_of(as_of: dt.date) -> None:
         raise ServiceError(_("Nobody had bought anything by %(day)s: the first purchase is on "
                              "%(first)s.") % {"day": as_of.isoformat(),
                                               "first": first.isoformat()})
-
-
-def _plain(values: np.ndarray) -> list:
-    """A column of the write (see _Refresh.write) as SQLite's rows take it: None for NULL,
-    dates as ISO text."""
-    if np.ma.isMaskedArray(values):
-        missing = np.ma.getmaskarray(values)
-        out = np.ma.getdata(values).astype(object)
-    elif values.dtype.kind == "f":
-        missing = ~np.isfinite(values)
-        out = values.astype(object)
-    elif values.dtype.kind == "M":
-        missing = np.isnat(values)
-        out = np.datetime_as_string(values).astype(object)
-    else:
-        return values.tolist()
-    out[missing] = None
-    return out.tolist()
 
 
 def _within(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
@@ -789,6 +771,7 @@ class _Refresh:
                 count = history.counts_at(day)
                 revenue, profit = history.totals_at(count)
                 margin = firm_margin_of(revenue, profit)
+
                 def value(part: int, failed: list[str]) -> tuple[np.ndarray, np.ndarray]:
                     state = np.empty(count.size, dtype=np.int64)
                     clv = np.empty(count.size)
@@ -911,7 +894,7 @@ class _Refresh:
 
         # Columns are numpy arrays, NULL where a float is not finite, a date is NaT or a
         # score is masked (as copy_columns reads them); SQLite's rows get them as Python
-        # values (plain).
+        # values (plain_values).
         def nullable(values, digits=None):
             values = np.asarray(values, dtype=float)
             return np.round(values, digits) if digits is not None else values
@@ -1002,9 +985,9 @@ class _Refresh:
                 if at.size and sqlite:
                     built = columns(at)
                     write_rows(table, value_names, zip(
-                        *(_plain(built[k]) for k in value_names), strict=True), plain=True)
+                        *(plain_values(built[k]) for k in value_names), strict=True), plain=True)
                     write_rows(CustomerValueSnapshot._meta.db_table, snapshot_names, zip(
-                        *(_plain(built[k]) for k in snapshot_names), strict=True),
+                        *(plain_values(built[k]) for k in snapshot_names), strict=True),
                         plain=True)
                 elif at.size:
                     built = columns(at)

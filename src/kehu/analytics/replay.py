@@ -52,10 +52,13 @@ class History:
             return np.zeros(0, dtype=np.int64)
         return np.add.reduceat(self.day <= day, self.start, dtype=np.int64)
 
-    def totals_at(self, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each buyer's sales and gross profit over its first `count` purchase days."""
-        return (self._total(self.amount_sum, self.start, count),
-                self._total(self.profit_sum, self.start, count))
+    def totals_at(self, count: np.ndarray, buyers: slice = slice(None)
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """The sales and gross profit of the buyers at `buyers` over their first `count`
+        purchase days."""
+        start = self.start[buyers]
+        return (self._total(self.amount_sum, start, count),
+                self._total(self.profit_sum, start, count))
 
     def at(self, day: int, buyers: slice = slice(None), count: np.ndarray | None = None,
            totals: tuple[np.ndarray, np.ndarray] | None = None) -> Snapshot:
@@ -65,10 +68,7 @@ class History:
         start = self.start[buyers]
         if count is None:
             count = self.counts_at(day)[buyers]
-        if totals is None:
-            totals = (self._total(self.amount_sum, start, count),
-                      self._total(self.profit_sum, start, count))
-        revenue, profit = totals
+        revenue, profit = totals if totals is not None else self.totals_at(count, buyers)
         has = count > 0
         first = np.where(has, self.day[start], day)
         last = np.where(has, self.day[np.minimum(start + np.maximum(count - 1, 0),

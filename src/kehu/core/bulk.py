@@ -187,6 +187,32 @@ def copy_columns(model, columns: Mapping[str, Sequence]) -> None:
         copy.write(sink.getbuffer())
 
 
+def _nulls(values):
+    """A numpy column's data and where it is NULL (see copy_columns), None for nowhere."""
+    import numpy as np
+
+    if np.ma.isMaskedArray(values):
+        return np.ma.getdata(values), np.ma.getmaskarray(values)
+    if values.dtype.kind == "f":
+        return values, ~np.isfinite(values)
+    if values.dtype.kind == "M":
+        return values, np.isnat(values)
+    return values, None
+
+
+def plain_values(values) -> list:
+    """A numpy column (NULL as copy_columns reads it) as write_rows' plain rows take it on
+    SQLite: None for NULL, dates as ISO text."""
+    import numpy as np
+
+    data, missing = _nulls(values)
+    if missing is None:
+        return data.tolist()
+    out = (np.datetime_as_string(data) if data.dtype.kind == "M" else data).astype(object)
+    out[missing] = None
+    return out.tolist()
+
+
 def _arrow_column(values, kind):
     """`values` (see copy_columns) as an Arrow array of type `kind`."""
     import numpy as np
@@ -194,15 +220,7 @@ def _arrow_column(values, kind):
 
     if not isinstance(values, np.ndarray):
         return pa.array(values, type=kind)
-    if np.ma.isMaskedArray(values):
-        missing = np.ma.getmaskarray(values)
-        values = np.ma.getdata(values)
-    elif values.dtype.kind == "f":
-        missing = ~np.isfinite(values)
-    elif values.dtype.kind == "M":
-        missing = np.isnat(values)
-    else:
-        missing = None
+    values, missing = _nulls(values)
     if missing is not None and not missing.any():
         missing = None
     return pa.array(values, type=kind, mask=missing)

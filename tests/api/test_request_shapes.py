@@ -204,3 +204,29 @@ def test_no_two_schemas_share_a_name():
         if schema.__module__.startswith("kehu."):
             where[schema.__name__].add(schema.__module__)
     assert not {name: m for name, m in where.items() if len(m) > 1}
+
+
+def test_true_for_a_version_or_a_number_for_a_date_is_refused_naming_the_field(api, customers):
+    # Pydantic would read true as version 1 and 1700000000 as a day of 2023.
+    east = customers["east"]
+    response = api("admin").patch(f"/customers/{east.pk}", {"version": True, "city": "无锡"})
+    assert response.status_code == 422, response.content
+    assert [e["field"] for e in response.json()["detail"]] == ["version"]
+    assert "true or false" in response.json()["detail"][0]["message"]
+    east.refresh_from_db()
+    assert east.city != "无锡" and east.version == 1
+
+    response = api("admin").post(f"/customers/{east.pk}/transactions",
+                                 {"date": 1700000000, "amount": "10"})
+    assert response.status_code == 422, response.content
+    assert [e["field"] for e in response.json()["detail"]] == ["date"]
+    assert "YYYY-MM-DD" in response.json()["detail"][0]["message"]
+    assert not east.transactions.exists()
+
+
+@pytest.mark.parametrize("day", ["1700000000", "-5.8e-223", "20240102"])
+def test_a_date_filter_written_as_a_number_is_refused(api, day):
+    response = api("admin").get("/transactions", date_from=day)
+    assert response.status_code == 422, response.content
+    assert [e["field"] for e in response.json()["detail"]] == ["date_from"]
+    assert api("admin").get("/transactions", date_from="2024-01-02").status_code == 200

@@ -224,6 +224,9 @@ def test_the_api_creates_reads_updates_and_refuses_a_stale_version(api, users, c
     listed = c.get("/opportunities", close_month="2027-01", status="open").json()
     assert [o["id"] for o in listed["items"]] == [oid]
     assert c.get("/opportunities", close_month="2027-13").status_code == 422
+    # Year 0 is refused as the pattern says; the last month there is still has an end.
+    assert c.get("/opportunities", close_month="0000-01").status_code == 422
+    assert c.get("/opportunities", close_month="9999-12").json()["items"] == []
     stages = c.get("/opportunity-stages").json()["stages"]
     assert [s["probability"] for s in stages] == [10, 25, 50, 75, 100, 0]
 
@@ -293,8 +296,10 @@ def test_the_board_and_list_filter_by_owner_team_stage_and_close_month(client, u
     assert titles(team=users["sales2"].team_id) == {"North deal"}
     assert titles(stage=stage("Proposal").pk) == {"Feb deal"}
     assert titles(close_month="2027-01") == {"Jan deal", "North deal"}
-    body = client.get(reverse("sales:pipeline"), {"close_month": "2027-13"}).content.decode()
-    assert "YYYY-MM" in body
+    for month in ("2027-13", "0000-01"):
+        body = client.get(reverse("sales:pipeline"), {"close_month": month}).content.decode()
+        assert "YYYY-MM" in body
+    assert titles(close_month="9999-12") == set()
 
 
 def test_the_board_marks_a_stale_opportunity_as_stalled_not_expired_in_chinese(client, users,

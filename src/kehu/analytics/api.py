@@ -20,7 +20,7 @@ from kehu.core import jobs, policy
 from kehu.core.errors import NotPermitted
 from kehu.core.money import firm_currency
 from kehu.core.requests import client_ip
-from kehu.core.schemas import MAX_ID, errors, refuse_unknown_query
+from kehu.core.schemas import MAX_ID, QueryParams, errors, refuse_unknown_query
 from kehu.customers.models import LifecycleState
 from kehu.customers.selectors import get_customer
 from kehu.customers.services import record_customer_view
@@ -90,7 +90,7 @@ class ValuePage(Schema):
     items: list[ValueItem]
 
 
-class ValueListParams(Schema):
+class ValueListParams(QueryParams):
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=2**31 - 1)
     state: Literal[("", *LifecycleState.values)] = ""

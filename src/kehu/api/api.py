@@ -9,6 +9,8 @@ give, the common ones (401, 404, 413, 415, 422, 503) included.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from typing import Any
 
@@ -21,6 +23,7 @@ from django.core.exceptions import (
 )
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Router, Swagger
 from ninja.errors import HttpError
@@ -97,10 +100,23 @@ class JsonBodyParser(Parser):
 
 
 class KehuAPI(NinjaAPI):
-    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        schema = super().get_openapi_schema(*args, **kwargs)
-        document_common_errors(schema)
-        return schema
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict | None = None) -> Any:
+        # The operations are all registered when the URLs load, so the document only
+        # differs by prefix and language; building it takes most of a second, so each
+        # one is built once and every caller gets its own copy to change.
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        key = (path_prefix, get_language())
+        if key not in self._schemas:
+            schema = super().get_openapi_schema(path_prefix=path_prefix)
+            document_common_errors(schema)
+            self._schemas[key] = schema
+        return copy.deepcopy(self._schemas[key])
+
+    @functools.cached_property
+    def _schemas(self) -> dict[tuple[str, str | None], Any]:
+        return {}
 
 
 # The answers every operation can give, by what the operation takes.

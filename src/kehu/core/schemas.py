@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from django.db import models
 from django.utils import timezone
@@ -23,7 +23,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     create_model,
+    field_validator,
 )
 
 # Primary keys are 64-bit; a larger number can match nothing, and databases refuse to
@@ -126,9 +128,45 @@ def _storable(value: datetime | None) -> datetime | None:
 AwareDateTime = Annotated[datetime, AfterValidator(_storable)]
 
 
-class InputSchema(Schema):
+class _PlainValues:
+    """What pydantic reads leniently and the OpenAPI document does not allow: true or false
+    for a number (read as 1 or 0), and a number for a date (read as seconds since 1970).
+    A client sending either has mixed up its fields; the document says what to send."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _as_documented(cls, value: Any, info: ValidationInfo) -> Any:
+        annotation = cls.model_fields[info.field_name].annotation
+        if isinstance(value, bool) and not _takes(annotation, bool):
+            raise ValueError("true or false is not a value this field takes")
+        if _takes(annotation, date) and not _takes(annotation, str) and _is_number(value):
+            raise ValueError("a date is written as YYYY-MM-DD, not as a number")
+        return value
+
+
+def _takes(annotation: Any, kind: type) -> bool:
+    if annotation is Any or (isinstance(annotation, type) and issubclass(annotation, kind)):
+        return True
+    return any(_takes(arg, kind) for arg in get_args(annotation))
+
+
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return True
+    return isinstance(value, (str, bytes)) and _NUMBER.fullmatch(
+        value if isinstance(value, str) else value.decode("latin-1")) is not None
+
+
+class InputSchema(_PlainValues, Schema):
     # An unknown field is most likely a typo; silently dropping it would lose data.
     model_config = ConfigDict(extra="forbid")
+
+
+class QueryParams(_PlainValues, Schema):
+    """The query parameters of a list operation."""
 
 
 def refuse_unknown_query(request, params: type[Schema]) -> None:

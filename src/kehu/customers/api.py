@@ -23,6 +23,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     bounded_text,
     decimal_number,
     errors,
@@ -123,7 +124,7 @@ class CustomerPage(Schema):
     count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
-class CustomerListParams(Schema):
+class CustomerListParams(QueryParams):
     q: bounded_text(QUERY_MAX_LENGTH) = Field(
         "", description="Name, pinyin, initials, phone or e-mail; a longer search is refused "
                         "with 422.")
@@ -275,7 +276,7 @@ class TransactionPage(Schema):
     count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
-class TransactionListParams(Schema):
+class TransactionListParams(QueryParams):
     customer: Id | None = None
     date_from: date | None = None
     date_to: date | None = None

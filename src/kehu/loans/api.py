@@ -19,6 +19,7 @@ from kehu.core.schemas import (
     MAX_ID,
     Cursor,
     InputSchema,
+    QueryParams,
     bounded_text,
     errors,
     refuse_unknown_query,
@@ -83,7 +84,7 @@ class LoanPage(Schema):
     count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
-class LoanListParams(Schema):
+class LoanListParams(QueryParams):
     side: Literal["", "borrowed", "lent"] = Field(
         "", description="borrowed: yours; lent: of customers you decide on; empty: both.")
     status: Literal[("", *LoanStatus.values)] = ""

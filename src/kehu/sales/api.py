@@ -19,6 +19,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     Text,
     bounded_text,
     errors,
@@ -65,7 +66,7 @@ class ActivityPage(Schema):
     count_is_exact: bool
 
 
-class ActivityListParams(Schema):
+class ActivityListParams(QueryParams):
     cursor: Cursor = ""
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 

@@ -22,6 +22,7 @@ from kehu.core.schemas import (
     MAX_ID,
     Cursor,
     InputSchema,
+    QueryParams,
     Text,
     bounded_text,
     errors,
@@ -67,7 +68,7 @@ class TaskPage(Schema):
     count_is_exact: bool
 
 
-class TaskListParams(Schema):
+class TaskListParams(QueryParams):
     status: Literal[("", *TaskStatus.values)] = Field(
         "", description="open, done or dismissed; all when empty.")
     assignee: bounded_text(150) = Field(

@@ -23,6 +23,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     bounded_text,
     decimal_number,
     errors,
@@ -123,7 +124,7 @@ class TargetListPage(Schema):
     count_is_exact: bool
 
 
-class TargetListParams(Schema):
+class TargetListParams(QueryParams):
     q: bounded_text(100) = Field("", description="Part of the name.")
     kind: Literal[("", *ListKind.values)] = ""
     owner: Id | None = None
@@ -248,7 +249,7 @@ class CampaignPage(Schema):
     count_is_exact: bool
 
 
-class CampaignParams(Schema):
+class CampaignParams(QueryParams):
     q: bounded_text(100) = Field("", description="Part of the name.")
     kind: Literal[("", *CampaignKind.values)] = ""
     status: Literal[("", *CampaignStatus.values)] = ""

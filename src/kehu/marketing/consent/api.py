@@ -21,6 +21,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     bounded_text,
     errors,
     refuse_unknown_query,
@@ -107,7 +108,7 @@ class ConsentPage(Schema):
     count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
-class ConsentListParams(Schema):
+class ConsentListParams(QueryParams):
     customer: Id | None = None
     contact: Id | None = None
     channel: Literal[("", *Channel.values)] = ""

@@ -20,7 +20,15 @@ from kehu.core.errors import NotPermitted
 from kehu.core.pagination import keyset_page
 from kehu.core.permissions import EXPORT, can
 from kehu.core.requests import client_ip
-from kehu.core.schemas import MAX_ID, Cursor, Id, InputSchema, errors, refuse_unknown_query
+from kehu.core.schemas import (
+    MAX_ID,
+    Cursor,
+    Id,
+    InputSchema,
+    QueryParams,
+    errors,
+    refuse_unknown_query,
+)
 from kehu.customers.selectors import get_customer, transactions
 from kehu.customers.services import record_customer_view
 from kehu.marketing.offers import selectors, services
@@ -92,7 +100,7 @@ class OfferListPage(Schema):
     count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
-class OfferListParams(Schema):
+class OfferListParams(QueryParams):
     customer: Id | None = None
     as_of: dt.date | None = None
     coupon: Literal["", "with", "redeemed"] = ""

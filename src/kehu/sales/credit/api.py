@@ -26,6 +26,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     bounded_text,
     decimal_number,
     errors,
@@ -115,7 +116,7 @@ class ReceivablePage(Schema):
     count_is_exact: bool
 
 
-class ReceivableListParams(Schema):
+class ReceivableListParams(QueryParams):
     customer: Id | None = None
     owner: Id | None = None
     team: Id | None = None

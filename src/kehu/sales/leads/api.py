@@ -22,6 +22,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     bounded_text,
     errors,
     refuse_unknown_query,
@@ -172,7 +173,7 @@ class LeadPage(Schema):
     count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
-class LeadListParams(Schema):
+class LeadListParams(QueryParams):
     q: bounded_text(100) = Field("", description="Part of the lead's or the person's name.")
     action: Literal[("", *man.QUEUE_ORDER)] = Field("", description="The action's queue.")
     status: Literal[("", *LeadStatus.values)] = ""

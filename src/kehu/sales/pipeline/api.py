@@ -23,6 +23,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     Text,
     bounded_text,
     errors,
@@ -42,7 +43,9 @@ router = Router(tags=["opportunities"])
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 Title = bounded_text(200, min_length=1)
 Amount = input_type(Opportunity._meta.get_field("amount"))
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+# Year 0 is no year: the pattern leaves it out, so that the document and the check agree.
+_YEAR = r"([1-9]\d{3}|0[1-9]\d\d|00[1-9]\d|000[1-9])"
+Month = Annotated[str, Field(pattern=rf"^{_YEAR}-(0[1-9]|1[0-2])$",
                              description="Expected close month, YYYY-MM.")]
 LostReasonType = Literal[("", *LostReason.values)]
 IdList = Annotated[list[Id], Field(max_length=200)]
@@ -122,7 +125,7 @@ class OpportunityPage(Schema):
     count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
-class OpportunityListParams(Schema):
+class OpportunityListParams(QueryParams):
     owner: Id | None = None
     team: Id | None = None
     stage: Id | None = None

@@ -41,10 +41,12 @@ class OpportunityFilters:
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
-    """The first day of "YYYY-MM" and of the month after (ValueError if it is not one)."""
+    """The first and the last day of "YYYY-MM" (ValueError if it is not one)."""
     year, mon = (int(p) for p in month.split("-"))
     start = dt.date(year, mon, 1)
-    return start, (start + dt.timedelta(days=32)).replace(day=1)
+    # December 9999 has no month after it to count back from.
+    last = dt.date(year, 12, 31) if mon == 12 else dt.date(year, mon + 1, 1) - dt.timedelta(1)
+    return start, last
 
 
 def opportunities(user, action: str = VIEW) -> QuerySet[Opportunity]:
@@ -73,7 +75,7 @@ def filter_opportunities(user, qs: QuerySet[Opportunity], filters: OpportunityFi
         qs = qs.filter(customer_id=filters.customer)
     if filters.close_month:
         start, end = month_bounds(filters.close_month)
-        qs = qs.filter(expected_close__gte=start, expected_close__lt=end)
+        qs = qs.filter(expected_close__gte=start, expected_close__lte=end)
     if filters.status == "open":
         qs = qs.filter(stage__kind="open")
     elif filters.status in ("won", "lost"):

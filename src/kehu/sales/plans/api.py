@@ -23,6 +23,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     Text,
     bounded_text,
     errors,
@@ -145,7 +146,7 @@ class PlanPage(Schema):
     count_is_exact: bool
 
 
-class PlanListParams(Schema):
+class PlanListParams(QueryParams):
     q: bounded_text(100) = Field("", description="Part of the customer's name.")
     owner: Id | None = None
     relationship_level: Level = ""

@@ -23,6 +23,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     Text,
     bounded_text,
     errors,
@@ -107,7 +108,7 @@ class ArticlePage(Schema):
     count_is_exact: bool
 
 
-class ArticleListParams(Schema):
+class ArticleListParams(QueryParams):
     q: bounded_text(200) = Field("", description=(
         "Words to find, Chinese or English: an article must hold all of them (in its title, "
         "problem, cause, solution or tags). Chinese is segmented into words, so 卡纸 finds "

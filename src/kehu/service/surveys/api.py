@@ -24,7 +24,15 @@ from kehu.core import policy
 from kehu.core.errors import NotPermitted
 from kehu.core.permissions import CONTRIBUTE, VIEW
 from kehu.core.requests import client_ip
-from kehu.core.schemas import MAX_ID, Id, InputSchema, bounded_text, errors, refuse_unknown_query
+from kehu.core.schemas import (
+    MAX_ID,
+    Id,
+    InputSchema,
+    QueryParams,
+    bounded_text,
+    errors,
+    refuse_unknown_query,
+)
 from kehu.customers.models import Contact
 from kehu.customers.selectors import get_customer
 from kehu.customers.services import record_customer_view
@@ -109,7 +117,7 @@ class SurveyList(Schema):
     surveys: list[SurveyOut]
 
 
-class SurveyListParams(Schema):
+class SurveyListParams(QueryParams):
     active: bool | None = Field(None, description="Only active (true) or inactive (false).")
     purpose: PurposeCode | None = None
 
@@ -191,7 +199,7 @@ class SurveyResultsOut(Schema):
     by_owner: list[SurveyGroupOut]
 
 
-class ResultsParams(Schema):
+class ResultsParams(QueryParams):
     months: Annotated[int, Field(ge=1, le=60)] = 12
     survey: Id | None = None
 

@@ -23,6 +23,7 @@ from kehu.core.schemas import (
     Cursor,
     Id,
     InputSchema,
+    QueryParams,
     Text,
     bounded_text,
     errors,
@@ -102,7 +103,7 @@ class TicketPage(Schema):
     count_is_exact: bool = Field(description="Always true: the count is exact.")
 
 
-class TicketListParams(Schema):
+class TicketListParams(QueryParams):
     status: Literal[("", "active", *TicketStatus.values)] = ""
     kind: Kind | Literal[""] = ""
     priority: Priority | Literal[""] = ""

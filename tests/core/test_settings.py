@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+# Each command runs in a user's shell without the suite's database: checked once.
+pytestmark = pytest.mark.one_database
+
 KEHU = [sys.executable, "-m", "kehu.cli"]
 
 
@@ -32,7 +35,6 @@ def fresh_env(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.one_database  # the default, SQLite, whatever the suite runs on
 def test_the_default_database_is_sqlite_under_var_in_wal_mode_and_writers_wait(fresh_env,
                                                                                tmp_path):
     result = run_kehu(["migrate", "-v", "0"], fresh_env)

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# Each command runs in a user's environment of its own (its own database or none), whatever
+# the suite runs on: checked once.
+pytestmark = pytest.mark.one_database
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 EXAMPLE = DEPLOY / "kehu.env.example"

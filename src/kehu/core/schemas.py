@@ -9,6 +9,7 @@ never sends a value the API refuses for its shape.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -136,12 +137,21 @@ class _PlainValues:
     @field_validator("*", mode="before")
     @classmethod
     def _as_documented(cls, value: Any, info: ValidationInfo) -> Any:
-        annotation = cls.model_fields[info.field_name].annotation
-        if isinstance(value, bool) and not _takes(annotation, bool):
+        takes_bool, date_only = _field_takes(cls, info.field_name)
+        if isinstance(value, bool) and not takes_bool:
             raise ValueError("true or false is not a value this field takes")
-        if _takes(annotation, date) and not _takes(annotation, str) and _is_number(value):
+        if date_only and _is_number(value):
             raise ValueError("a date is written as YYYY-MM-DD, not as a number")
         return value
+
+
+@functools.cache
+def _field_takes(schema: type, name: str) -> tuple[bool, bool]:
+    """Whether the field takes true or false, and whether it takes a date and no text:
+    worked out once per field, not for every value of every request."""
+    annotation = schema.model_fields[name].annotation
+    return (_takes(annotation, bool),
+            _takes(annotation, date) and not _takes(annotation, str))
 
 
 def _takes(annotation: Any, kind: type) -> bool:
@@ -154,10 +164,9 @@ _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return True
-    return isinstance(value, (str, bytes)) and _NUMBER.fullmatch(
-        value if isinstance(value, str) else value.decode("latin-1")) is not None
+    if isinstance(value, str):
+        return _NUMBER.fullmatch(value) is not None
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
 class InputSchema(_PlainValues, Schema):

@@ -33,3 +33,16 @@ def test_the_history_is_indexed_only_by_what_it_is_read_by():
     more entry per history row (a first value refresh writes a million of them)."""
     assert sorted(_indexes("customers_historicalcustomer")) == [
         ["history_date"], ["history_user_id"], ["id"]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's autovacuum")
+def test_postgresql_cleans_up_the_customer_table_after_a_fiftieth_of_it_changed():
+    """A refresh that moves a tenth of the customers between states would otherwise leave
+    their pages out of the visibility map until a fifth changed, and every count by state
+    would read the table instead of its index."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'customers_customer'")
+        options = dict(option.split("=") for option in cursor.fetchone()[0] or [])
+    assert options == {"autovacuum_vacuum_scale_factor": "0.02",
+                       "autovacuum_analyze_scale_factor": "0.02",
+                       "autovacuum_vacuum_insert_scale_factor": "0.02"}

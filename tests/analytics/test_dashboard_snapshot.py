@@ -164,3 +164,35 @@ def test_without_a_snapshot_the_page_computes_its_figures(users, book):
     assert not figures.stored and sum(r["customers"] for r in figures.segments) == int(
         np.sum([r["customers"] for r in selectors.dashboard_figures(
             users["manager1"], book).segments]))
+
+
+def test_the_base_is_read_as_the_scores_say_empty_figures_included(users, book):
+    """read_base (on PostgreSQL packed into text by the server) holds each scored customer's
+    owner, team and figures as the rows hold them, in id order, an empty figure as what
+    stands for missing."""
+    from kehu.analytics.models import CustomerValue
+
+    some = list(CustomerValue.objects.order_by("customer_id")[:2])
+    CustomerValue.objects.filter(pk__in=[v.pk for v in some]).update(
+        net_contribution_12m=Decimal("-12.34"), potential_value=None, value_rank=None, segment="",
+        quadrant="", loyalty_attitude=None, loyalty_behaviour=None)
+    base = dashboard.read_base()
+    rows = list(CustomerValue.objects.order_by("customer_id").values_list(
+        "customer_id", "customer__owner_id", "customer__team_id", "net_contribution_12m",
+        "potential_value", "segment", "quadrant", "value_rank", "loyalty_attitude",
+        "loyalty_behaviour"))
+    assert len(rows) > 10 and base.id.tolist() == [r[0] for r in rows]
+    assert base.owner.tolist() == [r[1] for r in rows]
+    assert base.team.tolist() == [-1 if r[2] is None else r[2] for r in rows]
+
+    def figures(i, missing):
+        return [missing if r[i] is None else float(r[i]) for r in rows]
+
+    np.testing.assert_array_equal(base.profit, figures(3, 0.0))
+    np.testing.assert_array_equal(base.potential, figures(4, 0.0))
+    assert base.segment.tolist() == [r[5] for r in rows]
+    assert base.quadrant.tolist() == [r[6] for r in rows]
+    assert base.segment[:2].tolist() == ["", ""]
+    np.testing.assert_array_equal(base.rank, figures(7, np.inf))
+    np.testing.assert_array_equal(base.attitude, figures(8, np.nan))
+    np.testing.assert_array_equal(base.behaviour, figures(9, np.nan))

@@ -105,3 +105,20 @@ def test_a_merge_keeps_one_open_task_per_rule(users, customers):
                                status=TaskStatus.OPEN).count() == 1
     assert Task.objects.filter(customer=east, origin="stale_data",
                                status=TaskStatus.DISMISSED).count() == 1
+
+
+def test_every_state_has_its_playbook_again_after_the_database_is_emptied():
+    """A flush (which tests do; it leaves none of the migrations' rows) ends with
+    post_migrate: each state's playbook comes back, and one an admin edited is kept."""
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from kehu.tasks.models import PLAYBOOK_DEFAULTS, Playbook
+
+    Playbook.objects.exclude(state="first").delete()
+    Playbook.objects.filter(state="first").update(due_in_days=3)
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    books = {p.state: (p.create_task, p.kind, p.priority, p.due_in_days)
+             for p in Playbook.objects.all()}
+    expected = dict(PLAYBOOK_DEFAULTS)
+    expected["first"] = (*expected["first"][:3], 3)
+    assert books == expected

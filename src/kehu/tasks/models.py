@@ -283,3 +283,14 @@ PLAYBOOK_DEFAULTS = {  # state: (create a task, kind, priority, due in days)
     "churned": (True, TaskKind.CALL, TaskPriority.HIGH, 7),
     "non_customer": (True, TaskKind.TODO, TaskPriority.LOW, 7),
 }
+
+
+def ensure_default_playbooks(playbook_model=None, using: str = "default") -> None:
+    """Every lifecycle state has its playbook: the prescribed treatment for each state that
+    has none (after migrate, and after a database was emptied by a flush, which tests do;
+    a playbook an admin edited is left as it is)."""
+    playbook_model = playbook_model or Playbook
+    for state, (on, kind, priority, days) in PLAYBOOK_DEFAULTS.items():
+        playbook_model.objects.using(using).get_or_create(
+            state=state, defaults={"create_task": on, "kind": kind, "priority": priority,
+                                   "due_in_days": days})

@@ -117,19 +117,9 @@ def _packed_rows(params: list) -> list[list[np.ndarray]]:
     the customer ids, packed by the server at once (_in_one_snapshot) and parsed in turn
     (two parses at once would hold both halves' text and tables together)."""
     source = "customers_transaction WHERE date <= %s"
-    with connection.cursor() as cursor:
-        # The planner's estimate of the table's rows: free, and enough to choose by.
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'customers_transaction'")
-        row = cursor.fetchone()
-        estimate = row[0] if row else 0
-        cursor.execute("SELECT MIN(customer_id), MAX(customer_id) FROM customers_transaction")
-        low, high = cursor.fetchone()
-    # Inside a transaction (a caller's, or a test's) a second connection would not see its
-    # uncommitted rows: read there, on this connection alone.
-    if estimate < READ_TWO_HALVES_FROM or connection.in_atomic_block or low is None \
-            or low == high:
+    middle = None if connection.in_atomic_block else _middle_customer()
+    if middle is None:
         return [_packed(_TRANSACTION_COLUMNS, source, "customer_id", params)]
-    middle = low + (high - low) // 2
     with tempfile.NamedTemporaryFile(suffix=".csv") as first, \
             tempfile.NamedTemporaryFile(suffix=".csv") as second:
         _in_one_snapshot(
@@ -138,6 +128,23 @@ def _packed_rows(params: list) -> list[list[np.ndarray]]:
             lambda: _spool(second, _TRANSACTION_COLUMNS, source + " AND customer_id > %s",
                            "customer_id", [*params, middle]))
         return [_parsed(first, _TRANSACTION_COLUMNS), _parsed(second, _TRANSACTION_COLUMNS)]
+
+
+def _middle_customer() -> int | None:
+    """The customer id that halves the purchases' ids, or None when they are read whole: a
+    table smaller than READ_TWO_HALVES_FROM (the planner's estimate: free, and enough to
+    choose by), or of one customer. Inside a transaction (a caller's, or a test's) it is not
+    asked: a second connection would not see that transaction's uncommitted rows."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'customers_transaction'")
+        row = cursor.fetchone()
+        if not row or row[0] < READ_TWO_HALVES_FROM:
+            return None
+        cursor.execute("SELECT MIN(customer_id), MAX(customer_id) FROM customers_transaction")
+        low, high = cursor.fetchone()
+    if low is None or low == high:
+        return None
+    return low + (high - low) // 2
 
 
 def _in_one_snapshot(here: Callable[[], None], there: Callable[[], None]) -> None:
